@@ -1,0 +1,116 @@
+"""Kitaru: durable execution for AI agents.
+
+Decorate the orchestration function with :func:`flow` and its units of work
+with :func:`checkpoint`; every checkpoint's output is persisted, so executions
+survive crashes and can be retried, resumed and replayed::
+
+    import kitaru
+
+    @kitaru.checkpoint
+    def research(topic: str) -> str:
+        return f"notes on {topic}"
+
+    @kitaru.flow
+    def agent(topic: str) -> str:
+        return research(topic).upper()
+
+    print(agent.run("durability").wait())
+
+Importing ``kitaru`` is cheap: the engine (ZenML) loads on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from kitaru.errors import (
+    FailureOrigin,
+    KitaruBackendError,
+    KitaruContextError,
+    KitaruDivergenceError,
+    KitaruError,
+    KitaruExecutionError,
+    KitaruFeatureNotAvailableError,
+    KitaruLogRetrievalError,
+    KitaruRuntimeError,
+    KitaruStateError,
+    KitaruUsageError,
+    KitaruUserCodeError,
+    KitaruWaitValidationError,
+)
+from kitaru.plugins.hookspecs import hookimpl
+
+__version__ = "0.1.0"
+
+# Public names that live in submodules, imported on first attribute access so
+# that ``import kitaru`` stays fast and never imports the engine.
+_LAZY: dict[str, str] = {
+    "flow": "kitaru.flow",
+    "FlowHandle": "kitaru.flow",
+    "checkpoint": "kitaru.checkpoint",
+    "log": "kitaru.primitives",
+    "save": "kitaru.primitives",
+    "load": "kitaru.primitives",
+    "wait": "kitaru.primitives",
+    "llm": "kitaru.primitives",
+    "configure": "kitaru.config",
+    "KitaruConfig": "kitaru.config",
+    "ImageSettings": "kitaru.config",
+    "connect": "kitaru.connection",
+    "StackInfo": "kitaru.stacks",
+    "list_stacks": "kitaru.stacks",
+    "current_stack": "kitaru.stacks",
+    "use_stack": "kitaru.stacks",
+    "create_stack": "kitaru.stacks",
+    "delete_stack": "kitaru.stacks",
+    "KitaruClient": "kitaru.client",
+}
+
+__all__ = [
+    "flow",
+    "checkpoint",
+    "FlowHandle",
+    "log",
+    "save",
+    "load",
+    "wait",
+    "llm",
+    "configure",
+    "connect",
+    "KitaruConfig",
+    "ImageSettings",
+    "StackInfo",
+    "list_stacks",
+    "current_stack",
+    "use_stack",
+    "create_stack",
+    "delete_stack",
+    "KitaruClient",
+    "FailureOrigin",
+    "KitaruError",
+    "KitaruUsageError",
+    "KitaruContextError",
+    "KitaruStateError",
+    "KitaruRuntimeError",
+    "KitaruExecutionError",
+    "KitaruUserCodeError",
+    "KitaruDivergenceError",
+    "KitaruBackendError",
+    "KitaruLogRetrievalError",
+    "KitaruWaitValidationError",
+    "KitaruFeatureNotAvailableError",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'kitaru' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,0 +1,74 @@
+"""Where are we? Flow and checkpoint scopes, tracked with context variables.
+
+The flow scope is set while a flow body runs; the checkpoint scope while a
+checkpoint function runs. Primitives (`log`, `save`, `load`, checkpoint calls)
+look at these to enforce the call-site rules of SPEC §2.0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class FlowScope:
+    """The flow body currently running in this context."""
+
+    name: str
+    flow_id: str | None
+    execution_id: str | None
+    # id(value) -> (value, engine output handle): lets a checkpoint output that
+    # the body passes on to another checkpoint keep its lineage.
+    outputs: dict[int, tuple[Any, Any]] = field(default_factory=dict)
+    llm_calls: int = 0
+
+
+@dataclass
+class CheckpointScope:
+    """The checkpoint function currently running in this context."""
+
+    name: str
+    type: str | None
+    execution_id: str | None
+    checkpoint_id: str | None
+    llm_calls: int = 0
+
+
+_flow_scope: ContextVar[FlowScope | None] = ContextVar("kitaru_flow_scope", default=None)
+_checkpoint_scope: ContextVar[CheckpointScope | None] = ContextVar(
+    "kitaru_checkpoint_scope", default=None
+)
+
+
+def current_flow() -> FlowScope | None:
+    """Return the running flow's scope, or None outside a flow."""
+    return _flow_scope.get()
+
+
+def current_checkpoint() -> CheckpointScope | None:
+    """Return the running checkpoint's scope, or None outside a checkpoint."""
+    return _checkpoint_scope.get()
+
+
+@contextmanager
+def flow_scope(scope: FlowScope) -> Iterator[FlowScope]:
+    """Enter ``scope`` as the current flow for the duration of the block."""
+    token = _flow_scope.set(scope)
+    try:
+        yield scope
+    finally:
+        _flow_scope.reset(token)
+
+
+@contextmanager
+def checkpoint_scope(scope: CheckpointScope) -> Iterator[CheckpointScope]:
+    """Enter ``scope`` as the current checkpoint for the duration of the block."""
+    token = _checkpoint_scope.set(scope)
+    try:
+        yield scope
+    finally:
+        _checkpoint_scope.reset(token)

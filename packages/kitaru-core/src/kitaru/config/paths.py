@@ -1,0 +1,34 @@
+"""Where Kitaru keeps its files (SPEC §5.1)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+CONFIG_FILE_NAME = "kitaru.yaml"
+PROJECT_MARKER_DIR = ".kitaru"
+
+
+def config_dir() -> Path:
+    """Return the Kitaru config directory.
+
+    ``KITARU_CONFIG_PATH`` wins, then ``ZENML_CONFIG_PATH``, then the OS app
+    dir for ``kitaru`` (``~/.config/kitaru`` on Linux). Not created here.
+    """
+    for variable in ("KITARU_CONFIG_PATH", "ZENML_CONFIG_PATH"):
+        value = os.environ.get(variable, "").strip()
+        if value:
+            return Path(value).expanduser().resolve()
+    import click
+
+    return Path(click.get_app_dir("kitaru"))
+
+
+def config_file() -> Path:
+    """Return the path of ``kitaru.yaml``."""
+    return config_dir() / CONFIG_FILE_NAME
+
+
+def local_stores_dir() -> Path:
+    """Return the directory holding the local SQLite store and artifacts."""
+    return config_dir() / "local_stores"

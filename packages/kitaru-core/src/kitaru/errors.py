@@ -1,0 +1,144 @@
+"""Kitaru's exception hierarchy and failure classification.
+
+Every error a user sees is a :class:`KitaruError`. The subclasses also inherit
+from the matching built-in (``ValueError``, ``RuntimeError``,
+``NotImplementedError``) so existing ``except`` clauses keep working.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class KitaruError(Exception):
+    """Base class of every error raised by Kitaru."""
+
+
+class KitaruUsageError(KitaruError, ValueError):
+    """An API was called with invalid arguments or configuration."""
+
+
+class KitaruContextError(KitaruError, RuntimeError):
+    """A primitive was called where it is not allowed (see SPEC §2.0)."""
+
+
+class KitaruStateError(KitaruError, RuntimeError):
+    """The execution or store is not in a state that allows the operation."""
+
+
+class KitaruRuntimeError(KitaruError, RuntimeError):
+    """Something failed while running or inspecting an execution."""
+
+
+class FailureOrigin(StrEnum):
+    """Where a failed execution's error came from."""
+
+    USER_CODE = "user_code"
+    RUNTIME = "runtime"
+    BACKEND = "backend"
+    DIVERGENCE = "divergence"
+    UNKNOWN = "unknown"
+
+
+class KitaruExecutionError(KitaruRuntimeError):
+    """An execution finished unsuccessfully.
+
+    Attributes:
+        exec_id: The execution that failed.
+        status: Its final public status (``failed``, ``cancelled``).
+        failure_origin: Where the failure came from.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        exec_id: str | None = None,
+        status: str | None = None,
+        failure_origin: FailureOrigin | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.exec_id = exec_id
+        self.status = status
+        self.failure_origin = failure_origin
+
+
+class KitaruUserCodeError(KitaruExecutionError):
+    """The execution failed because user code (a flow or checkpoint) raised."""
+
+
+class KitaruDivergenceError(KitaruExecutionError):
+    """A re-run's checkpoint sequence differs from the recorded journal."""
+
+
+class KitaruBackendError(KitaruRuntimeError):
+    """The store, server or another backend could not be reached or failed."""
+
+
+class KitaruLogRetrievalError(KitaruBackendError):
+    """Runtime logs could not be retrieved from the configured log store."""
+
+
+class KitaruWaitValidationError(KitaruUsageError):
+    """Input given to a pending wait does not match its schema."""
+
+
+class KitaruFeatureNotAvailableError(KitaruError, NotImplementedError):
+    """The feature is not available in this build or on this backend."""
+
+
+_DIVERGENCE_HINTS = ("diverg", "durable call sequence", "replay mismatch")
+_RUNTIME_HINTS = (
+    "serialize",
+    "serialization",
+    "deserialize",
+    "materializ",
+    "hydrate",
+    "reconstruct",
+    "materializer",
+)
+_BACKEND_HINTS = (
+    "backend communication",
+    "connection refused",
+    "transport error",
+    "failed to fetch",
+    "api unavailable",
+)
+
+
+def classify_failure_origin(status_reason: str | None, traceback: str | None) -> FailureOrigin:
+    """Classify where a failure came from by looking at its reason and traceback.
+
+    Args:
+        status_reason: The execution's status reason, if any.
+        traceback: The recorded traceback, if any.
+
+    Returns:
+        The first matching origin in priority order: divergence, runtime,
+        backend; otherwise ``user_code`` when a traceback exists, else ``unknown``.
+    """
+    text = f"{status_reason or ''}\n{traceback or ''}".lower()
+    for hints, origin in (
+        (_DIVERGENCE_HINTS, FailureOrigin.DIVERGENCE),
+        (_RUNTIME_HINTS, FailureOrigin.RUNTIME),
+        (_BACKEND_HINTS, FailureOrigin.BACKEND),
+    ):
+        if any(hint in text for hint in hints):
+            return origin
+    return FailureOrigin.USER_CODE if traceback else FailureOrigin.UNKNOWN
+
+
+def execution_error_class(origin: FailureOrigin) -> type[KitaruExecutionError]:
+    """Return the exception class that represents a failure of ``origin``."""
+    if origin is FailureOrigin.DIVERGENCE:
+        return KitaruDivergenceError
+    if origin is FailureOrigin.USER_CODE:
+        return KitaruUserCodeError
+    return KitaruExecutionError
+
+
+def build_recovery_command(exec_id: str, status: str) -> str | None:
+    """Return the shell command that recovers an execution, if there is one."""
+    if str(status) == "failed":
+        return f"kitaru executions retry {exec_id}"
+    return None

@@ -1,0 +1,53 @@
+"""Kitaru's plugin system.
+
+A plugin is a module with hook implementations, announced through the
+``kitaru`` entry-point group in its ``pyproject.toml``::
+
+    [project.entry-points.kitaru]
+    numpy = "kitaru_numpy.plugin"
+
+and the plugin module itself::
+
+    import kitaru
+    from kitaru.plugins.records import ArtifactSerializerSpec
+
+    @kitaru.hookimpl
+    def kitaru_artifact_serializers():
+        yield ArtifactSerializerSpec(name="numpy", content_type="application/x-npy", ...)
+
+``kitaru.hookimpl`` is the only import a plugin author needs beyond the
+records. See ``docs/plugins/hooks.md`` for every hook.
+"""
+
+from kitaru.plugins.hookspecs import hookimpl, hookspec
+from kitaru.plugins.manager import (
+    KitaruPluginManager,
+    PluginInfo,
+    PluginLoadError,
+    get_plugin_manager,
+    reset_plugin_manager,
+)
+from kitaru.plugins.records import (
+    ArtifactSerializerSpec,
+    LlmBackendSpec,
+    LogStoreSpec,
+    PluginSource,
+    StackField,
+    StackProviderSpec,
+)
+
+__all__ = [
+    "ArtifactSerializerSpec",
+    "KitaruPluginManager",
+    "LlmBackendSpec",
+    "LogStoreSpec",
+    "PluginInfo",
+    "PluginLoadError",
+    "PluginSource",
+    "StackField",
+    "StackProviderSpec",
+    "get_plugin_manager",
+    "hookimpl",
+    "hookspec",
+    "reset_plugin_manager",
+]

@@ -1,0 +1,232 @@
+"""Load Kitaru plugins and give typed access to what they register.
+
+Built-in plugins (core's own serializers) and third-party plugins found under
+the ``kitaru`` entry-point group go through the same hooks. Nothing outside
+this module calls ``pm.hook`` directly: use the typed facade instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import logging
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import metadata
+from types import ModuleType
+from typing import Any, TypeVar
+
+import pluggy
+
+from kitaru.plugins import hookspecs
+from kitaru.plugins.records import (
+    HOOK_RECORD_TYPES,
+    ArtifactSerializerSpec,
+    LlmBackendSpec,
+    LogStoreSpec,
+    PluginSource,
+    StackProviderSpec,
+)
+
+logger = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "kitaru"
+RAISE_ERRORS_ENV = "KITARU_RAISE_PLUGIN_ERRORS"
+BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (("core", "kitaru.serializers.builtin"),)
+"""(plugin name, module) pairs that core registers itself, through the same hooks."""
+
+_R = TypeVar("_R")
+
+
+class PluginLoadError(RuntimeError):
+    """A plugin failed to load and ``KITARU_RAISE_PLUGIN_ERRORS=1`` is set."""
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """What ``kitaru plugins`` shows about one plugin."""
+
+    name: str
+    distribution: str
+    version: str
+    hooks: tuple[str, ...]
+
+
+def _raise_errors() -> bool:
+    return os.environ.get(RAISE_ERRORS_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _distribution_version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class KitaruPluginManager:
+    """Kitaru's plugin registry with a typed facade over the hooks."""
+
+    def __init__(self) -> None:
+        self._pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self._pm.add_hookspecs(hookspecs)
+        self._sources: dict[str, PluginSource] = {}
+        self.problems: list[str] = []
+        self._cache: dict[str, Any] = {}
+
+    # -- registration -------------------------------------------------------
+
+    def register(self, plugin: ModuleType | object, source: PluginSource) -> None:
+        """Register ``plugin`` (a module or object with hookimpls) under ``source``."""
+        if source.plugin in self._sources:
+            first = self._sources[source.plugin]
+            self._problem(
+                f"Duplicate plugin name '{source.plugin}': {first} and {source}. "
+                f"Keeping {first}; uninstall one of them."
+            )
+            return
+        self._pm.register(plugin, name=source.plugin)
+        self._sources[source.plugin] = source
+        self._cache.clear()
+
+    def load_builtins(self) -> None:
+        """Register core's own plugins."""
+        version = _distribution_version("kitaru-core")
+        for name, module_name in BUILTIN_PLUGINS:
+            self.register(
+                importlib.import_module(module_name),
+                PluginSource(plugin=name, distribution="kitaru-core", version=version),
+            )
+
+    def load_entry_points(self) -> None:
+        """Register every plugin installed under the ``kitaru`` entry-point group.
+
+        A plugin that fails to import is logged and skipped, unless
+        ``KITARU_RAISE_PLUGIN_ERRORS=1`` makes it fatal.
+        """
+        for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            distribution = entry_point.dist.name if entry_point.dist else "unknown"
+            source = PluginSource(
+                plugin=entry_point.name,
+                distribution=distribution,
+                version=_distribution_version(distribution),
+            )
+            try:
+                plugin = entry_point.load()
+            except Exception as exc:
+                message = (
+                    f"Could not load {source} from entry point "
+                    f"'{entry_point.value}': {type(exc).__name__}: {exc}. "
+                    f"Skipping it; set {RAISE_ERRORS_ENV}=1 to make this fatal."
+                )
+                if _raise_errors():
+                    raise PluginLoadError(message) from exc
+                self._problem(message)
+                continue
+            self.register(plugin, source)
+
+    def _problem(self, message: str) -> None:
+        self.problems.append(message)
+        logger.warning(message)
+
+    # -- introspection ------------------------------------------------------
+
+    def plugins(self) -> list[PluginInfo]:
+        """List registered plugins with the hooks each implements."""
+        infos = []
+        for name, source in self._sources.items():
+            plugin = self._pm.get_plugin(name)
+            hooks = sorted(
+                caller.name
+                for caller in self._pm.get_hookcallers(plugin) or []
+                if caller.name in HOOK_RECORD_TYPES
+            )
+            infos.append(PluginInfo(name, source.distribution, source.version, tuple(hooks)))
+        return infos
+
+    # -- typed facade ---------------------------------------------------------
+
+    def _collect(self, hook_name: str, record_type: type[_R]) -> list[_R]:
+        if hook_name in self._cache:
+            return self._cache[hook_name]
+        records: list[_R] = []
+        caller = getattr(self._pm.hook, hook_name)
+        for impl in reversed(caller.get_hookimpls()):  # registration order
+            source = self._sources[impl.plugin_name]
+            try:
+                produced: Iterable[Any] = impl.function() or ()
+                produced = list(produced)
+            except Exception as exc:
+                message = f"{source} failed in {hook_name}(): {type(exc).__name__}: {exc}"
+                if _raise_errors():
+                    raise PluginLoadError(message) from exc
+                self._problem(message + ". Skipping its records.")
+                continue
+            for record in produced:
+                if not isinstance(record, record_type):
+                    self._problem(
+                        f"{source} returned {type(record).__name__} from {hook_name}(); "
+                        f"expected {record_type.__name__}. Skipping it."
+                    )
+                    continue
+                records.append(dataclasses.replace(record, source=source))
+        self._cache[hook_name] = records
+        return records
+
+    def _by_name(self, hook_name: str, record_type: type[_R], kind: str) -> dict[str, _R]:
+        result: dict[str, _R] = {}
+        for record in self._collect(hook_name, record_type):
+            name = record.name  # type: ignore[attr-defined]
+            if name in result:
+                first = result[name]
+                self._problem(
+                    f"Duplicate {kind} '{name}' registered through {hook_name}() by "
+                    f"{first.source} and by {record.source}. "  # type: ignore[attr-defined]
+                    f"Using the one from {first.source}."  # type: ignore[attr-defined]
+                )
+                continue
+            result[name] = record
+        return result
+
+    def stack_providers(self) -> dict[str, StackProviderSpec]:
+        """Stack types by name."""
+        return self._by_name("kitaru_stack_providers", StackProviderSpec, "stack type")
+
+    def artifact_serializers(self) -> list[ArtifactSerializerSpec]:
+        """Serializers, highest priority first (registration order breaks ties)."""
+        by_name = self._by_name(
+            "kitaru_artifact_serializers", ArtifactSerializerSpec, "artifact serializer"
+        )
+        return sorted(by_name.values(), key=lambda spec: -spec.priority)
+
+    def log_stores(self) -> dict[str, LogStoreSpec]:
+        """Log stores by name."""
+        return self._by_name("kitaru_log_stores", LogStoreSpec, "log store")
+
+    def llm_backends(self) -> dict[str, LlmBackendSpec]:
+        """LLM backends by name."""
+        return self._by_name("kitaru_llm_backends", LlmBackendSpec, "LLM backend")
+
+
+_manager: KitaruPluginManager | None = None
+_lock = threading.Lock()
+
+
+def get_plugin_manager() -> KitaruPluginManager:
+    """Return the process-wide plugin manager, loading plugins on first use."""
+    global _manager
+    with _lock:
+        if _manager is None:
+            manager = KitaruPluginManager()
+            manager.load_builtins()
+            manager.load_entry_points()
+            _manager = manager
+        return _manager
+
+
+def reset_plugin_manager() -> None:
+    """Forget the loaded plugins (tests use this after installing a plugin)."""
+    global _manager
+    with _lock:
+        _manager = None

@@ -1,0 +1,1 @@
+"""Kitaru's built-in artifact serializers (registered through the plugin hook)."""

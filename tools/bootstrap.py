@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Set up the development environment and run the quickstart or the test suite.
+
+This script needs nothing but Python 3.11+ and pip. It creates ``.venv`` at the
+repository root, installs a pinned ``uv`` into it, syncs the workspace from
+``uv.lock`` (``--locked``: the lock file is the only source of versions), and
+then runs what you asked for:
+
+    python3 tools/bootstrap.py quickstart   # run examples/quickstart.py
+    python3 tools/bootstrap.py test [ARGS]  # run the whole test suite (pytest ARGS)
+    python3 tools/bootstrap.py sync         # only set up .venv
+
+Afterwards ``.venv/bin/python`` and ``.venv/bin/kitaru`` work directly.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+UV_VERSION = "0.13.9"
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def _say(message: str) -> None:
+    print(f"[bootstrap] {message}", flush=True)
+
+
+def _run(*command: str | os.PathLike[str], env: dict[str, str] | None = None) -> None:
+    result = subprocess.run([str(part) for part in command], cwd=ROOT, env=env)
+    if result.returncode != 0:
+        raise SystemExit(result.returncode)
+
+
+def ensure_environment(with_dev: bool) -> None:
+    """Create ``.venv`` and sync it from ``uv.lock``."""
+    if sys.version_info < (3, 11):
+        raise SystemExit(
+            f"Kitaru needs Python 3.11 or newer; this is {sys.version.split()[0]}. "
+            "Run this script with a newer python3."
+        )
+    if not (BIN / "python").exists():
+        _say(f"creating {VENV.relative_to(ROOT)} with {sys.executable}")
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    uv = BIN / "uv"
+    if not uv.exists():
+        _say(f"installing uv {UV_VERSION} into .venv")
+        _run(BIN / "python", "-m", "pip", "install", "--quiet",
+             "--disable-pip-version-check", f"uv=={UV_VERSION}")
+    env = dict(os.environ, UV_PROJECT_ENVIRONMENT=str(VENV), VIRTUAL_ENV=str(VENV))
+    env.pop("UV_SYSTEM_PYTHON", None)
+    sync = [uv, "sync", "--locked", "--inexact", "--all-packages", "--python", BIN / "python"]
+    sync.append("--group" if with_dev else "--no-dev")
+    if with_dev:
+        sync.append("dev")
+    _say("syncing .venv from uv.lock")
+    _run(*sync, env=env)
+
+
+def main(argv: list[str]) -> int:
+    action = argv[0] if argv else "quickstart"
+    if action not in {"quickstart", "test", "sync"}:
+        print(__doc__)
+        return 2
+    ensure_environment(with_dev=action != "quickstart")
+    python = str(BIN / "python")
+    if action == "quickstart":
+        return subprocess.call([python, str(ROOT / "examples" / "quickstart.py")], cwd=ROOT)
+    if action == "test":
+        return subprocess.call([python, "-m", "pytest", *argv[1:]], cwd=ROOT)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
