@@ -1,0 +1,227 @@
+"""Run checkpoints as engine steps.
+
+A checkpoint becomes a ZenML step whose single output is written by Kitaru's
+serializers. Calling it from a flow body launches the step synchronously in
+the dynamic pipeline and hands the body the output *value*; the value's
+engine handle is remembered so passing it into another checkpoint records
+lineage instead of uploading it again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from kitaru import _scope
+from kitaru._console import format_duration, say
+from kitaru._engine.bootstrap import load_engine
+
+if TYPE_CHECKING:
+    from kitaru.checkpoint import CheckpointDefinition
+
+_STEP_TYPES = {"llm_call": "llm_call", "tool_call": "tool_call"}
+
+
+def build_engine_step(definition: CheckpointDefinition) -> Any:
+    """Build the ZenML step for ``definition``."""
+    load_engine()
+    from zenml import step
+    from zenml.config.retry_config import StepRetryConfig
+    from zenml.enums import StepRuntime, StepType
+
+    from kitaru._engine.materializer import KitaruMaterializer
+
+    step_type = _STEP_TYPES.get(definition.type or "")
+    return step(
+        definition.entrypoint,
+        name=definition.name,
+        step_type=StepType(step_type) if step_type else None,
+        output_materializers=KitaruMaterializer,
+        retry=StepRetryConfig(max_retries=definition.retries, delay=0, backoff=0)
+        if definition.retries
+        else None,
+        extra={"kitaru": {"boundary": "checkpoint", "type": definition.type}},
+        runtime=StepRuntime(definition.runtime) if definition.runtime else None,
+        enable_artifact_visualization=False,
+    )
+
+
+def run_checkpoint_body(definition: CheckpointDefinition, args: tuple, kwargs: dict) -> Any:
+    """Run the user's checkpoint function inside the engine step.
+
+    Enters the checkpoint scope (and a flow scope when only the engine's
+    context exists, as on a remote step pod) so ``log``/``save``/``load`` work.
+    """
+    from zenml import get_step_context
+
+    context = get_step_context()
+    run_id = str(context.pipeline_run.id)
+    checkpoint = _scope.CheckpointScope(
+        name=definition.name,
+        type=definition.type,
+        execution_id=run_id,
+        checkpoint_id=str(context.step_run.id),
+    )
+    with _scope.checkpoint_scope(checkpoint):
+        if _scope.current_flow() is not None:
+            return definition.func(*args, **kwargs)
+        flow = _scope.FlowScope(
+            name=context.pipeline.name, flow_id=str(context.pipeline.id), execution_id=run_id
+        )
+        with _scope.flow_scope(flow):
+            return definition.func(*args, **kwargs)
+
+
+# -- inputs -------------------------------------------------------------------
+
+
+def _parameter_limit() -> int:
+    try:
+        return int(os.environ.get("ZENML_PARAMETER_SIZE_THRESHOLD", "65536"))
+    except ValueError:
+        return 65536
+
+
+def _is_small_json(value: Any) -> bool:
+    from kitaru.serializers.builtin import _is_json_able
+
+    if isinstance(value, tuple) or not _is_json_able(value):
+        return False
+    try:
+        return len(json.dumps(value)) <= _parameter_limit()
+    except (TypeError, ValueError):
+        return False
+
+
+def _known_output(flow: _scope.FlowScope, value: Any) -> Any:
+    entry = flow.outputs.get(id(value))
+    if entry is not None and entry[0] is value:
+        return entry[1]
+    return None
+
+
+def to_engine_input(flow: _scope.FlowScope, value: Any) -> Any:
+    """Translate a value from the flow body into what the engine step receives.
+
+    * a future or the output value of an earlier checkpoint → its engine
+      handle (lineage, no upload);
+    * a small JSON-able value → a step parameter (no artifact at all);
+    * anything else → an artifact written by Kitaru's serializers.
+    """
+    if isinstance(value, CheckpointFuture):
+        return value.engine_future
+    handle = _known_output(flow, value)
+    if handle is not None:
+        return handle
+    if isinstance(value, list) and value:
+        handles = [_known_output(flow, item) for item in value]
+        if all(item is not None for item in handles):
+            return handles
+    if _is_small_json(value):
+        return value
+    from zenml import ExternalArtifact
+
+    from kitaru._engine.materializer import KitaruMaterializer
+
+    return ExternalArtifact(value=value, materializer=KitaruMaterializer)
+
+
+def _engine_after(after: Any) -> Any:
+    if after is None:
+        return None
+    if isinstance(after, CheckpointFuture):
+        return after.engine_future
+    if isinstance(after, Iterable) and not isinstance(after, (str, bytes)):
+        return [item.engine_future if isinstance(item, CheckpointFuture) else item for item in after]
+    return after
+
+
+def _engine_arguments(flow: _scope.FlowScope, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    return (
+        tuple(to_engine_input(flow, value) for value in args),
+        {name: to_engine_input(flow, value) for name, value in kwargs.items()},
+    )
+
+
+def remember_output(flow: _scope.FlowScope, handle: Any) -> Any:
+    """Load the value behind an engine output handle and remember its lineage."""
+    value = handle.load()
+    flow.outputs[id(value)] = (value, handle)
+    return value
+
+
+# -- calls --------------------------------------------------------------------
+
+
+def call_checkpoint(
+    definition: CheckpointDefinition, flow: _scope.FlowScope, args: tuple, kwargs: dict, *, id: str | None, after: Any
+) -> Any:
+    """Run a checkpoint synchronously and return its output value."""
+    step = definition.engine_step()
+    engine_args, engine_kwargs = _engine_arguments(flow, args, kwargs)
+    started = time.perf_counter()
+    try:
+        handle = step(*engine_args, id=id, after=_engine_after(after), **engine_kwargs)
+    except BaseException:
+        say(f"Checkpoint `{id or definition.name}` failed after {format_duration(time.perf_counter() - started)}.")
+        raise
+    value = remember_output(flow, handle)
+    say(f"Checkpoint `{handle.step_name}` finished in {format_duration(time.perf_counter() - started)}.")
+    return value
+
+
+class CheckpointFuture:
+    """A checkpoint running concurrently; ``result()`` returns its output value.
+
+    Pass the future itself to another checkpoint (or to ``after=``) to make
+    that checkpoint wait for it and record the lineage.
+    """
+
+    def __init__(self, engine_future: Any, flow: _scope.FlowScope, name: str) -> None:
+        self.engine_future = engine_future
+        self._flow = flow
+        self._name = name
+
+    def result(self) -> Any:
+        """Wait for the checkpoint and return its output value."""
+        return remember_output(self._flow, self.engine_future.result())
+
+    def load(self) -> Any:
+        """Alias of :meth:`result`."""
+        return self.result()
+
+    def __repr__(self) -> str:
+        return f"<CheckpointFuture {self._name!r}>"
+
+
+class CheckpointMapFuture(CheckpointFuture):
+    """Several invocations of one checkpoint (``map``/``product``)."""
+
+    def result(self) -> list[Any]:
+        """Wait for every invocation and return their output values in order."""
+        return [remember_output(self._flow, outputs) for outputs in self.engine_future.result()]
+
+
+def submit_checkpoint(
+    definition: CheckpointDefinition, flow: _scope.FlowScope, args: tuple, kwargs: dict, *, id: str | None, after: Any
+) -> CheckpointFuture:
+    """Start a checkpoint concurrently."""
+    engine_args, engine_kwargs = _engine_arguments(flow, args, kwargs)
+    future = definition.engine_step().submit(
+        *engine_args, id=id, after=_engine_after(after), **engine_kwargs
+    )
+    return CheckpointFuture(future, flow, id or definition.name)
+
+
+def map_checkpoint(
+    definition: CheckpointDefinition, flow: _scope.FlowScope, args: tuple, kwargs: dict, *, after: Any, product: bool
+) -> CheckpointMapFuture:
+    """Fan a checkpoint out over its iterable arguments."""
+    engine_args, engine_kwargs = _engine_arguments(flow, args, kwargs)
+    step = definition.engine_step()
+    launch = step.product if product else step.map
+    future = launch(*engine_args, after=_engine_after(after), **engine_kwargs)
+    return CheckpointMapFuture(future, flow, definition.name)

@@ -1,0 +1,186 @@
+"""Run flows as ZenML dynamic pipelines.
+
+``submit_flow`` resolves configuration, activates the right stack for the
+submission only, and starts the pipeline. The flow body itself runs in
+``run_flow_body`` (called by the engine), which enters the flow scope,
+journals the frozen execution spec and records the return value explicitly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import threading
+import time
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from kitaru import _scope
+from kitaru._console import format_duration, say
+from kitaru._engine import runs
+from kitaru._engine.bootstrap import load_engine
+from kitaru.errors import KitaruRuntimeError, KitaruUsageError
+
+if TYPE_CHECKING:
+    from kitaru.flow import FlowDefinition, FlowHandle
+
+_stack_lock = threading.RLock()
+
+
+@dataclass
+class _Submission:
+    """What ``submit_flow`` hands to the flow body running in this process."""
+
+    spec: dict[str, Any] | None
+    exec_id: str | None = None
+    result: Any = None
+    has_result: bool = False
+    spec_logged: bool = False
+    extra_metadata: dict[str, Any] = field(default_factory=dict)
+
+
+_submission: ContextVar[_Submission | None] = ContextVar("kitaru_submission", default=None)
+
+
+def build_engine_pipeline(definition: FlowDefinition) -> Any:
+    """Build the ZenML dynamic pipeline for ``definition``."""
+    load_engine()
+    from zenml import pipeline
+
+    return pipeline(dynamic=True, name=definition.name)(definition.entrypoint)
+
+
+def run_flow_body(definition: FlowDefinition, params: dict[str, Any]) -> None:
+    """Run the user's flow body inside the engine's run (called by the engine)."""
+    run = runs.current_run()
+    exec_id = str(run.id)
+    submission = _submission.get()
+    metadata: dict[str, Any] = {"kitaru_flow": definition.name}
+    if submission is not None:
+        submission.exec_id = exec_id
+        if submission.spec is not None:
+            metadata[runs.SPEC_KEY] = submission.spec
+            submission.spec_logged = True
+    runs.log_run_metadata(exec_id, metadata)
+
+    scope = _scope.FlowScope(
+        name=definition.name, flow_id=str(run.pipeline.id) if run.pipeline else None, execution_id=exec_id
+    )
+    with _scope.flow_scope(scope):
+        value = definition.func(**params)
+
+    entry = scope.outputs.get(id(value))
+    artifact_id = str(entry[1].id) if entry is not None and entry[0] is value else None
+    record = runs.encode_result(value, checkpoint_artifact_id=artifact_id)
+    runs.log_run_metadata(exec_id, {runs.RESULT_KEY: record})
+    if submission is not None:
+        submission.result = value
+        submission.has_result = True
+
+
+def _bind_parameters(definition: FlowDefinition, args: tuple, kwargs: dict) -> dict[str, Any]:
+    signature = inspect.signature(definition.func)
+    for parameter in signature.parameters.values():
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            raise KitaruUsageError(
+                f"Flow '{definition.name}' takes *args/**kwargs; flows need named "
+                "parameters so each execution can be replayed. Name every parameter."
+            )
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise KitaruUsageError(f"Invalid arguments for flow '{definition.name}': {exc}") from None
+    return dict(bound.arguments)
+
+
+@contextlib.contextmanager
+def _activated_stack(name: str | None) -> Iterator[None]:
+    """Activate stack ``name`` for one submission, restoring the previous one."""
+    from zenml.client import Client
+
+    if not name:
+        yield
+        return
+    with _stack_lock:
+        client = Client()
+        previous = client.active_stack_model.name
+        if previous == name:
+            yield
+            return
+        try:
+            client.activate_stack(name)
+        except KeyError as exc:
+            raise KitaruUsageError(
+                f"Stack '{name}' does not exist. List stacks with `kitaru stack list`."
+            ) from exc
+        try:
+            yield
+        finally:
+            client.activate_stack(previous)
+
+
+def _engine_options(resolved: Any) -> dict[str, Any]:
+    from zenml.config.retry_config import StepRetryConfig
+
+    options: dict[str, Any] = {"enable_cache": resolved.cache}
+    if resolved.retries:
+        options["retry"] = StepRetryConfig(max_retries=resolved.retries, delay=0, backoff=0)
+    if resolved.image is not None:
+        from zenml.config import DockerSettings
+
+        from kitaru.config import image_to_docker_settings_kwargs
+
+        options["settings"] = {"docker": DockerSettings(**image_to_docker_settings_kwargs(resolved.image))}
+    return options
+
+
+def submit_flow(definition: FlowDefinition, args: tuple, kwargs: dict, overrides: dict[str, Any]) -> FlowHandle:
+    """Resolve configuration, submit an execution and return its handle."""
+    from kitaru.config import build_frozen_spec, resolve_execution_config
+    from kitaru.flow import FlowHandle
+
+    params = _bind_parameters(definition, args, kwargs)
+    load_engine()
+    from zenml.client import Client
+
+    resolved = resolve_execution_config(
+        active_stack=Client().active_stack_model.name,
+        decorator=definition.defaults,
+        call=overrides,
+    )
+    spec = build_frozen_spec(
+        resolved=resolved,
+        flow_defaults=definition.defaults,
+        server_url=None,
+        project=None,
+        model_registry=None,
+    ).model_dump(mode="json")
+    engine_pipeline = definition.engine_pipeline().with_options(**_engine_options(resolved))
+
+    submission = _Submission(spec=spec)
+    token = _submission.set(submission)
+    started = time.perf_counter()
+    say(f"Starting flow `{definition.name}`.")
+    error: BaseException | None = None
+    try:
+        with _activated_stack(resolved.stack):
+            engine_run = engine_pipeline(**params)
+    except Exception as exc:  # the failure is recorded on the execution
+        error = exc
+        engine_run = None
+    finally:
+        _submission.reset(token)
+
+    exec_id = submission.exec_id or (str(engine_run.id) if engine_run is not None else None)
+    if exec_id is None:
+        raise KitaruRuntimeError(
+            f"Flow '{definition.name}' could not be submitted: {error}"
+        ) from error
+    if not submission.spec_logged:
+        runs.log_run_metadata(exec_id, {runs.SPEC_KEY: spec, "kitaru_flow": definition.name})
+    handle = FlowHandle(exec_id, local_result=submission.result, has_local_result=submission.has_result)
+    status = handle.status
+    say(f"Execution {exec_id} {status} in {format_duration(time.perf_counter() - started)}.")
+    return handle

@@ -1,0 +1,151 @@
+"""Bridge Kitaru serializers onto ZenML materializers.
+
+ZenML stores artifacts through materializers. :class:`KitaruMaterializer`
+asks the registered Kitaru serializers (``kitaru_artifact_serializers`` hook)
+to turn a value into bytes and stores them with a small JSON header naming
+the serializer and the Python type, so reading picks the same serializer.
+A value no serializer can write is stored as a *blob* (its ``repr`` and
+Python type) with a warning instead of failing the execution.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import warnings
+from typing import Any, ClassVar
+
+from zenml.enums import ArtifactType
+from zenml.materializers.base_materializer import BaseMaterializer
+
+from kitaru.errors import KitaruRuntimeError
+
+logger = logging.getLogger("kitaru")
+
+DATA_FILE = "data.bin"
+HEADER_FILE = "kitaru.json"
+BLOB_SERIALIZER = "blob"
+
+
+class UnserializableValueWarning(UserWarning):
+    """A value was stored as a blob because no serializer could write it."""
+
+
+def python_type_path(value_type: type) -> str:
+    """Return ``module:qualname`` for ``value_type``."""
+    return f"{value_type.__module__}:{value_type.__qualname__}"
+
+
+def import_python_type(path: str) -> type | None:
+    """Import a type from ``module:qualname``; None if that is not possible."""
+    module_name, _, qualname = path.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except Exception:
+        return None
+    return obj if isinstance(obj, type) else None
+
+
+def serialize(value: Any) -> tuple[dict[str, str], bytes]:
+    """Serialize ``value`` with the first serializer that can write it.
+
+    Returns:
+        The header (serializer name, content type, Python type) and the bytes.
+    """
+    from kitaru.plugins import get_plugin_manager
+
+    type_path = python_type_path(type(value))
+    for spec in get_plugin_manager().artifact_serializers():
+        try:
+            if not spec.can_write(value):
+                continue
+            data = spec.write(value)
+        except Exception as exc:  # a serializer that fails passes to the next one
+            logger.debug("Serializer %r could not write %s: %s", spec.name, type_path, exc)
+            continue
+        header = {"serializer": spec.name, "content_type": spec.content_type, "python_type": type_path}
+        return header, bytes(data)
+    warnings.warn(
+        f"No Kitaru serializer can store a value of type '{type_path}'; it was recorded "
+        "as a blob (its repr and type) and cannot be loaded back as the original object. "
+        "Register a serializer for it with the kitaru_artifact_serializers hook, or "
+        "return a JSON-able value, a pydantic model or a dataclass.",
+        UnserializableValueWarning,
+        stacklevel=2,
+    )
+    blob = {"repr": repr(value), "python_type": type_path}
+    header = {"serializer": BLOB_SERIALIZER, "content_type": "application/json", "python_type": type_path}
+    return header, json.dumps(blob).encode()
+
+
+def deserialize(header: dict[str, str], data: bytes) -> Any:
+    """Read bytes written by :func:`serialize` back into a value.
+
+    Raises:
+        KitaruRuntimeError: If the serializer is not installed or fails.
+    """
+    from kitaru.plugins import get_plugin_manager
+
+    name = header.get("serializer", "")
+    type_path = header.get("python_type", "unknown")
+    if name == BLOB_SERIALIZER:
+        return json.loads(data.decode())
+    specs = {spec.name: spec for spec in get_plugin_manager().artifact_serializers()}
+    spec = specs.get(name)
+    if spec is None:
+        raise KitaruRuntimeError(
+            f"The stored value of type '{type_path}' was written by serializer '{name}', "
+            f"which is not installed. Install the plugin that provides it "
+            f"(installed serializers: {', '.join(sorted(specs)) or 'none'})."
+        )
+    try:
+        return spec.read(data, import_python_type(type_path))
+    except Exception as exc:
+        raise KitaruRuntimeError(
+            f"Could not load the stored value of type '{type_path}' with serializer "
+            f"'{name}': {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+class KitaruMaterializer(BaseMaterializer):
+    """Stores any value through Kitaru's serializer plugins."""
+
+    ASSOCIATED_TYPES: ClassVar[tuple[type[Any], ...]] = (object,)
+    ASSOCIATED_ARTIFACT_TYPE: ClassVar[ArtifactType] = ArtifactType.DATA
+    SKIP_REGISTRATION: ClassVar[bool] = True
+
+    def _path(self, name: str) -> str:
+        return f"{self.uri.rstrip('/')}/{name}"
+
+    def save(self, data: Any) -> None:
+        """Write ``data`` and its header into the artifact's URI."""
+        header, payload = serialize(data)
+        self.artifact_store.makedirs(self.uri)
+        with self.artifact_store.open(self._path(DATA_FILE), "wb") as handle:
+            handle.write(payload)
+        with self.artifact_store.open(self._path(HEADER_FILE), "w") as handle:
+            handle.write(json.dumps(header))
+        self._header = header
+
+    def load(self, data_type: type[Any]) -> Any:
+        """Read the value back with the serializer that wrote it."""
+        with self.artifact_store.open(self._path(HEADER_FILE), "r") as handle:
+            header = json.loads(handle.read())
+        with self.artifact_store.open(self._path(DATA_FILE), "rb") as handle:
+            payload = handle.read()
+        return deserialize(header, payload)
+
+    def extract_metadata(self, data: Any) -> dict[str, Any]:
+        """Record which serializer wrote the value."""
+        header = getattr(self, "_header", None)
+        if not header:
+            return {}
+        return {"kitaru_serializer": header["serializer"], "kitaru_python_type": header["python_type"]}
+
+    def save_visualizations(self, data: Any) -> dict[str, Any]:
+        """Kitaru artifacts have no visualizations (saves a write per artifact)."""
+        return {}
+

@@ -1,0 +1,169 @@
+"""The ``@checkpoint`` decorator: durable units of work inside a flow.
+
+Inside a running flow, calling a checkpoint runs it, persists its output and
+returns the output *value*, so the flow body can use it as ordinary Python::
+
+    @kitaru.checkpoint(retries=2)
+    def fetch(url: str) -> str: ...
+
+    @kitaru.flow
+    def agent(url: str) -> int:
+        return len(fetch(url))
+
+Passing a checkpoint's output into another checkpoint still records the
+lineage between the two.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
+
+from kitaru import _scope
+from kitaru._naming import sanitize_name
+from kitaru._signatures import publish_entrypoint
+from kitaru.errors import KitaruContextError, KitaruUsageError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_RUNTIMES = ("inline", "isolated")
+OUTSIDE_FLOW_MESSAGE = "Checkpoints can only run inside a @flow."
+NESTED_MESSAGE = "Nested checkpoint calls are not supported in the Kitaru MVP."
+CONCURRENT_OUTSIDE_MESSAGE = (
+    "Concurrent checkpoint execution is only available inside a running @flow."
+)
+
+
+def _normalize_runtime(runtime: Any) -> str | None:
+    if runtime is None:
+        return None
+    value = getattr(runtime, "value", runtime)
+    if isinstance(value, str) and value.strip().lower() in _RUNTIMES:
+        return value.strip().lower()
+    raise KitaruUsageError(
+        f"Unsupported checkpoint runtime {runtime!r}. Expected one of: inline, isolated."
+    )
+
+
+class CheckpointDefinition:
+    """A function decorated with ``@checkpoint``.
+
+    Attributes:
+        name: The checkpoint name (the sanitised function name).
+        retries: How many times a failing call is re-run automatically.
+        type: A free label; ``llm_call`` and ``tool_call`` are well known.
+        runtime: ``inline``, ``isolated`` or None (engine default).
+    """
+
+    def __init__(self, func: Callable[..., Any], *, retries: int, type: str | None, runtime: Any) -> None:
+        if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+            raise KitaruUsageError("Checkpoint retries must be >= 0.")
+        self.func = func
+        self.name = sanitize_name(func.__name__, fallback="checkpoint")
+        self.retries = retries
+        self.type = type
+        self.runtime = _normalize_runtime(runtime)
+        self._engine_step: Any = None
+        functools.update_wrapper(self, func)
+        definition = self
+
+        def entrypoint(*args: Any, **kwargs: Any) -> Any:
+            from kitaru._engine.checkpoints import run_checkpoint_body
+
+            return run_checkpoint_body(definition, args, kwargs)
+
+        self.entrypoint = publish_entrypoint(
+            func, entrypoint, alias=f"__kitaru_checkpoint_source_{self.name}"
+        )
+
+    def engine_step(self) -> Any:
+        """Return the engine step for this checkpoint, building it on first use."""
+        if self._engine_step is None:
+            from kitaru._engine.checkpoints import build_engine_step
+
+            self._engine_step = build_engine_step(self)
+        return self._engine_step
+
+    def _require_flow(self, concurrent: bool) -> _scope.FlowScope:
+        if _scope.current_checkpoint() is not None:
+            raise KitaruContextError(NESTED_MESSAGE)
+        flow = _scope.current_flow()
+        if flow is None:
+            raise KitaruContextError(CONCURRENT_OUTSIDE_MESSAGE if concurrent else OUTSIDE_FLOW_MESSAGE)
+        return flow
+
+    def __call__(self, *args: Any, id: str | None = None, after: Any = None, **kwargs: Any) -> Any:
+        """Run the checkpoint in the current flow and return its output value."""
+        flow = self._require_flow(concurrent=False)
+        from kitaru._engine.checkpoints import call_checkpoint
+
+        return call_checkpoint(self, flow, args, kwargs, id=id, after=after)
+
+    def submit(self, *args: Any, id: str | None = None, after: Any = None, **kwargs: Any) -> Any:
+        """Start the checkpoint concurrently; returns a future with ``.result()``."""
+        flow = self._require_flow(concurrent=True)
+        from kitaru._engine.checkpoints import submit_checkpoint
+
+        return submit_checkpoint(self, flow, args, kwargs, id=id, after=after)
+
+    def map(self, *args: Any, after: Any = None, **kwargs: Any) -> Any:
+        """Run one invocation per element of the iterable arguments, concurrently."""
+        flow = self._require_flow(concurrent=True)
+        from kitaru._engine.checkpoints import map_checkpoint
+
+        return map_checkpoint(self, flow, args, kwargs, after=after, product=False)
+
+    def product(self, *args: Any, after: Any = None, **kwargs: Any) -> Any:
+        """Run one invocation per element of the cartesian product of the arguments."""
+        flow = self._require_flow(concurrent=True)
+        from kitaru._engine.checkpoints import map_checkpoint
+
+        return map_checkpoint(self, flow, args, kwargs, after=after, product=True)
+
+    def __repr__(self) -> str:
+        return f"<kitaru checkpoint {self.name!r}>"
+
+
+@overload
+def checkpoint(func: F, /) -> CheckpointDefinition: ...
+@overload
+def checkpoint(
+    func: None = None, /, *, retries: int = 0, type: str | None = None, runtime: Any = None
+) -> Callable[[F], CheckpointDefinition]: ...
+
+
+def checkpoint(
+    func: Callable[..., Any] | None = None,
+    /,
+    *,
+    retries: int = 0,
+    type: str | None = None,
+    runtime: Any = None,
+) -> Any:
+    """Mark a function as a checkpoint: a durable, journaled unit of work.
+
+    Use bare (``@checkpoint``) or with options (``@checkpoint(retries=2)``).
+
+    Args:
+        func: The function (when used bare).
+        retries: Automatic re-executions after an exception; every attempt is
+            journaled. Must be >= 0.
+        type: A free label stored with the checkpoint (``llm_call``,
+            ``tool_call`` map to the engine's step types).
+        runtime: ``"inline"`` or ``"isolated"`` (own container on remote
+            orchestrators; local runs are always inline).
+
+    Returns:
+        The checkpoint, or a decorator producing one.
+
+    Raises:
+        KitaruUsageError: If ``retries`` is negative or ``runtime`` unknown.
+    """
+
+    def decorate(target: Callable[..., Any]) -> CheckpointDefinition:
+        return CheckpointDefinition(target, retries=retries, type=type, runtime=runtime)
+
+    if func is not None:
+        return decorate(func)
+    return decorate

@@ -1,0 +1,250 @@
+"""The ``@flow`` decorator and the handle of a submitted execution.
+
+A flow is the orchestration function of an agent. ``my_flow.run(...)``
+submits an execution (a ZenML dynamic pipeline run) and returns a
+:class:`FlowHandle`; ``handle.wait()`` returns exactly what the body returned::
+
+    @kitaru.flow
+    def agent(topic: str) -> str:
+        notes = research(topic)
+        return write(notes)
+
+    handle = agent.run("durable agents")
+    print(handle.exec_id, handle.wait())
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kitaru._naming import sanitize_name
+from kitaru._signatures import publish_entrypoint
+from kitaru.client.status import ExecutionStatus, public_status
+from kitaru.errors import (
+    KitaruFeatureNotAvailableError,
+    KitaruStateError,
+    KitaruUsageError,
+    build_recovery_command,
+    classify_failure_origin,
+    execution_error_class,
+)
+
+DIRECT_CALL_MESSAGE = (
+    "Direct flow calls are not supported. Use: handle = my_flow.run(...) and then "
+    "handle.wait() to get the result."
+)
+_POLL_INTERVAL_MAX = 2.0
+
+
+class FlowHandle:
+    """A submitted execution.
+
+    Attributes:
+        exec_id: The execution id (the engine run's UUID as a string).
+    """
+
+    def __init__(self, exec_id: str, *, local_result: Any = None, has_local_result: bool = False) -> None:
+        self._exec_id = exec_id
+        self._local_result = local_result
+        self._has_local_result = has_local_result
+
+    @property
+    def exec_id(self) -> str:
+        """The execution id."""
+        return self._exec_id
+
+    def _snapshot(self) -> Any:
+        from kitaru._engine.runs import fetch_run
+
+        return fetch_run(self._exec_id)
+
+    @staticmethod
+    def _status_of(snapshot: Any) -> ExecutionStatus:
+        return public_status(snapshot.engine_status, has_active_wait=snapshot.has_active_wait)
+
+    @property
+    def status(self) -> ExecutionStatus:
+        """The current public status, refreshed from the store."""
+        return self._status_of(self._snapshot())
+
+    def wait(self, timeout: float | None = None) -> Any:
+        """Block until the execution ends and return the flow's return value.
+
+        Args:
+            timeout: Seconds to wait at most; None waits forever.
+
+        Raises:
+            KitaruStateError: If ``timeout`` passes first.
+            KitaruExecutionError: If the execution did not complete successfully.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        interval = 0.1
+        while True:
+            snapshot = self._snapshot()
+            status = self._status_of(snapshot)
+            if status.is_finished:
+                return self._result_of(snapshot, status)
+            if deadline is not None and time.monotonic() >= deadline:
+                raise KitaruStateError(
+                    f"Timed out after {timeout}s waiting for execution {self._exec_id} "
+                    f"(status: {status})."
+                )
+            pause = interval if deadline is None else min(interval, max(0.0, deadline - time.monotonic()))
+            time.sleep(pause)
+            interval = min(interval * 2, _POLL_INTERVAL_MAX)
+
+    def get(self) -> Any:
+        """Return the result without blocking.
+
+        Raises:
+            KitaruStateError: If the execution has not finished.
+            KitaruExecutionError: If it did not complete successfully.
+        """
+        snapshot = self._snapshot()
+        status = self._status_of(snapshot)
+        if not status.is_finished:
+            raise KitaruStateError(f"Execution {self._exec_id} is still running (status: {status}).")
+        return self._result_of(snapshot, status)
+
+    def _result_of(self, snapshot: Any, status: ExecutionStatus) -> Any:
+        if status is ExecutionStatus.COMPLETED:
+            if self._has_local_result:
+                return self._local_result
+            from kitaru._engine.runs import RESULT_KEY, decode_result
+
+            return decode_result(self._exec_id, snapshot.metadata.get(RESULT_KEY))
+        raise self._failure_error(snapshot, status)
+
+    def _failure_error(self, snapshot: Any, status: ExecutionStatus) -> Exception:
+        origin = classify_failure_origin(snapshot.status_reason, snapshot.traceback)
+        lines = [f"Execution {self._exec_id} finished with status '{status}'."]
+        if snapshot.status_reason:
+            lines.append(snapshot.status_reason)
+        if snapshot.traceback:
+            last = [line for line in snapshot.traceback.strip().splitlines() if line.strip()]
+            if last and last[-1] != snapshot.status_reason:
+                lines.append(last[-1])
+        recovery = build_recovery_command(self._exec_id, str(status))
+        if recovery:
+            lines.append(f"To retry this failed execution, run:\n\n  {recovery}")
+        return execution_error_class(origin)(
+            "\n".join(lines), exec_id=self._exec_id, status=str(status), failure_origin=origin
+        )
+
+    def __repr__(self) -> str:
+        return f"<FlowHandle exec_id={self._exec_id!r}>"
+
+
+class FlowDefinition:
+    """A function decorated with ``@flow``.
+
+    Attributes:
+        name: The flow name (the sanitised function name).
+        defaults: Decorator-level execution settings (stack, image, cache, retries).
+    """
+
+    def __init__(self, func: Callable[..., Any], *, stack: str | None, image: Any, cache: bool | None, retries: int | None) -> None:
+        if retries is not None and (not isinstance(retries, int) or isinstance(retries, bool) or retries < 0):
+            raise KitaruUsageError("Flow retries must be >= 0.")
+        self.func = func
+        self.name = sanitize_name(func.__name__, fallback="flow")
+        self.defaults: dict[str, Any] = {"stack": stack, "image": image, "cache": cache, "retries": retries}
+        self._engine_pipeline: Any = None
+        functools.update_wrapper(self, func)
+        definition = self
+
+        def entrypoint(**params: Any) -> None:
+            from kitaru._engine.flows import run_flow_body
+
+            return run_flow_body(definition, params)
+
+        self.entrypoint = publish_entrypoint(func, entrypoint, alias=f"__kitaru_pipeline_source_{self.name}")
+
+    def engine_pipeline(self) -> Any:
+        """Return the engine pipeline for this flow, building it on first use."""
+        if self._engine_pipeline is None:
+            from kitaru._engine.flows import build_engine_pipeline
+
+            self._engine_pipeline = build_engine_pipeline(self)
+        return self._engine_pipeline
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise KitaruUsageError(DIRECT_CALL_MESSAGE)
+
+    def run(
+        self,
+        *args: Any,
+        stack: str | None = None,
+        image: Any = None,
+        cache: bool | None = None,
+        retries: int | None = None,
+        **kwargs: Any,
+    ) -> FlowHandle:
+        """Submit an execution of this flow and return its handle.
+
+        On the local default the flow runs in this process before ``run``
+        returns; on remote stacks it runs in the background.
+
+        Args:
+            *args: Positional flow inputs.
+            stack: Run on this stack (for this submission only).
+            image: Container image settings for remote stacks.
+            cache: Reuse outputs of identical earlier checkpoint calls.
+            retries: Run-wide retry policy.
+            **kwargs: Keyword flow inputs.
+
+        Returns:
+            The execution's handle.
+        """
+        from kitaru._engine.flows import submit_flow
+
+        overrides = {"stack": stack, "image": image, "cache": cache, "retries": retries}
+        return submit_flow(self, args, kwargs, overrides)
+
+    def replay(self, exec_id: str, *, from_: str, overrides: dict[str, Any] | None = None, **flow_inputs: Any) -> FlowHandle:
+        """Replay an execution from a checkpoint (arrives with the lifecycle work)."""
+        raise KitaruFeatureNotAvailableError(
+            "Replay is not available in this build yet; it ships with the execution "
+            "lifecycle work (retry, resume, replay)."
+        )
+
+    def __repr__(self) -> str:
+        return f"<kitaru flow {self.name!r}>"
+
+
+def flow(
+    func: Callable[..., Any] | None = None,
+    /,
+    *,
+    stack: str | None = None,
+    image: Any = None,
+    cache: bool | None = None,
+    retries: int | None = None,
+) -> Any:
+    """Mark a function as a flow: the durable orchestration of checkpoints.
+
+    Use bare (``@flow``) or with options (``@flow(cache=False)``).
+
+    Args:
+        func: The function (when used bare).
+        stack: Default stack for this flow's executions.
+        image: Default image settings (remote stacks).
+        cache: Default caching (on unless configured otherwise).
+        retries: Default run-wide retries (>= 0).
+
+    Returns:
+        The flow, or a decorator producing one.
+
+    Raises:
+        KitaruUsageError: If ``retries`` is negative.
+    """
+
+    def decorate(target: Callable[..., Any]) -> FlowDefinition:
+        return FlowDefinition(target, stack=stack, image=image, cache=cache, retries=retries)
+
+    if func is not None:
+        return decorate(func)
+    return decorate
