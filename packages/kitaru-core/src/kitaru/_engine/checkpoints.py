@@ -9,9 +9,11 @@ lineage instead of uploading it again.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import time
+from datetime import datetime, timezone
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -162,6 +164,7 @@ def call_checkpoint(
     """Run a checkpoint synchronously and return its output value."""
     step = definition.engine_step()
     engine_args, engine_kwargs = _engine_arguments(flow, args, kwargs)
+    started_at = datetime.now(timezone.utc).replace(tzinfo=None)
     started = time.perf_counter()
     try:
         handle = step(*engine_args, id=id, after=_engine_after(after), **engine_kwargs)
@@ -169,8 +172,21 @@ def call_checkpoint(
         say(f"Checkpoint `{id or definition.name}` failed after {format_duration(time.perf_counter() - started)}.")
         raise
     value = remember_output(flow, handle)
-    say(f"Checkpoint `{handle.step_name}` finished in {format_duration(time.perf_counter() - started)}.")
+    if _was_reused(handle, started_at):
+        say(f"Checkpoint `{handle.step_name}` cached.")
+    else:
+        say(f"Checkpoint `{handle.step_name}` finished in {format_duration(time.perf_counter() - started)}.")
     return value
+
+
+def _was_reused(handle: Any, started_at: datetime) -> bool:
+    """Whether the output existed before this call (a cache hit or a reused result)."""
+    created = getattr(getattr(handle, "body", None), "created", None)
+    if created is None:
+        return False
+    if created.tzinfo is not None:
+        created = created.astimezone(timezone.utc).replace(tzinfo=None)
+    return created < started_at
 
 
 class CheckpointFuture:
@@ -198,10 +214,16 @@ class CheckpointFuture:
 
 
 class CheckpointMapFuture(CheckpointFuture):
-    """Several invocations of one checkpoint (``map``/``product``)."""
+    """Several invocations of one checkpoint (``map``/``product``).
+
+    Wraps either the engine's map future (when mapping over a checkpoint
+    output) or a list of futures Kitaru submitted itself (plain iterables).
+    """
 
     def result(self) -> list[Any]:
         """Wait for every invocation and return their output values in order."""
+        if isinstance(self.engine_future, list):
+            return [future.result() for future in self.engine_future]
         return [remember_output(self._flow, outputs) for outputs in self.engine_future.result()]
 
 
@@ -219,9 +241,39 @@ def submit_checkpoint(
 def map_checkpoint(
     definition: CheckpointDefinition, flow: _scope.FlowScope, args: tuple, kwargs: dict, *, after: Any, product: bool
 ) -> CheckpointMapFuture:
-    """Fan a checkpoint out over its iterable arguments."""
+    """Fan a checkpoint out over its iterable arguments.
+
+    Mapping over a checkpoint's output uses the engine's map (the expansion is
+    journaled); mapping over plain iterables submits one invocation per item.
+    """
+    if not any(_known_output(flow, value) is not None for value in (*args, *kwargs.values())):
+        return CheckpointMapFuture(
+            _submit_each(definition, flow, args, kwargs, after=after, product=product),
+            flow,
+            definition.name,
+        )
     engine_args, engine_kwargs = _engine_arguments(flow, args, kwargs)
     step = definition.engine_step()
     launch = step.product if product else step.map
     future = launch(*engine_args, after=_engine_after(after), **engine_kwargs)
     return CheckpointMapFuture(future, flow, definition.name)
+
+
+def _submit_each(
+    definition: CheckpointDefinition, flow: _scope.FlowScope, args: tuple, kwargs: dict, *, after: Any, product: bool
+) -> list[CheckpointFuture]:
+    names = list(kwargs)
+    columns = [list(value) for value in (*args, *kwargs.values())]
+    if not product and len({len(column) for column in columns}) > 1:
+        from kitaru.errors import KitaruUsageError
+
+        raise KitaruUsageError(
+            f"{definition.name}.map() needs iterables of equal length; got lengths "
+            f"{[len(column) for column in columns]}. Use .product() for all combinations."
+        )
+    rows = itertools.product(*columns) if product else zip(*columns)
+    futures = []
+    for row in rows:
+        positional, keyword = row[: len(args)], dict(zip(names, row[len(args) :]))
+        futures.append(submit_checkpoint(definition, flow, positional, keyword, id=None, after=after))
+    return futures

@@ -18,23 +18,46 @@ def _is_engine_record(record: logging.LogRecord) -> bool:
     return record.name.startswith(_ENGINE_LOGGER_PREFIXES)
 
 
-def install_terminal_interceptor() -> None:
-    """Drop engine records below ERROR from ZenML's console handler.
+_VOCABULARY = (
+    ("Failed to run step", "Checkpoint attempt failed:"),
+    ("pipeline run", "execution"),
+    ("Pipeline run", "Execution"),
+    ("pipeline", "flow"),
+    ("Pipeline", "Flow"),
+    ("step", "checkpoint"),
+    ("Step", "Checkpoint"),
+)
 
-    The filter is installed on the handler *class*, so it survives ZenML
-    re-initialising its logging. Errors still reach the terminal.
+
+def to_kitaru_vocabulary(message: str) -> str:
+    """Rewrite an engine message into Kitaru's words (flow, checkpoint, execution)."""
+    for engine_word, kitaru_word in _VOCABULARY:
+        message = message.replace(engine_word, kitaru_word)
+    return message
+
+
+def install_terminal_interceptor() -> None:
+    """Keep engine records below ERROR off ZenML's console handler.
+
+    The hook is installed on the handler *class*, so it survives ZenML
+    re-initialising its logging. Engine errors still reach the terminal, in
+    Kitaru's words; the stored logs get the original record.
     """
     global _installed
     if _installed:
         return
     from zenml.logger import ZenMLConsoleHandler
 
-    original_filter = ZenMLConsoleHandler.filter
+    original_handle = ZenMLConsoleHandler.handle
 
-    def kitaru_console_filter(self: logging.Handler, record: logging.LogRecord):  # type: ignore[no-untyped-def]
-        if _is_engine_record(record) and record.levelno < logging.ERROR:
-            return False
-        return original_filter(self, record)
+    def kitaru_console_handle(self: logging.Handler, record: logging.LogRecord) -> bool:
+        if _is_engine_record(record):
+            if record.levelno < logging.ERROR:
+                return False
+            record = logging.makeLogRecord(record.__dict__)
+            record.msg = to_kitaru_vocabulary(record.getMessage())
+            record.args = None
+        return original_handle(self, record)
 
-    ZenMLConsoleHandler.filter = kitaru_console_filter  # type: ignore[method-assign]
+    ZenMLConsoleHandler.handle = kitaru_console_handle  # type: ignore[method-assign]
     _installed = True

@@ -1,0 +1,293 @@
+"""Configuration sources: ``[tool.kitaru]``, ``KITARU_*`` variables and ``kitaru.yaml``.
+
+Each reader returns a precedence layer: a dict holding only the execution
+fields (``stack``, ``image``, ``cache``, ``retries``) that the source sets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from kitaru.config.models import EXECUTION_FIELDS, validate_execution_layer
+from kitaru.config.paths import config_file
+from kitaru.errors import KitaruUsageError
+
+PYPROJECT_NAME = "pyproject.toml"
+GLOBAL_CONFIG_VERSION = 1
+
+_TRUE_WORDS = frozenset({"true", "1", "yes", "on", "t", "y"})
+_FALSE_WORDS = frozenset({"false", "0", "no", "off", "f", "n"})
+BOOL_WORDS = ("true", "false", "1", "0", "yes", "no", "on", "off", "t", "f", "y", "n")
+
+
+# --- pyproject.toml -------------------------------------------------------
+
+
+def find_pyproject(start: Path | None = None) -> Path | None:
+    """Return the nearest ``pyproject.toml`` in ``start`` (default cwd) or above.
+
+    Args:
+        start: Directory to start from; defaults to the current directory.
+
+    Returns:
+        The file's path, or ``None`` when no ancestor has one.
+    """
+    directory = (start or Path.cwd()).resolve()
+    for candidate in (directory, *directory.parents):
+        path = candidate / PYPROJECT_NAME
+        if path.is_file():
+            return path
+    return None
+
+
+def read_pyproject_table(path: Path) -> dict[str, Any]:
+    """Return the raw ``[tool.kitaru]`` table of ``path`` (empty if absent).
+
+    Raises:
+        KitaruUsageError: If the file is not valid TOML or the table is not a table.
+    """
+    import tomllib
+
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise KitaruUsageError(f"Could not parse {path}: {exc}. Fix the TOML syntax and try again.") from None
+    tool = document.get("tool")
+    table = tool.get("kitaru") if isinstance(tool, dict) else None
+    if table is None:
+        return {}
+    if not isinstance(table, dict):
+        raise KitaruUsageError(f"[tool.kitaru] in {path} must be a table, got {table!r}.")
+    return table
+
+
+def read_pyproject_config(start: Path | None = None) -> dict[str, Any]:
+    """Read the execution layer from ``[tool.kitaru]`` in the nearest pyproject.
+
+    Unknown keys are ignored with a warning. The legacy ``runner`` key is an error.
+
+    Args:
+        start: Directory to search from; defaults to the current directory.
+
+    Returns:
+        The validated layer (empty when there is no pyproject or no table).
+
+    Raises:
+        KitaruUsageError: For invalid TOML, the ``runner`` key or bad values.
+    """
+    path = find_pyproject(start)
+    if path is None:
+        return {}
+    table = read_pyproject_table(path)
+    source = f"[tool.kitaru] in {path}"
+    if "runner" in table:
+        raise KitaruUsageError(
+            f"{source}: the 'runner' key was renamed to 'stack'. "
+            f"Replace runner = {table['runner']!r} with stack = {table['runner']!r}."
+        )
+    unknown = sorted(key for key in table if key not in EXECUTION_FIELDS)
+    if unknown:
+        warnings.warn(
+            f"{source}: ignoring unknown key(s) {', '.join(unknown)}. "
+            f"Valid keys are: {', '.join(EXECUTION_FIELDS)}.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return validate_execution_layer({key: table[key] for key in EXECUTION_FIELDS if key in table}, source=source)
+
+
+# --- environment ----------------------------------------------------------
+
+
+def parse_bool_word(value: str, *, variable: str) -> bool:
+    """Parse a boolean word (true/false/1/0/yes/no/on/off/t/f/y/n, any case).
+
+    Args:
+        value: The text to parse.
+        variable: Name of the variable, used in the error message.
+
+    Returns:
+        The boolean.
+
+    Raises:
+        KitaruUsageError: If ``value`` is not one of the accepted words.
+    """
+    word = value.strip().lower()
+    if word in _TRUE_WORDS:
+        return True
+    if word in _FALSE_WORDS:
+        return False
+    raise KitaruUsageError(
+        f"Invalid {variable} value {value!r}. Use one of: {', '.join(BOOL_WORDS)} (any case)."
+    )
+
+
+def _env_value(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(name)
+    if value is None or not value.strip():
+        return None
+    return value.strip()
+
+
+def read_env_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Read the execution layer from ``KITARU_STACK/CACHE/RETRIES/IMAGE``.
+
+    Blank variables count as unset. ``KITARU_IMAGE`` is either a JSON object of
+    image settings or a plain image name.
+
+    Args:
+        environ: Variables to read; defaults to ``os.environ``.
+
+    Returns:
+        The validated layer.
+
+    Raises:
+        KitaruUsageError: For ``KITARU_RUNNER`` or an invalid value, naming the variable.
+    """
+    env = os.environ if environ is None else environ
+    runner = _env_value(env, "KITARU_RUNNER")
+    if runner is not None:
+        raise KitaruUsageError(
+            f"KITARU_RUNNER was renamed to KITARU_STACK. Set KITARU_STACK={runner} and unset KITARU_RUNNER."
+        )
+    layer: dict[str, Any] = {}
+    stack = _env_value(env, "KITARU_STACK")
+    if stack is not None:
+        layer["stack"] = stack
+    cache = _env_value(env, "KITARU_CACHE")
+    if cache is not None:
+        layer["cache"] = parse_bool_word(cache, variable="KITARU_CACHE")
+    retries = _env_value(env, "KITARU_RETRIES")
+    if retries is not None:
+        layer["retries"] = _parse_env_retries(retries)
+    layer = validate_execution_layer(layer, source="Environment")
+    image = _env_value(env, "KITARU_IMAGE")
+    if image is not None:
+        layer.update(validate_execution_layer({"image": _parse_env_image(image)}, source="KITARU_IMAGE"))
+    return layer
+
+
+def _parse_env_retries(text: str) -> int:
+    value = int(text) if text.lstrip("+").isdecimal() else -1
+    if value < 0:
+        raise KitaruUsageError(
+            f"Invalid KITARU_RETRIES value {text!r}. Use a whole number >= 0, for example KITARU_RETRIES=2."
+        )
+    return value
+
+
+def _parse_env_image(text: str) -> Any:
+    if not text.startswith("{"):
+        return text
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise KitaruUsageError(
+            f"Invalid KITARU_IMAGE value: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}). "
+            'Use a JSON object such as {"base_image": "python:3.12-slim"} or a plain image name.'
+        ) from None
+    if not isinstance(value, dict):
+        raise KitaruUsageError(f"Invalid KITARU_IMAGE value {text!r}: expected a JSON object or an image name.")
+    return value
+
+
+# --- kitaru.yaml -------------------------------------------------------------
+
+
+def _invalid_global_config(path: Path) -> KitaruUsageError:
+    return KitaruUsageError(f"The Kitaru global config file is invalid. Fix or delete {path} and try again.")
+
+
+def _load_global_config(path: Path) -> dict[str, Any]:
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (UnicodeDecodeError, IsADirectoryError):
+        raise _invalid_global_config(path) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise _invalid_global_config(path) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise _invalid_global_config(path)
+    return data
+
+
+def read_global_config() -> dict[str, Any]:
+    """Read ``kitaru.yaml`` from the config directory.
+
+    Returns:
+        Its contents, or an empty dict when the file does not exist.
+
+    Raises:
+        KitaruUsageError: If the file is not a YAML mapping.
+    """
+    return _load_global_config(config_file())
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    try:
+        import fcntl
+    except ImportError:  # Windows: atomic replace still keeps the file whole.
+        yield
+        return
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def update_global_config(mutator: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """Read, change and atomically rewrite ``kitaru.yaml``.
+
+    Fields the mutator does not touch are preserved. A malformed file is
+    replaced by a fresh one. The config directory is created when needed, the
+    write goes through a temporary file and ``os.replace``, and concurrent
+    writers in other processes are serialised with a lock file (POSIX).
+
+    Args:
+        mutator: Called with the current contents; changes them in place.
+
+    Returns:
+        The contents written.
+    """
+    import yaml
+
+    path = config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _exclusive(path.with_name(path.name + ".lock")):
+        try:
+            data = _load_global_config(path)
+        except KitaruUsageError:
+            data = {}
+        mutator(data)
+        ordered = {"version": data.pop("version", GLOBAL_CONFIG_VERSION), **data}
+        text = yaml.safe_dump(ordered, sort_keys=False, default_flow_style=False)
+        fd, temp_name = tempfile.mkstemp(prefix=".kitaru-", suffix=".yaml.tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp_name, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp_name)
+            raise
+    return ordered
