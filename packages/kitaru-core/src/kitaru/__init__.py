@@ -46,9 +46,9 @@ __version__ = "0.1.0"
 # Public names that live in submodules, imported on first attribute access so
 # that ``import kitaru`` stays fast and never imports the engine.
 _LAZY: dict[str, str] = {
-    "flow": "kitaru.flow",
-    "FlowHandle": "kitaru.flow",
-    "checkpoint": "kitaru.checkpoint",
+    "flow": "kitaru.flows",
+    "FlowHandle": "kitaru.flows",
+    "checkpoint": "kitaru.checkpoints",
     "log": "kitaru.primitives",
     "save": "kitaru.primitives",
     "load": "kitaru.primitives",

@@ -22,7 +22,7 @@ from kitaru._console import format_duration, say
 from kitaru._engine.bootstrap import load_engine
 
 if TYPE_CHECKING:
-    from kitaru.checkpoint import CheckpointDefinition
+    from kitaru.checkpoints import CheckpointDefinition
 
 _STEP_TYPES = {"llm_call": "llm_call", "tool_call": "tool_call"}
 
@@ -149,8 +149,18 @@ def _engine_arguments(flow: _scope.FlowScope, args: tuple, kwargs: dict) -> tupl
 
 
 def remember_output(flow: _scope.FlowScope, handle: Any) -> Any:
-    """Load the value behind an engine output handle and remember its lineage."""
-    value = handle.load()
+    """Load the value behind an engine output handle and remember its lineage.
+
+    Raises:
+        KitaruRuntimeError: If the stored value cannot be loaded; the message
+            names the checkpoint and the value's type.
+    """
+    from kitaru.errors import KitaruRuntimeError
+
+    try:
+        value = handle.load()
+    except KitaruRuntimeError as exc:
+        raise KitaruRuntimeError(f"Could not load the output of checkpoint `{handle.step_name}`: {exc}") from exc
     flow.outputs[id(value)] = (value, handle)
     return value
 

@@ -123,6 +123,37 @@ def describe_connection() -> ConnectionInfo:
     )
 
 
+def check_server_reachable(url: str, timeout: float = 3.0) -> None:
+    """Fail fast if nothing accepts connections at a server URL.
+
+    The engine retries an unreachable server for about 30 seconds per call;
+    a diagnostic command should say so at once instead.
+
+    Args:
+        url: The server URL (``https://host[:port]/...``).
+        timeout: Seconds to wait for the TCP connection.
+
+    Raises:
+        KitaruBackendError: If the host cannot be resolved or connected to.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise KitaruBackendError(
+            f"Cannot reach the Kitaru server at {url}: {reason}. Check that it is "
+            "running and the URL is right (KITARU_SERVER_URL or `kitaru login`)."
+        ) from None
+
+
 def _store_error(action: str, exc: Exception) -> KitaruBackendError:
     return KitaruBackendError(
         f"Could not {action}: {type(exc).__name__}: {exc}. If you use a server, check "
@@ -165,6 +196,7 @@ def active_stack_name() -> str:
 
 __all__ = [
     "ConnectionInfo",
+    "check_server_reachable",
     "active_stack_name",
     "active_user_name",
     "describe_connection",

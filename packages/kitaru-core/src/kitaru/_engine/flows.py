@@ -24,7 +24,7 @@ from kitaru._engine.bootstrap import load_engine
 from kitaru.errors import KitaruRuntimeError, KitaruUsageError
 
 if TYPE_CHECKING:
-    from kitaru.flow import FlowDefinition, FlowHandle
+    from kitaru.flows import FlowDefinition, FlowHandle
 
 _stack_lock = threading.RLock()
 
@@ -72,8 +72,8 @@ def run_flow_body(definition: FlowDefinition, params: dict[str, Any]) -> None:
         value = definition.func(**params)
 
     entry = scope.outputs.get(id(value))
-    artifact_id = str(entry[1].id) if entry is not None and entry[0] is value else None
-    record = runs.encode_result(value, checkpoint_artifact_id=artifact_id)
+    handle = entry[1] if entry is not None and entry[0] is value else None
+    record = runs.encode_result(value, checkpoint_output=handle)
     runs.log_run_metadata(exec_id, {runs.RESULT_KEY: record})
     if submission is not None:
         submission.result = value
@@ -139,7 +139,7 @@ def _engine_options(resolved: Any) -> dict[str, Any]:
 def submit_flow(definition: FlowDefinition, args: tuple, kwargs: dict, overrides: dict[str, Any]) -> FlowHandle:
     """Resolve configuration, submit an execution and return its handle."""
     from kitaru.config import build_frozen_spec, resolve_execution_config
-    from kitaru.flow import FlowHandle
+    from kitaru.flows import FlowHandle
 
     params = _bind_parameters(definition, args, kwargs)
     load_engine()

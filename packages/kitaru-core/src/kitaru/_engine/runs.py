@@ -77,10 +77,20 @@ def log_run_metadata(exec_id: str, metadata: dict[str, Any]) -> None:
     log_metadata(metadata=metadata, run_id_name_or_prefix=UUID(exec_id))
 
 
-def encode_result(value: Any, *, checkpoint_artifact_id: str | None) -> dict[str, Any]:
-    """Describe how to store the flow's return value and store it if needed."""
-    if checkpoint_artifact_id is not None:
-        return {"kind": "checkpoint_output", "artifact_id": checkpoint_artifact_id}
+def encode_result(value: Any, *, checkpoint_output: Any = None) -> dict[str, Any]:
+    """Describe how to store the flow's return value and store it if needed.
+
+    Args:
+        value: What the flow body returned.
+        checkpoint_output: The engine handle of the checkpoint output the body
+            returned as is, if it did; then nothing is stored twice.
+    """
+    if checkpoint_output is not None:
+        return {
+            "kind": "checkpoint_output",
+            "artifact_id": str(checkpoint_output.id),
+            "checkpoint": checkpoint_output.step_name,
+        }
     from kitaru.serializers.builtin import _is_json_able, _write_json
 
     if _is_json_able(value):
@@ -116,7 +126,10 @@ def decode_result(exec_id: str, record: dict[str, Any] | None) -> Any:
     try:
         return artifact.load()
     except KitaruRuntimeError as exc:
-        raise KitaruRuntimeError(f"Could not load the result of execution {exec_id}: {exc}") from exc
+        origin = f" (the output of checkpoint `{record['checkpoint']}`)" if record.get("checkpoint") else ""
+        raise KitaruRuntimeError(
+            f"Could not load the result of execution {exec_id}{origin}: {exc}"
+        ) from exc
 
 
 def dumps_metadata(value: Any) -> Any:

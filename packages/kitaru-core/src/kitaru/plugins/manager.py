@@ -86,9 +86,27 @@ class KitaruPluginManager:
                 f"Keeping {first}; uninstall one of them."
             )
             return
-        self._pm.register(plugin, name=source.plugin)
+        try:
+            self._pm.register(plugin, name=source.plugin)
+        except pluggy.PluginValidationError as exc:
+            # A hookimpl whose arguments do not match the hookspec; pluggy may
+            # have added some of the plugin's hookimpls already.
+            if self._pm.get_plugin(source.plugin) is not None:
+                self._pm.unregister(name=source.plugin)
+            self._fail(
+                f"Could not register {source}: {exc}. Registration hooks take no "
+                f"arguments; see docs/plugins/hooks.md for their signatures",
+                exc,
+            )
+            return
         self._sources[source.plugin] = source
         self._cache.clear()
+        for caller in self._pm.get_hookcallers(plugin) or []:
+            if caller.name.startswith("kitaru_") and caller.name not in HOOK_RECORD_TYPES:
+                self._problem(
+                    f"{source} implements '{caller.name}', which is not a Kitaru hook, so it "
+                    f"is never called. Known hooks: {', '.join(HOOK_RECORD_TYPES)}."
+                )
 
     def load_builtins(self) -> None:
         """Register core's own plugins."""
@@ -115,18 +133,23 @@ class KitaruPluginManager:
             try:
                 plugin = entry_point.load()
             except Exception as exc:
-                message = (
+                self._fail(
                     f"Could not load {source} from entry point "
-                    f"'{entry_point.value}': {type(exc).__name__}: {exc}. "
-                    f"Skipping it; set {RAISE_ERRORS_ENV}=1 to make this fatal."
+                    f"'{entry_point.value}': {type(exc).__name__}: {exc}",
+                    exc,
                 )
-                if _raise_errors():
-                    raise PluginLoadError(message) from exc
-                self._problem(message)
                 continue
             self.register(plugin, source)
 
+    def _fail(self, message: str, exc: BaseException) -> None:
+        """Report a broken plugin: fatal with ``KITARU_RAISE_PLUGIN_ERRORS=1``, else skipped."""
+        if _raise_errors():
+            raise PluginLoadError(message + ".") from exc
+        self._problem(message + f". Skipping it; set {RAISE_ERRORS_ENV}=1 to make this fatal.")
+
     def _problem(self, message: str) -> None:
+        if message in self.problems:  # the typed facade may be asked many times
+            return
         self.problems.append(message)
         logger.warning(message)
 
@@ -152,16 +175,21 @@ class KitaruPluginManager:
             return self._cache[hook_name]
         records: list[_R] = []
         caller = getattr(self._pm.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):  # registration order
-            source = self._sources[impl.plugin_name]
+        impls = {impl.plugin_name: impl for impl in caller.get_hookimpls()}
+        # Registration order (builtins first), so the first registered wins a
+        # name conflict. pluggy keeps its own call order (last registered
+        # first), which is why we do not iterate its list directly.
+        for plugin_name, source in self._sources.items():
+            impl = impls.get(plugin_name)
+            if impl is None:
+                continue
             try:
                 produced: Iterable[Any] = impl.function() or ()
                 produced = list(produced)
             except Exception as exc:
-                message = f"{source} failed in {hook_name}(): {type(exc).__name__}: {exc}"
-                if _raise_errors():
-                    raise PluginLoadError(message) from exc
-                self._problem(message + ". Skipping its records.")
+                self._fail(
+                    f"{source} failed in {hook_name}(): {type(exc).__name__}: {exc}", exc
+                )
                 continue
             for record in produced:
                 if not isinstance(record, record_type):

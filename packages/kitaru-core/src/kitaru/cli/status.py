@@ -1,0 +1,163 @@
+"""``kitaru status``: a compact snapshot of this Kitaru installation.
+
+Shows the SDK version, where metadata lives (local database or server), the
+active user and stack, the config directory, and the ``KITARU_*`` variables
+in effect with secrets masked. A part that cannot be read (an unreachable
+server, say) shows as unavailable with a warning; the rest still prints.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import typer
+
+from kitaru.cli.output import Item, OutputOption, command, mask_url, mask_value, panel
+from kitaru.cli.version import sdk_version
+from kitaru.errors import KitaruError
+
+PUBLIC_ENV_VARS: tuple[str, ...] = (
+    "KITARU_SERVER_URL",
+    "KITARU_AUTH_TOKEN",
+    "KITARU_PROJECT",
+    "KITARU_STACK",
+    "KITARU_CACHE",
+    "KITARU_RETRIES",
+    "KITARU_IMAGE",
+    "KITARU_LOG_STORE_BACKEND",
+    "KITARU_LOG_STORE_ENDPOINT",
+    "KITARU_LOG_STORE_API_KEY",
+    "KITARU_DEFAULT_MODEL",
+    "KITARU_CONFIG_PATH",
+    "KITARU_DEBUG",
+    "KITARU_ANALYTICS_OPT_IN",
+)
+"""The documented variables, in the order status lists them (SPEC §5.3)."""
+
+UNAVAILABLE = "unavailable"
+_T = TypeVar("_T")
+
+
+def kitaru_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Return the set ``KITARU_*`` variables with secrets masked.
+
+    Documented variables come first in their documented order, then any
+    other ``KITARU_*`` variable alphabetically. Blank values count as unset.
+
+    Args:
+        environ: The environment to read; ``os.environ`` by default.
+
+    Returns:
+        Variable name to displayed (masked) value.
+    """
+    environ = os.environ if environ is None else environ
+    names = [name for name in PUBLIC_ENV_VARS if environ.get(name, "").strip()]
+    names += sorted(
+        name
+        for name, value in environ.items()
+        if name.startswith("KITARU_") and name not in PUBLIC_ENV_VARS and value.strip()
+    )
+    return {name: mask_value(name, environ[name]) for name in names}
+
+
+def try_read(read: Callable[[], _T], warnings: list[str]) -> _T | None:
+    """Call ``read``; on a Kitaru error record a warning and return None."""
+    try:
+        return read()
+    except KitaruError as exc:
+        if str(exc) not in warnings:
+            warnings.append(str(exc))
+        return None
+
+
+def connection_label(mode: str | None) -> str:
+    """Human label for a connection mode."""
+    return {"local": "Local database (SQLite)", "server": "Server"}.get(mode or "", UNAVAILABLE)
+
+
+def _reachable(server_url: str | None, warnings: list[str]) -> bool:
+    """Probe a server quickly so status never waits for the engine's retries."""
+    if server_url is None:
+        return True
+    from kitaru._engine.environment import check_server_reachable
+
+    try:
+        check_server_reachable(server_url)
+    except KitaruError as exc:
+        warnings.append(str(exc))
+        return False
+    return True
+
+
+def collect_status() -> dict[str, Any]:
+    """Gather the status snapshot (loads the engine; contacts the store).
+
+    Returns:
+        The JSON item of ``kitaru status``.
+    """
+    from kitaru._engine import environment as engine
+    from kitaru.config.paths import config_dir
+
+    warnings: list[str] = []
+    connection = try_read(engine.describe_connection, warnings)
+    user = stack = None
+    if connection is not None and _reachable(connection.server_url, warnings):
+        user = try_read(engine.active_user_name, warnings)
+        # The same store answers both; don't wait for it twice.
+        if user is not None:
+            stack = try_read(engine.active_stack_name, warnings)
+    return {
+        "sdk_version": sdk_version(),
+        "connection": connection.mode if connection else None,
+        "server_url": mask_url(connection.server_url) if connection and connection.server_url else None,
+        "database": connection.database if connection else None,
+        "active_user": user,
+        "active_stack": stack,
+        "config_directory": str(config_dir()),
+        "environment": kitaru_environment(),
+        "warnings": warnings,
+    }
+
+
+def environment_panel(environment: Mapping[str, str]) -> Any:
+    """Panel listing the ``KITARU_*`` variables (already masked)."""
+    rows = list(environment.items()) or [("KITARU_*", "none set")]
+    return panel("Environment", rows)
+
+
+@command("status")
+def status(output: OutputOption = "text") -> Item:  # noqa: ARG001 (read by @command)
+    """Show connection, active user and stack, and KITARU_* settings.
+
+    Reading the active user and stack contacts the store; if that fails the
+    rest is still shown, with a warning.
+    """
+    data = collect_status()
+
+    def text() -> list[Any]:
+        rows: list[tuple[str, Any]] = [
+            ("SDK version", data["sdk_version"]),
+            ("Connection", connection_label(data["connection"])),
+        ]
+        if data["connection"] == "server":
+            rows.append(("Server URL", data["server_url"]))
+        elif data["database"]:
+            rows.append(("Database", data["database"]))
+        rows += [
+            ("Active user", data["active_user"] or UNAVAILABLE),
+            ("Active stack", data["active_stack"] or UNAVAILABLE),
+            ("Config directory", data["config_directory"]),
+        ]
+        return [panel("Kitaru status", rows), environment_panel(data["environment"])]
+
+    return Item(data, text=text, warnings=data["warnings"])
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``kitaru status`` to ``app``."""
+    app.command("status")(status)
+
+
+__all__ = ["PUBLIC_ENV_VARS", "collect_status", "kitaru_environment", "register"]

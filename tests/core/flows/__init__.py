@@ -1,0 +1,1 @@
+"""Flows used by the SDK tests (importable by module name, like user code)."""
