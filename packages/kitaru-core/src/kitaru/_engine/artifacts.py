@@ -28,6 +28,31 @@ def save_manual_artifact(name: str, value: Any, *, kind: str, tags: list[str] | 
     )
 
 
+def load_artifact_value(artifact: Any, what: str) -> Any:
+    """Load an artifact's value, turning any failure into a clear Kitaru error.
+
+    Args:
+        artifact: The engine artifact version.
+        what: What is being loaded, for the message ("the output of checkpoint `x`").
+
+    Raises:
+        KitaruRuntimeError: Naming ``what``, the stored type and the fix.
+    """
+    try:
+        return artifact.load()
+    except Exception as exc:
+        data_type = getattr(getattr(artifact, "data_type", None), "import_path", None) or "unknown"
+        root = exc
+        while root.__cause__ is not None and not isinstance(root, KitaruRuntimeError):
+            root = root.__cause__  # the engine re-wraps; report the original problem
+        detail = str(root) if isinstance(root, KitaruRuntimeError) else f"{type(root).__name__}: {root}"
+        raise KitaruRuntimeError(
+            f"Could not load {what}: the stored value has type '{data_type}'. {detail}. "
+            "Run from a directory where the module defining that type is importable, or "
+            "install the plugin whose serializer wrote it."
+        ) from exc
+
+
 def _describe(step_name: str, artifact: Any) -> str:
     return f"step={step_name}, artifact={artifact.name}, save_type={artifact.save_type.value}"
 
@@ -63,4 +88,5 @@ def load_named_artifact(exec_id: str, name: str) -> Any:
             f"Multiple artifacts named '{name}' were found in execution {exec_id}. "
             f"Matches: {listing}"
         )
-    return matches[0][1].load()
+    step_name, artifact = matches[0]
+    return load_artifact_value(artifact, f"artifact '{name}' of checkpoint `{step_name}`")

@@ -155,12 +155,9 @@ def remember_output(flow: _scope.FlowScope, handle: Any) -> Any:
         KitaruRuntimeError: If the stored value cannot be loaded; the message
             names the checkpoint and the value's type.
     """
-    from kitaru.errors import KitaruRuntimeError
+    from kitaru._engine.artifacts import load_artifact_value
 
-    try:
-        value = handle.load()
-    except KitaruRuntimeError as exc:
-        raise KitaruRuntimeError(f"Could not load the output of checkpoint `{handle.step_name}`: {exc}") from exc
+    value = load_artifact_value(handle, f"the output of checkpoint `{handle.step_name}`")
     flow.outputs[id(value)] = (value, handle)
     return value
 

@@ -122,14 +122,11 @@ def decode_result(exec_id: str, record: dict[str, Any] | None) -> Any:
         return _read_json(record["data"].encode(), None)
     from zenml.client import Client
 
+    from kitaru._engine.artifacts import load_artifact_value
+
     artifact = Client().get_artifact_version(UUID(record["artifact_id"]))
-    try:
-        return artifact.load()
-    except KitaruRuntimeError as exc:
-        origin = f" (the output of checkpoint `{record['checkpoint']}`)" if record.get("checkpoint") else ""
-        raise KitaruRuntimeError(
-            f"Could not load the result of execution {exec_id}{origin}: {exc}"
-        ) from exc
+    origin = f" (the output of checkpoint `{record['checkpoint']}`)" if record.get("checkpoint") else ""
+    return load_artifact_value(artifact, f"the result of execution {exec_id}{origin}")
 
 
 def dumps_metadata(value: Any) -> Any:

@@ -18,7 +18,11 @@ def _is_engine_record(record: logging.LogRecord) -> bool:
     return record.name.startswith(_ENGINE_LOGGER_PREFIXES)
 
 
+# Engine errors that Kitaru reports itself, better worded, as exceptions.
+_REPORTED_BY_KITARU = ("ZenML cannot locate and import",)
+
 _VOCABULARY = (
+    ("ZenML", "the engine"),
     ("Failed to run step", "Checkpoint attempt failed:"),
     ("pipeline run", "execution"),
     ("Pipeline run", "Execution"),
@@ -53,6 +57,8 @@ def install_terminal_interceptor() -> None:
     def kitaru_console_handle(self: logging.Handler, record: logging.LogRecord) -> bool:
         if _is_engine_record(record):
             if record.levelno < logging.ERROR:
+                return False
+            if record.getMessage().startswith(_REPORTED_BY_KITARU):
                 return False
             record = logging.makeLogRecord(record.__dict__)
             record.msg = to_kitaru_vocabulary(record.getMessage())

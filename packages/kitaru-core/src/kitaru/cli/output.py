@@ -217,9 +217,9 @@ def print_text(text: Any, console: Console | None = None) -> None:
             print_text(part, console)
         return
     if isinstance(text, str):
-        # Plain strings are printed verbatim: no markup, so paths with
-        # brackets survive.
-        console.print(text, markup=False)
+        # Plain strings are printed verbatim: no markup (paths with brackets
+        # survive) and no hard wrapping (long paths stay copyable).
+        console.print(text, markup=False, soft_wrap=True)
         return
     console.print(text)
 
