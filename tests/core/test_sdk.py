@@ -202,3 +202,18 @@ def test_invalid_flow_arguments_are_rejected_before_submission() -> None:
 def test_exec_id_filter_env_is_isolated() -> None:
     # The suite never touches the user's config dir.
     assert os.environ["KITARU_CONFIG_PATH"] != str(Path.home() / ".config" / "kitaru")
+
+
+def test_explicit_invocation_ids_and_after_ordering() -> None:
+    handle = sdk_flows.ordered.run()
+    assert handle.wait() == ["first", "second"]
+    run = engine_client().get_pipeline_run(UUID(handle.exec_id))
+    assert set(run.steps) == {"tag_first", "custom_second"}
+    assert run.steps["tag_first"].end_time <= run.steps["custom_second"].start_time
+
+
+def test_save_in_flow_body_fails_the_execution_with_the_context_message() -> None:
+    handle = sdk_flows.save_in_body.run()
+    with pytest.raises(kitaru.KitaruExecutionError) as caught:
+        handle.wait()
+    assert "kitaru.save() can only be called inside a @checkpoint." in str(caught.value)

@@ -146,3 +146,20 @@ def cached_writer(topic: str) -> str:
 def logging_flow() -> str:
     kitaru.log(stage="start", tags={"a": 1})
     return draft(research("logs"))
+
+
+@kitaru.checkpoint
+def tag(label: str) -> str:
+    return label
+
+
+@kitaru.flow(cache=False)
+def ordered() -> list:
+    first = tag.submit("first", id="tag_first")
+    second = tag("second", id="custom_second", after=first)
+    return [first.result(), second]
+
+
+@kitaru.flow(cache=False)
+def save_in_body() -> None:
+    kitaru.save("nope", 1)
