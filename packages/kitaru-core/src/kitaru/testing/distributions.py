@@ -147,7 +147,8 @@ def make_distribution(
     for module_name, source in sorted(modules.items(), key=lambda item: -item[0].count(".")):
         if not _MODULE_NAME.match(module_name):
             raise ValueError(
-                f"Invalid module name {module_name!r}: use a dotted Python name like 'hello.plugin'."
+                f"Invalid module name {module_name!r}: use a dotted Python name "
+                "like 'hello.plugin'."
             )
         parts = module_name.split(".")
         if parts[0] not in top_level:

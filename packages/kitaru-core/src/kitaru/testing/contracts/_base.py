@@ -31,7 +31,9 @@ def assert_valid_name(value: Any, what: str) -> None:
 
 def assert_one_line(value: Any, what: str) -> None:
     """Fail unless ``value`` is a non-blank, single-line string."""
-    assert isinstance(value, str) and value.strip(), f"{what} is empty; write one line for listings."
+    assert isinstance(value, str) and value.strip(), (
+        f"{what} is empty; write one line for listings."
+    )
     assert "\n" not in value.strip(), f"{what} spans several lines; keep it to one: {value!r}"
 
 

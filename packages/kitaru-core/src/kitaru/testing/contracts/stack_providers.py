@@ -76,7 +76,9 @@ class StackProviderContract(RecordContract):
             assert isinstance(field.description, str)
             assert isinstance(field.required, bool)
             names.append(field.name)
-        assert len(names) == len(set(names)), f"Duplicate fields in {stack_provider.name!r}: {names}"
+        assert len(names) == len(set(names)), (
+            f"Duplicate fields in {stack_provider.name!r}: {names}"
+        )
         assert "name" not in names, "'name' is every stack's; do not declare it as a field."
 
     def test_required_fields_are_declared_fields(self, stack_provider: StackProviderSpec) -> None:

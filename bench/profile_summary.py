@@ -1,0 +1,299 @@
+"""Summarise a cProfile dump of W(N) into per-checkpoint cost buckets.
+
+Used by ``bench/run.py``; also runnable on saved dumps::
+
+    python bench/profile_summary.py results/latest.kitaru.prof results/latest.zenml.prof --n 100
+
+A bucket is the cumulative time of one engine or Kitaru function (matched by
+file suffix and function name, optionally only when called from a given
+function), divided by N. The buckets are chosen so that they do not nest in
+each other; whatever is left of the per-checkpoint total is "other". Times are
+cProfile times: inflated by the profiler (roughly 1.5-2x here), so read them as
+shares, not as absolute costs. Counts (SQL statements, commits, calls) are
+exact.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pstats
+import re
+from dataclasses import dataclass
+from typing import Any
+
+Key = tuple[str, int, str]
+
+
+@dataclass(frozen=True)
+class Fn:
+    """A profiled function: file path suffix + function name (+ optional caller)."""
+
+    file: str
+    name: str
+    caller: "Fn | None" = None
+
+    def label(self) -> str:
+        text = f"{self.file.rsplit('/', 1)[-1]}:{self.name}"
+        return f"{text} (from {self.caller.name})" if self.caller else text
+
+
+# Per-checkpoint entry points.
+KITARU_CALL = Fn("kitaru/_engine/checkpoints.py", "call_checkpoint")
+ENGINE_STEP_CALL = Fn("zenml/steps/base_step.py", "__call__")
+
+# (bucket label, functions whose cumulative time forms it). Disjoint by construction:
+# each is called from a different point of one step launch (checked against the
+# call graph of ZenML 0.98's dynamic runner, step launcher and step runner).
+BUCKETS: list[tuple[str, list[Fn]]] = [
+    ("Kitaru: load output back into the flow body", [Fn("zenml/models/v2/core/artifact_version.py", "load")]),
+    ("Kitaru: translate inputs (param/lineage/upload)", [Fn("kitaru/_engine/checkpoints.py", "_engine_arguments")]),
+    ("compile invocation (config, spec, source hash)", [Fn("zenml/execution/pipeline/dynamic/runner.py", "_compile_or_reuse")]),
+    ("upload plain inputs as artifacts", [Fn("zenml/artifacts/external_artifact.py", "upload_by_value")]),
+    ("prepare step-run request", [Fn("zenml/orchestrators/step_run_utils.py", "populate_request")]),
+    ("create step run (SQL)", [Fn("zenml/zen_stores/sql_zen_store.py", "create_run_step")]),
+    (
+        "step log capture (log records, SQL)",
+        [Fn("zenml/utils/logging_utils.py", "setup_logging_context"), Fn("zenml/utils/logging_utils.py", "update")],
+    ),
+    (
+        "load step, inputs, materializers",
+        [
+            Fn("zenml/orchestrators/step_runner.py", "_load_step"),
+            Fn("zenml/orchestrators/step_runner.py", "_parse_inputs"),
+            Fn("zenml/orchestrators/step_runner.py", "_load_output_materializers"),
+        ],
+    ),
+    ("user function (+ Kitaru scope)", [Fn("zenml/steps/base_step.py", "call_entrypoint")]),
+    ("write output data (materializer)", [Fn("zenml/artifacts/utils.py", "_store_artifact_data_and_prepare_request")]),
+    (
+        "artifact-version rows (SQL, excl. metadata)",
+        [Fn("zenml/zen_stores/sql_zen_store.py", "batch_create_artifact_versions")],
+    ),
+    (
+        "artifact metadata rows (SQL, 2 commits/key)",
+        [
+            Fn(
+                "zenml/zen_stores/sql_zen_store.py",
+                "create_run_metadata",
+                caller=Fn("zenml/zen_stores/sql_zen_store.py", "create_artifact_version"),
+            )
+        ],
+    ),
+    ("publish step run (SQL)", [Fn("zenml/orchestrators/publish_utils.py", "publish_successful_step_run")]),
+]
+# Buckets that contain another bucket: the inner one is subtracted.
+NESTED = {"artifact-version rows (SQL, excl. metadata)": "artifact metadata rows (SQL, 2 commits/key)"}
+
+COUNTERS: list[tuple[str, Fn, str]] = [
+    ("SQL statements", Fn("~", "<method 'execute' of 'sqlite3.Cursor' objects>"), "calls"),
+    ("SQLite commits", Fn("~", "<method 'commit' of 'sqlite3.Connection' objects>"), "calls"),
+    ("SQLite commit time (ms)", Fn("~", "<method 'commit' of 'sqlite3.Connection' objects>"), "tottime"),
+    (
+        "metadata keys written (artifact + step)",
+        Fn(
+            "sqlalchemy/orm/session.py",
+            "add",
+            caller=Fn("zenml/zen_stores/sql_zen_store.py", "create_run_metadata"),
+        ),
+        "half-calls",
+    ),
+    ("Client repository lookups (find_repository)", Fn("zenml/client.py", "find_repository"), "calls"),
+    ("source loads (source_utils.load)", Fn("zenml/utils/source_utils.py", "load"), "calls"),
+    ("inspect.getsource calls", Fn("/inspect.py", "getsource"), "calls"),
+]
+
+
+def _matches(key: Key, fn: Fn) -> bool:
+    filename, _line, name = key
+    if fn.file == "~":
+        return filename == "~" and name == fn.name
+    return name == fn.name and filename.replace("\\", "/").endswith(fn.file)
+
+
+class Profile:
+    """A loaded cProfile dump with helpers to query it."""
+
+    def __init__(self, path: str) -> None:
+        self.stats: dict[Key, Any] = pstats.Stats(path).stats  # type: ignore[attr-defined]
+
+    def keys(self, fn: Fn) -> list[Key]:
+        return [key for key in self.stats if _matches(key, fn)]
+
+    def cumtime(self, fn: Fn) -> float:
+        total = 0.0
+        for key in self.keys(fn):
+            if fn.caller is None:
+                total += self.stats[key][3]
+            else:
+                for caller, edge in self.stats[key][4].items():
+                    if _matches(caller, fn.caller):
+                        total += edge[3]
+        return total
+
+    def calls(self, fn: Fn) -> int:
+        if fn.caller is None:
+            return sum(self.stats[key][1] for key in self.keys(fn))
+        return sum(
+            edge[1]
+            for key in self.keys(fn)
+            for caller, edge in self.stats[key][4].items()
+            if _matches(caller, fn.caller)
+        )
+
+    def tottime(self, fn: Fn) -> float:
+        return sum(self.stats[key][2] for key in self.keys(fn))
+
+    def own_time(self, path_fragments: tuple[str, ...]) -> float:
+        """Exclusive time spent in functions whose file contains a fragment."""
+        return sum(
+            value[2]
+            for (filename, _line, _name), value in self.stats.items()
+            if any(fragment in filename.replace("\\", "/") for fragment in path_fragments)
+        )
+
+    def total(self) -> float:
+        return max((value[3] for value in self.stats.values()), default=0.0)
+
+
+KITARU_PATHS = ("/kitaru-core/src/kitaru/", "/kitaru-local/src/kitaru_local/", "/site-packages/kitaru/")
+
+
+def summarize(path: str, n: int, framework: str) -> dict[str, Any]:
+    """Return per-checkpoint buckets (ms), counters and totals for one dump."""
+    profile = Profile(path)
+    step_total = profile.cumtime(ENGINE_STEP_CALL)
+    checkpoint_total = profile.cumtime(KITARU_CALL) if framework == "kitaru" else step_total
+    if checkpoint_total == 0.0:  # the Kitaru function was renamed: fall back to the step call
+        checkpoint_total = step_total
+    buckets: dict[str, float] = {}
+    for label, fns in BUCKETS:
+        buckets[label] = sum(profile.cumtime(fn) for fn in fns)
+    for outer, inner in NESTED.items():
+        buckets[outer] -= buckets[inner]
+    kitaru_wrapper = checkpoint_total - step_total
+    accounted = sum(buckets.values())
+    if framework == "kitaru":
+        # the two "Kitaru:" buckets are part of the wrapper, not of the step call
+        wrapper_buckets = sum(v for k, v in buckets.items() if k.startswith("Kitaru:"))
+        buckets["Kitaru: rest of call_checkpoint (console line, bookkeeping)"] = kitaru_wrapper - wrapper_buckets
+        accounted = sum(buckets.values())
+    buckets["other engine work (dispatch, pydantic, logging...)"] = checkpoint_total - accounted
+    per_ms = {label: 1000.0 * value / n for label, value in buckets.items()}
+    counters: dict[str, float] = {}
+    for label, fn, what in COUNTERS:
+        if what == "calls":
+            counters[label] = profile.calls(fn) / n
+        elif what == "half-calls":  # create_run_metadata adds a row and a link per key
+            counters[label] = profile.calls(fn) / 2 / n
+        else:
+            counters[label] = 1000.0 * profile.tottime(fn) / n
+    counters["Kitaru own code, exclusive (ms)"] = 1000.0 * profile.own_time(KITARU_PATHS) / n
+    return {
+        "framework": framework,
+        "n": n,
+        "profiled_total_s": profile.total(),
+        "per_checkpoint_ms": 1000.0 * checkpoint_total / n,
+        "buckets_ms": per_ms,
+        "counters_per_checkpoint": counters,
+        "missing_functions": [fn.label() for _label, fns in BUCKETS for fn in fns if not profile.keys(fn)],
+    }
+
+
+def _short(key: Key) -> str:
+    filename, line, name = key
+    if filename == "~":
+        return name
+    filename = filename.replace("\\", "/")
+    for marker in ("/site-packages/", "/src/"):
+        if marker in filename:
+            filename = filename.split(marker, 1)[1]
+            break
+    else:
+        filename = re.sub(r"^.*/lib/python3\.\d+/", "", filename)
+    return f"{filename}:{line}({name})"
+
+
+def diff(kitaru_path: str, zenml_path: str, n: int, top: int = 15) -> dict[str, Any]:
+    """Functions where Kitaru spends more (exclusive time, calls) than bare ZenML, per checkpoint."""
+    k = Profile(kitaru_path).stats
+    z = Profile(zenml_path).stats
+    rows = []
+    for key in set(k) | set(z):
+        kv = k.get(key, (0, 0, 0.0, 0.0, {}))
+        zv = z.get(key, (0, 0, 0.0, 0.0, {}))
+        rows.append(
+            {
+                "function": _short(key),
+                "extra_calls": (kv[1] - zv[1]) / n,
+                "extra_own_ms": 1000.0 * (kv[2] - zv[2]) / n,
+                "extra_cum_ms": 1000.0 * (kv[3] - zv[3]) / n,
+                "kitaru_calls": kv[1] / n,
+                "zenml_calls": zv[1] / n,
+            }
+        )
+    python_rows = [row for row in rows if not row["function"].startswith("<")]
+    return {
+        "by_extra_own_ms": sorted(rows, key=lambda r: -r["extra_own_ms"])[:top],
+        "by_extra_calls": sorted(python_rows, key=lambda r: -r["extra_calls"])[:top],
+        "only_in_kitaru_by_cum_ms": sorted(
+            (r for r in python_rows if r["zenml_calls"] == 0 and r["kitaru_calls"] >= 1),
+            key=lambda r: -r["extra_cum_ms"],
+        )[:top],
+    }
+
+
+def format_summary(summaries: list[dict[str, Any]]) -> str:
+    """Render one or two summaries side by side as a plain-text table."""
+    names = [s["framework"] for s in summaries]
+    labels: list[str] = []
+    for summary in summaries:
+        for label in summary["buckets_ms"]:
+            if label not in labels:
+                labels.append(label)
+    width = max(len(label) for label in labels + list(summaries[0]["counters_per_checkpoint"])) + 2
+    header = "per checkpoint (cProfile ms)".ljust(width) + "".join(f"{name:>10}" for name in names)
+    lines = [header, "-" * len(header)]
+    for label in labels:
+        values = [s["buckets_ms"].get(label) for s in summaries]
+        if all(v is None or abs(v) < 0.05 for v in values):
+            continue
+        lines.append(label.ljust(width) + "".join(f"{v:>10.1f}" if v is not None else f"{'-':>10}" for v in values))
+    lines.append("total per checkpoint".ljust(width) + "".join(f"{s['per_checkpoint_ms']:>10.1f}" for s in summaries))
+    lines.append("")
+    lines.append("counters per checkpoint".ljust(width) + "".join(f"{name:>10}" for name in names))
+    lines.append("-" * len(header))
+    for label in summaries[0]["counters_per_checkpoint"]:
+        lines.append(
+            label.ljust(width)
+            + "".join(f"{s['counters_per_checkpoint'].get(label, 0.0):>10.2f}" for s in summaries)
+        )
+    return "\n".join(lines)
+
+
+def format_diff(result: dict[str, Any], top: int = 10) -> str:
+    lines = ["Kitaru minus bare ZenML, per checkpoint (largest extra exclusive time):"]
+    for row in result["by_extra_own_ms"][:top]:
+        lines.append(f"  {row['extra_own_ms']:+7.2f} ms  {row['extra_calls']:+6.1f} calls  {row['function']}")
+    lines.append("Largest extra call counts (Python functions):")
+    for row in result["by_extra_calls"][:top]:
+        lines.append(f"  {row['extra_calls']:+6.1f} calls  {row['extra_cum_ms']:+7.2f} ms cum  {row['function']}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("kitaru_prof")
+    parser.add_argument("zenml_prof", nargs="?")
+    parser.add_argument("--n", type=int, default=100)
+    args = parser.parse_args()
+    summaries = [summarize(args.kitaru_prof, args.n, "kitaru")]
+    if args.zenml_prof:
+        summaries.append(summarize(args.zenml_prof, args.n, "zenml"))
+    print(format_summary(summaries))
+    if args.zenml_prof:
+        print()
+        print(format_diff(diff(args.kitaru_prof, args.zenml_prof, args.n)))
+
+
+if __name__ == "__main__":
+    main()

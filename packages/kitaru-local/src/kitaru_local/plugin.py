@@ -1,0 +1,33 @@
+"""Hook implementations of Kitaru's ``local`` plugin.
+
+Registered through the ``kitaru`` entry-point group, exactly like a third-party
+plugin::
+
+    [project.entry-points.kitaru]
+    local = "kitaru_local.plugin"
+
+This module only declares what the plugin provides; the logic lives in
+:mod:`kitaru_local.stack` and :mod:`kitaru_local.log_store`, and nothing here
+imports the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import kitaru
+from kitaru.plugins.records import LogStoreSpec, StackProviderSpec
+from kitaru_local.log_store import ARTIFACT_STORE_LOG_STORE
+from kitaru_local.stack import LOCAL_STACK_PROVIDER
+
+
+@kitaru.hookimpl
+def kitaru_stack_providers() -> Iterator[StackProviderSpec]:
+    """Register the ``local`` stack type."""
+    yield LOCAL_STACK_PROVIDER
+
+
+@kitaru.hookimpl
+def kitaru_log_stores() -> Iterator[LogStoreSpec]:
+    """Register the ``artifact-store`` log store, the default runtime-log backend."""
+    yield ARTIFACT_STORE_LOG_STORE
