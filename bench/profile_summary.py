@@ -213,10 +213,22 @@ def _short(key: Key) -> str:
     return f"{filename}:{line}({name})"
 
 
+def _normalized(stats: dict[Key, Any]) -> dict[Key, Any]:
+    """Merge built-in entries whose names differ only by an object address."""
+    merged: dict[Key, Any] = {}
+    for (filename, line, name), value in stats.items():
+        key = (filename, line, re.sub(r" at 0x[0-9a-f]+", "", name))
+        if key in merged:
+            old = merged[key]
+            value = (old[0] + value[0], old[1] + value[1], old[2] + value[2], old[3] + value[3], {})
+        merged[key] = value
+    return merged
+
+
 def diff(kitaru_path: str, zenml_path: str, n: int, top: int = 15) -> dict[str, Any]:
     """Functions where Kitaru spends more (exclusive time, calls) than bare ZenML, per checkpoint."""
-    k = Profile(kitaru_path).stats
-    z = Profile(zenml_path).stats
+    k = _normalized(Profile(kitaru_path).stats)
+    z = _normalized(Profile(zenml_path).stats)
     rows = []
     for key in set(k) | set(z):
         kv = k.get(key, (0, 0, 0.0, 0.0, {}))

@@ -2,8 +2,10 @@
 
 ZenML stores artifacts through materializers. :class:`KitaruMaterializer`
 asks the registered Kitaru serializers (``kitaru_artifact_serializers`` hook)
-to turn a value into bytes and stores them with a small JSON header naming
-the serializer and the Python type, so reading picks the same serializer.
+to turn a value into bytes and stores them in one file, after a one-line JSON
+header naming the serializer and the Python type, so reading picks the same
+serializer. One file means one write per artifact, which matters on object
+stores.
 A value no serializer can write is stored as a *blob* (its ``repr`` and
 Python type) with a warning instead of failing the execution.
 """
@@ -23,8 +25,7 @@ from kitaru.errors import KitaruRuntimeError
 
 logger = logging.getLogger("kitaru")
 
-DATA_FILE = "data.bin"
-HEADER_FILE = "kitaru.json"
+DATA_FILE = "value.kitaru"
 BLOB_SERIALIZER = "blob"
 
 
@@ -121,22 +122,19 @@ class KitaruMaterializer(BaseMaterializer):
         return f"{self.uri.rstrip('/')}/{name}"
 
     def save(self, data: Any) -> None:
-        """Write ``data`` and its header into the artifact's URI."""
+        """Write the header line and ``data``'s bytes into the artifact's URI."""
         header, payload = serialize(data)
         self.artifact_store.makedirs(self.uri)
         with self.artifact_store.open(self._path(DATA_FILE), "wb") as handle:
-            handle.write(payload)
-        with self.artifact_store.open(self._path(HEADER_FILE), "w") as handle:
-            handle.write(json.dumps(header))
+            handle.write(json.dumps(header).encode() + b"\n" + payload)
         self._header = header
 
     def load(self, data_type: type[Any]) -> Any:
         """Read the value back with the serializer that wrote it."""
-        with self.artifact_store.open(self._path(HEADER_FILE), "r") as handle:
-            header = json.loads(handle.read())
         with self.artifact_store.open(self._path(DATA_FILE), "rb") as handle:
-            payload = handle.read()
-        return deserialize(header, payload)
+            content = handle.read()
+        header_line, _, payload = content.partition(b"\n")
+        return deserialize(json.loads(header_line), payload)
 
     def extract_metadata(self, data: Any) -> dict[str, Any]:
         """Record which serializer wrote the value."""
