@@ -3,8 +3,9 @@
 The fixtures the suites need (``stack_provider``, ``serializer``,
 ``log_store``, ``llm_backend``) are filled in here from
 ``kitaru.plugins.get_plugin_manager()``, so core's built-ins, kitaru-local and
-any other installed plugin are all checked. A family nobody provides yields an
-empty parameter set, which pytest reports as skipped.
+any other installed plugin are all checked. A family nobody provides (LLM
+backends, until a plugin ships one) has nothing to check: its contract items
+are deselected rather than reported as skips.
 """
 
 from __future__ import annotations
@@ -58,3 +59,17 @@ def contract_families() -> dict[str, str]:
 def installed_records() -> dict[str, list[Any]]:
     """Every record of every installed plugin, by hook name (re-read for each test)."""
     return records_by_hook(get_plugin_manager())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect contract items of families that no installed plugin provides."""
+    records = records_by_hook(get_plugin_manager())
+    empty = {fixture for hook, fixture in FAMILIES.items() if not records[hook]}
+    unused = [
+        item
+        for item in items
+        if any(fixture in getattr(item, "fixturenames", ()) for fixture in empty)
+    ]
+    if unused:
+        items[:] = [item for item in items if item not in unused]
+        config.hook.pytest_deselected(items=unused)
