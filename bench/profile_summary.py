@@ -45,7 +45,7 @@ ENGINE_STEP_CALL = Fn("zenml/steps/base_step.py", "__call__")
 # each is called from a different point of one step launch (checked against the
 # call graph of ZenML 0.98's dynamic runner, step launcher and step runner).
 BUCKETS: list[tuple[str, list[Fn]]] = [
-    ("Kitaru: load output back into the flow body", [Fn("zenml/models/v2/core/artifact_version.py", "load")]),
+    ("Kitaru: load output back into the flow body", [Fn("kitaru/_engine/checkpoints.py", "remember_output")]),
     ("Kitaru: translate inputs (param/lineage/upload)", [Fn("kitaru/_engine/checkpoints.py", "_engine_arguments")]),
     ("compile invocation (config, spec, source hash)", [Fn("zenml/execution/pipeline/dynamic/runner.py", "_compile_or_reuse")]),
     ("upload plain inputs as artifacts", [Fn("zenml/artifacts/external_artifact.py", "upload_by_value")]),
@@ -81,6 +81,10 @@ BUCKETS: list[tuple[str, list[Fn]]] = [
     ),
     ("publish step run (SQL)", [Fn("zenml/orchestrators/publish_utils.py", "publish_successful_step_run")]),
 ]
+# Used when a bucket's functions are absent (renamed in Kitaru).
+FALLBACKS: dict[str, list[Fn]] = {
+    "Kitaru: load output back into the flow body": [Fn("zenml/models/v2/core/artifact_version.py", "load")],
+}
 # Buckets that contain another bucket: the inner one is subtracted.
 NESTED = {"artifact-version rows (SQL, excl. metadata)": "artifact metadata rows (SQL, 2 commits/key)"}
 
@@ -166,7 +170,11 @@ def summarize(path: str, n: int, framework: str) -> dict[str, Any]:
     if checkpoint_total == 0.0:  # the Kitaru function was renamed: fall back to the step call
         checkpoint_total = step_total
     buckets: dict[str, float] = {}
+    missing: list[str] = []
     for label, fns in BUCKETS:
+        if not any(profile.keys(fn) for fn in fns) and label in FALLBACKS:
+            fns = FALLBACKS[label]
+        missing += [fn.label() for fn in fns if not profile.keys(fn)]
         buckets[label] = sum(profile.cumtime(fn) for fn in fns)
     for outer, inner in NESTED.items():
         buckets[outer] -= buckets[inner]
@@ -195,8 +203,37 @@ def summarize(path: str, n: int, framework: str) -> dict[str, Any]:
         "per_checkpoint_ms": 1000.0 * checkpoint_total / n,
         "buckets_ms": per_ms,
         "counters_per_checkpoint": counters,
-        "missing_functions": [fn.label() for _label, fns in BUCKETS for fn in fns if not profile.keys(fn)],
+        "per_run": _per_run(profile, checkpoint_total, framework),
+        "missing_functions": missing,
     }
+
+
+# Per-run (not per-checkpoint) work: the run call outside the checkpoints.
+RUN_CALL = Fn("_chain.py", "run_once")
+PER_RUN: list[tuple[str, Fn]] = [
+    ("Kitaru: fetch_run (status, wait)", Fn("kitaru/_engine/runs.py", "fetch_run")),
+    ("Kitaru: log_run_metadata (spec, flow, result)", Fn("kitaru/_engine/runs.py", "log_run_metadata")),
+    ("Kitaru: resolve config + frozen spec", Fn("kitaru/config/resolve.py", "resolve_execution_config")),
+    ("engine: create snapshot", Fn("zenml/pipelines/pipeline_definition.py", "_create_snapshot")),
+    ("engine: create placeholder run", Fn("zenml/pipelines/run_utils.py", "create_placeholder_run")),
+    ("engine: store get_run", Fn("zenml/zen_stores/sql_zen_store.py", "get_run")),
+]
+
+
+def _per_run(profile: Profile, checkpoint_total: float, framework: str) -> dict[str, Any]:
+    """Time of the run call outside its checkpoints, and a few per-run functions (ms, calls)."""
+    run_total = profile.cumtime(RUN_CALL)
+    out: dict[str, Any] = {
+        "run_call_ms": 1000.0 * run_total,
+        "outside_checkpoints_ms": 1000.0 * (run_total - checkpoint_total) if run_total else None,
+        "functions": {},
+    }
+    for label, fn in PER_RUN:
+        if label.startswith("Kitaru") and framework != "kitaru":
+            continue
+        if profile.keys(fn):
+            out["functions"][label] = {"ms": 1000.0 * profile.cumtime(fn), "calls": profile.calls(fn)}
+    return out
 
 
 def _short(key: Key) -> str:
@@ -279,6 +316,22 @@ def format_summary(summaries: list[dict[str, Any]]) -> str:
             label.ljust(width)
             + "".join(f"{s['counters_per_checkpoint'].get(label, 0.0):>10.2f}" for s in summaries)
         )
+    lines.append("")
+    lines.append("per run, outside the checkpoints (ms)".ljust(width) + "".join(f"{name:>10}" for name in names))
+    lines.append("-" * len(header))
+    lines.append(
+        "run call minus its checkpoints".ljust(width)
+        + "".join(f"{(s['per_run']['outside_checkpoints_ms'] or 0.0):>10.1f}" for s in summaries)
+    )
+    run_labels: list[str] = []
+    for summary in summaries:
+        run_labels += [label for label in summary["per_run"]["functions"] if label not in run_labels]
+    for label in run_labels:
+        cells = []
+        for summary in summaries:
+            entry = summary["per_run"]["functions"].get(label)
+            cells.append(f"{entry['ms']:>6.1f} ({entry['calls']})" if entry else "-")
+        lines.append(f"  {label}".ljust(width) + "".join(f"{cell:>10}" for cell in cells))
     return "\n".join(lines)
 
 
