@@ -125,7 +125,7 @@ def test_save_and_load_between_executions() -> None:
 
 
 def test_unserializable_value_is_recorded_as_blob_with_warning() -> None:
-    from kitaru._engine.materializer import UnserializableValueWarning
+    from kitaru._engine.serialization import UnserializableValueWarning
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

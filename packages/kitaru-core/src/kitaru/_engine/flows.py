@@ -21,6 +21,7 @@ from kitaru import _scope
 from kitaru._console import format_duration, say
 from kitaru._engine import runs
 from kitaru._engine.bootstrap import load_engine
+from kitaru.client.status import public_status
 from kitaru.errors import KitaruRuntimeError, KitaruUsageError
 
 if TYPE_CHECKING:
@@ -181,6 +182,6 @@ def submit_flow(definition: FlowDefinition, args: tuple, kwargs: dict, overrides
     if not submission.spec_logged:
         runs.log_run_metadata(exec_id, {runs.SPEC_KEY: spec, "kitaru_flow": definition.name})
     handle = FlowHandle(exec_id, local_result=submission.result, has_local_result=submission.has_result)
-    status = handle.status
+    status = public_status(engine_run.status) if engine_run is not None else handle.status
     say(f"Execution {exec_id} {status} in {format_duration(time.perf_counter() - started)}.")
     return handle

@@ -1,114 +1,26 @@
 """Bridge Kitaru serializers onto ZenML materializers.
 
 ZenML stores artifacts through materializers. :class:`KitaruMaterializer`
-asks the registered Kitaru serializers (``kitaru_artifact_serializers`` hook)
-to turn a value into bytes and stores them in one file, after a one-line JSON
-header naming the serializer and the Python type, so reading picks the same
-serializer. One file means one write per artifact, which matters on object
-stores.
-A value no serializer can write is stored as a *blob* (its ``repr`` and
-Python type) with a warning instead of failing the execution.
+stores any value through Kitaru's serializer plugins
+(:mod:`kitaru._engine.serialization`): one file per artifact, a one-line JSON
+header naming the serializer and the Python type, then the bytes. One file
+means one write per artifact, which matters on object stores.
+
+This module stays tiny on purpose: the engine hashes a materializer's source
+for cache keys on every checkpoint call.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
-import logging
-import warnings
 from typing import Any, ClassVar
 
 from zenml.enums import ArtifactType
 from zenml.materializers.base_materializer import BaseMaterializer
 
-from kitaru.errors import KitaruRuntimeError
-
-logger = logging.getLogger("kitaru")
+from kitaru._engine.serialization import BLOB_SERIALIZER, deserialize, remember_fresh_value, serialize
 
 DATA_FILE = "value.kitaru"
-BLOB_SERIALIZER = "blob"
-
-
-class UnserializableValueWarning(UserWarning):
-    """A value was stored as a blob because no serializer could write it."""
-
-
-def python_type_path(value_type: type) -> str:
-    """Return ``module:qualname`` for ``value_type``."""
-    return f"{value_type.__module__}:{value_type.__qualname__}"
-
-
-def import_python_type(path: str) -> type | None:
-    """Import a type from ``module:qualname``; None if that is not possible."""
-    module_name, _, qualname = path.partition(":")
-    try:
-        obj: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-    except Exception:
-        return None
-    return obj if isinstance(obj, type) else None
-
-
-def serialize(value: Any) -> tuple[dict[str, str], bytes]:
-    """Serialize ``value`` with the first serializer that can write it.
-
-    Returns:
-        The header (serializer name, content type, Python type) and the bytes.
-    """
-    from kitaru.plugins import get_plugin_manager
-
-    type_path = python_type_path(type(value))
-    for spec in get_plugin_manager().artifact_serializers():
-        try:
-            if not spec.can_write(value):
-                continue
-            data = spec.write(value)
-        except Exception as exc:  # a serializer that fails passes to the next one
-            logger.debug("Serializer %r could not write %s: %s", spec.name, type_path, exc)
-            continue
-        header = {"serializer": spec.name, "content_type": spec.content_type, "python_type": type_path}
-        return header, bytes(data)
-    warnings.warn(
-        f"No Kitaru serializer can store a value of type '{type_path}'; it was recorded "
-        "as a blob (its repr and type) and cannot be loaded back as the original object. "
-        "Register a serializer for it with the kitaru_artifact_serializers hook, or "
-        "return a JSON-able value, a pydantic model or a dataclass.",
-        UnserializableValueWarning,
-        stacklevel=2,
-    )
-    blob = {"repr": repr(value), "python_type": type_path}
-    header = {"serializer": BLOB_SERIALIZER, "content_type": "application/json", "python_type": type_path}
-    return header, json.dumps(blob).encode()
-
-
-def deserialize(header: dict[str, str], data: bytes) -> Any:
-    """Read bytes written by :func:`serialize` back into a value.
-
-    Raises:
-        KitaruRuntimeError: If the serializer is not installed or fails.
-    """
-    from kitaru.plugins import get_plugin_manager
-
-    name = header.get("serializer", "")
-    type_path = header.get("python_type", "unknown")
-    if name == BLOB_SERIALIZER:
-        return json.loads(data.decode())
-    specs = {spec.name: spec for spec in get_plugin_manager().artifact_serializers()}
-    spec = specs.get(name)
-    if spec is None:
-        raise KitaruRuntimeError(
-            f"The stored value of type '{type_path}' was written by serializer '{name}', "
-            f"which is not installed. Install the plugin that provides it "
-            f"(installed serializers: {', '.join(sorted(specs)) or 'none'})."
-        )
-    try:
-        return spec.read(data, import_python_type(type_path))
-    except Exception as exc:
-        raise KitaruRuntimeError(
-            f"Could not load the stored value of type '{type_path}' with serializer "
-            f"'{name}': {type(exc).__name__}: {exc}"
-        ) from exc
 
 
 class KitaruMaterializer(BaseMaterializer):
@@ -124,10 +36,10 @@ class KitaruMaterializer(BaseMaterializer):
     def save(self, data: Any) -> None:
         """Write the header line and ``data``'s bytes into the artifact's URI."""
         header, payload = serialize(data)
-        self.artifact_store.makedirs(self.uri)
         with self.artifact_store.open(self._path(DATA_FILE), "wb") as handle:
             handle.write(json.dumps(header).encode() + b"\n" + payload)
-        self._header = header
+        if header["serializer"] != BLOB_SERIALIZER:
+            remember_fresh_value(self.uri, data)
 
     def load(self, data_type: type[Any]) -> Any:
         """Read the value back with the serializer that wrote it."""
@@ -135,13 +47,6 @@ class KitaruMaterializer(BaseMaterializer):
             content = handle.read()
         header_line, _, payload = content.partition(b"\n")
         return deserialize(json.loads(header_line), payload)
-
-    def extract_metadata(self, data: Any) -> dict[str, Any]:
-        """Record which serializer wrote the value."""
-        header = getattr(self, "_header", None)
-        if not header:
-            return {}
-        return {"kitaru_serializer": header["serializer"], "kitaru_python_type": header["python_type"]}
 
     def save_visualizations(self, data: Any) -> dict[str, Any]:
         """Kitaru artifacts have no visualizations (saves a write per artifact)."""

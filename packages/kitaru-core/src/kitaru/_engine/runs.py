@@ -71,10 +71,15 @@ def current_run() -> Any:
 
 
 def log_run_metadata(exec_id: str, metadata: dict[str, Any]) -> None:
-    """Attach ``metadata`` to the run ``exec_id``."""
-    from zenml.utils.metadata_utils import log_metadata
+    """Attach ``metadata`` to the run ``exec_id`` (one store write, no lookup)."""
+    from zenml.client import Client
+    from zenml.enums import MetadataResourceTypes
+    from zenml.models import RunMetadataResource
 
-    log_metadata(metadata=metadata, run_id_name_or_prefix=UUID(exec_id))
+    Client().create_run_metadata(
+        metadata=metadata,
+        resources=[RunMetadataResource(id=UUID(exec_id), type=MetadataResourceTypes.PIPELINE_RUN)],
+    )
 
 
 def encode_result(value: Any, *, checkpoint_output: Any = None) -> dict[str, Any]:
@@ -101,7 +106,13 @@ def encode_result(value: Any, *, checkpoint_output: Any = None) -> dict[str, Any
 
     from kitaru._engine.materializer import KitaruMaterializer
 
-    artifact = save_artifact(value, name="kitaru_flow_result", materializer=KitaruMaterializer)
+    artifact = save_artifact(
+        value,
+        name="kitaru_flow_result",
+        materializer=KitaruMaterializer,
+        extract_metadata=False,
+        include_visualizations=False,
+    )
     return {"kind": "artifact", "artifact_id": str(artifact.id)}
 
 

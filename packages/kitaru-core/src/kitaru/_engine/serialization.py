@@ -1,0 +1,129 @@
+"""Turn values into bytes and back through Kitaru's serializer plugins.
+
+ZenML stores artifacts through materializers. :class:`KitaruMaterializer`
+asks the registered Kitaru serializers (``kitaru_artifact_serializers`` hook)
+to turn a value into bytes and stores them in one file, after a one-line JSON
+header naming the serializer and the Python type, so reading picks the same
+serializer. One file means one write per artifact, which matters on object
+stores.
+A value no serializer can write is stored as a *blob* (its ``repr`` and
+Python type) with a warning instead of failing the execution.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import warnings
+from collections import OrderedDict
+from typing import Any
+
+from kitaru.errors import KitaruRuntimeError
+
+logger = logging.getLogger("kitaru")
+
+BLOB_SERIALIZER = "blob"
+_FRESH_LIMIT = 256
+_fresh_values: OrderedDict[str, Any] = OrderedDict()
+
+
+class UnserializableValueWarning(UserWarning):
+    """A value was stored as a blob because no serializer could write it."""
+
+
+def python_type_path(value_type: type) -> str:
+    """Return ``module:qualname`` for ``value_type``."""
+    return f"{value_type.__module__}:{value_type.__qualname__}"
+
+
+def import_python_type(path: str) -> type | None:
+    """Import a type from ``module:qualname``; None if that is not possible."""
+    module_name, _, qualname = path.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except Exception:
+        return None
+    return obj if isinstance(obj, type) else None
+
+
+def serialize(value: Any) -> tuple[dict[str, str], bytes]:
+    """Serialize ``value`` with the first serializer that can write it.
+
+    Returns:
+        The header (serializer name, content type, Python type) and the bytes.
+    """
+    from kitaru.plugins import get_plugin_manager
+
+    type_path = python_type_path(type(value))
+    for spec in get_plugin_manager().artifact_serializers():
+        try:
+            if not spec.can_write(value):
+                continue
+            data = spec.write(value)
+        except Exception as exc:  # a serializer that fails passes to the next one
+            logger.debug("Serializer %r could not write %s: %s", spec.name, type_path, exc)
+            continue
+        header = {"serializer": spec.name, "content_type": spec.content_type, "python_type": type_path}
+        return header, bytes(data)
+    warnings.warn(
+        f"No Kitaru serializer can store a value of type '{type_path}'; it was recorded "
+        "as a blob (its repr and type) and cannot be loaded back as the original object. "
+        "Register a serializer for it with the kitaru_artifact_serializers hook, or "
+        "return a JSON-able value, a pydantic model or a dataclass.",
+        UnserializableValueWarning,
+        stacklevel=2,
+    )
+    blob = {"repr": repr(value), "python_type": type_path}
+    header = {"serializer": BLOB_SERIALIZER, "content_type": "application/json", "python_type": type_path}
+    return header, json.dumps(blob).encode()
+
+
+def deserialize(header: dict[str, str], data: bytes) -> Any:
+    """Read bytes written by :func:`serialize` back into a value.
+
+    Raises:
+        KitaruRuntimeError: If the serializer is not installed or fails.
+    """
+    from kitaru.plugins import get_plugin_manager
+
+    name = header.get("serializer", "")
+    type_path = header.get("python_type", "unknown")
+    if name == BLOB_SERIALIZER:
+        return json.loads(data.decode())
+    specs = {spec.name: spec for spec in get_plugin_manager().artifact_serializers()}
+    spec = specs.get(name)
+    if spec is None:
+        raise KitaruRuntimeError(
+            f"The stored value of type '{type_path}' was written by serializer '{name}', "
+            f"which is not installed. Install the plugin that provides it "
+            f"(installed serializers: {', '.join(sorted(specs)) or 'none'})."
+        )
+    try:
+        return spec.read(data, import_python_type(type_path))
+    except Exception as exc:
+        raise KitaruRuntimeError(
+            f"Could not load the stored value of type '{type_path}' with serializer "
+            f"'{name}': {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def remember_fresh_value(uri: str, value: Any) -> None:
+    """Keep a just-stored value in memory so this process need not read it back.
+
+    The flow body receives a checkpoint's output right after the checkpoint
+    stored it; on the inline runtime that value is still in memory. Bounded,
+    so values nobody asks for (``kitaru.save()``) cannot pile up.
+    """
+    _fresh_values[uri] = value
+    while len(_fresh_values) > _FRESH_LIMIT:
+        _fresh_values.popitem(last=False)
+
+
+def take_fresh_value(uri: str) -> tuple[bool, Any]:
+    """Return ``(True, value)`` if ``uri`` was stored by this process just now."""
+    if uri in _fresh_values:
+        return True, _fresh_values.pop(uri)
+    return False, None
