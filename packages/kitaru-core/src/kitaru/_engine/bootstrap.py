@@ -37,6 +37,11 @@ _ENGINE_DEFAULTS: dict[str, str] = {
     # being uploaded as separate artifacts: a third of a step's cost (bench/).
     "ZENML_PARAMETER_SIZE_THRESHOLD": "65536",
     "ZENML_LOGGING_COLORS_DISABLED": "true",
+    # Stored log lines are stamped when exported; export often so timestamps
+    # are accurate and a killed process loses little.
+    "ZENML_LOGS_OTEL_SCHEDULE_DELAY_MILLIS": "200",
+    # Kitaru prompts for wait input itself (or not at all when not on a TTY).
+    "ZENML_DISABLE_INTERACTIVE_INPUT": "true",
 }
 
 _translated = False

@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kitaru.cli.status",
     "kitaru.cli.info",
     "kitaru.cli.plugins",
+    "kitaru.cli.executions",
 )
 """Modules that register commands, in help order."""
 

@@ -1,24 +1,39 @@
-"""Inspect and manage executions (``KitaruClient`` and its models).
+"""Inspect and manage executions: ``KitaruClient`` and the models it returns.
 
-This build ships the status model; the full client arrives with the
-execution-lifecycle work (see the project's issue tracker).
+Example::
+
+    from kitaru import KitaruClient
+
+    client = KitaruClient()
+    latest = client.executions.latest(flow="research_agent")
+    print(latest.status, [c.name for c in latest.checkpoints])
+    if latest.status == "failed":
+        client.executions.retry(latest.exec_id)
 """
 
+from kitaru.client.client import ArtifactsAPI, ExecutionsAPI, KitaruClient
+from kitaru.client.models import (
+    ArtifactRef,
+    CheckpointAttempt,
+    CheckpointCall,
+    Execution,
+    FailureInfo,
+    LogEntry,
+    PendingWait,
+)
 from kitaru.client.status import ExecutionStatus, public_status
 
-__all__ = ["ExecutionStatus", "public_status"]
-
-
-class KitaruClient:
-    """Inspect and manage executions (arrives with the execution-lifecycle work)."""
-
-    def __init__(self, *, server_url: str | None = None, auth_token: str | None = None, project: str | None = None) -> None:
-        from kitaru.errors import KitaruFeatureNotAvailableError
-
-        raise KitaruFeatureNotAvailableError(
-            "KitaruClient is not available in this build yet; it ships with the execution "
-            "lifecycle work. Use the FlowHandle returned by my_flow.run() meanwhile."
-        )
-
-
-__all__ += ["KitaruClient"]
+__all__ = [
+    "ArtifactRef",
+    "ArtifactsAPI",
+    "CheckpointAttempt",
+    "CheckpointCall",
+    "Execution",
+    "ExecutionStatus",
+    "ExecutionsAPI",
+    "FailureInfo",
+    "KitaruClient",
+    "LogEntry",
+    "PendingWait",
+    "public_status",
+]

@@ -1,0 +1,39 @@
+"""``kitaru executions``: inspect and control executions.
+
+One module per concern registers its subcommands on the shared group:
+``inspect`` (get, list), ``logs`` (logs), ``waits`` (input), ``control``
+(retry, resume, cancel, replay).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "kitaru.cli.executions.inspect",
+    "kitaru.cli.executions.logs",
+    "kitaru.cli.executions.waits",
+    "kitaru.cli.executions.control",
+)
+
+group = typer.Typer(
+    name="executions",
+    help="Inspect and control executions (get, list, logs, input, retry, resume, cancel, replay).",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``executions`` group to ``app``."""
+    for module_name in SUBCOMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue  # a subcommand module that is not written yet
+        module.register(group)
+    app.add_typer(group, name="executions")
