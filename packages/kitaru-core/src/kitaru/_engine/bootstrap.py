@@ -40,8 +40,6 @@ _ENGINE_DEFAULTS: dict[str, str] = {
     # Stored log lines are stamped when exported; export often so timestamps
     # are accurate and a killed process loses little.
     "ZENML_LOGS_OTEL_SCHEDULE_DELAY_MILLIS": "200",
-    # Kitaru prompts for wait input itself (or not at all when not on a TTY).
-    "ZENML_DISABLE_INTERACTIVE_INPUT": "true",
 }
 
 _translated = False
