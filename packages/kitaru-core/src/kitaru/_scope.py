@@ -25,6 +25,10 @@ class FlowScope:
     # the body passes on to another checkpoint keep its lineage.
     outputs: dict[int, tuple[Any, Any]] = field(default_factory=dict)
     llm_calls: int = 0
+    # The recorded calls when this body continues an execution (retry, resume).
+    journal: Any = None
+    # The owning process's supervisor (knows whether a cancel was requested).
+    supervisor: Any = None
 
 
 @dataclass

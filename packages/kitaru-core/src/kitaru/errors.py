@@ -89,6 +89,7 @@ class KitaruFeatureNotAvailableError(KitaruError, NotImplementedError):
 
 _DIVERGENCE_HINTS = ("diverg", "durable call sequence", "replay mismatch")
 _RUNTIME_HINTS = (
+    "execution process died",
     "serialize",
     "serialization",
     "deserialize",

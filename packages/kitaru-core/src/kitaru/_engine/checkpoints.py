@@ -151,6 +151,44 @@ def _engine_arguments(flow: _scope.FlowScope, args: tuple, kwargs: dict) -> tupl
     )
 
 
+def _plain_parameters(definition: CheckpointDefinition, engine_args: tuple, engine_kwargs: dict) -> dict[str, Any]:
+    """The inputs of a call that travel as plain values (what the journal can compare)."""
+    import inspect
+
+    from zenml import ExternalArtifact
+
+    try:
+        bound = inspect.signature(definition.func).bind_partial(*engine_args, **engine_kwargs)
+    except TypeError:
+        return {}
+    return {
+        name: value
+        for name, value in bound.arguments.items()
+        if _is_small_json(value) and not isinstance(value, ExternalArtifact)
+        and not (isinstance(value, list) and any(hasattr(item, "step_name") for item in value))
+    }
+
+
+def _check_journal(
+    definition: CheckpointDefinition, flow: _scope.FlowScope, id: str | None, engine_args: tuple, engine_kwargs: dict
+) -> bool:
+    """Compare this call with the journal of a continued execution.
+
+    Returns:
+        Whether the journal recorded this call (its output will be reused).
+
+    Raises:
+        KitaruDivergenceError: If the call differs from the journal.
+    """
+    journal = flow.journal
+    if journal is None:
+        return False
+    invocation_id = journal.predict_invocation_id(definition.name, id)
+    known = any(call.invocation_id == invocation_id for call in journal.calls)
+    journal.check(definition.name, invocation_id, _plain_parameters(definition, engine_args, engine_kwargs))
+    return known
+
+
 def remember_output(flow: _scope.FlowScope, handle: Any) -> Any:
     """Load the value behind an engine output handle and remember its lineage.
 
@@ -177,15 +215,20 @@ def call_checkpoint(
     """Run a checkpoint synchronously and return its output value."""
     step = definition.engine_step()
     engine_args, engine_kwargs = _engine_arguments(flow, args, kwargs)
+    journaled = _check_journal(definition, flow, id, engine_args, engine_kwargs)
     started_at = datetime.now(timezone.utc).replace(tzinfo=None)
     started = time.perf_counter()
     try:
         handle = step(*engine_args, id=id, after=_engine_after(after), **engine_kwargs)
     except BaseException:
-        say(f"Checkpoint `{id or definition.name}` failed after {format_duration(time.perf_counter() - started)}.")
+        cancelled = flow.supervisor is not None and flow.supervisor.cancel_requested.is_set()
+        outcome = "cancelled" if cancelled else "failed"
+        say(f"Checkpoint `{id or definition.name}` {outcome} after {format_duration(time.perf_counter() - started)}.")
         raise
     value = remember_output(flow, handle)
-    if _was_reused(handle, started_at):
+    if journaled:
+        say(f"Checkpoint `{handle.step_name}` reused from the journal.")
+    elif _was_reused(handle, started_at):
         say(f"Checkpoint `{handle.step_name}` cached.")
     else:
         say(f"Checkpoint `{handle.step_name}` finished in {format_duration(time.perf_counter() - started)}.")
@@ -245,6 +288,7 @@ def submit_checkpoint(
 ) -> CheckpointFuture:
     """Start a checkpoint concurrently."""
     engine_args, engine_kwargs = _engine_arguments(flow, args, kwargs)
+    _check_journal(definition, flow, id, engine_args, engine_kwargs)
     future = definition.engine_step().submit(
         *engine_args, id=id, after=_engine_after(after), **engine_kwargs
     )

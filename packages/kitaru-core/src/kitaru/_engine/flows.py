@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kitaru import _scope
@@ -22,7 +22,7 @@ from kitaru._console import format_duration, say
 from kitaru._engine import runs
 from kitaru._engine.bootstrap import load_engine
 from kitaru.client.status import public_status
-from kitaru.errors import KitaruRuntimeError, KitaruUsageError
+from kitaru.errors import KitaruRuntimeError, KitaruStateError, KitaruUsageError
 
 if TYPE_CHECKING:
     from kitaru.flows import FlowDefinition, FlowHandle
@@ -39,7 +39,7 @@ class _Submission:
     result: Any = None
     has_result: bool = False
     spec_logged: bool = False
-    extra_metadata: dict[str, Any] = field(default_factory=dict)
+    supervisor: Any = None
 
 
 _submission: ContextVar[_Submission | None] = ContextVar("kitaru_submission", default=None)
@@ -54,31 +54,63 @@ def build_engine_pipeline(definition: FlowDefinition) -> Any:
 
 
 def run_flow_body(definition: FlowDefinition, params: dict[str, Any]) -> None:
-    """Run the user's flow body inside the engine's run (called by the engine)."""
+    """Run the user's flow body inside the engine's run (called by the engine).
+
+    Takes ownership of the execution (lock, owner metadata, supervisor
+    thread), prepares the continuation of a retried or resumed execution,
+    runs the body in the flow scope and records its return value.
+
+    Raises:
+        KitaruStateError: If another live process is running this execution.
+    """
+    from zenml.utils import source_utils
+
+    from kitaru._engine import continuation, ownership
+
     run = runs.current_run()
     exec_id = str(run.id)
-    submission = _submission.get()
-    metadata: dict[str, Any] = {"kitaru_flow": definition.name}
-    if submission is not None:
-        submission.exec_id = exec_id
-        if submission.spec is not None:
-            metadata[runs.SPEC_KEY] = submission.spec
-            submission.spec_logged = True
-    runs.log_run_metadata(exec_id, metadata)
+    lock = ownership.RunLock(exec_id)
+    if not lock.acquire():
+        raise KitaruStateError(
+            f"Execution {exec_id} is already being run by another live process; "
+            "wait for it to finish or cancel it with `kitaru executions cancel`."
+        )
+    supervisor = ownership.RunSupervisor(exec_id)
+    try:
+        submission = _submission.get()
+        metadata: dict[str, Any] = {
+            "kitaru_flow": definition.name,
+            runs.SOURCE_ROOT_KEY: source_utils.get_source_root(),
+            ownership.OWNER_KEY: ownership.owner_record(),
+            ownership.HEARTBEAT_KEY: ownership.utc_timestamp(),
+        }
+        if submission is not None:
+            submission.exec_id = exec_id
+            submission.supervisor = supervisor
+            if submission.spec is not None:
+                metadata[runs.SPEC_KEY] = submission.spec
+                submission.spec_logged = True
+        runs.log_run_metadata(exec_id, metadata)
+        supervisor.start()
 
-    scope = _scope.FlowScope(
-        name=definition.name, flow_id=str(run.pipeline.id) if run.pipeline else None, execution_id=exec_id
-    )
-    with _scope.flow_scope(scope):
-        value = definition.func(**params)
+        scope = _scope.FlowScope(
+            name=definition.name, flow_id=str(run.pipeline.id) if run.pipeline else None, execution_id=exec_id
+        )
+        scope.journal = continuation.install(runs.current_runner(), exec_id)
+        scope.supervisor = supervisor
+        with _scope.flow_scope(scope):
+            value = definition.func(**params)
 
-    entry = scope.outputs.get(id(value))
-    handle = entry[1] if entry is not None and entry[0] is value else None
-    record = runs.encode_result(value, checkpoint_output=handle)
-    runs.log_run_metadata(exec_id, {runs.RESULT_KEY: record})
-    if submission is not None:
-        submission.result = value
-        submission.has_result = True
+        entry = scope.outputs.get(id(value))
+        handle = entry[1] if entry is not None and entry[0] is value else None
+        record = runs.encode_result(value, checkpoint_output=handle)
+        runs.log_run_metadata(exec_id, {runs.RESULT_KEY: record})
+        if submission is not None:
+            submission.result = value
+            submission.has_result = True
+    finally:
+        supervisor.stop()
+        lock.release()
 
 
 def _bind_parameters(definition: FlowDefinition, args: tuple, kwargs: dict) -> dict[str, Any]:
@@ -169,6 +201,13 @@ def submit_flow(definition: FlowDefinition, args: tuple, kwargs: dict, overrides
         with _activated_stack(resolved.stack):
             engine_run = engine_pipeline(**params)
     except Exception as exc:  # the failure is recorded on the execution
+        error = exc
+        engine_run = None
+    except KeyboardInterrupt as exc:
+        # The supervisor interrupts the body when the execution is cancelled
+        # from elsewhere; that is a cancelled execution, not a Ctrl-C.
+        if submission.supervisor is None or not submission.supervisor.cancel_requested.is_set():
+            raise
         error = exc
         engine_run = None
     finally:

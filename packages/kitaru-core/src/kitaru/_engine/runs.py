@@ -20,6 +20,7 @@ from kitaru._engine.bootstrap import load_engine
 from kitaru.errors import KitaruBackendError, KitaruRuntimeError
 
 SPEC_KEY = "kitaru_execution_spec"
+SOURCE_ROOT_KEY = "kitaru_source_root"
 RESULT_KEY = "kitaru_result"
 INLINE_RESULT_LIMIT = 16 * 1024
 
@@ -45,8 +46,12 @@ def fetch_run(exec_id: str) -> RunSnapshot:
     load_engine()
     from zenml.client import Client
 
+    from kitaru._engine.lifecycle import reconcile_crashed
+
     try:
         run = Client().zen_store.get_run(UUID(exec_id), hydrate=True)
+        if reconcile_crashed(run):
+            run = Client().zen_store.get_run(UUID(exec_id), hydrate=True)
     except Exception as exc:
         raise KitaruBackendError(f"Failed to refresh execution '{exec_id}': {exc}") from exc
     exception_info = getattr(run, "exception_info", None)
@@ -68,6 +73,16 @@ def current_run() -> Any:
     if context is None:
         raise KitaruRuntimeError("No execution is running in this context.")
     return context.run
+
+
+def current_runner() -> Any:
+    """Return the engine runner executing the flow body in this context."""
+    from zenml.execution.pipeline.dynamic.run_context import DynamicPipelineRunContext
+
+    context = DynamicPipelineRunContext.get()
+    if context is None:
+        raise KitaruRuntimeError("No execution is running in this context.")
+    return context.runner
 
 
 def log_run_metadata(exec_id: str, metadata: dict[str, Any]) -> None:

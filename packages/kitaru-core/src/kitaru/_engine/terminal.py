@@ -20,6 +20,8 @@ def _is_engine_record(record: logging.LogRecord) -> bool:
 
 # Engine errors that Kitaru reports itself, better worded, as exceptions.
 _REPORTED_BY_KITARU = ("ZenML cannot locate and import",)
+# Engine errors that only echo a cancellation Kitaru already reports.
+_CANCELLATION_ECHOES = ("The status of finished steps can not be updated",)
 
 _VOCABULARY = (
     ("ZenML", "the engine"),
@@ -58,7 +60,8 @@ def install_terminal_interceptor() -> None:
         if _is_engine_record(record):
             if record.levelno < logging.ERROR:
                 return False
-            if record.getMessage().startswith(_REPORTED_BY_KITARU):
+            message = record.getMessage()
+            if message.startswith(_REPORTED_BY_KITARU) or any(echo in message for echo in _CANCELLATION_ECHOES):
                 return False
             record = logging.makeLogRecord(record.__dict__)
             record.msg = to_kitaru_vocabulary(record.getMessage())

@@ -1,0 +1,160 @@
+"""Continue an execution in place: reuse the journal, re-run what failed, detect divergence.
+
+When a failed, crashed or paused execution continues (retry, resume), the
+engine re-runs the flow body from the top and hands back the recorded output
+of every checkpoint call that already succeeded. Two things are Kitaru's:
+
+* **Re-running failed calls.** The engine would re-raise a failed call's
+  stored exception instead of executing it again. :func:`install` removes
+  failed and orphaned (crashed) attempts from the runner's view, so those
+  calls execute again as a new attempt journaled next to the old ones.
+* **Divergence.** If the body now calls checkpoints in a different order, or
+  with different inputs, than the journal recorded, reusing outputs would
+  silently mix two different executions. :class:`Journal` notices the first
+  call that differs and raises :class:`~kitaru.errors.KitaruDivergenceError`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from kitaru.errors import KitaruDivergenceError
+
+
+@dataclass
+class RecordedCall:
+    """A successful checkpoint call in the journal."""
+
+    invocation_id: str
+    checkpoint: str
+    parameters: dict[str, Any]
+
+
+@dataclass
+class Journal:
+    """The successful calls of the execution being continued, in recorded order."""
+
+    exec_id: str
+    calls: list[RecordedCall]
+    consumed: set[str] = field(default_factory=set)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def active(self) -> bool:
+        """Whether recorded calls remain that the body has not reached yet."""
+        return len(self.consumed) < len(self.calls)
+
+    def predict_invocation_id(self, checkpoint: str, explicit_id: str | None) -> str:
+        """The invocation id the engine will give this call (``name``, ``name_2`` ...)."""
+        if explicit_id:
+            return explicit_id
+        count = self.counts.get(checkpoint, 0) + 1
+        self.counts[checkpoint] = count
+        return checkpoint if count == 1 else f"{checkpoint}_{count}"
+
+    def check(self, checkpoint: str, invocation_id: str, parameters: dict[str, Any]) -> None:
+        """Compare one call of the re-run body with the journal.
+
+        Raises:
+            KitaruDivergenceError: If the call is not the journal's, or its
+                plain inputs differ from the recorded ones.
+        """
+        by_id = {call.invocation_id: call for call in self.calls}
+        recorded = by_id.get(invocation_id)
+        if recorded is None:
+            pending = [call for call in self.calls if call.invocation_id not in self.consumed]
+            if pending:
+                expected = pending[0]
+                raise KitaruDivergenceError(
+                    f"Execution {self.exec_id} diverged from its journal: the flow now calls "
+                    f"checkpoint `{invocation_id}` where the journal recorded `{expected.invocation_id}` "
+                    "next. Its code or inputs changed since the execution ran, so reusing the "
+                    "recorded outputs would mix two different runs. Replay it into a new "
+                    "execution instead: kitaru executions replay "
+                    f"{self.exec_id} --from {expected.checkpoint}",
+                    exec_id=self.exec_id,
+                )
+            return
+        self.consumed.add(invocation_id)
+        if recorded.checkpoint != checkpoint:
+            raise KitaruDivergenceError(
+                f"Execution {self.exec_id} diverged from its journal at `{invocation_id}`: the "
+                f"journal recorded checkpoint `{recorded.checkpoint}`, the flow now calls "
+                f"`{checkpoint}`.",
+                exec_id=self.exec_id,
+            )
+        for name, value in parameters.items():
+            if name in recorded.parameters and _normalized(recorded.parameters[name]) != _normalized(value):
+                raise KitaruDivergenceError(
+                    f"Execution {self.exec_id} diverged from its journal at checkpoint "
+                    f"`{invocation_id}`: input `{name}` is now {value!r} but the journal recorded "
+                    f"{recorded.parameters[name]!r}. Replay it into a new execution instead: "
+                    f"kitaru executions replay {self.exec_id} --from {recorded.checkpoint}",
+                    exec_id=self.exec_id,
+                )
+
+
+def _normalized(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def install(runner: Any, exec_id: str) -> Journal | None:
+    """Prepare the engine runner to continue ``exec_id`` and return its journal.
+
+    Must run in the flow body before the first checkpoint call. Returns None
+    for a fresh execution (nothing recorded yet).
+    """
+    from zenml.config.retry_config import StepRetryConfig
+    from zenml.enums import ExecutionStatus
+    from zenml.orchestrators.publish_utils import publish_failed_step_run
+
+    existing = runner._existing_step_runs  # invocation id -> latest attempt
+    if not existing:
+        return None
+    successful = sorted(
+        (run for run in existing.values() if run.status.is_successful),
+        key=lambda run: (run.start_time or run.created, run.created),
+    )
+    journal = Journal(
+        exec_id=exec_id,
+        calls=[
+            RecordedCall(
+                invocation_id=run.name,
+                checkpoint=run.config.name if run.config else run.name,
+                parameters=dict(run.config.parameters or {}) if run.config else {},
+            )
+            for run in successful
+        ],
+    )
+
+    previous_attempts: dict[str, int] = {}
+    for invocation_id, step_run in list(existing.items()):
+        if step_run.status.is_successful:
+            continue
+        if not step_run.status.is_finished and step_run.status != ExecutionStatus.RETRYING:
+            step_run = publish_failed_step_run(step_run.id)  # orphan of a dead process
+        previous_attempts[invocation_id] = step_run.version
+        del existing[invocation_id]  # the runner now treats it as a new call
+
+    if previous_attempts:
+        run_sync_step = runner._run_sync_step
+
+        def run_again(step: Any, remaining_retries: int | None = None) -> Any:
+            attempts = previous_attempts.get(step.spec.invocation_id)
+            if attempts is not None:
+                own = step.config.retry.max_retries if step.config.retry else 0
+                # The store refuses attempt n+1 unless max_retries >= n.
+                retry = StepRetryConfig(max_retries=attempts + own, delay=0, backoff=0)
+                step = step.model_copy(
+                    update={
+                        "config": step.config.model_copy(update={"retry": retry}),
+                        "step_config_overrides": step.step_config_overrides.model_copy(update={"retry": retry}),
+                    }
+                )
+                remaining_retries = own
+            return run_sync_step(step=step, remaining_retries=remaining_retries)
+
+        runner._run_sync_step = run_again
+    return journal
