@@ -116,4 +116,38 @@ def load_engine() -> None:
         from kitaru._engine.terminal import install_terminal_interceptor
 
         install_terminal_interceptor()
+        _initialize_local_store_once()
         _loaded = True
+
+
+def _initialize_local_store_once() -> None:
+    """Create or migrate the local SQLite store under a cross-process lock.
+
+    The engine creates its store on first use; two processes doing that at
+    the same moment on a brand-new config dir make one of them fail with a
+    migration error. Kitaru serialises that first use with ``flock`` and
+    leaves a marker per engine version, so later processes skip the lock.
+    """
+    if os.environ.get("ZENML_STORE_URL", "").strip().startswith(("http://", "https://")):
+        return
+    import fcntl
+    from pathlib import Path
+
+    from zenml import __version__ as engine_version
+
+    config_dir = Path(os.environ["ZENML_CONFIG_PATH"])
+    marker = config_dir / f".kitaru-store-ready-{engine_version}"
+    if marker.exists():
+        return
+    config_dir.mkdir(parents=True, exist_ok=True)
+    with open(config_dir / ".kitaru-store.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not marker.exists():
+                from zenml.client import Client
+
+                Client().zen_store  # noqa: B018  (creates and migrates the store)
+                Client().active_stack_model  # noqa: B018  (creates the default stack)
+                marker.touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -99,11 +99,15 @@ class Item:
             text mode). None prints nothing.
         warnings: Printed to stderr as ``Warning: ...`` in text mode. JSON
             consumers get them only if the command also puts them in ``data``.
+        exit_code: The process exit status after rendering (1 when the
+            command worked but its outcome is a failure, e.g. a retried
+            execution that failed again).
     """
 
     data: Mapping[str, Any]
     text: Any = None
     warnings: Sequence[str] = ()
+    exit_code: int = 0
 
 
 @dataclass(frozen=True)
@@ -363,6 +367,8 @@ def command(key: str) -> Callable[[F], F]:
                 )
                 raise fail(key, exc, fmt, message) from None
             emit(key, result, fmt)
+            if result is not None and getattr(result, "exit_code", 0):
+                raise typer.Exit(result.exit_code)
 
         return wrapper  # type: ignore[return-value]
 
