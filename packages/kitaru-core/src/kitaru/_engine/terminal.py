@@ -9,6 +9,7 @@ everything the engine said.
 from __future__ import annotations
 
 import logging
+import re
 
 _ENGINE_LOGGER_PREFIXES = ("zenml", "alembic", "sqlalchemy", "passlib", "httpx")
 _installed = False
@@ -24,22 +25,28 @@ _REPORTED_BY_KITARU = ("ZenML cannot locate and import",)
 _CANCELLATION_ECHOES = ("The status of finished steps can not be updated",)
 
 _VOCABULARY = (
-    ("ZenML", "the engine"),
-    ("Failed to run step", "Checkpoint attempt failed:"),
-    ("pipeline run", "execution"),
-    ("Pipeline run", "Execution"),
-    ("pipeline", "flow"),
-    ("Pipeline", "Flow"),
-    ("step", "checkpoint"),
-    ("Step", "Checkpoint"),
+    (re.compile(r"Failed to run step"), "Checkpoint attempt failed:"),
+    (re.compile(r"\bZenML\b"), "the engine"),
+    (re.compile(r"\bpipeline runs?\b"), "execution"),
+    (re.compile(r"\bPipeline runs?\b"), "Execution"),
+    (re.compile(r"\bpipelines?\b"), "flow"),
+    (re.compile(r"\bPipelines?\b"), "Flow"),
+    (re.compile(r"\bsteps\b"), "checkpoints"),
+    (re.compile(r"\bstep\b"), "checkpoint"),
+    (re.compile(r"\bSteps?\b"), "Checkpoint"),
 )
 
 
 def to_kitaru_vocabulary(message: str) -> str:
-    """Rewrite an engine message into Kitaru's words (flow, checkpoint, execution)."""
-    for engine_word, kitaru_word in _VOCABULARY:
-        message = message.replace(engine_word, kitaru_word)
-    return message
+    """Rewrite an engine message into Kitaru's words (flow, checkpoint, execution).
+
+    Names in backticks (a user's ``my_step`` function) are left alone.
+    """
+    parts = message.split("`")
+    for index in range(0, len(parts), 2):  # even parts are outside backticks
+        for pattern, kitaru_word in _VOCABULARY:
+            parts[index] = pattern.sub(kitaru_word, parts[index])
+    return "`".join(parts)
 
 
 def install_terminal_interceptor() -> None:

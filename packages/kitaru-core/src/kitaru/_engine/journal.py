@@ -1,0 +1,658 @@
+"""Read executions, checkpoint calls and artifacts from the engine's store.
+
+This is the read side of :class:`kitaru.KitaruClient`: it maps ZenML pipeline
+runs, step runs and artifact versions to Kitaru's client models.
+
+* A checkpoint *call* is every step run of one invocation id (the step name:
+  ``research``, ``research_2``, or an explicit ``id=``). Automatic retries add
+  attempts under the same name; the latest attempt represents the call.
+* Execution-level metadata is the run metadata minus Kitaru's own keys (every
+  key starting with ``kitaru_``); the frozen execution spec is parsed into
+  :class:`kitaru.config.FrozenExecutionSpec`.
+* Datetimes are returned timezone-aware in UTC (the engine stores naive UTC).
+
+Cost of a listing: per page of (up to) 50 runs, one run query and one
+step-run query covering every listed run of the page, to count checkpoint
+calls and artifacts from the steps' output links (artifacts are never
+hydrated). Measured on the local SQLite store, 50 summaries take ~0.1 s;
+one step query per run took ~0.55 s. ``get_execution`` costs one run fetch,
+one step-run listing and one artifact listing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Any
+from uuid import UUID
+
+from kitaru._engine.bootstrap import load_engine
+from kitaru._naming import sanitize_name
+from kitaru.client.models import (
+    ArtifactRef,
+    CheckpointAttempt,
+    CheckpointCall,
+    Execution,
+    FailureInfo,
+    PendingWait,
+)
+from kitaru.client.status import ExecutionStatus, public_status
+from kitaru.errors import (
+    KitaruBackendError,
+    KitaruError,
+    KitaruStateError,
+    KitaruUsageError,
+    classify_failure_origin,
+)
+
+INTERNAL_PREFIX = "kitaru_"
+SPEC_KEY = "kitaru_execution_spec"
+FLOW_KEY = "kitaru_flow"
+ARTIFACT_TYPE_KEY = "kitaru_artifact_type"
+RUN_PAGE_SIZE = 50
+STEP_PAGE_SIZE = 1000
+_MAX_PAGE_SIZE = 1000
+# Ids per ``oneof:`` filter: keeps request URLs short on a remote server.
+_IDS_PER_QUERY = 50
+_LIST_HINT = "List executions with `kitaru executions list`."
+_ARTIFACTS_HINT = "List an execution's artifacts with `KitaruClient().artifacts.list(exec_id)`."
+_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::\s|:$|$)")
+
+
+# -- ids and errors -----------------------------------------------------------
+
+
+def parse_id(value: str, what: str = "execution") -> UUID:
+    """Parse an execution or artifact id exactly (no name or prefix matching).
+
+    Raises:
+        KitaruUsageError: If ``value`` is not a UUID.
+    """
+    try:
+        return UUID(str(value).strip())
+    except (ValueError, AttributeError, TypeError):
+        hint = _LIST_HINT if what == "execution" else _ARTIFACTS_HINT
+        raise KitaruUsageError(
+            f"'{value}' is not a valid {what} id: expected a full UUID such as "
+            f"'0b6f3c1e-5a4d-4c1b-9a43-1f2e3d4c5b6a' (prefixes and names are not accepted). {hint}"
+        ) from None
+
+
+def _not_found(exec_id: str) -> KitaruStateError:
+    return KitaruStateError(f"Execution '{exec_id}' was not found. {_LIST_HINT}")
+
+
+def _client() -> Any:
+    load_engine()
+    from zenml.client import Client
+
+    return Client()
+
+
+def _fetch_run(exec_id: str) -> Any:
+    """Fetch a hydrated run by exact id, mapping engine errors to Kitaru ones."""
+    from kitaru._engine.lifecycle import reconcile_crashed
+
+    run_id = parse_id(exec_id)
+    client = _client()
+    try:
+        run = client.zen_store.get_run(run_id, hydrate=True)
+        if reconcile_crashed(run):  # its process died: now failed, origin runtime
+            run = client.zen_store.get_run(run_id, hydrate=True)
+        return run
+    except KeyError:
+        raise _not_found(exec_id) from None
+    except Exception as exc:
+        raise KitaruBackendError(f"Failed to load execution '{exec_id}': {exc}") from exc
+
+
+# -- small mappers ------------------------------------------------------------
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def _raw_status(value: Any) -> str:
+    return str(getattr(value, "value", value))
+
+
+def _public_metadata(metadata: dict[str, Any] | None) -> dict[str, Any]:
+    return {key: value for key, value in (metadata or {}).items() if not str(key).startswith(INTERNAL_PREFIX)}
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.rstrip() for line in (text or "").strip().splitlines() if line.strip()]
+
+
+def _exception_line(traceback: str | None, source: str | None) -> tuple[int, str] | None:
+    """Find the ``Type: message`` line that ends a traceback.
+
+    Scans from the end (back to the last ``Traceback`` header) so multi-line
+    messages are handled: the line must be unindented, start with a dotted identifier followed by ``:`` (or be only
+    the identifier), and name the class the engine recorded (``source``) or,
+    without one, a CapWords class name.
+
+    Returns:
+        The line's index and the exception class name, or None.
+    """
+    expected = source.rsplit(".", 1)[-1] if source else None
+    lines = _lines(traceback)
+    for index in range(len(lines) - 1, -1, -1):
+        line = lines[index]
+        if line.startswith("Traceback (most recent call last)"):
+            break
+        if line[:1].isspace():
+            continue  # a stack frame or an indented message line
+        match = _EXCEPTION_LINE.match(line)
+        if not match:
+            continue
+        name = match.group(1).removeprefix("builtins.")
+        short = name.rsplit(".", 1)[-1]
+        if (expected is not None and short == expected) or (expected is None and short[:1].isupper()):
+            return index, name
+    return None
+
+
+def parse_exception_type(traceback: str | None, source: str | None = None) -> str | None:
+    """Return the exception class named by a traceback's tail (``Type: message``).
+
+    Args:
+        traceback: The recorded traceback.
+        source: The engine's import path of the exception class
+            (``builtins.ValueError``); used to confirm the traceback line and
+            as the answer when the traceback has no such line.
+    """
+    found = _exception_line(traceback, source)
+    if found is not None:
+        return found[1]
+    if source:
+        return source.rsplit(".", 1)[-1]
+    return None
+
+
+def failure_message(status_reason: str | None, traceback: str | None, source: str | None, fallback: str) -> str:
+    """The status reason, else the traceback's final ``Type: message`` (all its lines), else ``fallback``."""
+    if status_reason:
+        return status_reason
+    lines = _lines(traceback)
+    found = _exception_line(traceback, source)
+    if found is not None:
+        return "\n".join(line.strip() for line in lines[found[0] :])
+    return lines[-1].strip() if lines else fallback
+
+
+def build_failure(
+    *, status_reason: str | None, exception_info: Any, fallback: str
+) -> FailureInfo:
+    """Describe a failure from the engine's status reason and exception info.
+
+    Args:
+        status_reason: The run's status reason (steps have none).
+        exception_info: The engine's ``ExceptionInfo`` (traceback, source), if any.
+        fallback: The message when there is neither a reason nor a traceback.
+    """
+    traceback = getattr(exception_info, "traceback", None) or None
+    source = getattr(exception_info, "source", None)
+    return FailureInfo(
+        message=failure_message(status_reason, traceback, source, fallback),
+        exception_type=parse_exception_type(traceback, source),
+        traceback=traceback,
+        origin=classify_failure_origin(status_reason, traceback),
+    )
+
+
+def _frozen_spec(raw: Any) -> Any:
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return raw
+    try:
+        from kitaru.config import FrozenExecutionSpec
+
+        return FrozenExecutionSpec.model_validate(raw)
+    except Exception:  # an older or newer spec: show what was recorded
+        return raw
+
+
+def _pending_wait(run: Any) -> PendingWait | None:
+    condition = run.active_wait_condition
+    if condition is None:
+        return None
+    return PendingWait(
+        wait_id=str(condition.id),
+        name=condition.name,
+        question=condition.question,
+        schema=condition.data_schema,
+        metadata=dict(condition.run_metadata or {}),
+        entered_waiting_at=_utc(condition.created),
+    )
+
+
+def _flow_name(run: Any, metadata: dict[str, Any]) -> str | None:
+    name = metadata.get(FLOW_KEY)
+    if isinstance(name, str) and name:
+        return name
+    pipeline = run.pipeline
+    return pipeline.name if pipeline is not None else None
+
+
+def _execution(run: Any, *, fallback_failure: FailureInfo | None = None, **details: Any) -> Execution:
+    """Map an engine run (hydrated) to an :class:`Execution`.
+
+    Args:
+        run: The engine run.
+        fallback_failure: The failure to report for a failed run that
+            recorded neither a reason nor a traceback (a failed checkpoint's).
+        **details: Checkpoints, artifacts and counts.
+    """
+    metadata = dict(run.run_metadata or {})
+    pending = _pending_wait(run)
+    status = public_status(_raw_status(run.status), has_active_wait=pending is not None)
+    body = run.get_body()
+    status_reason = body.status_reason
+    failure = None
+    if status is ExecutionStatus.FAILED:
+        if status_reason or getattr(run.exception_info, "traceback", None) or fallback_failure is None:
+            failure = build_failure(
+                status_reason=status_reason,
+                exception_info=run.exception_info,
+                fallback=f"Execution {run.id} failed.",
+            )
+        else:
+            failure = fallback_failure
+    stack = run.stack
+    original = run.original_run
+    return Execution(
+        exec_id=str(run.id),
+        flow_id=str(body.pipeline_id) if body.pipeline_id else None,
+        flow_name=_flow_name(run, metadata),
+        status=status,
+        started_at=_utc(run.start_time or body.created),
+        ended_at=_utc(run.end_time),
+        stack_name=stack.name if stack is not None else None,
+        metadata=_public_metadata(metadata),
+        status_reason=status_reason,
+        failure=failure,
+        pending_wait=pending,
+        frozen_execution_spec=_frozen_spec(metadata.get(SPEC_KEY)),
+        original_exec_id=str(original.id) if original is not None else None,
+        **details,
+    )
+
+
+# -- step runs ----------------------------------------------------------------
+
+
+def _list_steps(run_id: UUID) -> list[Any]:
+    """Every step run of a run, retried attempts included, oldest first."""
+    client = _client()
+    steps: list[Any] = []
+    page = 1
+    while True:
+        result = client.list_run_steps(
+            pipeline_run_id=run_id,
+            exclude_retried=False,
+            sort_by="asc:created",
+            size=STEP_PAGE_SIZE,
+            page=page,
+            hydrate=True,
+        )
+        steps.extend(result.items)
+        if page >= result.total_pages or not result.items:
+            return steps
+        page += 1
+
+
+def _group_attempts(steps: Iterable[Any]) -> dict[str, list[Any]]:
+    """Group step runs by invocation id, calls and attempts in creation order."""
+    groups: dict[str, list[Any]] = {}
+    for step in sorted(steps, key=lambda s: (s.created, str(s.id))):
+        groups.setdefault(step.name, []).append(step)
+    return groups
+
+
+def _step_outputs(step: Any) -> Iterator[tuple[str, Any]]:
+    for output_name, artifacts in (step.outputs or {}).items():
+        for artifact in artifacts:
+            yield output_name, artifact
+
+
+def _artifact_metadata(artifact_ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
+    """Fetch the metadata of many artifact versions in one listing."""
+    if not artifact_ids:
+        return {}
+    client = _client()
+    found: dict[UUID, dict[str, Any]] = {}
+    for start in range(0, len(artifact_ids), _IDS_PER_QUERY):
+        chunk = artifact_ids[start : start + _IDS_PER_QUERY]
+        page = client.list_artifact_versions(
+            id=f"oneof:{json.dumps([str(item) for item in chunk])}",
+            size=len(chunk),
+            hydrate=True,
+        )
+        for artifact in page.items:
+            found[artifact.id] = dict(artifact.run_metadata or {})
+    return found
+
+
+def _artifact_ref(artifact: Any, *, producing_call: str | None, metadata: dict[str, Any]) -> ArtifactRef:
+    kind = metadata.get(ARTIFACT_TYPE_KEY)
+    return ArtifactRef(
+        artifact_id=str(artifact.id),
+        name=artifact.name,
+        kind=str(kind) if kind else None,
+        save_type=_raw_status(artifact.save_type),
+        producing_call=producing_call,
+        metadata=_public_metadata(metadata),
+    )
+
+
+def _call_artifacts(attempts: list[Any], metadata: dict[UUID, dict[str, Any]], name: str) -> list[ArtifactRef]:
+    """Outputs and saves of every attempt (a failed attempt's saves included)."""
+    seen: dict[str, ArtifactRef] = {}
+    for attempt in attempts:
+        outputs = sorted(_step_outputs(attempt), key=lambda pair: (pair[1].created, pair[1].name))
+        for _, artifact in outputs:
+            key = str(artifact.id)
+            if key not in seen:
+                seen[key] = _artifact_ref(artifact, producing_call=name, metadata=metadata.get(artifact.id, {}))
+    return list(seen.values())
+
+
+def _checkpoint_type(step: Any) -> str | None:
+    step_type = _raw_status(step.get_body().type) if step.get_body().type is not None else None
+    if step_type in ("llm_call", "tool_call"):
+        return step_type
+    extra = getattr(step.config, "extra", None) or {}
+    label = (extra.get("kitaru") or {}).get("type") if isinstance(extra, dict) else None
+    return str(label) if label else None
+
+
+def _attempt(step: Any, name: str) -> CheckpointAttempt:
+    status = public_status(_raw_status(step.status))
+    failure = None
+    if status is ExecutionStatus.FAILED:
+        failure = build_failure(
+            status_reason=None,
+            exception_info=step.exception_info,
+            fallback=f"Checkpoint '{name}' failed.",
+        )
+    return CheckpointAttempt(
+        attempt_id=str(step.id),
+        status=status,
+        started_at=_utc(step.start_time or step.created),
+        ended_at=_utc(step.end_time),
+        metadata=dict(step.run_metadata or {}),
+        failure=failure,
+    )
+
+
+def _calls(steps: list[Any]) -> list[CheckpointCall]:
+    """Map hydrated step runs of one run to checkpoint calls."""
+    groups = _group_attempts(steps)
+    call_of_step = {step.id: attempts[-1].id for attempts in groups.values() for step in attempts}
+    artifact_ids = list(dict.fromkeys(artifact.id for step in steps for _, artifact in _step_outputs(step)))
+    metadata = _artifact_metadata(artifact_ids)
+    calls = []
+    for name, attempts in groups.items():
+        latest = attempts[-1]
+        mapped = [_attempt(step, name) for step in attempts]
+        parents = [str(call_of_step.get(parent, parent)) for parent in (latest.parent_step_ids or [])]
+        calls.append(
+            CheckpointCall(
+                call_id=str(latest.id),
+                name=name,
+                status=mapped[-1].status,
+                started_at=mapped[0].started_at,
+                ended_at=mapped[-1].ended_at,
+                metadata=mapped[-1].metadata,
+                original_call_id=str(latest.original_step_run_id) if latest.original_step_run_id else None,
+                parent_call_ids=list(dict.fromkeys(parents)),
+                failure=mapped[-1].failure,
+                attempts=mapped,
+                artifacts=_call_artifacts(attempts, metadata, name),
+                checkpoint_type=_checkpoint_type(latest),
+            )
+        )
+    return calls
+
+
+def _union_artifacts(calls: Iterable[CheckpointCall]) -> list[ArtifactRef]:
+    seen: dict[str, ArtifactRef] = {}
+    for call in calls:
+        for artifact in call.artifacts:
+            seen.setdefault(artifact.artifact_id, artifact)
+    return list(seen.values())
+
+
+def _last_call_failure(calls: list[CheckpointCall]) -> FailureInfo | None:
+    failed = [call.failure for call in calls if call.failure is not None]
+    return failed[-1] if failed else None
+
+
+# -- public API -----------------------------------------------------------------
+
+
+def get_execution(exec_id: str) -> Execution:
+    """Load an execution with its checkpoint calls, attempts and artifacts.
+
+    Args:
+        exec_id: The execution id (a full UUID; no prefix or name matching).
+
+    Raises:
+        KitaruUsageError: If ``exec_id`` is not a UUID.
+        KitaruStateError: If no execution has this id.
+        KitaruBackendError: If the store cannot be read.
+    """
+    run = _fetch_run(exec_id)
+    try:
+        calls = _calls(_list_steps(run.id))
+        artifacts = _union_artifacts(calls)
+        return _execution(
+            run,
+            fallback_failure=_last_call_failure(calls),
+            checkpoints=calls,
+            artifacts=artifacts,
+            checkpoint_count=len(calls),
+            artifact_count=len(artifacts),
+        )
+    except KitaruError:
+        raise
+    except Exception as exc:
+        raise KitaruBackendError(f"Failed to load execution '{exec_id}': {exc}") from exc
+
+
+def _counts(run_ids: list[UUID]) -> dict[UUID, tuple[int, int]]:
+    """Count checkpoint calls and artifacts of several runs with one step-run listing.
+
+    Artifacts are counted from the step runs' output links; no artifact is
+    hydrated.
+    """
+    names: dict[UUID, set[str]] = {run_id: set() for run_id in run_ids}
+    artifacts: dict[UUID, set[UUID]] = {run_id: set() for run_id in run_ids}
+    client = _client()
+    for start in range(0, len(run_ids), _IDS_PER_QUERY):
+        chunk = run_ids[start : start + _IDS_PER_QUERY]
+        selector: Any = chunk[0] if len(chunk) == 1 else f"oneof:{json.dumps([str(item) for item in chunk])}"
+        page = 1
+        while True:
+            result = client.list_run_steps(
+                pipeline_run_id=selector,
+                exclude_retried=False,
+                size=STEP_PAGE_SIZE,
+                page=page,
+                hydrate=True,  # carries pipeline_run_id; artifacts stay unhydrated
+            )
+            for step in result.items:
+                names.setdefault(step.pipeline_run_id, set()).add(step.name)
+                artifacts.setdefault(step.pipeline_run_id, set()).update(
+                    artifact.id for _, artifact in _step_outputs(step)
+                )
+            if page >= result.total_pages or not result.items:
+                break
+            page += 1
+    return {run_id: (len(names[run_id]), len(artifacts[run_id])) for run_id in run_ids}
+
+
+def _iter_run_pages(page_size: int) -> Iterator[list[Any]]:
+    from kitaru._engine.lifecycle import reconcile_crashed
+
+    client = _client()
+    page = 1
+    while True:
+        result = client.list_pipeline_runs(sort_by="desc:created", size=page_size, page=page, hydrate=True)
+        if result.items:
+            # Runs whose process died are marked failed on the way out.
+            yield [
+                client.zen_store.get_run(run.id, hydrate=True) if reconcile_crashed(run) else run
+                for run in result.items
+            ]
+        if page >= result.total_pages or not result.items:
+            return
+        page += 1
+
+
+def list_executions(
+    *, flow: str | None = None, status: ExecutionStatus | None = None, limit: int | None = None
+) -> list[Execution]:
+    """List execution summaries, newest first.
+
+    Summaries carry real ``checkpoint_count`` and ``artifact_count`` but no
+    checkpoint or artifact details (see :func:`get_execution`).
+
+    Args:
+        flow: Only executions of this flow (compared after normalising names
+            the way ``@flow`` does, so ``my-flow`` finds ``my_flow``).
+        status: Only executions with this public status.
+        limit: At most this many executions.
+
+    Raises:
+        KitaruBackendError: If the store cannot be read.
+    """
+    wanted_flow = sanitize_name(flow, fallback="flow") if flow else None
+    filtering = wanted_flow is not None or status is not None
+    page_size = RUN_PAGE_SIZE if filtering or not limit else min(limit, _MAX_PAGE_SIZE)
+    if filtering and limit:
+        page_size = min(max(limit, RUN_PAGE_SIZE), _MAX_PAGE_SIZE)
+    found: list[Execution] = []
+    seen: set[UUID] = set()  # runs created while paging shift later pages
+    try:
+        for runs in _iter_run_pages(page_size):
+            batch: list[Execution] = []
+            for run in runs:
+                if run.id in seen:
+                    continue
+                seen.add(run.id)
+                summary = _execution(run)
+                if wanted_flow is not None and sanitize_name(summary.flow_name or "", fallback="flow") != wanted_flow:
+                    continue
+                if status is not None and summary.status is not status:
+                    continue
+                batch.append(summary)
+                if limit is not None and len(found) + len(batch) >= limit:
+                    break
+            counts = _counts([UUID(summary.exec_id) for summary in batch])
+            for summary in batch:
+                checkpoint_count, artifact_count = counts[UUID(summary.exec_id)]
+                found.append(replace(summary, checkpoint_count=checkpoint_count, artifact_count=artifact_count))
+            if limit is not None and len(found) >= limit:
+                break
+    except KitaruError:
+        raise
+    except Exception as exc:
+        raise KitaruBackendError(f"Failed to list executions: {exc}") from exc
+    return found
+
+
+def list_artifacts(
+    exec_id: str,
+    *,
+    name: str | None = None,
+    kind: str | None = None,
+    producing_call: str | None = None,
+    limit: int | None = None,
+) -> list[ArtifactRef]:
+    """List an execution's artifacts (checkpoint outputs and ``kitaru.save()`` values).
+
+    Args:
+        exec_id: The execution id.
+        name: Only artifacts with this name; a checkpoint name also matches
+            that checkpoint's outputs (as with ``kitaru.load``).
+        kind: Only ``kitaru.save()`` artifacts of this kind (case-insensitive).
+        producing_call: Only artifacts of this checkpoint call (invocation id).
+        limit: At most this many.
+
+    Raises:
+        KitaruUsageError: If ``exec_id`` is not a UUID.
+        KitaruStateError: If no execution has this id.
+        KitaruBackendError: If the store cannot be read.
+    """
+    artifacts = get_execution(exec_id).artifacts
+    if name is not None:
+        artifacts = [
+            artifact
+            for artifact in artifacts
+            if artifact.name == name
+            or (artifact.save_type == "step_output" and artifact.producing_call == name)
+        ]
+    if kind is not None:
+        wanted = kind.strip().lower()
+        artifacts = [artifact for artifact in artifacts if (artifact.kind or "").lower() == wanted]
+    if producing_call is not None:
+        artifacts = [artifact for artifact in artifacts if artifact.producing_call == producing_call]
+    return artifacts[:limit] if limit is not None else artifacts
+
+
+def _fetch_artifact(artifact_id: str) -> Any:
+    parsed = parse_id(artifact_id, "artifact")
+    client = _client()
+    try:
+        return client.zen_store.get_artifact_version(parsed, hydrate=True)
+    except KeyError:
+        raise KitaruStateError(f"Artifact '{artifact_id}' was not found. {_ARTIFACTS_HINT}") from None
+    except Exception as exc:
+        raise KitaruBackendError(f"Failed to load artifact '{artifact_id}': {exc}") from exc
+
+
+def get_artifact(artifact_id: str) -> ArtifactRef:
+    """Return one artifact by its exact id.
+
+    Raises:
+        KitaruUsageError: If ``artifact_id`` is not a UUID.
+        KitaruStateError: If no artifact has this id.
+        KitaruBackendError: If the store cannot be read.
+    """
+    artifact = _fetch_artifact(artifact_id)
+    producing_call = None
+    try:
+        step_id = artifact.producer_step_run_id
+        if step_id is not None:
+            producing_call = _client().zen_store.get_run_step(step_id, hydrate=False).name
+        return _artifact_ref(artifact, producing_call=producing_call, metadata=dict(artifact.run_metadata or {}))
+    except Exception as exc:
+        raise KitaruBackendError(f"Failed to load artifact '{artifact_id}': {exc}") from exc
+
+
+def load_artifact(artifact_id: str, producing_call: str | None = None) -> Any:
+    """Load an artifact's value through the serializer that wrote it.
+
+    Raises:
+        KitaruStateError: If no artifact has this id.
+        KitaruRuntimeError: If the value cannot be loaded in this environment.
+    """
+    from kitaru._engine.artifacts import load_artifact_value
+
+    artifact = _fetch_artifact(artifact_id)
+    origin = f" of checkpoint `{producing_call}`" if producing_call else ""
+    return load_artifact_value(artifact, f"artifact '{artifact.name}'{origin}")

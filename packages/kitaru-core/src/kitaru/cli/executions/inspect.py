@@ -1,0 +1,152 @@
+"""``kitaru executions get`` and ``kitaru executions list``.
+
+Both render :class:`~kitaru.client.Execution` models: text mode as a Rich
+panel or table, JSON mode through :func:`kitaru.client.serialize.to_jsonable`
+(the same serializer the MCP server uses)::
+
+    kitaru executions list --flow research_agent --status failed --limit 5
+    kitaru executions get 0b6f3c1e-5a4d-4c1b-9a43-1f2e3d4c5b6a -o json
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from kitaru.cli.output import Item, Items, OutputOption, command, panel
+
+if TYPE_CHECKING:
+    from kitaru.client.models import Execution
+
+MAX_CHECKPOINTS_SHOWN = 4
+
+
+def format_time(value: datetime | None) -> str | None:
+    """Format a timestamp for text output (``2026-01-31 12:00:05 UTC``)."""
+    if value is None:
+        return None
+    suffix = " UTC" if value.utcoffset() is not None and value.utcoffset().total_seconds() == 0 else ""
+    return value.strftime("%Y-%m-%d %H:%M:%S") + suffix
+
+
+def summarize_checkpoints(execution: Execution, limit: int = MAX_CHECKPOINTS_SHOWN) -> str | None:
+    """Describe checkpoint calls as ``name (status), ...`` with at most ``limit`` names.
+
+    Returns:
+        ``"research (completed), draft (failed), ... (+3 more)"``, or None when
+        the execution has no checkpoint calls.
+    """
+    calls = execution.checkpoints
+    if not calls:
+        return None
+    shown = ", ".join(f"{call.name} ({call.status})" for call in calls[:limit])
+    hidden = len(calls) - limit
+    return f"{shown}, ... (+{hidden} more)" if hidden > 0 else shown
+
+
+def _failure_text(execution: Execution) -> str | None:
+    failure = execution.failure
+    if failure is None:
+        return None
+    return f"{failure.message} (origin: {failure.origin})"
+
+
+def execution_panel(execution: Execution) -> list[Any]:
+    """Build the text output of ``executions get``: the panel and, when useful, a hint."""
+    wait = execution.pending_wait
+    rows: list[tuple[str, Any]] = [
+        ("Execution ID", execution.exec_id),
+        ("Flow", execution.flow_name),
+        ("Status", str(execution.status)),
+        ("Started", format_time(execution.started_at)),
+        ("Ended", format_time(execution.ended_at)),
+        ("Stack", execution.stack_name),
+        ("Pending wait", wait.name if wait else None),
+        ("Wait question", wait.question if wait else None),
+        ("Failure", _failure_text(execution)),
+        ("Checkpoints", summarize_checkpoints(execution)),
+    ]
+    if execution.original_exec_id:
+        rows.append(("Replay of", execution.original_exec_id))
+    parts: list[Any] = [panel("Kitaru execution", rows)]
+    from kitaru.errors import build_recovery_command
+
+    recovery = build_recovery_command(execution.exec_id, str(execution.status))
+    if recovery:
+        parts.append(f"To retry this failed execution, run: {recovery}")
+    if wait is not None:
+        parts.append(f"Answer the wait with: kitaru executions input {execution.exec_id} --value <JSON>")
+    return parts
+
+
+def executions_table(executions: list[Execution]) -> Any:
+    """Build the text output of ``executions list``."""
+    from rich.table import Table
+
+    table = Table(title="Kitaru executions", title_justify="left")
+    for column in ("ID", "Flow", "Status", "Stack", "Checkpoints", "Started"):
+        table.add_column(column, no_wrap=column in ("ID", "Status", "Started"), overflow="fold")
+    for execution in executions:
+        table.add_row(
+            execution.exec_id,
+            execution.flow_name or "-",
+            str(execution.status),
+            execution.stack_name or "-",
+            str(execution.checkpoint_count),
+            format_time(execution.started_at) or "-",
+        )
+    return table
+
+
+@command("executions.get")
+def get(
+    exec_id: Annotated[str, typer.Argument(help="The execution id (a full UUID, see `kitaru executions list`).")],
+    output: OutputOption = "text",  # noqa: ARG001 (read by @command)
+) -> Item:
+    """Show an execution: status, timing, failure, pending wait and checkpoints."""
+    from kitaru.client import KitaruClient
+    from kitaru.client.serialize import to_jsonable
+
+    execution = KitaruClient().executions.get(exec_id)
+    return Item(to_jsonable(execution), text=lambda: execution_panel(execution))
+
+
+def _no_results(flow: str | None, status: str | None) -> str:
+    filters = [f"{name}={value!r}" for name, value in (("flow", flow), ("status", status)) if value]
+    where = f" matching {' and '.join(filters)}" if filters else ""
+    return f"No executions found{where}. Run a flow with `my_flow.run(...)` to create one."
+
+
+@command("executions.list")
+def list_(
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status",
+            help="Only executions with this status: running, waiting, completed, failed, cancelled.",
+        ),
+    ] = None,
+    flow: Annotated[str | None, typer.Option("--flow", help="Only executions of this flow.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Show at most this many executions.")] = None,
+    output: OutputOption = "text",  # noqa: ARG001 (read by @command)
+) -> Items:
+    """List executions, newest first."""
+    from kitaru.client import KitaruClient
+    from kitaru.client.serialize import to_jsonable
+
+    executions = KitaruClient().executions.list(flow=flow, status=status, limit=limit)
+    return Items(
+        [to_jsonable(execution) for execution in executions],
+        text=lambda: executions_table(executions) if executions else _no_results(flow, status),
+    )
+
+
+def register(group: typer.Typer) -> None:
+    """Add ``get`` and ``list`` to the ``executions`` group."""
+    group.command("get")(get)
+    group.command("list")(list_)
+
+
+__all__ = ["execution_panel", "executions_table", "format_time", "register", "summarize_checkpoints"]
