@@ -151,26 +151,47 @@ def _engine_arguments(flow: _scope.FlowScope, args: tuple, kwargs: dict) -> tupl
     )
 
 
-def _plain_parameters(definition: CheckpointDefinition, engine_args: tuple, engine_kwargs: dict) -> dict[str, Any]:
-    """The inputs of a call that travel as plain values (what the journal can compare)."""
+def _call_inputs(
+    definition: CheckpointDefinition, args: tuple, kwargs: dict, engine_args: tuple, engine_kwargs: dict
+) -> dict[str, Any]:
+    """Each input of a call: the body's value and, if passed as artifacts, their ids."""
     import inspect
 
-    from zenml import ExternalArtifact
+    from kitaru._engine.continuation import CallInput
 
+    signature = inspect.signature(definition.func)
     try:
-        bound = inspect.signature(definition.func).bind_partial(*engine_args, **engine_kwargs)
+        values = signature.bind_partial(*args, **kwargs).arguments
+        engine_values = signature.bind_partial(*engine_args, **engine_kwargs).arguments
     except TypeError:
         return {}
-    return {
-        name: value
-        for name, value in bound.arguments.items()
-        if _is_small_json(value) and not isinstance(value, ExternalArtifact)
-        and not (isinstance(value, list) and any(hasattr(item, "step_name") for item in value))
-    }
+    inputs = {}
+    for name, value in values.items():
+        if isinstance(value, CheckpointFuture) or (
+            isinstance(value, list) and any(isinstance(item, CheckpointFuture) for item in value)
+        ):
+            continue  # resolved by the engine; its lineage is compared through the producer
+        engine_value = engine_values.get(name)
+        items = engine_value if isinstance(engine_value, list) else [engine_value]
+        ids = tuple(item.id for item in items) if items and all(hasattr(item, "step_name") for item in items) else None
+        inputs[name] = CallInput(value=value, artifact_ids=ids)
+    return inputs
+
+
+def _load_recorded_input(artifact_id: Any) -> Any:
+    from zenml.client import Client
+
+    from kitaru._engine.artifacts import load_artifact_value
+
+    return load_artifact_value(Client().get_artifact_version(artifact_id), "a recorded checkpoint input")
 
 
 def _check_journal(
-    definition: CheckpointDefinition, flow: _scope.FlowScope, id: str | None, engine_args: tuple, engine_kwargs: dict
+    definition: CheckpointDefinition,
+    flow: _scope.FlowScope,
+    id: str | None,
+    call: tuple[tuple, dict],
+    engine_call: tuple[tuple, dict],
 ) -> bool:
     """Compare this call with the journal of a continued execution.
 
@@ -184,8 +205,9 @@ def _check_journal(
     if journal is None:
         return False
     invocation_id = journal.predict_invocation_id(definition.name, id)
-    known = any(call.invocation_id == invocation_id for call in journal.calls)
-    journal.check(definition.name, invocation_id, _plain_parameters(definition, engine_args, engine_kwargs))
+    known = any(recorded.invocation_id == invocation_id for recorded in journal.calls)
+    inputs = _call_inputs(definition, *call, *engine_call)
+    journal.check(definition.name, invocation_id, inputs, _load_recorded_input)
     return known
 
 
@@ -215,7 +237,7 @@ def call_checkpoint(
     """Run a checkpoint synchronously and return its output value."""
     step = definition.engine_step()
     engine_args, engine_kwargs = _engine_arguments(flow, args, kwargs)
-    journaled = _check_journal(definition, flow, id, engine_args, engine_kwargs)
+    journaled = _check_journal(definition, flow, id, (args, kwargs), (engine_args, engine_kwargs))
     started_at = datetime.now(timezone.utc).replace(tzinfo=None)
     started = time.perf_counter()
     try:
@@ -229,7 +251,9 @@ def call_checkpoint(
     if journaled:
         say(f"Checkpoint `{handle.step_name}` reused from the journal.")
     elif _was_reused(handle, started_at):
-        say(f"Checkpoint `{handle.step_name}` cached.")
+        from kitaru._engine.replay import reuse_line  # "reused from execution ..." in a replay
+
+        say(reuse_line(handle.step_name))
     else:
         say(f"Checkpoint `{handle.step_name}` finished in {format_duration(time.perf_counter() - started)}.")
     return value
@@ -288,7 +312,7 @@ def submit_checkpoint(
 ) -> CheckpointFuture:
     """Start a checkpoint concurrently."""
     engine_args, engine_kwargs = _engine_arguments(flow, args, kwargs)
-    _check_journal(definition, flow, id, engine_args, engine_kwargs)
+    _check_journal(definition, flow, id, (args, kwargs), (engine_args, engine_kwargs))
     future = definition.engine_step().submit(
         *engine_args, id=id, after=_engine_after(after), **engine_kwargs
     )

@@ -17,6 +17,7 @@ of every checkpoint call that already succeeded. Two things are Kitaru's:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,11 +26,33 @@ from kitaru.errors import KitaruDivergenceError
 
 @dataclass
 class RecordedCall:
-    """A successful checkpoint call in the journal."""
+    """A successful checkpoint call in the journal.
+
+    Attributes:
+        invocation_id: ``name``, ``name_2`` or the explicit ``id=``.
+        checkpoint: The checkpoint's name.
+        parameters: Inputs that were recorded as plain values.
+        artifact_inputs: Inputs that were recorded as artifacts (their ids).
+    """
 
     invocation_id: str
     checkpoint: str
     parameters: dict[str, Any]
+    artifact_inputs: dict[str, list[Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CallInput:
+    """One input of a call in the re-run body.
+
+    Attributes:
+        value: The value the flow body passed.
+        artifact_ids: When the engine receives it as existing artifacts
+            (outputs of earlier checkpoints), their ids; else None.
+    """
+
+    value: Any
+    artifact_ids: tuple[Any, ...] | None
 
 
 @dataclass
@@ -54,8 +77,21 @@ class Journal:
         self.counts[checkpoint] = count
         return checkpoint if count == 1 else f"{checkpoint}_{count}"
 
-    def check(self, checkpoint: str, invocation_id: str, parameters: dict[str, Any]) -> None:
+    def check(
+        self,
+        checkpoint: str,
+        invocation_id: str,
+        inputs: dict[str, CallInput],
+        load_artifact: Callable[[Any], Any],
+    ) -> None:
         """Compare one call of the re-run body with the journal.
+
+        Args:
+            checkpoint: The checkpoint called.
+            invocation_id: Its invocation id.
+            inputs: Its inputs by parameter name.
+            load_artifact: Loads a recorded input artifact's value by id (used
+                only when an input changed between plain value and artifact).
 
         Raises:
             KitaruDivergenceError: If the call is not the journal's, or its
@@ -85,12 +121,13 @@ class Journal:
                 f"`{checkpoint}`.",
                 exec_id=self.exec_id,
             )
-        for name, value in parameters.items():
-            if name in recorded.parameters and _normalized(recorded.parameters[name]) != _normalized(value):
+        for name, call_input in inputs.items():
+            changed, before = _input_changed(recorded, name, call_input, load_artifact)
+            if changed:
                 raise KitaruDivergenceError(
                     f"Execution {self.exec_id} diverged from its journal at checkpoint "
-                    f"`{invocation_id}`: input `{name}` is now {value!r} but the journal recorded "
-                    f"{recorded.parameters[name]!r}. Replay it into a new execution instead: "
+                    f"`{invocation_id}`: input `{name}` is now {_short(call_input.value)} but the "
+                    f"journal recorded {_short(before)}. Replay it into a new execution instead: "
                     f"kitaru executions replay {self.exec_id} --from {recorded.checkpoint}",
                     exec_id=self.exec_id,
                 )
@@ -98,6 +135,33 @@ class Journal:
 
 def _normalized(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_MISSING = object()
+
+
+def _input_changed(
+    recorded: RecordedCall, name: str, call_input: CallInput, load_artifact: Callable[[Any], Any]
+) -> tuple[bool, Any]:
+    """Whether an input differs from the journal, and the recorded value."""
+    if name in recorded.parameters:
+        before = recorded.parameters[name]
+        return _normalized(before) != _normalized(call_input.value), before
+    recorded_ids = recorded.artifact_inputs.get(name)
+    if not recorded_ids:
+        return False, _MISSING  # the engine recorded nothing comparable
+    if call_input.artifact_ids is not None:
+        if [str(i) for i in call_input.artifact_ids] == [str(i) for i in recorded_ids]:
+            return False, None
+    # Kinds or artifacts differ: compare the values themselves.
+    before = [load_artifact(artifact_id) for artifact_id in recorded_ids]
+    before_value = before[0] if len(before) == 1 else before
+    return _normalized(before_value) != _normalized(call_input.value), before_value
 
 
 def install(runner: Any, exec_id: str) -> Journal | None:
@@ -124,6 +188,7 @@ def install(runner: Any, exec_id: str) -> Journal | None:
                 invocation_id=run.name,
                 checkpoint=run.config.name if run.config else run.name,
                 parameters=dict(run.config.parameters or {}) if run.config else {},
+                artifact_inputs={name: [item.id for item in items] for name, items in run.inputs.items()},
             )
             for run in successful
         ],
