@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from kitaru import _scope
 from kitaru._console import format_duration, say
-from kitaru._engine import runs
+from kitaru._engine import ownership, runs
 from kitaru._engine.bootstrap import load_engine
 from kitaru.client.status import public_status
 from kitaru.errors import KitaruRuntimeError, KitaruStateError, KitaruUsageError
@@ -110,7 +110,8 @@ def run_flow_body(definition: FlowDefinition, params: dict[str, Any]) -> None:
             submission.has_result = True
     finally:
         supervisor.stop()
-        lock.release()
+        # The lock stays held until the engine has recorded the outcome: see
+        # ownership.release_run_lock, called by whoever started the run.
 
 
 def _bind_parameters(definition: FlowDefinition, args: tuple, kwargs: dict) -> dict[str, Any]:
@@ -212,6 +213,8 @@ def submit_flow(definition: FlowDefinition, args: tuple, kwargs: dict, overrides
         engine_run = None
     finally:
         _submission.reset(token)
+        if submission.exec_id is not None:
+            ownership.release_run_lock(submission.exec_id)
 
     exec_id = submission.exec_id or (str(engine_run.id) if engine_run is not None else None)
     if exec_id is None:

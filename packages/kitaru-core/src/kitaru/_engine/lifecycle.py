@@ -73,7 +73,14 @@ def reconcile_crashed(run: Any) -> bool:
     dead, why = ownership.owner_is_dead(str(run.id), dict(run.run_metadata or {}))
     if not dead:
         return False
-    mark_failed(run, f"Kitaru: {CRASH_MARKER}: {why}. Retry it with: kitaru executions retry {run.id}")
+    from zenml.client import Client
+
+    if Client().zen_store.get_run(run.id, hydrate=False).status.is_finished:
+        return False  # it finished between our two reads
+    try:
+        mark_failed(run, f"Kitaru: {CRASH_MARKER}: {why}. Retry it with: kitaru executions retry {run.id}")
+    except Exception:  # lost a race with the owner publishing its outcome
+        return Client().zen_store.get_run(run.id, hydrate=False).status.is_failed
     return True
 
 
@@ -139,7 +146,10 @@ def _continue(run: Any, *, reason: str, verb: str) -> None:
     started = time.perf_counter()
     stack = Stack.from_model(run.snapshot.stack)
     try:
-        stack.orchestrator.resume_run(snapshot=run.snapshot, run=run, stack=stack)
+        try:
+            stack.orchestrator.resume_run(snapshot=run.snapshot, run=run, stack=stack)
+        finally:
+            ownership.release_run_lock(str(run.id))
     except (Exception, KeyboardInterrupt) as exc:  # the outcome is recorded on the execution
         refreshed = client.zen_store.get_run(run.id, hydrate=False)
         if refreshed.status == EngineStatus.RESUMING:  # failed before the body started

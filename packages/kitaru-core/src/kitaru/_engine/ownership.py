@@ -62,8 +62,27 @@ def utc_timestamp() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
+_held: dict[str, RunLock] = {}
+
+
+def release_run_lock(exec_id: str) -> None:
+    """Release this process's lock on ``exec_id`` once the engine recorded the outcome.
+
+    The lock outlives the flow body on purpose: between the body returning
+    and the engine publishing ``completed``, a reader must not mistake the
+    execution for one whose process died. Process exit releases it too.
+    """
+    lock = _held.pop(exec_id, None)
+    if lock is not None:
+        lock.release()
+
+
 class RunLock:
-    """An exclusive ``flock`` on the execution's lock file, held while the body runs."""
+    """An exclusive ``flock`` on the execution's lock file.
+
+    Taken when the flow body starts; released by :func:`release_run_lock`
+    after the engine has recorded the execution's outcome.
+    """
 
     def __init__(self, exec_id: str) -> None:
         self.path = _lock_path(exec_id)
@@ -81,6 +100,7 @@ class RunLock:
         os.ftruncate(fd, 0)
         os.write(fd, json.dumps(owner_record()).encode())
         self._fd = fd
+        _held[self.path.stem] = self
         return True
 
     def release(self) -> None:

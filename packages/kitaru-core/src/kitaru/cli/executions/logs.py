@@ -1,0 +1,466 @@
+"""``kitaru executions logs``: show or follow an execution's runtime logs (SPEC §7).
+
+::
+
+    kitaru executions logs <id>                      # what the checkpoints printed and logged
+    kitaru executions logs <id> --source runner      # what the flow body printed and logged
+    kitaru executions logs <id> --checkpoint think   # think, think_2, ... (or one call: think_2)
+    kitaru executions logs <id> -v                   # 2026-01-31 12:00:05 INFO message
+    kitaru executions logs <id> -vv                  # ... [checkpoint] message, plus engine lines
+    kitaru executions logs <id> --grouped            # ── checkpoint: think ─── sections
+    kitaru executions logs <id> --follow             # stream until the execution ends
+    kitaru executions logs <id> --follow -o json     # JSON lines: log/waiting/terminal/interrupted
+
+Verbosity: the default shows messages only; ``-v`` prefixes local time and
+level; ``-vv`` adds ``[checkpoint]`` (or the module, or ``runner``) and also
+shows the engine's own lines (checkpoint start/finish notices and, for
+``--source runner``, the submitting process's summary), which are hidden
+otherwise so the output is what your code printed.
+
+``--follow`` polls every ``--interval`` seconds, prints each entry once,
+announces each wait the execution stops on, and ends with the outcome: exit 0
+when it completed, 1 when it failed (with the retry command) or was cancelled,
+or when interrupted with Ctrl-C. ``--limit`` caps the entries printed (in
+follow mode too; the outcome is still reported).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
+
+import typer
+
+from kitaru.cli.output import (
+    Items,
+    OutputFormat,
+    OutputOption,
+    command,
+    fail,
+    parse_output,
+    stdout_to_stderr,
+)
+from kitaru.errors import KitaruError, KitaruUsageError
+
+if TYPE_CHECKING:
+    from kitaru.client.models import LogEntry
+
+KEY = "executions.logs"
+DEFAULT_INTERVAL = 3.0
+DRAIN_GRACE_SECONDS = 1.0
+"""After an execution ends, wait this long (at most) before the last read, so its final lines are stored."""
+GROUP_RULE_WIDTH = 60
+
+
+# -- formatting -------------------------------------------------------------------
+
+
+def format_timestamp(timestamp: str | None) -> str:
+    """Format an ISO timestamp as local ``YYYY-MM-DD HH:MM:SS`` (``-`` padding when missing)."""
+    if not timestamp:
+        return "-" * 19
+    try:
+        parsed = datetime.fromisoformat(timestamp)
+    except ValueError:
+        return timestamp[:19]
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone()
+    return parsed.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def entry_label(entry: LogEntry) -> str:
+    """What ``-vv`` shows in brackets: the checkpoint, else the module, else the source."""
+    return entry.checkpoint_name or entry.module or entry.source or "runner"
+
+
+def format_entry(entry: LogEntry, verbose: int = 0) -> str:
+    """Render one entry for text output at verbosity 0, 1 (``-v``) or 2+ (``-vv``)."""
+    if verbose <= 0:
+        return entry.message
+    prefix = f"{format_timestamp(entry.timestamp)} {(entry.level or '-'):<7}"
+    if verbose >= 2:
+        prefix += f" [{entry_label(entry)}]"
+    return f"{prefix} {entry.message}"
+
+
+def group_header(name: str | None) -> str:
+    """The ``── checkpoint: <name> ───`` line that opens a ``--grouped`` section."""
+    title = f"── checkpoint: {name} " if name else "── runner "
+    return title + "─" * max(3, GROUP_RULE_WIDTH - len(title))
+
+
+def group_entries(entries: list[LogEntry]) -> list[tuple[str | None, list[LogEntry]]]:
+    """Group entries by checkpoint, groups in order of first appearance."""
+    groups: dict[str | None, list[LogEntry]] = {}
+    for entry in entries:
+        groups.setdefault(entry.checkpoint_name, []).append(entry)
+    return list(groups.items())
+
+
+def render_text(entries: list[LogEntry], *, verbose: int, grouped: bool) -> list[str]:
+    """Build the text lines of a (non-follow) log listing."""
+    if not grouped:
+        return [format_entry(entry, verbose) for entry in entries]
+    lines: list[str] = []
+    for index, (name, members) in enumerate(group_entries(entries)):
+        if index:
+            lines.append("")
+        lines.append(group_header(name))
+        lines.extend(format_entry(entry, verbose) for entry in members)
+    return lines
+
+
+def empty_message(exec_id: str, *, source: str, checkpoint: str | None, running: bool) -> list[str]:
+    """The text shown when there are no entries: the fact and a hint."""
+    lines = [f"No log entries found for execution {exec_id}."]
+    if running:
+        lines.append(f"It is still running: follow it with `kitaru executions logs {exec_id} --follow`.")
+    elif checkpoint:
+        lines.append(
+            f"No call of checkpoint '{checkpoint}' printed anything. Check the checkpoint names "
+            f"with `kitaru executions get {exec_id}`."
+        )
+    elif source == "step":
+        lines.append(
+            "Checkpoints printed and logged nothing. For the flow body's output use "
+            f"`kitaru executions logs {exec_id} --source runner`; add -vv for the engine's lines."
+        )
+    else:
+        lines.append("The flow body printed nothing. Add -vv for the engine's lines, or drop --source runner.")
+    return lines
+
+
+def _write(stream: TextIO, line: str) -> None:
+    stream.write(line + "\n")
+    stream.flush()
+
+
+# -- options ---------------------------------------------------------------------
+
+
+def validate_options(
+    *, source: str, checkpoint: str | None, interval: float, grouped: bool, fmt: OutputFormat, limit: int | None
+) -> str:
+    """Check option combinations and return the normalised source.
+
+    Raises:
+        KitaruUsageError: On an unknown source or an invalid combination.
+    """
+    normalized = (source or "").strip().lower()
+    if normalized not in ("step", "runner"):
+        raise KitaruUsageError(f"Unsupported log source {source!r}. Expected one of: step, runner.")
+    if checkpoint and normalized == "runner":
+        raise KitaruUsageError(
+            "--checkpoint cannot be combined with --source runner: runner logs belong to the flow "
+            "body, not to a checkpoint. Drop one of them."
+        )
+    if grouped and fmt is OutputFormat.JSON:
+        raise KitaruUsageError(
+            "--grouped only applies to text output; JSON entries carry `checkpoint_name` to group by."
+        )
+    if not interval > 0:
+        raise KitaruUsageError(f"--interval must be greater than 0 seconds; got {interval}.")
+    if limit is not None and limit < 1:
+        raise KitaruUsageError(f"--limit must be a positive integer; got {limit}.")
+    return normalized
+
+
+def fetch_entries(
+    exec_id: str, *, checkpoint: str | None, source: str, limit: int | None, verbose: int
+) -> list[LogEntry]:
+    """Read entries through the client; ``-vv`` also asks the engine for its own lines."""
+    if verbose >= 2:
+        from kitaru._engine.logs import get_logs
+
+        return get_logs(exec_id, checkpoint=checkpoint, source=source, limit=limit, include_engine=True)
+    from kitaru.client import KitaruClient
+
+    return KitaruClient().executions.logs(exec_id, checkpoint=checkpoint, source=source, limit=limit)
+
+
+# -- one-shot listing ---------------------------------------------------------------
+
+
+@command(KEY)
+def _show(
+    exec_id: str,
+    *,
+    checkpoint: str | None,
+    source: str,
+    limit: int | None,
+    grouped: bool,
+    verbose: int,
+    output: OutputFormat = OutputFormat.TEXT,
+) -> Items:
+    from kitaru._engine.logs import execution_progress
+    from kitaru.client.serialize import to_jsonable
+
+    entries = fetch_entries(exec_id, checkpoint=checkpoint, source=source, limit=limit, verbose=verbose)
+    lines: list[str] = []
+    if entries:
+        lines = render_text(entries, verbose=verbose, grouped=grouped)
+    elif output is OutputFormat.TEXT:
+        running = not execution_progress(exec_id).status.is_finished
+        lines = empty_message(exec_id, source=source, checkpoint=checkpoint, running=running)
+
+    def text() -> None:
+        for line in lines:
+            _write(sys.stdout, line)
+
+    return Items([to_jsonable(entry) for entry in entries], text=text)
+
+
+# -- follow ------------------------------------------------------------------------
+
+
+def entry_key(entry: LogEntry) -> tuple[Any, ...]:
+    """Identity of an entry for de-duplication across polls."""
+    return (
+        entry.timestamp,
+        entry.level,
+        entry.checkpoint_name,
+        entry.module,
+        entry.filename,
+        entry.lineno,
+        entry.message,
+    )
+
+
+class Follower:
+    """Polls an execution's logs and status and prints what is new.
+
+    Args:
+        exec_id: The execution to follow.
+        checkpoint: Checkpoint filter, as for the listing.
+        source: ``step`` or ``runner``.
+        limit: Print at most this many entries.
+        verbose: Verbosity level.
+        grouped: Print a section header whenever the checkpoint changes.
+        fmt: Text or JSON lines.
+        out: Where to print.
+        interval: Seconds between polls.
+        sleep: The sleep function (tests pass a fake).
+    """
+
+    def __init__(
+        self,
+        exec_id: str,
+        *,
+        checkpoint: str | None,
+        source: str,
+        limit: int | None,
+        verbose: int,
+        grouped: bool,
+        fmt: OutputFormat,
+        out: TextIO,
+        interval: float,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.exec_id = exec_id
+        self.checkpoint = checkpoint
+        self.source = source
+        self.limit = limit
+        self.verbose = verbose
+        self.grouped = grouped
+        self.fmt = fmt
+        self.out = out
+        self.interval = interval
+        self.sleep = sleep
+        self._seen: set[tuple[Any, ...]] = set()
+        self._announced: set[str] = set()
+        self._printed = 0
+        self._group: Any = object()
+
+    def run(self) -> int:
+        """Follow until the execution ends; return the exit code."""
+        from kitaru._engine.logs import execution_progress
+
+        polled_unfinished = False
+        while True:
+            progress = execution_progress(self.exec_id)
+            finished = progress.status.is_finished
+            if finished and polled_unfinished:
+                self.sleep(min(self.interval, DRAIN_GRACE_SECONDS))
+            self._print_new(
+                fetch_entries(
+                    self.exec_id, checkpoint=self.checkpoint, source=self.source, limit=None, verbose=self.verbose
+                )
+            )
+            for name in progress.waiting_on:
+                if name not in self._announced:
+                    self._announced.add(name)
+                    self._event("waiting", {"exec_id": self.exec_id, "wait": name},
+                                f"[Execution is waiting for input on: {name}]")
+            if finished:
+                return self._terminal(progress)
+            polled_unfinished = True
+            self.sleep(self.interval)
+
+    def interrupted(self) -> int:
+        """Report a Ctrl-C; return the exit code."""
+        self._event("interrupted", {"exec_id": self.exec_id}, "[Log follow interrupted]")
+        return 1
+
+    def _print_new(self, entries: list[LogEntry]) -> None:
+        from kitaru.client.serialize import to_jsonable
+
+        for entry in entries:
+            key = entry_key(entry)
+            if key in self._seen:
+                continue
+            self._seen.add(key)
+            if self.limit is not None and self._printed >= self.limit:
+                continue
+            self._printed += 1
+            if self.fmt is OutputFormat.JSON:
+                self._json("log", to_jsonable(entry))
+                continue
+            if self.grouped and entry.checkpoint_name != self._group:
+                if self._printed > 1:
+                    _write(self.out, "")
+                _write(self.out, group_header(entry.checkpoint_name))
+                self._group = entry.checkpoint_name
+            _write(self.out, format_entry(entry, self.verbose))
+
+    def _terminal(self, progress: Any) -> int:
+        from kitaru.client.status import ExecutionStatus
+        from kitaru.errors import build_recovery_command
+
+        status = progress.status
+        item: dict[str, Any] = {"exec_id": self.exec_id, "status": str(status)}
+        if status is ExecutionStatus.COMPLETED:
+            self._event("terminal", item, "[Execution completed successfully]")
+            return 0
+        if status is ExecutionStatus.FAILED:
+            recovery = build_recovery_command(self.exec_id, str(status))
+            item.update(message=progress.failure_message, recovery_command=recovery)
+            self._event("terminal", item, f"[Execution failed: {progress.failure_message}]")
+            if self.fmt is OutputFormat.TEXT and recovery:
+                _write(self.out, f"To retry this failed execution, run: {recovery}")
+            return 1
+        self._event("terminal", item, "[Execution cancelled]")
+        return 1
+
+    def _event(self, event: str, item: dict[str, Any], text: str) -> None:
+        if self.fmt is OutputFormat.JSON:
+            self._json(event, item)
+        else:
+            _write(self.out, text)
+
+    def _json(self, event: str, item: Any) -> None:
+        _write(self.out, json.dumps({"command": KEY, "event": event, "item": item}, default=str, ensure_ascii=False))
+
+
+@contextlib.contextmanager
+def event_stream(fmt: OutputFormat) -> Iterator[TextIO]:
+    """Yield where follow output goes.
+
+    In JSON mode stdout must carry only JSON lines, so everything else written
+    to stdout meanwhile (by the engine or libraries) is sent to stderr and the
+    events go to a duplicate of the original stdout.
+    """
+    if fmt is OutputFormat.TEXT:
+        yield sys.stdout
+        return
+    sys.stdout.flush()
+    try:
+        duplicate = os.dup(sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):
+        real = sys.stdout
+        with contextlib.redirect_stdout(sys.stderr):
+            yield real
+        return
+    with os.fdopen(duplicate, "w", encoding="utf-8", buffering=1) as events, stdout_to_stderr():
+        yield events
+
+
+def _follow(exec_id: str, fmt: OutputFormat, **options: Any) -> int:
+    with event_stream(fmt) as out:
+        follower = Follower(exec_id, fmt=fmt, out=out, **options)
+        try:
+            return follower.run()
+        except KeyboardInterrupt:
+            return follower.interrupted()
+
+
+# -- command -----------------------------------------------------------------------
+
+
+def logs(
+    exec_id: Annotated[str, typer.Argument(help="The execution id (a full UUID, see `kitaru executions list`).")],
+    checkpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--checkpoint",
+            help="Only this checkpoint: a name (every call: think, think_2, ...) or one call (think_2).",
+        ),
+    ] = None,
+    source: Annotated[
+        str,
+        typer.Option("--source", help="step: what checkpoints printed; runner: what the flow body printed.",
+                     metavar="step|runner"),
+    ] = "step",
+    limit: Annotated[int | None, typer.Option("--limit", help="Show at most this many entries.")] = None,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new entries until the execution ends.")
+    ] = False,
+    interval: Annotated[
+        float, typer.Option("--interval", help="Seconds between polls with --follow.")
+    ] = DEFAULT_INTERVAL,
+    grouped: Annotated[bool, typer.Option("--grouped", help="Print a section per checkpoint (text only).")] = False,
+    verbose: Annotated[
+        int,
+        typer.Option("--verbose", "-v", count=True,
+                     help="-v adds time and level; -vv adds the checkpoint and the engine's own lines."),
+    ] = 0,
+    output: OutputOption = "text",
+) -> None:
+    """Show the runtime logs of an execution: what its checkpoints (or its flow body) printed and logged."""
+    try:
+        fmt = parse_output(output)
+    except KitaruUsageError as exc:
+        raise fail(KEY, exc, OutputFormat.TEXT) from None
+    try:
+        source = validate_options(
+            source=source, checkpoint=checkpoint, interval=interval, grouped=grouped, fmt=fmt, limit=limit
+        )
+    except KitaruUsageError as exc:
+        raise fail(KEY, exc, fmt) from None
+    options: dict[str, Any] = {
+        "checkpoint": checkpoint, "source": source, "limit": limit, "grouped": grouped, "verbose": verbose,
+    }
+    if not follow:
+        _show(exec_id, output=fmt, **options)
+        return
+    try:
+        code = _follow(exec_id, fmt, interval=interval, **options)
+    except (KitaruError, ValueError) as exc:
+        raise fail(KEY, exc, fmt) from None
+    except Exception as exc:
+        if os.environ.get("KITARU_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}:
+            raise
+        message = f"{exc} (unexpected {type(exc).__name__}; rerun with KITARU_DEBUG=1 to see the traceback)"
+        raise fail(KEY, exc, fmt, message) from None
+    raise typer.Exit(code)
+
+
+def register(group: typer.Typer) -> None:
+    """Add ``logs`` to the ``executions`` group."""
+    group.command("logs")(logs)
+
+
+__all__ = [
+    "Follower",
+    "entry_key",
+    "format_entry",
+    "format_timestamp",
+    "group_header",
+    "register",
+    "render_text",
+]

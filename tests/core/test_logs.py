@@ -1,0 +1,533 @@
+"""Runtime logs of real executions (SPEC §7): ``get_logs``, the client, and the CLI.
+
+The flows in :mod:`tests.core.flows.log_flows` print to stdout and stderr and
+use ``logging`` from checkpoints and from the flow body. In-process tests run
+them once per module on the session store and read the logs back from the
+artifact store; ``--follow`` on a live execution runs the flow and the
+followers in separate processes on a fresh config dir.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from kitaru import KitaruClient
+from kitaru._engine.logs import (
+    ENGINE_SOURCE,
+    ExecutionProgress,
+    get_logs,
+    is_engine_line,
+    sort_entries,
+)
+from kitaru.cli.app import run as cli
+from kitaru.cli.executions import logs as logs_cli
+from kitaru.cli.output import OutputFormat
+from kitaru.client import ExecutionStatus, LogEntry
+from kitaru.errors import KitaruLogRetrievalError, KitaruStateError, KitaruUsageError
+from tests.conftest import subprocess_env
+from tests.core.flows import log_flows
+
+KITARU = Path(sys.executable).with_name("kitaru")
+FLOWS_FILE = Path(log_flows.__file__)
+LONG = log_flows.LONG_LINE_LENGTH
+STAMPED = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (INFO|WARNING|ERROR)\s+(.*)$", re.S)
+
+CHECKPOINT_MESSAGES = [
+    ("logs_shout", "INFO", "shout: alpha"),
+    ("logs_grumble", "ERROR", "grumble on stderr: ALPHA"),
+    ("logs_note", "WARNING", "note via logging: alpha"),
+    ("logs_note", "INFO", "L" * LONG),
+    ("logs_shout_2", "INFO", "shout: ALPHA"),
+]
+BODY_MESSAGES = [
+    ("INFO", "body: start alpha"),
+    ("WARNING", "body warning: size=5"),
+    ("ERROR", "body: done alpha"),
+]
+
+
+@dataclass(frozen=True)
+class Runs:
+    chatty: str
+    quiet: str
+    failing: str
+
+
+@pytest.fixture(scope="module")
+def runs() -> Runs:
+    chatty = log_flows.logs_chatty.run("alpha")
+    assert chatty.wait() == 5
+    quiet = log_flows.logs_quiet.run("hush")
+    assert quiet.wait() == "hush"
+    failing = log_flows.logs_failing.run("beta")
+    with pytest.raises(Exception, match="exploded on beta"):
+        failing.wait()
+    return Runs(chatty.exec_id, quiet.exec_id, failing.exec_id)
+
+
+def triples(entries: list[LogEntry]) -> list[tuple[str | None, str | None, str]]:
+    return [(entry.checkpoint_name, entry.level, entry.message) for entry in entries]
+
+
+# -- get_logs ------------------------------------------------------------------------
+
+
+def test_step_logs_are_exactly_what_checkpoints_printed_and_logged(runs: Runs) -> None:
+    entries = get_logs(runs.chatty)
+    # stdout -> INFO, stderr -> ERROR, logging keeps its level; checkpoints in start
+    # order; the 12 KB line (stored in chunks) comes back whole; no engine lines.
+    assert triples(entries) == CHECKPOINT_MESSAGES
+    assert {entry.source for entry in entries} == {"step"}
+    stamps = [datetime.fromisoformat(entry.timestamp) for entry in entries]
+    assert all(stamp.tzinfo is not None for stamp in stamps)
+    assert stamps == sorted(stamps)
+
+
+def test_runner_logs_are_the_flow_body_output_without_engine_lines(runs: Runs) -> None:
+    entries = get_logs(runs.chatty, source="runner")
+    assert [(entry.level, entry.message) for entry in entries] == BODY_MESSAGES
+    assert {(entry.source, entry.checkpoint_name) for entry in entries} == {("runner", None)}
+
+
+def test_engine_lines_are_available_on_request(runs: Runs) -> None:
+    runner = get_logs(runs.chatty, source="runner", include_engine=True)
+    engine = [entry.message for entry in runner if entry.source == ENGINE_SOURCE]
+    assert "Checkpoint `logs_shout` finished" in " ".join(engine)
+    assert any(message.startswith("Flow `logs_chatty` completed successfully") for message in engine)
+    # The body's own lines are all still there, in order, between the engine lines.
+    assert [entry.message for entry in runner if entry.source == "runner"] == [m for _, m in BODY_MESSAGES]
+    assert "pipeline" not in " ".join(engine).lower().replace("`", "")
+
+    steps = get_logs(runs.chatty, include_engine=True)
+    started = [e for e in steps if e.source == ENGINE_SOURCE and e.message == "Checkpoint `logs_shout` has started."]
+    assert [entry.checkpoint_name for entry in started] == ["logs_shout"]
+    assert triples([e for e in steps if e.source == "step"]) == CHECKPOINT_MESSAGES
+
+
+def test_checkpoint_filter_matches_a_name_across_calls_or_one_call(runs: Runs) -> None:
+    assert triples(get_logs(runs.chatty, checkpoint="logs_shout")) == [
+        ("logs_shout", "INFO", "shout: alpha"),
+        ("logs_shout_2", "INFO", "shout: ALPHA"),
+    ]
+    assert triples(get_logs(runs.chatty, checkpoint="logs_shout_2")) == [("logs_shout_2", "INFO", "shout: ALPHA")]
+    assert get_logs(runs.chatty, checkpoint="logs_nope") == []
+
+
+def test_limit_returns_the_first_entries(runs: Runs) -> None:
+    assert triples(get_logs(runs.chatty, limit=2)) == CHECKPOINT_MESSAGES[:2]
+    assert triples(get_logs(runs.chatty, limit=1, source="runner"))[0][2] == "body: start alpha"
+
+
+def test_an_execution_without_output_has_no_entries(runs: Runs) -> None:
+    assert get_logs(runs.quiet) == []
+
+
+def test_failed_checkpoint_logs_include_its_traceback(runs: Runs) -> None:
+    entries = get_logs(runs.failing)
+    assert entries[0].message == "explode: about to fail on beta"
+    assert entries[-1].level == "ERROR"
+    assert "ValueError: exploded on beta" in entries[-1].message
+    assert "Traceback" in entries[-1].message
+
+
+def test_client_logs_and_errors(runs: Runs) -> None:
+    client = KitaruClient()
+    assert client.executions.logs(runs.chatty, source="runner") == get_logs(runs.chatty, source="runner")
+    with pytest.raises(KitaruUsageError, match="Invalid execution id"):
+        client.executions.logs("not-a-uuid")
+    with pytest.raises(KitaruStateError, match="was not found"):
+        client.executions.logs(str(uuid.uuid4()))
+    with pytest.raises(KitaruUsageError, match="source='runner'"):
+        client.executions.logs(runs.chatty, checkpoint="logs_shout", source="runner")
+    with pytest.raises(KitaruUsageError, match="Unsupported log source"):
+        get_logs(runs.chatty, source="stdout")
+
+
+def test_sort_puts_entries_without_timestamp_last_and_is_stable() -> None:
+    entries = [
+        LogEntry("b", timestamp="2026-01-01T00:00:02+00:00"),
+        LogEntry("no-time-1"),
+        LogEntry("a", timestamp="2026-01-01T00:00:01+00:00"),
+        LogEntry("b-again", timestamp="2026-01-01T00:00:02+00:00"),
+        LogEntry("no-time-2"),
+    ]
+    assert [entry.message for entry in sort_entries(entries)] == ["a", "b", "b-again", "no-time-1", "no-time-2"]
+
+
+@pytest.mark.parametrize(
+    ("message", "engine"),
+    [
+        ("Step `fetch` has started.", True),
+        ("Pipeline run has finished in `0.5s`.", True),
+        ("Checkpoint `fetch` finished in 0.18s.", True),
+        ("Execution 5888744e-7a54-48ea-b27d-d197ddc700e0 completed in 1.14s.", True),
+        ("Step one of my plan has started", False),
+        ("body: checkpoint `x` is my favourite", False),
+    ],
+)
+def test_engine_line_recognition(message: str, engine: bool) -> None:
+    assert is_engine_line(message) is engine
+
+
+def test_unreadable_log_store_points_at_its_endpoint(runs: Runs) -> None:
+    """A run whose logs sit in an OTEL collector cannot be read back: say where they are."""
+    from zenml.client import Client
+    from zenml.enums import StackComponentType
+
+    from kitaru._engine.logs import _Reader, _Stream
+
+    endpoint = "http://127.0.0.1:4318/v1/logs"
+    component = Client().create_stack_component(
+        name=f"logs-otel-{uuid.uuid4().hex[:8]}",
+        flavor="otel",
+        component_type=StackComponentType.LOG_STORE,
+        configuration={"endpoint": endpoint},
+    )
+    try:
+        stored = Client().zen_store.get_run(uuid.UUID(runs.chatty), hydrate=True).log_collection[0]
+        body = stored.get_body().model_copy(update={"log_store_id": component.id})
+        in_otel = stored.model_copy(update={"body": body})
+        assert in_otel.log_store_id == component.id
+        with pytest.raises(KitaruLogRetrievalError, match=re.escape(endpoint)) as info:
+            _Reader(runs.chatty).read(_Stream(in_otel, "runner", None), include_engine=False, finished=True)
+        assert "'otel' log store" in str(info.value)
+    finally:
+        Client().delete_stack_component(component.id, StackComponentType.LOG_STORE)
+
+
+# -- CLI (in process, same store) ------------------------------------------------------------
+
+
+def kitaru(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = cli(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_cli_default_prints_messages_only(runs: Runs, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = kitaru(capsys, "executions", "logs", runs.chatty)
+    assert code == 0, err
+    assert out.splitlines() == [message for _, _, message in CHECKPOINT_MESSAGES]
+
+
+def test_cli_verbose_levels(runs: Runs, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = kitaru(capsys, "executions", "logs", runs.chatty, "--source", "runner", "-v")
+    assert code == 0, err
+    matches = [STAMPED.match(line) for line in out.splitlines()]
+    assert all(matches), out
+    assert [(m.group(1), m.group(2)) for m in matches if m] == BODY_MESSAGES
+
+    code, out, err = kitaru(capsys, "executions", "logs", runs.chatty, "-vv", "--checkpoint", "logs_grumble")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d INFO\s+\[logs_grumble\] Checkpoint `logs_grumble` has started\.$",
+                    lines[0]), lines
+    assert any(line.endswith("ERROR   [logs_grumble] grumble on stderr: ALPHA") for line in lines), lines
+
+
+def test_cli_grouped_sections(runs: Runs, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = kitaru(capsys, "executions", "logs", runs.chatty, "--grouped", "--checkpoint", "logs_shout")
+    assert code == 0, err
+    assert out.splitlines() == [
+        logs_cli.group_header("logs_shout"),
+        "shout: alpha",
+        "",
+        logs_cli.group_header("logs_shout_2"),
+        "shout: ALPHA",
+    ]
+    assert logs_cli.group_header("logs_shout").startswith("── checkpoint: logs_shout ───")
+
+
+def test_cli_json(runs: Runs, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = kitaru(capsys, "executions", "logs", runs.chatty, "--limit", "3", "-o", "json")
+    assert code == 0, err
+    payload = json.loads(out)
+    assert payload["command"] == "executions.logs"
+    assert payload["count"] == 3
+    assert [(i["checkpoint_name"], i["level"], i["message"]) for i in payload["items"]] == CHECKPOINT_MESSAGES[:3]
+    assert set(payload["items"][0]) == {
+        "message", "level", "timestamp", "source", "checkpoint_name", "module", "filename", "lineno",
+    }
+
+
+def test_cli_empty_output_has_a_hint(runs: Runs, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = kitaru(capsys, "executions", "logs", runs.quiet)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == f"No log entries found for execution {runs.quiet}."
+    assert "--source runner" in lines[1]
+    code, out, _ = kitaru(capsys, "executions", "logs", runs.quiet, "-o", "json")
+    assert json.loads(out) == {"command": "executions.logs", "items": [], "count": 0}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--grouped", "-o", "json"), "--grouped only applies to text output"),
+        (("--checkpoint", "logs_shout", "--source", "runner"), "--checkpoint cannot be combined with --source runner"),
+        (("--interval", "0", "--follow"), "--interval must be greater than 0"),
+        (("--interval", "-1"), "--interval must be greater than 0"),
+        (("--source", "stdout"), "Unsupported log source 'stdout'"),
+        (("--limit", "0"), "--limit must be a positive integer"),
+    ],
+)
+def test_cli_rejects_invalid_combinations(
+    runs: Runs, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], message: str
+) -> None:
+    code, out, err = kitaru(capsys, "executions", "logs", runs.chatty, *args)
+    assert code == 1
+    assert out == ""
+    if "json" in args:
+        assert json.loads(err)["error"]["message"].startswith(message)
+        assert json.loads(err)["error"]["type"] == "KitaruUsageError"
+    else:
+        assert err.startswith(f"Error: {message}"), err
+
+
+def test_cli_unknown_execution(capsys: pytest.CaptureFixture[str]) -> None:
+    missing = str(uuid.uuid4())
+    code, out, err = kitaru(capsys, "executions", "logs", missing, "-o", "json")
+    assert (code, out) == (1, "")
+    assert json.loads(err)["error"]["type"] == "KitaruStateError"
+    code, _, err = kitaru(capsys, "executions", "logs", missing, "--follow")
+    assert code == 1
+    assert err.startswith(f"Error: Execution '{missing}' was not found.")
+
+
+def test_follow_a_completed_execution_ends_successfully(runs: Runs, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = kitaru(capsys, "executions", "logs", runs.chatty, "--follow", "--source", "runner")
+    assert code == 0, err
+    assert out.splitlines() == [message for _, message in BODY_MESSAGES] + ["[Execution completed successfully]"]
+
+
+def test_follow_a_failed_execution_exits_1_with_the_retry_command(
+    runs: Runs, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = kitaru(capsys, "executions", "logs", runs.failing, "--follow")
+    assert code == 1, err
+    lines = out.splitlines()
+    assert lines[0] == "explode: about to fail on beta"
+    assert re.fullmatch(r"\[Execution failed: .*exploded on beta.*\]", lines[-2]), lines[-2:]
+    assert lines[-1].endswith(f"kitaru executions retry {runs.failing}")
+
+    code, out, err = kitaru(capsys, "executions", "logs", runs.failing, "--follow", "-o", "json")
+    assert code == 1, err
+    events = [json.loads(line) for line in out.splitlines()]
+    assert {event["command"] for event in events} == {"executions.logs"}
+    assert [event["event"] for event in events][-1] == "terminal"
+    assert {event["event"] for event in events[:-1]} == {"log"}
+    terminal = events[-1]["item"]
+    assert terminal["status"] == "failed"
+    assert terminal["recovery_command"] == f"kitaru executions retry {runs.failing}"
+    assert "exploded on beta" in terminal["message"]
+
+
+# -- the follower's state machine (scripted store) ------------------------------------------------
+
+
+def test_follower_dedups_announces_each_wait_once_and_reports_cancellation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Poll by poll: new entries only, one line per wait, the outcome last."""
+    import io
+
+    first = LogEntry("one", level="INFO", timestamp="2026-01-01T00:00:01+00:00", checkpoint_name="a")
+    second = LogEntry("two", level="INFO", timestamp="2026-01-01T00:00:02+00:00", checkpoint_name="b")
+    script = iter(
+        [
+            (ExecutionProgress(ExecutionStatus.RUNNING), [first]),
+            (ExecutionProgress(ExecutionStatus.WAITING, waiting_on=("approve",)), [first]),
+            (ExecutionProgress(ExecutionStatus.WAITING, waiting_on=("approve",)), [first, second]),
+            (ExecutionProgress(ExecutionStatus.CANCELLED), [first, second]),
+        ]
+    )
+    current: list[list[LogEntry]] = []
+
+    def progress(_exec_id: str) -> ExecutionProgress:
+        state, entries = next(script)
+        current[:] = [entries]
+        return state
+
+    monkeypatch.setattr("kitaru._engine.logs.execution_progress", progress)
+    monkeypatch.setattr(logs_cli, "fetch_entries", lambda *_a, **_k: current[0])
+    sleeps: list[float] = []
+    out = io.StringIO()
+    follower = logs_cli.Follower(
+        "e1", checkpoint=None, source="step", limit=None, verbose=0, grouped=True,
+        fmt=OutputFormat.TEXT, out=out, interval=2.5, sleep=sleeps.append,
+    )
+    assert follower.run() == 1
+    assert out.getvalue().splitlines() == [
+        logs_cli.group_header("a"),
+        "one",
+        "[Execution is waiting for input on: approve]",
+        "",
+        logs_cli.group_header("b"),
+        "two",
+        "[Execution cancelled]",
+    ]
+    assert sleeps == [2.5, 2.5, 2.5, 1.0]  # three polls apart, then a short drain before the last read
+
+
+# -- --follow on an execution running in another process ------------------------------------
+
+
+class LineReader:
+    """Collects a process's stdout lines in a thread so a test can wait for one."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._pump, daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            with self._changed:
+                self.lines.append(line.rstrip("\n"))
+                self._changed.notify_all()
+
+    def wait_for(self, predicate, timeout: float = 120) -> str:  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for line in self.lines:
+                    if predicate(line):
+                        return line
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or (self.process.poll() is not None and not self._thread.is_alive()):
+                    raise AssertionError(f"no matching line; got {self.lines!r}")
+                self._changed.wait(min(remaining, 0.5))
+
+    def finish(self, timeout: float = 120) -> int:
+        code = self.process.wait(timeout=timeout)
+        self._thread.join(timeout=10)
+        return code
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[str]]]:
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+
+
+def start_flow(tmp_path: Path, env: dict[str, str], name: str) -> tuple[subprocess.Popen[str], Path]:
+    """Run ``log_flows.FLOWS[name]`` from a project directory holding a copy of the flows."""
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(FLOWS_FILE, project / "log_flows.py")
+    (project / "run_logs.py").write_text("import log_flows\nlog_flows.main()\n")
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "run_logs.py", name, str(markers)],
+        cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    return process, markers
+
+
+def _wait_for_file(path: Path, runner: subprocess.Popen[str], timeout: float = 180) -> str:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if runner.poll() is not None:
+            raise AssertionError(f"flow process exited early: {runner.stdout.read() if runner.stdout else ''}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path} was not written in {timeout}s")
+        time.sleep(0.1)
+    return path.read_text().strip()
+
+
+@pytest.mark.slow
+def test_follow_streams_a_running_execution_from_another_process(
+    tmp_path: Path, fresh_config_dir: Path, processes: list[subprocess.Popen[str]]
+) -> None:
+    env = subprocess_env(fresh_config_dir, COLUMNS="200")
+    runner, markers = start_flow(tmp_path, env, "gated")
+    processes.append(runner)
+    exec_id = _wait_for_file(markers / "exec_id", runner)
+
+    def follow(*extra: str) -> LineReader:
+        process = subprocess.Popen(
+            [str(KITARU), "executions", "logs", exec_id, "--follow", "--interval", "0.3", *extra],
+            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        processes.append(process)
+        return LineReader(process)
+
+    text = follow()
+    events = follow("-o", "json")
+    interrupted = follow("--source", "runner")
+    # Lines arrive while the execution is still running (the second checkpoint waits for us).
+    text.wait_for(lambda line: line == "first: hello")
+    events.wait_for(lambda line: '"first: hello"' in line)
+    interrupted.wait_for(lambda line: line == "gated body: start")
+    assert not (markers / "go").exists() and runner.poll() is None
+
+    interrupted.process.send_signal(signal.SIGINT)
+    assert interrupted.finish() == 1
+    assert interrupted.lines[-1] == "[Log follow interrupted]"
+
+    (markers / "go").write_text("go")
+    assert text.finish() == 0, text.process.stderr.read() if text.process.stderr else ""
+    assert text.lines == ["first: hello", "second: got go", "[Execution completed successfully]"]
+
+    assert events.finish() == 0
+    parsed = [json.loads(line) for line in events.lines]
+    assert [(e["event"], e["item"].get("message")) for e in parsed] == [
+        ("log", "first: hello"),
+        ("log", "second: got go"),
+        ("terminal", None),
+    ]
+    assert parsed[-1]["item"] == {"exec_id": exec_id, "status": "completed"}
+    assert runner.wait(timeout=120) == 0
+    assert f"EXEC {exec_id}" in (runner.stdout.read() if runner.stdout else "")
+
+
+@pytest.mark.slow
+def test_follow_announces_a_wait_once_and_continues_after_input(
+    tmp_path: Path, fresh_config_dir: Path, processes: list[subprocess.Popen[str]]
+) -> None:
+    env = subprocess_env(fresh_config_dir, KITARU_WAIT_POLL_INTERVAL="0.3")
+    runner, markers = start_flow(tmp_path, env, "waiting")
+    processes.append(runner)
+    exec_id = _wait_for_file(markers / "exec_id", runner)
+    follower = subprocess.Popen(
+        [str(KITARU), "executions", "logs", exec_id, "--follow", "--interval", "0.3", "--source", "runner"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    processes.append(follower)
+    reader = LineReader(follower)
+    reader.wait_for(lambda line: line == "[Execution is waiting for input on: go_ahead]")
+    answered = subprocess.run(
+        [sys.executable, "-c",
+         f"from kitaru import KitaruClient; KitaruClient().executions.input({exec_id!r}, wait='go_ahead', value=None)"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert answered.returncode == 0, answered.stderr
+    assert reader.finish() == 0, (reader.lines, follower.stderr.read() if follower.stderr else "")
+    assert reader.lines == [
+        "[Execution is waiting for input on: go_ahead]",
+        "waiting body: resumed",
+        "[Execution completed successfully]",
+    ]
+    assert runner.wait(timeout=120) == 0
