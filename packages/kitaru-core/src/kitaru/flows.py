@@ -24,7 +24,6 @@ from kitaru._naming import sanitize_name
 from kitaru._signatures import publish_entrypoint
 from kitaru.client.status import ExecutionStatus, public_status
 from kitaru.errors import (
-    KitaruFeatureNotAvailableError,
     KitaruStateError,
     KitaruUsageError,
     build_recovery_command,
@@ -204,12 +203,53 @@ class FlowDefinition:
         overrides = {"stack": stack, "image": image, "cache": cache, "retries": retries}
         return submit_flow(self, args, kwargs, overrides)
 
-    def replay(self, exec_id: str, *, from_: str, overrides: dict[str, Any] | None = None, **flow_inputs: Any) -> FlowHandle:
-        """Replay an execution from a checkpoint (arrives with the lifecycle work)."""
-        raise KitaruFeatureNotAvailableError(
-            "Replay is not available in this build yet; it ships with the execution "
-            "lifecycle work (retry, resume, replay)."
-        )
+    def replay(
+        self,
+        exec_id: str,
+        *,
+        from_: str,
+        overrides: dict[str, Any] | None = None,
+        stack: str | None = None,
+        image: Any = None,
+        cache: bool | None = None,
+        retries: int | None = None,
+        **flow_inputs: Any,
+    ) -> FlowHandle:
+        """Replay an execution of this flow from a checkpoint into a new execution.
+
+        Every checkpoint call before ``from_`` is reused from the source
+        execution without running; from ``from_`` on, the flow runs again::
+
+            handle = writer.replay(exec_id, from_="write_draft",
+                                   overrides={"checkpoint.research": "edited notes"})
+
+        Args:
+            exec_id: The execution to replay.
+            from_: Where to start: a checkpoint name, invocation id or call ID.
+            overrides: Edited checkpoint outputs, ``{"checkpoint.<selector>": value}``;
+                every later checkpoint that consumed that output receives the
+                value (and the replay starts no later than the first of them).
+            stack: Run on this stack (for this replay only).
+            image: Container image settings for remote stacks.
+            cache: Allow cache hits for re-run checkpoints (off by default, so
+                they really run again).
+            retries: Run-wide retry policy.
+            **flow_inputs: Flow inputs that replace the source execution's.
+
+        Returns:
+            The new execution's handle; it records the source as its original.
+
+        Raises:
+            KitaruUsageError: For an empty ``from_``, override keys that do not
+                start with ``checkpoint.`` (waits cannot be overridden) or
+                unknown flow inputs.
+            KitaruStateError: If the source is still running, or the selector
+                or an override does not fit it.
+        """
+        from kitaru._engine.replay import replay_flow
+
+        options = {"stack": stack, "image": image, "cache": cache, "retries": retries}
+        return replay_flow(self, exec_id, from_=from_, overrides=overrides, flow_inputs=flow_inputs, options=options)
 
     def __repr__(self) -> str:
         return f"<kitaru flow {self.name!r}>"

@@ -2,7 +2,7 @@
 
 One module per concern registers its subcommands on the shared group:
 ``inspect`` (get, list), ``logs`` (logs), ``waits`` (input), ``control``
-(retry, resume, cancel, replay).
+(retry, resume, cancel), ``replay`` (replay).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "kitaru.cli.executions.logs",
     "kitaru.cli.executions.waits",
     "kitaru.cli.executions.control",
+    "kitaru.cli.executions.replay",
 )
 
 group = typer.Typer(
