@@ -116,11 +116,53 @@ def wait(
     timeout: int | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> Any:
-    """Wait durably for outside input (arrives with the lifecycle work).
+    """Wait durably for outside input (a person, another system) in the flow body.
+
+    The wait is recorded on the execution, which shows ``waiting``. On an
+    interactive local terminal Kitaru prompts inline and the body continues.
+    Otherwise this process polls for input for ``timeout`` seconds (every 5
+    seconds, or ``KITARU_WAIT_POLL_INTERVAL``); input given meanwhile with
+    ``KitaruClient().executions.input(...)`` or ``kitaru executions input``
+    continues it right here. After the timeout the execution is paused and
+    the process is released; give the input later, then ``kitaru executions
+    resume <id>`` re-runs the body, reuses the finished checkpoints and this
+    call returns the recorded input.
+
+    Example::
+
+        @kitaru.flow
+        def publish(topic: str) -> str:
+            draft = write(topic)
+            if not kitaru.wait(schema=bool, name="approve", question=f"Publish {draft!r}?"):
+                return "rejected"
+            return post(draft)
+
+    Pausing and aborting unwind the body with a control-flow exception. A
+    ``try/except Exception`` around ``wait()`` cannot swallow it: the
+    execution is marked paused before the exception is raised, and the next
+    checkpoint call or ``wait()`` of the body raises it again, so nothing is
+    journaled after an unanswered wait. Re-raise it yourself in broad
+    ``except`` blocks with ``kitaru._engine.waits.is_flow_control(exc)``.
+
+    Args:
+        schema: None for a continue/abort gate (returns None). A type
+            (``bool``, ``str``, ``int``, ``float``, a pydantic model, ...) for
+            input that is validated against it and returned as that type.
+        name: A stable name for the wait. Defaults to ``wait_condition:0``,
+            ``wait_condition:1``, ... in call order; give explicit names when
+            the body branches.
+        question: Shown to whoever answers.
+        timeout: Seconds this process keeps polling before pausing the
+            execution (default 600). It does not expire the wait.
+        metadata: JSON values stored with the wait.
+
+    Returns:
+        The validated input, or None for a gate.
 
     Raises:
         KitaruContextError: Outside a flow body or inside a checkpoint.
-        KitaruFeatureNotAvailableError: In this build.
+        KitaruUsageError: If an argument is invalid.
+        KitaruFeatureNotAvailableError: If the engine lacks wait support.
     """
     if _scope.current_checkpoint() is not None:
         raise KitaruContextError(
@@ -128,10 +170,14 @@ def wait(
         )
     if _scope.current_flow() is None:
         raise KitaruContextError("wait() can only run inside a @flow.")
-    raise KitaruFeatureNotAvailableError(
-        "kitaru.wait() is not available in this build yet; it ships with the execution "
-        "lifecycle work (wait, input, resume)."
-    )
+    try:
+        from kitaru._engine.waits import run_wait
+    except ImportError as exc:
+        raise KitaruFeatureNotAvailableError(
+            f"kitaru.wait() is not available in this installation ({exc}). Reinstall "
+            "Kitaru with `pip install -U kitaru`."
+        ) from None
+    return run_wait(schema=schema, name=name, question=question, timeout=timeout, metadata=metadata)
 
 
 def llm(
