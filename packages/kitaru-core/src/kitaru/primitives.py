@@ -1,8 +1,9 @@
 """Primitives used inside flows and checkpoints: ``log``, ``save``, ``load``.
 
 Where each may be called is fixed (SPEC §2.0): ``log`` anywhere inside a
-flow, ``save``/``load`` only inside a checkpoint. ``wait`` and ``llm`` check
-their call site here too; their behaviour arrives with later work.
+flow, ``save``/``load`` only inside a checkpoint, ``wait`` only in the flow
+body. ``llm`` checks its call site here too; its behaviour arrives with the
+LLM work.
 """
 
 from __future__ import annotations

@@ -242,7 +242,11 @@ def call_checkpoint(
     started = time.perf_counter()
     try:
         handle = step(*engine_args, id=id, after=_engine_after(after), **engine_kwargs)
-    except BaseException:
+    except BaseException as exc:
+        from kitaru._engine.waits import is_flow_control
+
+        if is_flow_control(exc):
+            raise  # a pause or abort unwinding the body, not a checkpoint failure
         cancelled = flow.supervisor is not None and flow.supervisor.cancel_requested.is_set()
         outcome = "cancelled" if cancelled else "failed"
         say(f"Checkpoint `{id or definition.name}` {outcome} after {format_duration(time.perf_counter() - started)}.")

@@ -30,11 +30,5 @@ group = typer.Typer(
 def register(app: typer.Typer) -> None:
     """Add the ``executions`` group to ``app``."""
     for module_name in SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue  # a subcommand module that is not written yet
-        module.register(group)
+        importlib.import_module(module_name).register(group)
     app.add_typer(group, name="executions")
