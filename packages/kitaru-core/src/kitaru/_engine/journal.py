@@ -296,22 +296,16 @@ def _execution(run: Any, *, fallback_failure: FailureInfo | None = None, **detai
 
 def _list_steps(run_id: UUID) -> list[Any]:
     """Every step run of a run, retried attempts included, oldest first."""
-    client = _client()
-    steps: list[Any] = []
-    page = 1
-    while True:
-        result = client.list_run_steps(
-            pipeline_run_id=run_id,
-            exclude_retried=False,
-            sort_by="asc:created",
-            size=STEP_PAGE_SIZE,
-            page=page,
-            hydrate=True,
-        )
-        steps.extend(result.items)
-        if page >= result.total_pages or not result.items:
-            return steps
-        page += 1
+    from zenml.utils.pagination_utils import depaginate
+
+    return depaginate(
+        _client().list_run_steps,
+        pipeline_run_id=run_id,
+        exclude_retried=False,
+        sort_by="asc:created",
+        size=STEP_PAGE_SIZE,
+        hydrate=True,
+    )
 
 
 def _group_attempts(steps: Iterable[Any]) -> dict[str, list[Any]]:

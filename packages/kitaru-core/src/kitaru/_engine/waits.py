@@ -199,23 +199,16 @@ def _halt(runner: Any, signal: BaseException, *, paused: bool) -> None:
 
 def _list_conditions(run_id: UUID, *, status: str | None = None, hydrate: bool = False) -> list[Any]:
     from zenml.client import Client
+    from zenml.utils.pagination_utils import depaginate
 
-    client = Client()
-    found: list[Any] = []
-    page = 1
-    while True:
-        result = client.list_run_wait_conditions(
-            pipeline_run=run_id,
-            status=status,
-            sort_by="asc:created",
-            page=page,
-            size=_PAGE_SIZE,
-            hydrate=hydrate,
-        )
-        found.extend(result.items)
-        if page >= result.total_pages:
-            return found
-        page += 1
+    return depaginate(
+        Client().list_run_wait_conditions,
+        pipeline_run=run_id,
+        status=status,
+        sort_by="asc:created",
+        size=_PAGE_SIZE,
+        hydrate=hydrate,
+    )
 
 
 def run_wait(

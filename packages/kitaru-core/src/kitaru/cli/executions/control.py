@@ -24,10 +24,13 @@ def execution_item(execution: Any) -> dict[str, Any]:
     return to_jsonable(execution)
 
 
-def outcome(verb: str, execution: Any, *, good: tuple[str, ...]) -> Item:
+def outcome(
+    verb: str, execution: Any, *, good: tuple[str, ...], extra_rows: tuple[tuple[str, Any], ...] = ()
+) -> Item:
     """Render ``<verb> execution: <id>`` plus a status panel; exit 1 unless the status is good."""
     rows: list[tuple[str, Any]] = [
         ("Execution ID", execution.exec_id),
+        *extra_rows,
         ("Flow", execution.flow_name),
         ("Status", str(execution.status)),
     ]

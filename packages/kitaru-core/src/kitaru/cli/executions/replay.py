@@ -18,7 +18,8 @@ from typing import Annotated, Any
 
 import typer
 
-from kitaru.cli.output import Item, OutputOption, command, panel
+from kitaru.cli.executions.control import outcome
+from kitaru.cli.output import Item, OutputOption, command
 from kitaru.errors import KitaruUsageError
 
 GOOD_STATUSES = ("completed", "waiting")
@@ -45,19 +46,6 @@ def parse_json_object(raw: str | None, *, option: str) -> dict[str, Any]:
             f"Pass an object, e.g. {option} '{{\"name\": \"value\"}}'."
         )
     return value
-
-
-def _execution_item(execution: Any) -> dict[str, Any]:
-    try:
-        from kitaru.client.serialize import to_jsonable
-    except ImportError:
-        return {
-            "exec_id": execution.exec_id,
-            "flow_name": execution.flow_name,
-            "status": str(execution.status),
-            "original_exec_id": execution.original_exec_id,
-        }
-    return to_jsonable(execution)
 
 
 @command("executions.replay")
@@ -93,20 +81,8 @@ def replay(
     from kitaru.client import KitaruClient
 
     execution = KitaruClient().executions.replay(exec_id, from_=from_, overrides=edited or None, **flow_inputs)
-    rows: list[tuple[str, Any]] = [
-        ("Execution ID", execution.exec_id),
-        ("Replay of", execution.original_exec_id),
-        ("Flow", execution.flow_name),
-        ("Status", str(execution.status)),
-    ]
-    if execution.failure is not None:
-        rows.append(("Failure", execution.failure.message))
-    if execution.pending_wait is not None:
-        rows.append(("Pending wait", execution.pending_wait.name))
-    return Item(
-        _execution_item(execution),
-        text=lambda: [f"Replayed execution: {execution.exec_id}", panel("Kitaru execution", rows)],
-        exit_code=0 if str(execution.status) in GOOD_STATUSES else 1,
+    return outcome(
+        "Replayed", execution, good=GOOD_STATUSES, extra_rows=(("Replay of", execution.original_exec_id),)
     )
 
 

@@ -101,10 +101,8 @@ def _resume_hint(exec_id: str) -> str | None:
     if status == "paused":
         return f"The execution is paused; continue it with `kitaru executions resume {exec_id}`."
     if status == "failed":
-        try:
-            from kitaru._engine.lifecycle import CRASH_MARKER
-        except ImportError:
-            CRASH_MARKER = "execution process died"  # noqa: N806
+        from kitaru._engine.lifecycle import CRASH_MARKER
+
         if reason and CRASH_MARKER in reason:
             return (
                 "The process that was running the execution has died; continue it with "
@@ -119,10 +117,8 @@ def _resume_hint(exec_id: str) -> str | None:
 
 def _execution_item(execution: Any, exec_id: str, wait: str) -> dict[str, Any]:
     """The execution after resolving, serialized as ``executions get`` does."""
-    try:
-        from kitaru.client.serialize import to_jsonable
-    except ImportError:
-        return {"exec_id": exec_id, "status": str(getattr(execution, "status", None)), "wait": wait}
+    from kitaru.client.serialize import to_jsonable
+
     return to_jsonable(execution)
 
 
