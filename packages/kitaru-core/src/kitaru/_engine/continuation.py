@@ -164,6 +164,31 @@ def _input_changed(
     return _normalized(before_value) != _normalized(call_input.value), before_value
 
 
+def journal_of(exec_id: str, step_runs: Any) -> Journal:
+    """The journal of ``exec_id``: its successful checkpoint calls in start order.
+
+    Args:
+        exec_id: The execution the calls belong to (named in divergence errors).
+        step_runs: Engine step runs (the latest attempt per invocation).
+    """
+    successful = sorted(
+        (run for run in step_runs if run.status.is_successful),
+        key=lambda run: (run.start_time or run.created, run.created),
+    )
+    return Journal(
+        exec_id=exec_id,
+        calls=[
+            RecordedCall(
+                invocation_id=run.name,
+                checkpoint=run.config.name if run.config else run.name,
+                parameters=dict(run.config.parameters or {}) if run.config else {},
+                artifact_inputs={name: [item.id for item in items] for name, items in run.inputs.items()},
+            )
+            for run in successful
+        ],
+    )
+
+
 def install(runner: Any, exec_id: str) -> Journal | None:
     """Prepare the engine runner to continue ``exec_id`` and return its journal.
 
@@ -177,22 +202,7 @@ def install(runner: Any, exec_id: str) -> Journal | None:
     existing = runner._existing_step_runs  # invocation id -> latest attempt
     if not existing:
         return None
-    successful = sorted(
-        (run for run in existing.values() if run.status.is_successful),
-        key=lambda run: (run.start_time or run.created, run.created),
-    )
-    journal = Journal(
-        exec_id=exec_id,
-        calls=[
-            RecordedCall(
-                invocation_id=run.name,
-                checkpoint=run.config.name if run.config else run.name,
-                parameters=dict(run.config.parameters or {}) if run.config else {},
-                artifact_inputs={name: [item.id for item in items] for name, items in run.inputs.items()},
-            )
-            for run in successful
-        ],
-    )
+    journal = journal_of(exec_id, existing.values())
 
     previous_attempts: dict[str, int] = {}
     for invocation_id, step_run in list(existing.items()):
