@@ -17,41 +17,49 @@ calls and artifacts from the steps' output links (artifacts are never
 hydrated). Measured on the local SQLite store, 50 summaries take ~0.1 s;
 one step query per run took ~0.55 s. ``get_execution`` costs one run fetch,
 one step-run listing and one artifact listing.
+
+How engine records become client models lives in
+:mod:`kitaru._engine.journal_mapping`, and how a recorded failure becomes a
+:class:`~kitaru.client.models.FailureInfo` in :mod:`kitaru._engine.failures`;
+their public names stay importable from here.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
 from kitaru._engine.bootstrap import load_engine
+from kitaru._engine.failures import build_failure, failure_message, parse_exception_type
+from kitaru._engine.journal_mapping import (
+    ARTIFACT_TYPE_KEY,
+    FLOW_KEY,
+    INTERNAL_PREFIX,
+    SPEC_KEY,
+    _artifact_ref,
+    _attempt,
+    _call_artifacts,
+    _checkpoint_type,
+    _execution,
+    _group_attempts,
+    _last_call_failure,
+    _step_outputs,
+    _union_artifacts,
+)
 from kitaru._naming import sanitize_name
-from kitaru.client.models import (
-    ArtifactRef,
-    CheckpointAttempt,
-    CheckpointCall,
-    Execution,
-    FailureInfo,
-    PendingWait,
-)
-from kitaru.client.status import ExecutionStatus, public_status
-from kitaru.errors import (
-    KitaruBackendError,
-    KitaruError,
-    KitaruStateError,
-    KitaruUsageError,
-    classify_failure_origin,
-)
+from kitaru.client.models import ArtifactRef, CheckpointCall, Execution
+from kitaru.client.status import ExecutionStatus
+from kitaru.errors import KitaruBackendError, KitaruError, KitaruStateError, KitaruUsageError
 
-INTERNAL_PREFIX = "kitaru_"
-SPEC_KEY = "kitaru_execution_spec"
-FLOW_KEY = "kitaru_flow"
-ARTIFACT_TYPE_KEY = "kitaru_artifact_type"
+__all__ = [  # the read API, and the names of journal_mapping and failures that used to live here
+    "get_execution", "list_executions", "list_artifacts", "get_artifact", "load_artifact", "parse_id",
+    "RUN_PAGE_SIZE", "STEP_PAGE_SIZE", "INTERNAL_PREFIX", "SPEC_KEY", "FLOW_KEY", "ARTIFACT_TYPE_KEY",
+    "build_failure", "failure_message", "parse_exception_type",
+]
+
 RUN_PAGE_SIZE = 50
 STEP_PAGE_SIZE = 1000
 _MAX_PAGE_SIZE = 1000
@@ -59,7 +67,6 @@ _MAX_PAGE_SIZE = 1000
 _IDS_PER_QUERY = 50
 _LIST_HINT = "List executions with `kitaru executions list`."
 _ARTIFACTS_HINT = "List an execution's artifacts with `KitaruClient().artifacts.list(exec_id)`."
-_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::\s|:$|$)")
 
 
 # -- ids and errors -----------------------------------------------------------
@@ -109,188 +116,6 @@ def _fetch_run(exec_id: str) -> Any:
         raise KitaruBackendError(f"Failed to load execution '{exec_id}': {exc}") from exc
 
 
-# -- small mappers ------------------------------------------------------------
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
-
-
-def _raw_status(value: Any) -> str:
-    return str(getattr(value, "value", value))
-
-
-def _public_metadata(metadata: dict[str, Any] | None) -> dict[str, Any]:
-    return {key: value for key, value in (metadata or {}).items() if not str(key).startswith(INTERNAL_PREFIX)}
-
-
-def _lines(text: str | None) -> list[str]:
-    return [line.rstrip() for line in (text or "").strip().splitlines() if line.strip()]
-
-
-def _exception_line(traceback: str | None, source: str | None) -> tuple[int, str] | None:
-    """Find the ``Type: message`` line that ends a traceback.
-
-    Scans from the end (back to the last ``Traceback`` header) so multi-line
-    messages are handled: the line must be unindented, start with a dotted identifier followed by ``:`` (or be only
-    the identifier), and name the class the engine recorded (``source``) or,
-    without one, a CapWords class name.
-
-    Returns:
-        The line's index and the exception class name, or None.
-    """
-    expected = source.rsplit(".", 1)[-1] if source else None
-    lines = _lines(traceback)
-    for index in range(len(lines) - 1, -1, -1):
-        line = lines[index]
-        if line.startswith("Traceback (most recent call last)"):
-            break
-        if line[:1].isspace():
-            continue  # a stack frame or an indented message line
-        match = _EXCEPTION_LINE.match(line)
-        if not match:
-            continue
-        name = match.group(1).removeprefix("builtins.")
-        short = name.rsplit(".", 1)[-1]
-        if (expected is not None and short == expected) or (expected is None and short[:1].isupper()):
-            return index, name
-    return None
-
-
-def parse_exception_type(traceback: str | None, source: str | None = None) -> str | None:
-    """Return the exception class named by a traceback's tail (``Type: message``).
-
-    Args:
-        traceback: The recorded traceback.
-        source: The engine's import path of the exception class
-            (``builtins.ValueError``); used to confirm the traceback line and
-            as the answer when the traceback has no such line.
-    """
-    found = _exception_line(traceback, source)
-    if found is not None:
-        return found[1]
-    if source:
-        return source.rsplit(".", 1)[-1]
-    return None
-
-
-def failure_message(status_reason: str | None, traceback: str | None, source: str | None, fallback: str) -> str:
-    """The status reason, else the traceback's final ``Type: message`` (all its lines), else ``fallback``."""
-    if status_reason:
-        return status_reason
-    lines = _lines(traceback)
-    found = _exception_line(traceback, source)
-    if found is not None:
-        return "\n".join(line.strip() for line in lines[found[0] :])
-    return lines[-1].strip() if lines else fallback
-
-
-def build_failure(
-    *, status_reason: str | None, exception_info: Any, fallback: str
-) -> FailureInfo:
-    """Describe a failure from the engine's status reason and exception info.
-
-    Args:
-        status_reason: The run's status reason (steps have none).
-        exception_info: The engine's ``ExceptionInfo`` (traceback, source), if any.
-        fallback: The message when there is neither a reason nor a traceback.
-    """
-    traceback = getattr(exception_info, "traceback", None) or None
-    source = getattr(exception_info, "source", None)
-    return FailureInfo(
-        message=failure_message(status_reason, traceback, source, fallback),
-        exception_type=parse_exception_type(traceback, source),
-        traceback=traceback,
-        origin=classify_failure_origin(status_reason, traceback),
-    )
-
-
-def _frozen_spec(raw: Any) -> Any:
-    if raw is None:
-        return None
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            return raw
-    try:
-        from kitaru.config import FrozenExecutionSpec
-
-        return FrozenExecutionSpec.model_validate(raw)
-    except Exception:  # an older or newer spec: show what was recorded
-        return raw
-
-
-def _pending_wait(run: Any) -> PendingWait | None:
-    condition = run.active_wait_condition
-    if condition is None:
-        return None
-    return PendingWait(
-        wait_id=str(condition.id),
-        name=condition.name,
-        question=condition.question,
-        schema=condition.data_schema,
-        metadata=dict(condition.run_metadata or {}),
-        entered_waiting_at=_utc(condition.created),
-    )
-
-
-def _flow_name(run: Any, metadata: dict[str, Any]) -> str | None:
-    name = metadata.get(FLOW_KEY)
-    if isinstance(name, str) and name:
-        return name
-    pipeline = run.pipeline
-    return pipeline.name if pipeline is not None else None
-
-
-def _execution(run: Any, *, fallback_failure: FailureInfo | None = None, **details: Any) -> Execution:
-    """Map an engine run (hydrated) to an :class:`Execution`.
-
-    Args:
-        run: The engine run.
-        fallback_failure: The failure to report for a failed run that
-            recorded neither a reason nor a traceback (a failed checkpoint's).
-        **details: Checkpoints, artifacts and counts.
-    """
-    metadata = dict(run.run_metadata or {})
-    pending = _pending_wait(run)
-    status = public_status(_raw_status(run.status), has_active_wait=pending is not None)
-    body = run.get_body()
-    status_reason = body.status_reason
-    failure = None
-    if status is ExecutionStatus.FAILED:
-        if status_reason or getattr(run.exception_info, "traceback", None) or fallback_failure is None:
-            failure = build_failure(
-                status_reason=status_reason,
-                exception_info=run.exception_info,
-                fallback=f"Execution {run.id} failed.",
-            )
-        else:
-            failure = fallback_failure
-    stack = run.stack
-    original = run.original_run
-    return Execution(
-        exec_id=str(run.id),
-        flow_id=str(body.pipeline_id) if body.pipeline_id else None,
-        flow_name=_flow_name(run, metadata),
-        status=status,
-        started_at=_utc(run.start_time or body.created),
-        ended_at=_utc(run.end_time),
-        stack_name=stack.name if stack is not None else None,
-        metadata=_public_metadata(metadata),
-        status_reason=status_reason,
-        failure=failure,
-        pending_wait=pending,
-        frozen_execution_spec=_frozen_spec(metadata.get(SPEC_KEY)),
-        original_exec_id=str(original.id) if original is not None else None,
-        **details,
-    )
-
-
 # -- step runs ----------------------------------------------------------------
 
 
@@ -306,20 +131,6 @@ def _list_steps(run_id: UUID) -> list[Any]:
         size=STEP_PAGE_SIZE,
         hydrate=True,
     )
-
-
-def _group_attempts(steps: Iterable[Any]) -> dict[str, list[Any]]:
-    """Group step runs by invocation id, calls and attempts in creation order."""
-    groups: dict[str, list[Any]] = {}
-    for step in sorted(steps, key=lambda s: (s.created, str(s.id))):
-        groups.setdefault(step.name, []).append(step)
-    return groups
-
-
-def _step_outputs(step: Any) -> Iterator[tuple[str, Any]]:
-    for output_name, artifacts in (step.outputs or {}).items():
-        for artifact in artifacts:
-            yield output_name, artifact
 
 
 def _artifact_metadata(artifact_ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
@@ -338,58 +149,6 @@ def _artifact_metadata(artifact_ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
         for artifact in page.items:
             found[artifact.id] = dict(artifact.run_metadata or {})
     return found
-
-
-def _artifact_ref(artifact: Any, *, producing_call: str | None, metadata: dict[str, Any]) -> ArtifactRef:
-    kind = metadata.get(ARTIFACT_TYPE_KEY)
-    return ArtifactRef(
-        artifact_id=str(artifact.id),
-        name=artifact.name,
-        kind=str(kind) if kind else None,
-        save_type=_raw_status(artifact.save_type),
-        producing_call=producing_call,
-        metadata=_public_metadata(metadata),
-    )
-
-
-def _call_artifacts(attempts: list[Any], metadata: dict[UUID, dict[str, Any]], name: str) -> list[ArtifactRef]:
-    """Outputs and saves of every attempt (a failed attempt's saves included)."""
-    seen: dict[str, ArtifactRef] = {}
-    for attempt in attempts:
-        outputs = sorted(_step_outputs(attempt), key=lambda pair: (pair[1].created, pair[1].name))
-        for _, artifact in outputs:
-            key = str(artifact.id)
-            if key not in seen:
-                seen[key] = _artifact_ref(artifact, producing_call=name, metadata=metadata.get(artifact.id, {}))
-    return list(seen.values())
-
-
-def _checkpoint_type(step: Any) -> str | None:
-    step_type = _raw_status(step.get_body().type) if step.get_body().type is not None else None
-    if step_type in ("llm_call", "tool_call"):
-        return step_type
-    extra = getattr(step.config, "extra", None) or {}
-    label = (extra.get("kitaru") or {}).get("type") if isinstance(extra, dict) else None
-    return str(label) if label else None
-
-
-def _attempt(step: Any, name: str) -> CheckpointAttempt:
-    status = public_status(_raw_status(step.status))
-    failure = None
-    if status is ExecutionStatus.FAILED:
-        failure = build_failure(
-            status_reason=None,
-            exception_info=step.exception_info,
-            fallback=f"Checkpoint '{name}' failed.",
-        )
-    return CheckpointAttempt(
-        attempt_id=str(step.id),
-        status=status,
-        started_at=_utc(step.start_time or step.created),
-        ended_at=_utc(step.end_time),
-        metadata=dict(step.run_metadata or {}),
-        failure=failure,
-    )
 
 
 def _calls(steps: list[Any]) -> list[CheckpointCall]:
@@ -420,19 +179,6 @@ def _calls(steps: list[Any]) -> list[CheckpointCall]:
             )
         )
     return calls
-
-
-def _union_artifacts(calls: Iterable[CheckpointCall]) -> list[ArtifactRef]:
-    seen: dict[str, ArtifactRef] = {}
-    for call in calls:
-        for artifact in call.artifacts:
-            seen.setdefault(artifact.artifact_id, artifact)
-    return list(seen.values())
-
-
-def _last_call_failure(calls: list[CheckpointCall]) -> FailureInfo | None:
-    failed = [call.failure for call in calls if call.failure is not None]
-    return failed[-1] if failed else None
 
 
 # -- public API -----------------------------------------------------------------

@@ -22,43 +22,69 @@ default; the store's server-side replay does not):
    output. When the overridden checkpoint itself is reused, the flow body
    receives the edited value as its output too, so values the body computes
    from it change as well (on runtimes where the body runs in this process).
+
+The work is split in three modules. :mod:`kitaru._engine.replay_plan` decides
+what is reused, overridden and run again (pure logic);
+:mod:`kitaru._engine.replay_source` reads the source execution and finds the
+flow that ran it; this module runs the replay and records what it did. The
+names of the other two stay importable from here.
 """
 
 from __future__ import annotations
 
-import heapq
-import importlib
 import inspect
-import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kitaru._console import format_duration, say
 from kitaru._engine import ownership, runs
+from kitaru._engine.replay_plan import (
+    OVERRIDE_PREFIX,
+    Override,
+    ReplayPlan,
+    SourceCall,
+    order_calls,
+    parse_overrides,
+    plan_replay,
+    require_selector,
+    select_call,
+)
+from kitaru._engine.replay_source import _require_finished, find_flow, load_calls
 from kitaru.client.status import public_status
 from kitaru.errors import (
     FailureOrigin,
     KitaruBackendError,
     KitaruDivergenceError,
     KitaruError,
-    KitaruRuntimeError,
-    KitaruStateError,
     KitaruUsageError,
 )
 
 if TYPE_CHECKING:
     from kitaru.flows import FlowDefinition, FlowHandle
 
-OVERRIDE_PREFIX = "checkpoint."
+__all__ = [
+    "OVERRIDE_PREFIX",
+    "REPLAY_KEY",
+    "Override",
+    "ReplayPlan",
+    "SourceCall",
+    "find_flow",
+    "load_calls",
+    "order_calls",
+    "parse_overrides",
+    "plan_replay",
+    "replay_execution",
+    "replay_flow",
+    "require_selector",
+    "reuse_line",
+    "select_call",
+]
+
 REPLAY_KEY = "kitaru_replay"
-_STEP_PAGE_SIZE = 1000
-# Engine statuses of a source that may still change (paused sources replay fine).
-_UNFINISHED = {"initializing", "provisioning", "running", "retrying", "resuming", "stopping"}
 
 
 # -- terminal lines -------------------------------------------------------------------
@@ -85,311 +111,7 @@ def reuse_line(invocation_id: str) -> str:
     return f"Checkpoint `{invocation_id}` cached."
 
 
-# -- the source execution's calls ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SourceCall:
-    """One checkpoint call of the source execution (its latest attempt)."""
-
-    invocation_id: str
-    checkpoint: str
-    call_id: str
-    attempt_ids: frozenset[str]
-    status: str
-    successful: bool
-    started: datetime
-    parents: tuple[str, ...] = ()
-    outputs: tuple[Any, ...] = ()
-    output_names: tuple[str, ...] = ()
-    inputs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-
-
-def load_calls(run_id: Any) -> list[SourceCall]:
-    """Read every checkpoint call of a run, with links, inputs and outputs."""
-    from zenml.client import Client
-
-    client = Client()
-    steps: list[Any] = []
-    page = 1
-    while True:
-        result = client.list_run_steps(
-            pipeline_run_id=run_id, exclude_retried=False, sort_by="asc:created",
-            size=_STEP_PAGE_SIZE, page=page, hydrate=True,
-        )
-        steps.extend(result.items)
-        if page >= result.total_pages or not result.items:
-            break
-        page += 1
-    groups: dict[str, list[Any]] = {}
-    for step in sorted(steps, key=lambda s: (s.created, str(s.id))):
-        groups.setdefault(step.name, []).append(step)
-    invocation_of = {str(step.id): name for name, attempts in groups.items() for step in attempts}
-    calls = []
-    for name, attempts in groups.items():
-        latest = attempts[-1]
-        outputs = latest.outputs or {}
-        parents = (invocation_of.get(str(parent)) for parent in latest.parent_step_ids or [])
-        calls.append(
-            SourceCall(
-                invocation_id=name,
-                checkpoint=latest.config.name if latest.config else name,
-                call_id=str(latest.id),
-                attempt_ids=frozenset(str(step.id) for step in attempts),
-                status=str(latest.status.value),
-                successful=latest.status.is_successful,
-                started=attempts[0].start_time or attempts[0].created,
-                parents=tuple(dict.fromkeys(p for p in parents if p is not None and p != name)),
-                outputs=tuple(artifact for items in outputs.values() for artifact in items),
-                output_names=tuple(outputs),
-                inputs={key: tuple(str(a.id) for a in items) for key, items in (latest.inputs or {}).items()},
-            )
-        )
-    return calls
-
-
-def order_calls(calls: list[SourceCall]) -> list[SourceCall]:
-    """Order calls so that every call comes after the calls it consumed.
-
-    Kahn's algorithm over the recorded upstream links, ties broken by
-    invocation id. The engine links each call the body makes to the calls
-    before it, so the order also keeps dependencies that go through values
-    the body computed. Without any links, calls are ordered by when they ran.
-
-    Raises:
-        KitaruRuntimeError: If the links form a cycle.
-    """
-    by_id = {call.invocation_id: call for call in calls}
-    pending = {call.invocation_id: 0 for call in calls}
-    children: dict[str, list[str]] = {call.invocation_id: [] for call in calls}
-    for call in calls:
-        for parent in call.parents:
-            if parent in by_id:
-                pending[call.invocation_id] += 1
-                children[parent].append(call.invocation_id)
-    if not any(children.values()):
-        return sorted(calls, key=lambda call: (call.started, call.invocation_id))
-
-    ready = [name for name, count in pending.items() if count == 0]
-    heapq.heapify(ready)
-    ordered: list[SourceCall] = []
-    while ready:
-        name = heapq.heappop(ready)
-        ordered.append(by_id[name])
-        for child in children[name]:
-            pending[child] -= 1
-            if pending[child] == 0:
-                heapq.heappush(ready, child)
-    if len(ordered) != len(calls):
-        stuck = sorted(set(by_id) - {call.invocation_id for call in ordered})
-        raise KitaruRuntimeError(
-            f"The recorded links between checkpoints {', '.join(stuck)} form a cycle, so they "
-            "have no replay order. The execution's records are inconsistent; replay from a "
-            "checkpoint before them or run the flow again."
-        )
-    return ordered
-
-
-def select_call(exec_id: str, calls: list[SourceCall], selector: str) -> SourceCall:
-    """Find the call named by a checkpoint name, invocation id or call id.
-
-    An invocation id names exactly one call; a checkpoint name that ran
-    several times is ambiguous.
-
-    Raises:
-        KitaruStateError: If nothing matches, or a name matches several calls.
-    """
-    for call in calls:
-        if call.invocation_id == selector:
-            return call
-    lowered = selector.lower()
-    for call in calls:
-        if lowered in call.attempt_ids:
-            return call
-    named = [call for call in calls if call.checkpoint == selector]
-    if len(named) == 1:
-        return named[0]
-    if named:
-        choices = ", ".join(f"{call.invocation_id} (call ID {call.call_id})" for call in named)
-        raise KitaruStateError(
-            f"Checkpoint selector '{selector}' is ambiguous: checkpoint `{selector}` ran "
-            f"{len(named)} times in execution {exec_id}: {choices}. Use a checkpoint call ID "
-            "instead (or the invocation id)."
-        )
-    available = ", ".join(call.invocation_id for call in calls)
-    raise KitaruStateError(f"Unknown checkpoint selector '{selector}'. Available checkpoints: {available}.")
-
-
-# -- the plan -------------------------------------------------------------------------------
-
-
-def require_selector(from_: Any) -> str:
-    """Validate ``from_``.
-
-    Raises:
-        KitaruUsageError: If it is not a non-empty string.
-    """
-    if not isinstance(from_, str) or not from_.strip():
-        raise KitaruUsageError(
-            "Replay needs a checkpoint to start from: pass from_= (CLI: --from) with a "
-            "checkpoint name, invocation id or call ID (see `kitaru executions get <id>`)."
-        )
-    return from_.strip()
-
-
-def parse_overrides(overrides: Mapping[str, Any] | None) -> list[tuple[str, str, Any]]:
-    """Validate override keys; returns ``(key, selector, value)`` triples.
-
-    Raises:
-        KitaruUsageError: For a non-mapping, a ``wait.*`` key, a key without the
-            ``checkpoint.`` prefix, or one that names no checkpoint.
-    """
-    if overrides is None:
-        return []
-    if not isinstance(overrides, Mapping):
-        raise KitaruUsageError(
-            "overrides must be a mapping of `checkpoint.<selector>` keys to values, e.g. "
-            "{'checkpoint.research': 'edited notes'}."
-        )
-    parsed = []
-    for key, value in overrides.items():
-        text = key.strip() if isinstance(key, str) else ""
-        if text.startswith("wait."):
-            raise KitaruUsageError(
-                f"Override key '{key}' targets a wait, and waits cannot be pre-answered in a "
-                "replay. Replay without it and answer the wait when the new execution reaches "
-                "it (`kitaru executions input <id> --value JSON`)."
-            )
-        if not text.startswith(OVERRIDE_PREFIX):
-            raise KitaruUsageError(
-                f"Override keys must start with `checkpoint.` (e.g. `checkpoint.research`); got {key!r}."
-            )
-        selector = text[len(OVERRIDE_PREFIX):].strip()
-        if not selector:
-            raise KitaruUsageError(
-                f"Override key {key!r} names no checkpoint. Use `checkpoint.<name>`, "
-                "`checkpoint.<invocation id>` or `checkpoint.<call id>`."
-            )
-        parsed.append((text, selector, value))
-    return parsed
-
-
-@dataclass(frozen=True)
-class Override:
-    """An edited checkpoint output and the inputs it replaces."""
-
-    key: str
-    source: SourceCall
-    value: Any
-    consumers: tuple[tuple[str, str], ...]  # (invocation id, input name)
-
-
-@dataclass(frozen=True)
-class ReplayPlan:
-    """What a replay reuses, overrides and runs again."""
-
-    source_exec_id: str
-    selected: SourceCall
-    frontier: SourceCall
-    reused: tuple[str, ...]
-    overrides: tuple[Override, ...]
-
-
-def _consumers(exec_id: str, source: SourceCall, calls: list[SourceCall], key: str) -> tuple[tuple[str, str], ...]:
-    """Every ``(invocation id, input name)`` that received ``source``'s output."""
-    produced = {str(artifact.id) for artifact in source.outputs}
-    found = []
-    for call in calls:
-        for input_name, artifact_ids in call.inputs.items():
-            if not produced.intersection(artifact_ids):
-                continue
-            if len(artifact_ids) > 1:
-                raise KitaruUsageError(
-                    f"Cannot apply {key!r}: checkpoint `{call.invocation_id}` receives that output "
-                    f"inside its list input `{input_name}` together with other values, and an "
-                    f"override replaces a whole input. Override `{call.invocation_id}`'s "
-                    "upstream differently, or replay from it without overrides."
-                )
-            found.append((call.invocation_id, input_name))
-    if not found:
-        raise KitaruStateError(
-            f"Checkpoint override has no downstream consumer: no later checkpoint of execution "
-            f"{exec_id} received the output of `{source.invocation_id}` ({key!r}). Override the "
-            "checkpoint that consumes it instead, or replay with different flow inputs."
-        )
-    return tuple(found)
-
-
-def plan_replay(
-    exec_id: str, calls: list[SourceCall], selector: str, overrides: list[tuple[str, str, Any]]
-) -> ReplayPlan:
-    """Work out the frontier, the reused calls and where overrides go.
-
-    Args:
-        exec_id: The source execution.
-        calls: Its calls, in replay order (:func:`order_calls`).
-        selector: The ``from_`` selector.
-        overrides: Parsed overrides (:func:`parse_overrides`).
-
-    Raises:
-        KitaruStateError: For a source without checkpoints, an unknown or
-            ambiguous selector, an override without consumers, or a call
-            before the frontier that did not complete.
-        KitaruUsageError: For an override of a checkpoint without exactly one
-            output, or two overrides of the same checkpoint.
-    """
-    if not calls:
-        raise KitaruStateError(
-            f"Execution {exec_id} has no checkpoint calls, so there is nothing to replay from. "
-            "Run the flow again instead."
-        )
-    selected = select_call(exec_id, calls, selector)
-    position = {call.invocation_id: index for index, call in enumerate(calls)}
-    planned: list[Override] = []
-    for key, target, value in overrides:
-        source = select_call(exec_id, calls, target)
-        if any(item.source.invocation_id == source.invocation_id for item in planned):
-            raise KitaruUsageError(
-                f"Checkpoint `{source.invocation_id}` is overridden twice; keep one override per checkpoint."
-            )
-        if not source.successful:
-            raise KitaruStateError(
-                f"Cannot apply {key!r}: checkpoint `{source.invocation_id}` did not complete in execution "
-                f"{exec_id} (status: {source.status}), so it has no output to override. Replay from it instead."
-            )
-        if len(source.output_names) != 1:
-            raise KitaruUsageError(
-                f"Cannot apply {key!r}: checkpoint `{source.invocation_id}` recorded "
-                f"{len(source.output_names)} outputs in execution {exec_id}; only a checkpoint "
-                "with exactly one output can be overridden."
-            )
-        planned.append(Override(key, source, value, _consumers(exec_id, source, calls, key)))
-    consumers = [position[consumer] for item in planned for consumer, _ in item.consumers]
-    start = min([position[selected.invocation_id], *consumers])
-    reused = calls[:start]
-    for call in reused:
-        if not call.successful:
-            raise KitaruStateError(
-                f"Checkpoint `{call.invocation_id}` comes before the replay start "
-                f"`{calls[start].invocation_id}` but did not complete in execution {exec_id} "
-                f"(status: {call.status}), so it cannot be reused. Replay from "
-                f"`{call.invocation_id}` or an earlier checkpoint."
-            )
-    reused_ids = tuple(call.invocation_id for call in reused)
-    return ReplayPlan(exec_id, selected, calls[start], reused_ids, tuple(planned))
-
-
 # -- running it -----------------------------------------------------------------------------
-
-
-def _require_finished(run: Any) -> None:
-    status = str(run.status.value)
-    if status in _UNFINISHED:
-        public = public_status(status, has_active_wait=run.active_wait_condition is not None)
-        raise KitaruStateError(
-            f"Execution {run.id} is still {public} (engine status: {status}); replay it once it "
-            f"has finished, or cancel it first with `kitaru executions cancel {run.id}`."
-        )
 
 
 def _check_inputs(definition: FlowDefinition, flow_inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -596,67 +318,6 @@ def replay_flow(
 
 
 # -- replay from any process (client, CLI) ------------------------------------------------------
-
-
-def _flow_in(module: Any, name: str, alias: str | None) -> FlowDefinition | None:
-    from kitaru.flows import FlowDefinition
-
-    for value in list(vars(module).values()):
-        if isinstance(value, FlowDefinition) and value.name == name:
-            return value
-    entrypoint = getattr(module, alias, None) if alias else None
-    for cell in getattr(entrypoint, "__closure__", None) or ():
-        try:
-            value = cell.cell_contents
-        except ValueError:
-            continue
-        if isinstance(value, FlowDefinition) and value.name == name:
-            return value
-    return None
-
-
-def find_flow(run: Any) -> FlowDefinition:
-    """Find the flow object that ran ``run``.
-
-    Imports the module recorded in the run (from the source root recorded at
-    submission), then tries loaded modules whose name ends with it, then
-    ``__main__``.
-
-    Raises:
-        KitaruStateError: If the flow cannot be found.
-    """
-    from kitaru._engine.lifecycle import _make_flow_importable
-
-    name = run.pipeline.name if run.pipeline is not None else None
-    source = run.snapshot.pipeline_spec.source if run.snapshot and run.snapshot.pipeline_spec else None
-    module_name = getattr(source, "module", None)
-    alias = getattr(source, "attribute", None)
-    if not name or not module_name:
-        raise KitaruStateError(
-            f"Execution {run.id} does not record which flow ran it, so it cannot be replayed "
-            "from here. Call `<flow>.replay(...)` from Python instead."
-        )
-    _make_flow_importable(run)
-    candidates: list[Any] = []
-    problem = None
-    try:
-        candidates.append(importlib.import_module(module_name))
-    except Exception as exc:  # the user's module may fail to import here
-        problem = f"{type(exc).__name__}: {exc}"
-    for key, module in list(sys.modules.items()):
-        if module is not None and (key.endswith(f".{module_name}") or module_name.endswith(f".{key}")):
-            candidates.append(module)
-    if "__main__" in sys.modules:
-        candidates.append(sys.modules["__main__"])
-    for module in candidates:
-        found = _flow_in(module, name, alias)
-        if found is not None:
-            return found
-    why = f"importing module `{module_name}` failed: {problem}" if problem else f"`{module_name}` has no flow `{name}`"
-    raise KitaruStateError(
-        f"Cannot find flow `{name}` to replay execution {run.id}: {why}. Run the replay where the "
-        f"flow's module can be imported, or call `{name}.replay(...)` from Python."
-    )
 
 
 def replay_execution(

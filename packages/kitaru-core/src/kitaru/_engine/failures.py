@@ -1,0 +1,107 @@
+"""Describe a failure the engine recorded as Kitaru's :class:`~kitaru.client.models.FailureInfo`.
+
+For a failed run or checkpoint attempt the engine keeps a *status reason*
+(runs only) and an ``ExceptionInfo``: the traceback text and the import path
+of the exception class (``builtins.ValueError``). From those:
+
+* the message is the status reason, else the traceback's final
+  ``Type: message`` (every line of a multi-line message), else a fallback;
+* the exception type is the class named on that line, confirmed against the
+  recorded import path (the path's last part when the traceback has no such
+  line);
+* the origin (user code, runtime, backend, divergence) comes from
+  :func:`kitaru.errors.classify_failure_origin`.
+
+Only parsing happens here; :mod:`kitaru._engine.journal` reads the records.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from kitaru.client.models import FailureInfo
+from kitaru.errors import classify_failure_origin
+
+_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::\s|:$|$)")
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.rstrip() for line in (text or "").strip().splitlines() if line.strip()]
+
+
+def _exception_line(traceback: str | None, source: str | None) -> tuple[int, str] | None:
+    """Find the ``Type: message`` line that ends a traceback.
+
+    Scans from the end (back to the last ``Traceback`` header) so multi-line
+    messages are handled: the line must be unindented, start with a dotted identifier followed by ``:`` (or be only
+    the identifier), and name the class the engine recorded (``source``) or,
+    without one, a CapWords class name.
+
+    Returns:
+        The line's index and the exception class name, or None.
+    """
+    expected = source.rsplit(".", 1)[-1] if source else None
+    lines = _lines(traceback)
+    for index in range(len(lines) - 1, -1, -1):
+        line = lines[index]
+        if line.startswith("Traceback (most recent call last)"):
+            break
+        if line[:1].isspace():
+            continue  # a stack frame or an indented message line
+        match = _EXCEPTION_LINE.match(line)
+        if not match:
+            continue
+        name = match.group(1).removeprefix("builtins.")
+        short = name.rsplit(".", 1)[-1]
+        if (expected is not None and short == expected) or (expected is None and short[:1].isupper()):
+            return index, name
+    return None
+
+
+def parse_exception_type(traceback: str | None, source: str | None = None) -> str | None:
+    """Return the exception class named by a traceback's tail (``Type: message``).
+
+    Args:
+        traceback: The recorded traceback.
+        source: The engine's import path of the exception class
+            (``builtins.ValueError``); used to confirm the traceback line and
+            as the answer when the traceback has no such line.
+    """
+    found = _exception_line(traceback, source)
+    if found is not None:
+        return found[1]
+    if source:
+        return source.rsplit(".", 1)[-1]
+    return None
+
+
+def failure_message(status_reason: str | None, traceback: str | None, source: str | None, fallback: str) -> str:
+    """The status reason, else the traceback's final ``Type: message`` (all its lines), else ``fallback``."""
+    if status_reason:
+        return status_reason
+    lines = _lines(traceback)
+    found = _exception_line(traceback, source)
+    if found is not None:
+        return "\n".join(line.strip() for line in lines[found[0] :])
+    return lines[-1].strip() if lines else fallback
+
+
+def build_failure(
+    *, status_reason: str | None, exception_info: Any, fallback: str
+) -> FailureInfo:
+    """Describe a failure from the engine's status reason and exception info.
+
+    Args:
+        status_reason: The run's status reason (steps have none).
+        exception_info: The engine's ``ExceptionInfo`` (traceback, source), if any.
+        fallback: The message when there is neither a reason nor a traceback.
+    """
+    traceback = getattr(exception_info, "traceback", None) or None
+    source = getattr(exception_info, "source", None)
+    return FailureInfo(
+        message=failure_message(status_reason, traceback, source, fallback),
+        exception_type=parse_exception_type(traceback, source),
+        traceback=traceback,
+        origin=classify_failure_origin(status_reason, traceback),
+    )
