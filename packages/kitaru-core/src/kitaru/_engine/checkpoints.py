@@ -253,11 +253,9 @@ def call_checkpoint(
         raise
     value = remember_output(flow, handle)
     if journaled:
-        say(f"Checkpoint `{handle.step_name}` reused from the journal.")
+        say(f"Checkpoint `{handle.step_name}` reused from {flow.journal.reused_from}.")
     elif _was_reused(handle, started_at):
-        from kitaru._engine.replay import reuse_line  # "reused from execution ..." in a replay
-
-        say(reuse_line(handle.step_name))
+        say(f"Checkpoint `{handle.step_name}` cached.")
     else:
         say(f"Checkpoint `{handle.step_name}` finished in {format_duration(time.perf_counter() - started)}.")
     return value

@@ -63,6 +63,13 @@ class Journal:
     calls: list[RecordedCall]
     consumed: set[str] = field(default_factory=set)
     counts: dict[str, int] = field(default_factory=dict)
+    # Retry/resume re-run the body in the recorded order; a replay reuses a
+    # set of calls whose order among independent branches may differ.
+    strict_order: bool = True
+    reused_from: str = "the journal"
+    # A replay substitutes artifact inputs on purpose (overrides, including
+    # those inherited from a replayed source), so it compares plain inputs only.
+    compare_artifacts: bool = True
 
     @property
     def active(self) -> bool:
@@ -99,6 +106,8 @@ class Journal:
         """
         by_id = {call.invocation_id: call for call in self.calls}
         recorded = by_id.get(invocation_id)
+        if recorded is None and not self.strict_order:
+            return
         if recorded is None:
             pending = [call for call in self.calls if call.invocation_id not in self.consumed]
             if pending:
@@ -122,6 +131,8 @@ class Journal:
                 exec_id=self.exec_id,
             )
         for name, call_input in inputs.items():
+            if not self.compare_artifacts and name not in recorded.parameters:
+                continue
             changed, before = _input_changed(recorded, name, call_input, load_artifact)
             if changed:
                 raise KitaruDivergenceError(
@@ -164,12 +175,13 @@ def _input_changed(
     return _normalized(before_value) != _normalized(call_input.value), before_value
 
 
-def journal_of(exec_id: str, step_runs: Any) -> Journal:
+def journal_of(exec_id: str, step_runs: Any, **options: Any) -> Journal:
     """The journal of ``exec_id``: its successful checkpoint calls in start order.
 
     Args:
         exec_id: The execution the calls belong to (named in divergence errors).
         step_runs: Engine step runs (the latest attempt per invocation).
+        **options: ``strict_order`` and ``reused_from`` for :class:`Journal`.
     """
     successful = sorted(
         (run for run in step_runs if run.status.is_successful),
@@ -186,6 +198,7 @@ def journal_of(exec_id: str, step_runs: Any) -> Journal:
             )
             for run in successful
         ],
+        **options,
     )
 
 

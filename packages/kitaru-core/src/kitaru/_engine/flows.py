@@ -40,6 +40,8 @@ class _Submission:
     has_result: bool = False
     spec_logged: bool = False
     supervisor: Any = None
+    # Calls a replay reuses from its source, checked like a continuation's.
+    journal: Any = None
 
 
 _submission: ContextVar[_Submission | None] = ContextVar("kitaru_submission", default=None)
@@ -96,7 +98,9 @@ def run_flow_body(definition: FlowDefinition, params: dict[str, Any]) -> None:
         scope = _scope.FlowScope(
             name=definition.name, flow_id=str(run.pipeline.id) if run.pipeline else None, execution_id=exec_id
         )
-        scope.journal = continuation.install(runs.current_runner(), exec_id)
+        scope.journal = continuation.install(runs.current_runner(), exec_id) or (
+            submission.journal if submission is not None else None
+        )
         scope.supervisor = supervisor
         with _scope.flow_scope(scope):
             value = definition.func(**params)

@@ -36,8 +36,6 @@ import inspect
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kitaru._console import format_duration, say
@@ -80,35 +78,10 @@ __all__ = [
     "replay_execution",
     "replay_flow",
     "require_selector",
-    "reuse_line",
     "select_call",
 ]
 
 REPLAY_KEY = "kitaru_replay"
-
-
-# -- terminal lines -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Reuse:
-    source_exec_id: str
-    invocations: frozenset[str]
-
-
-_reusing: ContextVar[_Reuse | None] = ContextVar("kitaru_replay_reuse", default=None)
-
-
-def reuse_line(invocation_id: str) -> str:
-    """The terminal line for a checkpoint call whose output existed before the call.
-
-    Inside a replay, calls before the frontier say where they were reused from;
-    anything else that found its output already stored was a cache hit.
-    """
-    reuse = _reusing.get()
-    if reuse is not None and invocation_id in reuse.invocations:
-        return f"Checkpoint `{invocation_id}` reused from execution {reuse.source_exec_id}."
-    return f"Checkpoint `{invocation_id}` cached."
 
 
 # -- running it -----------------------------------------------------------------------------
@@ -269,9 +242,19 @@ def replay_flow(
     ).model_dump(mode="json")
     engine_pipeline = definition.engine_pipeline().with_options(**engine_flows._engine_options(resolved))
 
+    from kitaru._engine.continuation import journal_of
+
     submission = engine_flows._Submission(spec=spec)
+    # The body must call the reused checkpoints as the source did (same
+    # checkpoint, same inputs); otherwise their outputs would not fit.
+    submission.journal = journal_of(
+        plan.source_exec_id,
+        [step for name, step in run.steps.items() if name in plan.reused],
+        strict_order=False,
+        compare_artifacts=False,
+        reused_from=f"execution {plan.source_exec_id}",
+    )
     token = engine_flows._submission.set(submission)
-    reuse_token = _reusing.set(_Reuse(plan.source_exec_id, frozenset(plan.reused)))
     started = time.perf_counter()
     say(f"Replaying execution `{plan.source_exec_id}` from `{plan.frontier.invocation_id}`.")
     error: BaseException | None = None
@@ -298,7 +281,6 @@ def replay_flow(
             raise
         error = exc
     finally:
-        _reusing.reset(reuse_token)
         engine_flows._submission.reset(token)
         if submission.exec_id is not None:  # the engine has recorded the outcome
             ownership.release_run_lock(submission.exec_id)
