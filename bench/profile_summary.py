@@ -3,6 +3,7 @@
 Used by ``bench/run.py``; also runnable on saved dumps::
 
     python bench/profile_summary.py results/latest.kitaru.prof results/latest.zenml.prof --n 100
+    python bench/profile_summary.py --resume results/latest.resume --n 100 --fail-at 50
 
 A bucket is the cumulative time of one engine or Kitaru function (matched by
 file suffix and function name, optionally only when called from a given
@@ -345,12 +346,192 @@ def format_diff(result: dict[str, Any], top: int = 10) -> str:
     return "\n".join(lines)
 
 
+# -- resume of a failed execution (kitaru_resume.py --mode profile) ---------------------------
+
+# Per reused checkpoint call: the journal hands back a recorded output. Buckets are disjoint
+# children of call_checkpoint; "of which" rows are parts of the bucket above them.
+RESUME_CALL = KITARU_CALL
+RESUME_BUCKETS: list[tuple[str, Fn, list[tuple[str, Fn]]]] = [
+    (
+        "engine: step call -> launch_step, existing successful step",
+        ENGINE_STEP_CALL,
+        [
+            ("of which BaseStep.copy() (deepcopy of the step)", Fn("zenml/steps/base_step.py", "copy")),
+            ("of which load_step_run_outputs (output handles)", Fn("zenml/execution/pipeline/dynamic/utils.py", "load_step_run_outputs")),
+            ("of which snapshot docker_settings (for get_step_runtime)", Fn("zenml/config/pipeline_configurations.py", "docker_settings")),
+        ],
+    ),
+    (
+        "Kitaru: load the output value (remember_output)",
+        Fn("kitaru/_engine/checkpoints.py", "remember_output"),
+        [
+            ("of which source_utils.load (materializer + data type)", Fn("zenml/utils/source_utils.py", "load")),
+            ("of which KitaruMaterializer.load (read data.bin + kitaru.json)", Fn("kitaru/_engine/materializer.py", "load")),
+        ],
+    ),
+    (
+        "Kitaru: journal / divergence check (_check_journal)",
+        Fn("kitaru/_engine/checkpoints.py", "_check_journal"),
+        [("of which _call_inputs (inspect.signature + bind)", Fn("kitaru/_engine/checkpoints.py", "_call_inputs"))],
+    ),
+    ("Kitaru: translate inputs (_engine_arguments)", Fn("kitaru/_engine/checkpoints.py", "_engine_arguments"), []),
+    (
+        "console line (kitaru._console.say)",
+        Fn("kitaru/_console.py", "say"),
+        [("of which ZenML stdout wrapper + log record export", Fn("zenml/logger.py", "wrapped_write"))],
+    ),
+]
+RESUME_SETUP: list[tuple[str, Fn]] = [
+    ("load_run (read + crash check)", Fn("kitaru/_engine/lifecycle.py", "load_run")),
+    ("set status resuming (update_run)", Fn("zenml/zen_stores/sql_zen_store.py", "update_run")),
+    ("engine runner init (DynamicPipelineRunner + 2 helpers)", Fn("zenml/execution/pipeline/dynamic/runner.py", "__init__")),
+    ("Kitaru: owner/source metadata (log_run_metadata)", Fn("kitaru/_engine/runs.py", "log_run_metadata")),
+    ("Kitaru: build the journal (continuation.install)", Fn("kitaru/_engine/continuation.py", "install")),
+    ("  of which hydrate step runs (store get_run_step)", Fn("zenml/zen_stores/sql_zen_store.py", "get_run_step")),
+]
+RESUME_FINISH: list[tuple[str, Fn]] = [
+    ("client returns Execution (executions.get)", Fn("kitaru/client/client.py", "get")),
+    ("store get_run (final status line)", Fn("zenml/zen_stores/sql_zen_store.py", "get_run")),
+    ("engine publishes run status", Fn("zenml/execution/pipeline/dynamic/runner.py", "_publish_run_status")),
+    ("Kitaru: record the result (log_run_metadata)", Fn("kitaru/_engine/runs.py", "log_run_metadata")),
+]
+RESUME_COUNTERS: list[tuple[str, Fn]] = [
+    ("SQL statements", Fn("~", "<method 'execute' of 'sqlite3.Cursor' objects>")),
+    ("SQLite commits", Fn("~", "<method 'commit' of 'sqlite3.Connection' objects>")),
+    ("copy.deepcopy calls (incl. recursive)", Fn("/copy.py", "deepcopy")),
+    ("source loads (source_utils.load)", Fn("zenml/utils/source_utils.py", "load")),
+    ("path resolves (pathlib resolve)", Fn("/pathlib.py", "resolve")),
+    ("Client repository lookups (find_repository)", Fn("zenml/client.py", "find_repository")),
+]
+
+
+def _own_top(profile: Profile, per: int, top: int) -> list[dict[str, Any]]:
+    rows = sorted(profile.stats.items(), key=lambda kv: -kv[1][2])[:top]
+    return [
+        {"function": _short(key), "own_ms": 1000.0 * value[2] / per, "calls": value[1] / per}
+        for key, value in rows
+    ]
+
+
+def _cum_top(profile: Profile, top: int, exclude: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    rows = []
+    for key, value in profile.stats.items():
+        name = _short(key)
+        if name.startswith("<") or name.startswith("{") or any(part in name for part in exclude):
+            continue
+        rows.append({"function": name, "cum_ms": 1000.0 * value[3], "calls": value[1]})
+    return sorted(rows, key=lambda r: -r["cum_ms"])[:top]
+
+
+def summarize_resume(files: dict[str, str], n: int, fail_at: int) -> dict[str, Any]:
+    """Per-phase and per-reused-call costs of one profiled retry (ms, cProfile-inflated).
+
+    ``files`` holds the three dumps of ``kitaru_resume.py --mode profile``:
+    ``setup`` (retry call until the body reaches checkpoint 1), ``reused``
+    (checkpoints 1 .. fail_at-1, all reused from the journal) and ``rest``
+    (checkpoints fail_at .. n, executed, plus the end of the retry call).
+    """
+    reused_n = fail_at - 1
+    executed_n = n - fail_at + 1
+    setup, reused, rest = (Profile(files[name]) for name in ("setup", "reused", "rest"))
+    out: dict[str, Any] = {"n": n, "fail_at": fail_at, "reused_calls": reused_n, "executed_calls": executed_n}
+
+    # setup: the retry call is the only root while the setup profiler runs
+    setup_total = setup.cumtime(Fn("kitaru/client/client.py", "retry"))
+    out["setup_ms"] = 1000.0 * setup_total
+    out["setup_parts_ms"] = {label: 1000.0 * setup.cumtime(fn) for label, fn in RESUME_SETUP}
+    out["setup_parts_calls"] = {label: setup.calls(fn) for label, fn in RESUME_SETUP}
+    out["setup_top_cum"] = _cum_top(setup, 12, exclude=("sqlalchemy/", "client.py:91(retry)"))
+
+    # reused calls
+    total = reused.cumtime(RESUME_CALL)
+    per = max(reused_n, 1)
+    buckets: dict[str, float] = {}
+    parts: dict[str, dict[str, float]] = {}
+    for label, fn, subs in RESUME_BUCKETS:
+        buckets[label] = 1000.0 * reused.cumtime(fn) / per
+        parts[label] = {sub: 1000.0 * reused.cumtime(sub_fn) / per for sub, sub_fn in subs}
+    buckets["Kitaru: rest of call_checkpoint"] = 1000.0 * total / per - sum(buckets.values())
+    out["reused_per_call_ms"] = 1000.0 * total / per
+    out["reused_buckets_ms"] = buckets
+    out["reused_bucket_parts_ms"] = parts
+    out["reused_counters_per_call"] = {label: reused.calls(fn) / per for label, fn in RESUME_COUNTERS}
+    out["reused_top_own"] = _own_top(reused, per, 12)
+    out["reused_profile_total_ms"] = 1000.0 * reused.total()
+    hydration = setup.cumtime(Fn("zenml/zen_stores/sql_zen_store.py", "get_run_step"))
+    out["journal_hydration_per_reused_ms"] = 1000.0 * hydration / per
+    out["effective_per_reused_ms"] = out["reused_per_call_ms"] + out["journal_hydration_per_reused_ms"]
+
+    # executed calls and the end of the retry call
+    executed_total = rest.cumtime(RESUME_CALL)
+    out["executed_per_call_ms"] = 1000.0 * executed_total / max(executed_n, 1)
+    rest_roots = sum(value[3] for value in rest.stats.values() if not value[4])
+    out["finish_ms"] = 1000.0 * (rest_roots - executed_total)
+    out["finish_parts_ms"] = {label: 1000.0 * rest.cumtime(fn) for label, fn in RESUME_FINISH}
+    out["missing_functions"] = sorted(
+        {fn.label() for _, fn, subs in RESUME_BUCKETS for fn in [fn, *(s for _, s in subs)] if not reused.keys(fn)}
+        | {fn.label() for _, fn in RESUME_SETUP if not setup.keys(fn)}
+    )
+    return out
+
+
+def format_resume(summary: dict[str, Any], top: int = 8) -> str:
+    """Render :func:`summarize_resume` as plain text."""
+    k, e = summary["reused_calls"], summary["executed_calls"]
+    width = 66
+    lines = [
+        f"phases of the profiled retry (cProfile ms)".ljust(width) + f"{'ms':>9}",
+        "-" * (width + 9),
+        "setup: retry call until the body reaches checkpoint 1".ljust(width) + f"{summary['setup_ms']:>9.1f}",
+    ]
+    for label, value in summary["setup_parts_ms"].items():
+        calls = summary["setup_parts_calls"][label]
+        lines.append(f"  {label} [{calls}x]".ljust(width) + f"{value:>9.1f}")
+    lines.append(
+        f"reused calls 1..{k} ({k} x {summary['reused_per_call_ms']:.2f} ms)".ljust(width)
+        + f"{summary['reused_per_call_ms'] * k:>9.1f}"
+    )
+    lines.append(
+        f"executed calls {summary['fail_at']}..{summary['n']} ({e} x {summary['executed_per_call_ms']:.1f} ms)".ljust(width)
+        + f"{summary['executed_per_call_ms'] * e:>9.1f}"
+    )
+    lines.append("finish: after the last checkpoint until retry returns".ljust(width) + f"{summary['finish_ms']:>9.1f}")
+    for label, value in summary["finish_parts_ms"].items():
+        lines.append(f"  {label}".ljust(width) + f"{value:>9.1f}")
+    lines += ["", "per reused checkpoint call (cProfile ms)".ljust(width) + f"{'ms':>9}", "-" * (width + 9)]
+    for label, value in summary["reused_buckets_ms"].items():
+        lines.append(label.ljust(width) + f"{value:>9.3f}")
+        for sub, sub_value in summary["reused_bucket_parts_ms"].get(label, {}).items():
+            lines.append(f"  {sub}".ljust(width) + f"{sub_value:>9.3f}")
+    lines.append("total per reused call (call_checkpoint)".ljust(width) + f"{summary['reused_per_call_ms']:>9.3f}")
+    lines.append(
+        "+ its share of the journal hydration in setup (get_run_step)".ljust(width)
+        + f"{summary['journal_hydration_per_reused_ms']:>9.3f}"
+    )
+    lines.append("= effective cost per reused checkpoint".ljust(width) + f"{summary['effective_per_reused_ms']:>9.3f}")
+    lines += ["", "counters per reused call".ljust(width) + f"{'calls':>9}", "-" * (width + 9)]
+    for label, value in summary["reused_counters_per_call"].items():
+        lines.append(label.ljust(width) + f"{value:>9.2f}")
+    lines += ["", "top exclusive time per reused call:"]
+    for row in summary["reused_top_own"][:top]:
+        lines.append(f"  {row['own_ms']:6.3f} ms {row['calls']:7.1f} calls  {row['function']}")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("kitaru_prof")
-    parser.add_argument("zenml_prof", nargs="?")
-    parser.add_argument("--n", type=int, default=100)
+    parser.add_argument("kitaru_prof", nargs="?", help="W(N) dump of Kitaru")
+    parser.add_argument("zenml_prof", nargs="?", help="W(N) dump of bare ZenML")
+    parser.add_argument("--n", type=int, default=100, help="N of W(N), or checkpoints of the failed execution")
+    parser.add_argument("--resume", metavar="PREFIX", help="summarise PREFIX.{setup,reused,rest}.prof instead")
+    parser.add_argument("--fail-at", type=int, default=50, help="checkpoint that failed (with --resume)")
     args = parser.parse_args()
+    if args.resume:
+        files = {name: f"{args.resume}.{name}.prof" for name in ("setup", "reused", "rest")}
+        print(format_resume(summarize_resume(files, args.n, args.fail_at)))
+        return
+    if not args.kitaru_prof:
+        parser.error("give a W(N) dump, or --resume PREFIX")
     summaries = [summarize(args.kitaru_prof, args.n, "kitaru")]
     if args.zenml_prof:
         summaries.append(summarize(args.zenml_prof, args.n, "zenml"))

@@ -20,7 +20,12 @@ Measured:
    the run call only in a warm process; per-checkpoint overhead
    (W(100) - W(1)) / 99 and the Kitaru/ZenML ratios;
 5. peak RSS (``ru_maxrss`` of the child) of the W(N) processes;
-6. a cProfile of W(100) summarised into per-checkpoint cost buckets.
+6. resume: ``KitaruClient().executions.retry`` of a 100-checkpoint execution
+   that failed at checkpoint 50, versus a fresh run of a 50-checkpoint chain,
+   interleaved in warm processes, with checks that the succeeded checkpoints
+   were not executed again (the bench fails if they were);
+7. a cProfile of W(100) summarised into per-checkpoint cost buckets, and a
+   cProfile of one resume split into setup / reused calls / executed calls.
 
 It prints a plain-text table with PASS/MISS against the budgets and writes
 JSON with machine info, timestamps, every sample, medians, ratios and verdicts.
@@ -48,6 +53,7 @@ ROOT = BENCH_DIR.parent
 WORKLOADS = BENCH_DIR / "workloads"
 HARNESS = WORKLOADS / "_bench_harness.py"
 WORKLOAD_FILES = {"kitaru": WORKLOADS / "kitaru_chain.py", "zenml": WORKLOADS / "zenml_chain.py"}
+RESUME_WORKLOAD = WORKLOADS / "kitaru_resume.py"
 FRAMEWORKS = ("kitaru", "zenml")
 
 sys.path.insert(0, str(BENCH_DIR))
@@ -58,6 +64,7 @@ BUDGETS = {
     "kitaru_help_s": 0.5,
     "per_checkpoint_ratio": 1.10,
     "first_run_extra_s": 0.5,
+    "resume_ratio": 1.2,
 }
 
 # (startup rounds, first-run pairs, W(N) pairs, warm-up schedule, W(N) schedule, profile N, profiled frameworks)
@@ -70,6 +77,9 @@ MODES: dict[str, dict[str, Any]] = {
         "schedule": [1, 10, 1, 10, 1, 100],
         "profile_n": 100,
         "profile_frameworks": ["kitaru", "zenml"],
+        # resume: failed execution of n checkpoints (checkpoint fail_at raised), retried,
+        # versus a fresh run of `fresh` checkpoints; `processes` x `rounds` samples each
+        "resume": {"n": 100, "fail_at": 50, "fresh": 50, "processes": 4, "rounds": 2, "warmup": 2},
     },
     "quick": {
         "startup_rounds": 7,
@@ -79,6 +89,7 @@ MODES: dict[str, dict[str, Any]] = {
         "schedule": [1, 10, 1, 10],
         "profile_n": 10,
         "profile_frameworks": ["kitaru", "zenml"],
+        "resume": {"n": 20, "fail_at": 10, "fresh": 10, "processes": 1, "rounds": 3, "warmup": 2},
     },
 }
 CHILD_TIMEOUT_S = 900
@@ -158,13 +169,14 @@ class Sandbox:
 
 
 def run_workload(
-    sandbox: Sandbox, python: str, framework: str, args: list[str], label: str
+    sandbox: Sandbox, python: str, framework: str, args: list[str], label: str, workload: Path | None = None
 ) -> dict[str, Any]:
     """Run a workload script in a fresh directory with a brand-new config dir."""
     trial = sandbox.trial_dir(f"{label}-{framework}")
     shutil.copy2(HARNESS, trial / HARNESS.name)
-    script = trial / WORKLOAD_FILES[framework].name
-    shutil.copy2(WORKLOAD_FILES[framework], script)
+    source = workload or WORKLOAD_FILES[framework]
+    script = trial / source.name
+    shutil.copy2(source, script)
     result_file = trial / "result.json"
     env = clean_env(framework, trial / "config")
     child = run_child([python, script.name, "--result", str(result_file), *args], env=env, cwd=trial)
@@ -173,6 +185,9 @@ def run_workload(
         child["result"] = json.loads(result_file.read_text())
     else:
         child["error"] = f"{framework} {label} trial failed (rc={child['rc']})"
+        check = [line for line in child.get("stderr_tail", "").splitlines() if "CHECK FAILED" in line]
+        if check:
+            child["check_failed"] = check[-1]
         log(f"  ! {child['error']}:\n{child.get('stderr_tail', '')[-800:]}")
     return child
 
@@ -289,6 +304,44 @@ def measure_profiles(
         out["summaries"][framework] = profile_summary.summarize(path, n, framework)
     if "kitaru" in paths and "zenml" in paths:
         out["diff"] = profile_summary.diff(paths["kitaru"], paths["zenml"], n)
+    return out
+
+
+def _resume_args(rc: dict[str, Any]) -> list[str]:
+    return [
+        "--n", str(rc["n"]), "--fail-at", str(rc["fail_at"]), "--fresh", str(rc["fresh"]),
+        "--warmup", str(rc["warmup"]),
+    ]  # fmt: skip
+
+
+def measure_resume(sandbox: Sandbox, python: str, rc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Retry of a failed execution versus a fresh run, ``processes`` warm processes."""
+    children = []
+    args = ["--mode", "resume", "--rounds", str(rc["rounds"]), *_resume_args(rc)]
+    for i in range(rc["processes"]):
+        child = run_workload(sandbox, python, "kitaru", args, "resume", workload=RESUME_WORKLOAD)
+        children.append(child)
+        rounds = child.get("result", {}).get("rounds", [])
+        text = ", ".join(
+            f"resume {r['resume']['wall_s']:.2f} s / fresh {r['fresh']['wall_s']:.2f} s" for r in rounds
+        )
+        log(f"  resume process {i + 1}/{rc['processes']} {child['wall_s']:6.1f} s: {text or 'FAILED'}")
+    return children
+
+
+def measure_resume_profile(sandbox: Sandbox, python: str, rc: dict[str, Any], out_base: Path) -> dict[str, Any]:
+    prefix = out_base.parent / f"{out_base.name}.resume"
+    args = ["--mode", "profile", "--prof", str(prefix), *_resume_args(rc)]
+    child = run_workload(sandbox, python, "kitaru", args, "resume-profile", workload=RESUME_WORKLOAD)
+    out: dict[str, Any] = {"child": child}
+    result = child.get("result")
+    if result:
+        out["files"] = result["files"]
+        out["body_in_main_thread"] = result["body_in_main_thread"]
+        log(f"  profile resume under cProfile {result['profiled_wall_s']:6.2f} s")
+        if not result["body_in_main_thread"]:
+            log("  ! the flow body ran outside the main thread: the setup profile may be incomplete")
+        out["summary"] = profile_summary.summarize_resume(result["files"], rc["n"], rc["fail_at"])
     return out
 
 
@@ -416,7 +469,51 @@ def _rss_before_top(child: dict[str, Any], n_hi: int) -> float:
     return float(max(values))
 
 
-def verdicts(startup: dict[str, Any], first: dict[str, Any], wn: dict[str, Any]) -> list[dict[str, Any]]:
+def analyse_resume(children: list[dict[str, Any]], rc: dict[str, Any]) -> dict[str, Any]:
+    rounds = [r for c in children for r in c.get("result", {}).get("rounds", [])]
+    failures = [c for c in children if "result" not in c]
+    out: dict[str, Any] = {
+        "n": rc["n"],
+        "fail_at": rc["fail_at"],
+        "fresh_n": rc["fresh"],
+        "samples": len(rounds),
+        "failures": len(failures),
+        "check_failures": [c["check_failed"] for c in failures if "check_failed" in c],
+        "verified": bool(rounds) and not failures,
+    }
+    for kind in ("resume", "fresh"):
+        runs = [r[kind] for r in rounds]
+        entry: dict[str, Any] = {"samples_s": [r["wall_s"] for r in runs]}
+        for key in (
+            "wall_s", "cpu_s", "setup_s", "body_s", "finish_s",
+            "reused_call_median_ms", "reused_calls_total_s", "executed_call_median_ms", "executed_calls_total_s",
+        ):  # fmt: skip
+            entry[key] = median([r[key] for r in runs if r.get(key) is not None])
+        out[kind] = entry
+    r, f = out["resume"], out["fresh"]
+    out["ratio"] = ratio(r["wall_s"], f["wall_s"])
+    out["cpu_ratio"] = ratio(r["cpu_s"], f["cpu_s"])
+    out["ratio_per_round_samples"] = [x["ratio"] for x in rounds]
+    out["ratio_per_round_median"] = median(out["ratio_per_round_samples"])
+    # where resume - fresh comes from (medians of the parts, so they need not add up exactly)
+    if rounds:
+        out["difference_s"] = {
+            "total": r["wall_s"] - f["wall_s"],
+            "setup": r["setup_s"] - f["setup_s"],
+            "reused_calls": r["reused_calls_total_s"],
+            "executed_calls_minus_fresh_calls": r["executed_calls_total_s"] - f["executed_calls_total_s"],
+            "finish": r["finish_s"] - f["finish_s"],
+        }
+    return out
+
+
+def verdicts(
+    startup: dict[str, Any] | None,
+    first: dict[str, Any] | None,
+    wn: dict[str, Any] | None,
+    resume: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """PASS/MISS per budget; sections that were not measured (``--resume-only``) are left out."""
     out = []
 
     def add(name: str, value: float | None, budget: float, unit: str, note: str = "") -> None:
@@ -436,23 +533,36 @@ def verdicts(startup: dict[str, Any], first: dict[str, Any], wn: dict[str, Any])
             }
         )
 
-    add("import kitaru (net of python -c pass)", startup["import_kitaru_net_s"], BUDGETS["import_kitaru_net_s"], "s")
-    help_note = "" if startup["kitaru_help_state"] == "ok" else f"kitaru --help {startup['kitaru_help_state']}"
-    add("kitaru --help (wall)", startup["kitaru_help_s"], BUDGETS["kitaru_help_s"], "s", help_note)
-    add(
-        "per-checkpoint overhead ratio kitaru/zenml",
-        wn["per_checkpoint_ratio"],
-        BUDGETS["per_checkpoint_ratio"],
-        "x",
-        f"{wn['overhead_formula']}, medians",
-    )
-    add(
-        "first run: kitaru - zenml",
-        first["kitaru_minus_zenml_s"],
-        BUDGETS["first_run_extra_s"],
-        "s",
-        "process start to exit, fresh config dir",
-    )
+    if startup is not None:
+        add("import kitaru (net of python -c pass)", startup["import_kitaru_net_s"], BUDGETS["import_kitaru_net_s"], "s")
+        help_note = "" if startup["kitaru_help_state"] == "ok" else f"kitaru --help {startup['kitaru_help_state']}"
+        add("kitaru --help (wall)", startup["kitaru_help_s"], BUDGETS["kitaru_help_s"], "s", help_note)
+    if wn is not None:
+        add(
+            "per-checkpoint overhead ratio kitaru/zenml",
+            wn["per_checkpoint_ratio"],
+            BUDGETS["per_checkpoint_ratio"],
+            "x",
+            f"{wn['overhead_formula']}, medians",
+        )
+    if first is not None:
+        add(
+            "first run: kitaru - zenml",
+            first["kitaru_minus_zenml_s"],
+            BUDGETS["first_run_extra_s"],
+            "s",
+            "process start to exit, fresh config dir",
+        )
+    if resume is not None:
+        name = f"resume of {resume['n']} checkpoints failed at {resume['fail_at']} / fresh run of {resume['fresh_n']}"
+        if not resume["verified"]:
+            why = "; ".join(resume["check_failures"]) or f"{resume['failures']} resume trial(s) failed"
+            out.append(
+                {"name": name, "value": resume["ratio"], "budget": BUDGETS["resume_ratio"], "unit": "x",
+                 "verdict": "FAIL", "margin": None, "note": f"verification failed: {why}"}
+            )  # fmt: skip
+        else:
+            add(name, resume["ratio"], BUDGETS["resume_ratio"], "x", "medians of the retry call and the run call")
     return out
 
 
@@ -467,12 +577,25 @@ def render(report: dict[str, Any]) -> str:
     meta, cfg = report["meta"], report["config"]
     s, f, w = report["summary"]["startup"], report["summary"]["first_run"], report["summary"]["wn"]
     lines = [
-        f"Kitaru bench, {cfg['mode']} mode, {meta['started_at']} ({meta['duration_s']:.0f} s)",
+        f"Kitaru bench, {cfg['mode']} mode{' (resume only)' if cfg.get('resume_only') else ''}, "
+        f"{meta['started_at']} ({meta['duration_s']:.0f} s)",
         f"machine: {meta['cpu_count']} cores, {meta['cpu_model']}, {meta['mem_total_gib']} GiB, "
         f"{meta['platform']}; load avg at start/end {meta['loadavg_start']} / {meta['loadavg_end']}",
         f"python {meta['python']}, zenml {meta['zenml_version']}, kitaru-core {meta['kitaru_version']}, "
         f"git {meta['git']}; bare-ZenML children imported kitaru: "
         f"{'YES (baseline not bare!)' if report['summary'].get('bare_zenml_imported_kitaru') else 'no'}",
+    ]
+    if s is not None and f is not None and w is not None:
+        lines += _render_engine_sections(cfg, s, f, w)
+    res = report["summary"].get("resume")
+    if res:
+        lines += [""] + render_resume(res, cfg["resume"])
+    lines += _render_rest(report)
+    return "\n".join(lines)
+
+
+def _render_engine_sections(cfg: dict[str, Any], s: dict[str, Any], f: dict[str, Any], w: dict[str, Any]) -> list[str]:
+    lines = [
         "",
         f"Startup (median of {cfg['startup_rounds']} runs each)      wall s     net s",
         f"  python -c pass                       {fmt(s['python_pass_s']):>8}",
@@ -521,17 +644,32 @@ def render(report: dict[str, Any]) -> str:
         f"  peak RSS of the W(N) process (ru_maxrss) MiB".ljust(29)
         + f"{fmt(w['kitaru']['peak_rss_mib'], '.0f'):>8}   {fmt(w['zenml']['peak_rss_mib'], '.0f'):>8}   {fmt(w['peak_rss_ratio'], '.2f'):>6}"
         + f"   (before W({w['n_values'][-1]}): {fmt(w['kitaru']['rss_before_top_mib'], '.0f')} / {fmt(w['zenml']['rss_before_top_mib'], '.0f')})",
-        "",
-        "Budgets (medians)",
     ]
+    return lines
+
+
+def _render_rest(report: dict[str, Any]) -> list[str]:
+    cfg = report["config"]
+    lines = ["", "Budgets (medians)"]
     for v in report["verdicts"]:
         unit = v.get("unit", "")
         if v["verdict"] == "N/A":
             lines.append(f"  N/A   {v['name']}: not measured {v['note']}")
             continue
+        if v["verdict"] == "FAIL":
+            lines.append(f"  FAIL  {v['name']}: {v['note']}")
+            continue
         margin = v["margin"]
         how = f"{abs(margin):.3f}{unit} to spare" if margin >= 0 else f"over by {abs(margin):.3f}{unit}"
         lines.append(f"  {v['verdict']:4}  {v['name']}: {v['value']:.3f}{unit} (budget <= {v['budget']}{unit}; {how})")
+    rprof = (report.get("profile") or {}).get("resume")
+    if rprof and rprof.get("summary"):
+        lines += [
+            "",
+            f"Where a resume's time goes: cProfile of one retry ({cfg['resume']['n']} checkpoints, failed at "
+            f"{cfg['resume']['fail_at']}; profiler-inflated, read as shares)",
+            profile_summary.format_resume(rprof["summary"]),
+        ]
     prof = report.get("profile")
     if prof and prof.get("summaries"):
         summaries = [prof["summaries"][fw] for fw in FRAMEWORKS if fw in prof["summaries"]]
@@ -539,7 +677,36 @@ def render(report: dict[str, Any]) -> str:
         lines.append(profile_summary.format_summary(summaries))
         if "diff" in prof:
             lines += ["", profile_summary.format_diff(prof["diff"], top=8)]
-    return "\n".join(lines)
+    return lines
+
+
+def render_resume(res: dict[str, Any], rc: dict[str, Any]) -> list[str]:
+    def ms(value: float | None, spec: str = ".1f") -> str:
+        return fmt(None if value is None else value * 1000, spec)
+
+    r, f = res["resume"], res["fresh"]
+    k, e = res["fail_at"] - 1, res["n"] - res["fail_at"] + 1
+    lines = [
+        f"Resume: retry of a {res['n']}-checkpoint execution that failed at checkpoint {res['fail_at']}, versus a",
+        f"fresh run of {res['fresh_n']} checkpoints ({rc['processes']} warm processes x {rc['rounds']} interleaved rounds,"
+        f" {res['samples']} samples each; verified: {'yes' if res['verified'] else 'NO'})",
+        "                                         resume      fresh   ratio  | CPU: resume    fresh  ratio",
+        "  run call s (retry / run().wait())".ljust(39)
+        + f"{fmt(r['wall_s']):>8}   {fmt(f['wall_s']):>8}   {fmt(res['ratio'], '.2f'):>5}"
+        + f"  |    {fmt(r['cpu_s']):>8} {fmt(f['cpu_s']):>8}  {fmt(res['cpu_ratio'], '.2f'):>5}",
+        f"  ratio, median of per-round ratios: {fmt(res['ratio_per_round_median'], '.2f')}"
+        f"  (rounds: {', '.join(f'{x:.2f}' for x in res['ratio_per_round_samples'])})",
+        "  split of the call, ms (from marks in the flow body)   resume      fresh",
+        "    setup: call until the body reaches checkpoint 1".ljust(55) + f"{ms(r['setup_s']):>8}   {ms(f['setup_s']):>8}",
+        f"    reused checkpoints 1..{k} (total)".ljust(55) + f"{ms(r['reused_calls_total_s']):>8}   {'-':>8}",
+        f"    executed checkpoints (total; resume {e}, fresh {res['fresh_n']})".ljust(55)
+        + f"{ms(r['executed_calls_total_s']):>8}   {ms(f['executed_calls_total_s']):>8}",
+        "    finish: last checkpoint until the call returns".ljust(55) + f"{ms(r['finish_s']):>8}   {ms(f['finish_s']):>8}",
+        "  per call, median ms: reused".ljust(55) + f"{fmt(r['reused_call_median_ms'], '.2f'):>8}   {'-':>8}",
+        "  per call, median ms: executed".ljust(55)
+        + f"{fmt(r['executed_call_median_ms'], '.1f'):>8}   {fmt(f['executed_call_median_ms'], '.1f'):>8}",
+    ]
+    return lines
 
 
 # -- main --------------------------------------------------------------------------
@@ -596,6 +763,12 @@ def main() -> int:
     parser.add_argument("--python", default=None, help="interpreter with kitaru and zenml (default: .venv/bin/python)")
     parser.add_argument("--wn-pairs", type=int, default=None, help="override the number of W(N) process pairs")
     parser.add_argument("--no-profile", action="store_true", help="skip the cProfile section")
+    parser.add_argument("--resume-processes", type=int, default=None, help="override the number of resume processes")
+    parser.add_argument(
+        "--resume-only",
+        action="store_true",
+        help="only the resume section (and its profile); default output becomes results/resume.json",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary trial directories")
     args = parser.parse_args()
 
@@ -605,6 +778,12 @@ def main() -> int:
     cfg = dict(MODES[mode])
     if args.wn_pairs:
         cfg["wn_pairs"] = args.wn_pairs
+    cfg["resume"] = dict(cfg["resume"])
+    if args.resume_processes:
+        cfg["resume"]["processes"] = args.resume_processes
+    cfg["resume_only"] = args.resume_only
+    if args.resume_only and args.out == parser.get_default("out"):
+        args.out = str(BENCH_DIR / "results" / "resume.json")  # keep latest.json a complete run
     out_path = Path(args.out).resolve()
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_base = out_path.with_suffix("")
@@ -618,31 +797,43 @@ def main() -> int:
 
     sandbox = Sandbox(keep=args.keep)
     try:
-        log("[1/4] startup: python -c pass / import kitaru / kitaru --help")
-        startup = measure_startup(sandbox, python, cfg["startup_rounds"])
-        log("[2/4] first run in a fresh config dir")
-        first = measure_first_run(sandbox, python, cfg["first_run_pairs"])
-        log(f"[3/4] W(N), schedule {cfg['schedule']} after warm-up {cfg['warmup']}")
-        wn = measure_wn(sandbox, python, cfg["wn_pairs"], cfg["warmup"], cfg["schedule"])
+        rc = cfg["resume"]
+        startup: dict[str, Any] | None = None
+        first: dict[str, Any] | None = None
+        wn: dict[str, Any] | None = None
+        if not args.resume_only:
+            log("[1/5] startup: python -c pass / import kitaru / kitaru --help")
+            startup = measure_startup(sandbox, python, cfg["startup_rounds"])
+            log("[2/5] first run in a fresh config dir")
+            first = measure_first_run(sandbox, python, cfg["first_run_pairs"])
+            log(f"[3/5] W(N), schedule {cfg['schedule']} after warm-up {cfg['warmup']}")
+            wn = measure_wn(sandbox, python, cfg["wn_pairs"], cfg["warmup"], cfg["schedule"])
+        log(f"[4/5] resume: retry of {rc['n']} checkpoints failed at {rc['fail_at']} vs fresh run of {rc['fresh']}")
+        resume = measure_resume(sandbox, python, rc)
         profile: dict[str, Any] | None = None
         if not args.no_profile:
-            log(f"[4/4] cProfile of W({cfg['profile_n']})")
-            profile = measure_profiles(
-                sandbox, python, cfg["profile_n"], cfg["profile_frameworks"], cfg["warmup"], out_base
-            )
+            what = "one resume" if args.resume_only else f"W({cfg['profile_n']}) and of one resume"
+            log(f"[5/5] cProfile of {what}")
+            profile = {}
+            if not args.resume_only:
+                profile = measure_profiles(
+                    sandbox, python, cfg["profile_n"], cfg["profile_frameworks"], cfg["warmup"], out_base
+                )
+            profile["resume"] = measure_resume_profile(sandbox, python, rc, out_base)
     finally:
         sandbox.close()
 
-    zenml_children = [c for group in (first, wn) for c in group["zenml"]]
+    zenml_children = [c for group in (first, wn) if group is not None for c in group["zenml"]]
     zenml_children += [c for fw, c in (profile or {}).get("children", {}).items() if fw == "zenml"]
     bare_zenml_imported_kitaru = any(c.get("result", {}).get("kitaru_imported") for c in zenml_children)
     if bare_zenml_imported_kitaru:
         log("  ! a bare-ZenML child imported kitaru: the baseline is not bare")
     summary = {
         "bare_zenml_imported_kitaru": bare_zenml_imported_kitaru,
-        "startup": analyse_startup(startup),
-        "first_run": analyse_first_run(first),
-        "wn": analyse_wn(wn, cfg["schedule"]),
+        "startup": analyse_startup(startup) if startup is not None else None,
+        "first_run": analyse_first_run(first) if first is not None else None,
+        "wn": analyse_wn(wn, cfg["schedule"]) if wn is not None else None,
+        "resume": analyse_resume(resume, rc),
     }
     meta["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     meta["duration_s"] = time.time() - started
@@ -651,13 +842,17 @@ def main() -> int:
         "meta": meta,
         "config": {"mode": mode, **cfg, "budgets": BUDGETS},
         "summary": summary,
-        "verdicts": verdicts(summary["startup"], summary["first_run"], summary["wn"]),
-        "samples": {"startup": startup, "first_run": first, "wn": wn},
+        "verdicts": verdicts(summary["startup"], summary["first_run"], summary["wn"], summary["resume"]),
+        "samples": {"startup": startup, "first_run": first, "wn": wn, "resume": resume},
         "profile": profile,
     }
     out_path.write_text(json.dumps(report, indent=2, default=str))
     print(render(report))
     print(f"\nJSON written to {out_path}")
+    if not summary["resume"]["verified"]:
+        reasons = summary["resume"]["check_failures"] or ["a resume trial failed; see its stderr above"]
+        log("\n" + "!" * 78 + "\nRESUME VERIFICATION FAILED: " + "\n  ".join(reasons) + "\n" + "!" * 78)
+        return 2
     return 0
 
 

@@ -15,12 +15,17 @@ the arguments, runs the requested schedule and writes a JSON result file:
   ``--schedule`` in order, timing only the run call of each.
 * ``--mode profile``: warm-up runs, then one run of ``--n`` under cProfile,
   the stats dumped to ``--prof``.
+
+The resume workload (``kitaru_resume.py``) has its own modes and only uses
+:data:`PROBE`, the process-global state its flow body and checkpoint body
+write to (see there).
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import collections
 import gc
 import json
 import resource
@@ -28,6 +33,43 @@ import sys
 import time
 from collections.abc import Callable
 from typing import Any
+
+
+class Probe:
+    """Process-global state of the resume workload, shared by every copy of its module.
+
+    When an execution is retried, the engine loads the flow from its recorded
+    source, which may import the workload file a second time (under its module
+    name, next to ``__main__``). Checkpoint and flow bodies therefore record
+    into this object, which lives in the harness module, imported only once.
+
+    Attributes:
+        fail_at: 1-based checkpoint index that raises (None: none raises).
+        body_calls: Executions of the checkpoint body, by checkpoint index.
+        marks: ``(index, perf_counter)`` taken in the flow body just before
+            each checkpoint call, plus ``(0, t)`` after the last one.
+        on_call: Optional hook called with the index before each call (the
+            profile mode switches profilers there).
+    """
+
+    def __init__(self) -> None:
+        self.fail_at: int | None = None
+        self.body_calls: collections.Counter[int] = collections.Counter()
+        self.marks: list[tuple[int, float]] = []
+        self.on_call: Callable[[int], None] | None = None
+
+    def mark(self, index: int) -> None:
+        if self.on_call is not None:
+            self.on_call(index)
+        self.marks.append((index, time.perf_counter()))
+
+    def reset(self, fail_at: int | None) -> None:
+        self.fail_at = fail_at
+        self.body_calls.clear()
+        self.marks.clear()
+
+
+PROBE = Probe()
 
 
 def _maxrss_kib() -> int:

@@ -29,6 +29,16 @@ class FlowScope:
     journal: Any = None
     # The owning process's supervisor (knows whether a cancel was requested).
     supervisor: Any = None
+    # Calls per checkpoint name so far, to name invocations as the engine does.
+    call_counts: dict[str, int] = field(default_factory=dict)
+
+    def next_invocation_id(self, checkpoint: str, explicit_id: str | None) -> str:
+        """The invocation id the engine gives the next call (``name``, ``name_2`` ...)."""
+        if explicit_id:
+            return explicit_id
+        count = self.call_counts.get(checkpoint, 0) + 1
+        self.call_counts[checkpoint] = count
+        return checkpoint if count == 1 else f"{checkpoint}_{count}"
 
 
 @dataclass

@@ -189,7 +189,7 @@ def _load_recorded_input(artifact_id: Any) -> Any:
 def _check_journal(
     definition: CheckpointDefinition,
     flow: _scope.FlowScope,
-    id: str | None,
+    invocation_id: str,
     call: tuple[tuple, dict],
     engine_call: tuple[tuple, dict],
 ) -> bool:
@@ -204,8 +204,7 @@ def _check_journal(
     journal = flow.journal
     if journal is None:
         return False
-    invocation_id = journal.predict_invocation_id(definition.name, id)
-    known = any(recorded.invocation_id == invocation_id for recorded in journal.calls)
+    known = invocation_id in journal.by_id
     inputs = _call_inputs(definition, *call, *engine_call)
     journal.check(definition.name, invocation_id, inputs, _load_recorded_input)
     return known
@@ -237,7 +236,8 @@ def call_checkpoint(
     """Run a checkpoint synchronously and return its output value."""
     step = definition.engine_step()
     engine_args, engine_kwargs = _engine_arguments(flow, args, kwargs)
-    journaled = _check_journal(definition, flow, id, (args, kwargs), (engine_args, engine_kwargs))
+    invocation_id = flow.next_invocation_id(definition.name, id)
+    journaled = _check_journal(definition, flow, invocation_id, (args, kwargs), (engine_args, engine_kwargs))
     started_at = datetime.now(timezone.utc).replace(tzinfo=None)
     started = time.perf_counter()
     try:
@@ -249,7 +249,7 @@ def call_checkpoint(
             raise  # a pause or abort unwinding the body, not a checkpoint failure
         cancelled = flow.supervisor is not None and flow.supervisor.cancel_requested.is_set()
         outcome = "cancelled" if cancelled else "failed"
-        say(f"Checkpoint `{id or definition.name}` {outcome} after {format_duration(time.perf_counter() - started)}.")
+        say(f"Checkpoint `{invocation_id}` {outcome} after {format_duration(time.perf_counter() - started)}.")
         raise
     value = remember_output(flow, handle)
     if journaled:
@@ -314,11 +314,12 @@ def submit_checkpoint(
 ) -> CheckpointFuture:
     """Start a checkpoint concurrently."""
     engine_args, engine_kwargs = _engine_arguments(flow, args, kwargs)
-    _check_journal(definition, flow, id, (args, kwargs), (engine_args, engine_kwargs))
+    invocation_id = flow.next_invocation_id(definition.name, id)
+    _check_journal(definition, flow, invocation_id, (args, kwargs), (engine_args, engine_kwargs))
     future = definition.engine_step().submit(
         *engine_args, id=id, after=_engine_after(after), **engine_kwargs
     )
-    return CheckpointFuture(future, flow, id or definition.name)
+    return CheckpointFuture(future, flow, invocation_id)
 
 
 def map_checkpoint(

@@ -62,7 +62,6 @@ class Journal:
     exec_id: str
     calls: list[RecordedCall]
     consumed: set[str] = field(default_factory=set)
-    counts: dict[str, int] = field(default_factory=dict)
     # Retry/resume re-run the body in the recorded order; a replay reuses a
     # set of calls whose order among independent branches may differ.
     strict_order: bool = True
@@ -71,18 +70,13 @@ class Journal:
     # those inherited from a replayed source), so it compares plain inputs only.
     compare_artifacts: bool = True
 
+    def __post_init__(self) -> None:
+        self.by_id = {call.invocation_id: call for call in self.calls}
+
     @property
     def active(self) -> bool:
         """Whether recorded calls remain that the body has not reached yet."""
         return len(self.consumed) < len(self.calls)
-
-    def predict_invocation_id(self, checkpoint: str, explicit_id: str | None) -> str:
-        """The invocation id the engine will give this call (``name``, ``name_2`` ...)."""
-        if explicit_id:
-            return explicit_id
-        count = self.counts.get(checkpoint, 0) + 1
-        self.counts[checkpoint] = count
-        return checkpoint if count == 1 else f"{checkpoint}_{count}"
 
     def check(
         self,
@@ -104,8 +98,7 @@ class Journal:
             KitaruDivergenceError: If the call is not the journal's, or its
                 plain inputs differ from the recorded ones.
         """
-        by_id = {call.invocation_id: call for call in self.calls}
-        recorded = by_id.get(invocation_id)
+        recorded = self.by_id.get(invocation_id)
         if recorded is None and not self.strict_order:
             return
         if recorded is None:
@@ -202,6 +195,26 @@ def journal_of(exec_id: str, step_runs: Any, **options: Any) -> Journal:
     )
 
 
+def _hydrate_in_one_query(existing: dict[str, Any], exec_id: str) -> None:
+    """Replace the runner's step runs with fully loaded ones, fetched in one query.
+
+    Reading ``config`` and ``inputs`` of a lazily loaded step run costs a store
+    read each (about 5 ms); one listing loads them all. The engine reads the
+    same fields when it reuses an output, so it benefits too.
+    """
+    from uuid import UUID
+
+    from zenml.client import Client
+    from zenml.utils.pagination_utils import depaginate
+
+    loaded = {
+        step.id: step
+        for step in depaginate(Client().list_run_steps, pipeline_run_id=UUID(exec_id), hydrate=True, size=1000)
+    }
+    for invocation_id, step_run in existing.items():
+        existing[invocation_id] = loaded.get(step_run.id, step_run)
+
+
 def install(runner: Any, exec_id: str) -> Journal | None:
     """Prepare the engine runner to continue ``exec_id`` and return its journal.
 
@@ -215,6 +228,7 @@ def install(runner: Any, exec_id: str) -> Journal | None:
     existing = runner._existing_step_runs  # invocation id -> latest attempt
     if not existing:
         return None
+    _hydrate_in_one_query(existing, exec_id)
     journal = journal_of(exec_id, existing.values())
 
     previous_attempts: dict[str, int] = {}
