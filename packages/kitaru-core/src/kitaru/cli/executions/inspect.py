@@ -83,11 +83,17 @@ def execution_panel(execution: Execution) -> list[Any]:
 
 def executions_table(executions: list[Execution]) -> Any:
     """Build the text output of ``executions list``."""
+    from rich import box
     from rich.table import Table
 
-    table = Table(title="Kitaru executions", title_justify="left")
-    for column in ("ID", "Flow", "Status", "Stack", "Checkpoints", "Started"):
-        table.add_column(column, no_wrap=column in ("ID", "Status", "Started"), overflow="fold")
+    # IDs stay whole (people copy them); the other columns wrap on narrow terminals.
+    table = Table(title="Kitaru executions", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("ID", no_wrap=True)
+    table.add_column("Flow", min_width=8, overflow="fold")
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Stack", min_width=7, overflow="fold")
+    table.add_column("Checkpoints", justify="right", min_width=5, overflow="fold")
+    table.add_column("Started", min_width=10, overflow="fold")
     for execution in executions:
         table.add_row(
             execution.exec_id,
