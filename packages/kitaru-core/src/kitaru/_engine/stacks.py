@@ -43,3 +43,218 @@ def activate_stack(name_or_id: str) -> dict[str, Any]:
         raise KeyError(name_or_id) from exc
     client.activate_stack(stack.id)
     return {"id": str(stack.id), "name": stack.name, "is_active": True}
+
+
+# -- create / inspect / delete ---------------------------------------------------
+
+MANAGED_LABEL = "kitaru.managed"
+"""The label Kitaru puts on the stacks it creates (value ``"true"``)."""
+
+_TARGET_TYPES: dict[str, str] = {
+    "orchestrator": "orchestrator",
+    "artifact_store": "artifact_store",
+    "container_registry": "container_registry",
+}
+"""Component description targets → engine component type values."""
+
+_REMOTE_ORCHESTRATORS = ("kubernetes", "vertex", "sagemaker", "azureml")
+
+
+def _component_type(target: str) -> Any:
+    from zenml.enums import StackComponentType
+
+    try:
+        return StackComponentType(_TARGET_TYPES[target])
+    except KeyError as exc:
+        raise ValueError(
+            f"Unknown stack component target '{target}'. Use one of: {', '.join(_TARGET_TYPES)}."
+        ) from exc
+
+
+def _get_stack(client: Any, name_or_id: str) -> Any:
+    try:
+        return client.get_stack(name_id_or_prefix=name_or_id, allow_name_prefix_match=False)
+    except (KeyError, ValueError) as exc:
+        raise KeyError(name_or_id) from exc
+
+
+def stack_exists(name: str) -> bool:
+    """Whether a stack with exactly this name exists."""
+    client = _client()
+    return bool(client.list_stacks(name=name, size=1, page=1).items)
+
+
+def component_exists(target: str, name: str) -> bool:
+    """Whether a component of the ``target`` type with exactly this name exists."""
+    client = _client()
+    page = client.list_stack_components(type=_component_type(target).value, name=name, size=1, page=1)
+    return bool(page.items)
+
+
+def register_component(target: str, description: dict[str, Any]) -> str:
+    """Register one stack component from its description and return its id.
+
+    Args:
+        target: ``orchestrator``, ``artifact_store`` or ``container_registry``.
+        description: ``{"name", "flavor", "configuration"}``.
+    """
+    client = _client()
+    component = client.create_stack_component(
+        name=description["name"],
+        flavor=description["flavor"],
+        component_type=_component_type(target),
+        configuration=dict(description.get("configuration") or {}),
+    )
+    return str(component.id)
+
+
+def delete_component(target: str, component_id: str) -> None:
+    """Delete a stack component by id."""
+    from uuid import UUID
+
+    _client().delete_stack_component(UUID(component_id), _component_type(target))
+
+
+def register_stack(name: str, component_ids: dict[str, str], labels: dict[str, str]) -> dict[str, Any]:
+    """Register a stack from already registered components.
+
+    Returns:
+        ``{id, name, is_active}`` (not activated here).
+    """
+    from uuid import UUID
+
+    client = _client()
+    components = {_component_type(target): UUID(cid) for target, cid in component_ids.items()}
+    stack = client.create_stack(name=name, components=components, labels=dict(labels))
+    return {"id": str(stack.id), "name": stack.name, "is_active": False}
+
+
+def delete_stack_record(stack_id: str) -> None:
+    """Delete a stack (not its components) by id; it must not be active."""
+    import warnings
+    from uuid import UUID
+
+    client = _client()
+    with warnings.catch_warnings():
+        # SQLAlchemy warns about the stack's component links it cleans up itself.
+        warnings.simplefilter("ignore")
+        client.zen_store.delete_stack(stack_id=UUID(stack_id))
+
+
+def _is_managed(stack: Any) -> bool:
+    labels = stack.labels or {}
+    return str(labels.get(MANAGED_LABEL, "")).lower() == "true"
+
+
+def _stack_type(components: dict[str, Any]) -> str:
+    orchestrator = components.get("orchestrator")
+    flavor = orchestrator.flavor_name if orchestrator is not None else None
+    if flavor in _REMOTE_ORCHESTRATORS:
+        return str(flavor)
+    if flavor == "local" and all(model.flavor_name == "local" for model in components.values()):
+        return "local"
+    return "custom"
+
+
+def _describe(stack: Any, active_id: Any) -> dict[str, Any]:
+    components: dict[str, Any] = {}
+    extra: list[tuple[str, Any]] = []
+    for component_type, models in stack.components.items():
+        key = component_type.value
+        if not models:
+            continue
+        if key in _TARGET_TYPES:
+            components[key] = models[0]
+        else:
+            extra.extend((key, model) for model in models)
+    described = []
+    for target in _TARGET_TYPES:
+        model = components.get(target)
+        if model is not None:
+            described.append(
+                {
+                    "type": target,
+                    "id": str(model.id),
+                    "name": model.name,
+                    "flavor": model.flavor_name,
+                    "configuration": dict(model.configuration or {}),
+                }
+            )
+    for key, model in extra:
+        described.append(
+            {
+                "type": key,
+                "id": str(model.id),
+                "name": model.name,
+                "flavor": model.flavor_name,
+                "configuration": dict(model.configuration or {}),
+            }
+        )
+    return {
+        "id": str(stack.id),
+        "name": stack.name,
+        "is_active": stack.id == active_id,
+        "is_managed": _is_managed(stack),
+        "stack_type": _stack_type({**components, **{f"{k}:{m.id}": m for k, m in extra}}),
+        "labels": dict(stack.labels or {}),
+        "components": described,
+    }
+
+
+def stack_details(name_or_id: str) -> dict[str, Any]:
+    """One stack with its components.
+
+    Returns:
+        ``{id, name, is_active, is_managed, stack_type, labels, components:
+        [{type, id, name, flavor, configuration}]}``.
+
+    Raises:
+        KeyError: If no stack matches.
+    """
+    client = _client()
+    stack = _get_stack(client, name_or_id)
+    return _describe(stack, client.active_stack_model.id)
+
+
+def list_stack_details() -> list[dict[str, Any]]:
+    """Every stack as ``{id, name, is_active, is_managed}``, across all pages."""
+    from zenml.utils.pagination_utils import depaginate
+
+    client = _client()
+    active_id = client.active_stack_model.id
+    stacks = depaginate(client.list_stacks, sort_by="asc:name")
+    return [
+        {"id": str(s.id), "name": s.name, "is_active": s.id == active_id, "is_managed": _is_managed(s)}
+        for s in stacks
+    ]
+
+
+def stacks_using_component(component_id: str) -> list[str]:
+    """Ids of the stacks that contain the component."""
+    from uuid import UUID
+
+    from zenml.utils.pagination_utils import depaginate
+
+    client = _client()
+    stacks = depaginate(client.list_stacks, component_id=UUID(component_id))
+    return [str(s.id) for s in stacks]
+
+
+def delete_unshared_connector(connector_id: str) -> bool:
+    """Delete a service connector when no component uses it any more."""
+    from uuid import UUID
+
+    client = _client()
+    if client.list_stack_components(connector_id=UUID(connector_id), size=1, page=1).items:
+        return False
+    client.delete_service_connector(UUID(connector_id))
+    return True
+
+
+def component_connector_id(target: str, component_id: str) -> str | None:
+    """The id of the service connector a component uses, if any."""
+    from uuid import UUID
+
+    model = _client().get_stack_component(_component_type(target), UUID(component_id))
+    connector = model.connector
+    return str(connector.id) if connector is not None else None

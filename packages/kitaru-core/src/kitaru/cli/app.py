@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kitaru.cli.info",
     "kitaru.cli.plugins",
     "kitaru.cli.executions",
+    "kitaru.cli.stack",
 )
 """Modules that register commands, in help order."""
 
