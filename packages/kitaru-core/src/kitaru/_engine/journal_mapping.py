@@ -75,10 +75,8 @@ def _frozen_spec(raw: Any) -> Any:
         return raw
 
 
-def _pending_wait(run: Any) -> PendingWait | None:
-    condition = run.active_wait_condition
-    if condition is None:
-        return None
+def to_pending_wait(condition: Any) -> PendingWait:
+    """Build Kitaru's :class:`PendingWait` from an engine wait condition."""
     return PendingWait(
         wait_id=str(condition.id),
         name=condition.name,
@@ -87,6 +85,11 @@ def _pending_wait(run: Any) -> PendingWait | None:
         metadata=dict(condition.run_metadata or {}),
         entered_waiting_at=_utc(condition.created),
     )
+
+
+def _pending_wait(run: Any) -> PendingWait | None:
+    condition = run.active_wait_condition
+    return None if condition is None else to_pending_wait(condition)
 
 
 def _flow_name(run: Any, metadata: dict[str, Any]) -> str | None:

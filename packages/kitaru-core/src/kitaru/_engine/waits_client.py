@@ -20,11 +20,11 @@ answered before.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
 from kitaru._engine.bootstrap import load_engine
+from kitaru._engine.journal_mapping import to_pending_wait
 from kitaru.client.models import PendingWait
 from kitaru.errors import (
     KitaruBackendError,
@@ -85,25 +85,6 @@ def _pending_conditions(exec_id: str) -> list[Any]:
         return _list_conditions(run_id, status="pending", hydrate=True)
     except Exception as exc:
         raise KitaruBackendError(f"Failed to load the waits of execution '{exec_id}': {exc}") from exc
-
-
-def to_pending_wait(condition: Any) -> PendingWait:
-    """Build Kitaru's :class:`PendingWait` from an engine wait condition."""
-    return PendingWait(
-        wait_id=str(condition.id),
-        name=condition.name,
-        question=condition.question,
-        schema=condition.data_schema,
-        metadata=dict(condition.run_metadata or {}),
-        entered_waiting_at=_utc(condition.created),
-    )
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """Engine timestamps are naive UTC; Kitaru's models carry the timezone."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=timezone.utc)
 
 
 def pending_waits(exec_id: str) -> list[PendingWait]:
