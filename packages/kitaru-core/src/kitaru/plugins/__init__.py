@@ -27,8 +27,10 @@ from kitaru.plugins.manager import (
     get_plugin_manager,
     reset_plugin_manager,
 )
+from kitaru.plugins.catalog import artifact_store_backend
 from kitaru.plugins.records import (
     ArtifactSerializerSpec,
+    ArtifactStoreBackend,
     LlmBackendSpec,
     LogStoreSpec,
     PluginSource,
@@ -38,6 +40,7 @@ from kitaru.plugins.records import (
 
 __all__ = [
     "ArtifactSerializerSpec",
+    "ArtifactStoreBackend",
     "KitaruPluginManager",
     "LlmBackendSpec",
     "LogStoreSpec",
@@ -46,6 +49,7 @@ __all__ = [
     "PluginSource",
     "StackField",
     "StackProviderSpec",
+    "artifact_store_backend",
     "get_plugin_manager",
     "hookimpl",
     "hookspec",

@@ -202,10 +202,12 @@ class KitaruPluginManager:
         self._cache[hook_name] = records
         return records
 
-    def _by_name(self, hook_name: str, record_type: type[_R], kind: str) -> dict[str, _R]:
+    def _by_name(
+        self, hook_name: str, record_type: type[_R], kind: str, key: str = "name"
+    ) -> dict[str, _R]:
         result: dict[str, _R] = {}
         for record in self._collect(hook_name, record_type):
-            name = record.name  # type: ignore[attr-defined]
+            name = getattr(record, key)
             if name in result:
                 first = result[name]
                 self._problem(
@@ -218,8 +220,14 @@ class KitaruPluginManager:
         return result
 
     def stack_providers(self) -> dict[str, StackProviderSpec]:
-        """Stack types by name."""
-        return self._by_name("kitaru_stack_providers", StackProviderSpec, "stack type")
+        """Stack types by :attr:`~StackProviderSpec.key`: ``local``, ``kubernetes@aws`` ..."""
+        return self._by_name(
+            "kitaru_stack_providers", StackProviderSpec, "stack type", key="key"
+        )
+
+    def stack_type_providers(self, stack_type: str) -> list[StackProviderSpec]:
+        """Every installed provider of ``stack_type`` (``kubernetes`` has two)."""
+        return [spec for spec in self.stack_providers().values() if spec.name == stack_type]
 
     def artifact_serializers(self) -> list[ArtifactSerializerSpec]:
         """Serializers, highest priority first (registration order breaks ties)."""

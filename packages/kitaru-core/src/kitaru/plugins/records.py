@@ -45,22 +45,103 @@ class StackField:
     required: bool = False
 
 
+STACK_SPEC_DOC = """\
+The *stack spec* is the plain mapping Kitaru hands to ``build_components`` and
+``verify`` (and to an :class:`ArtifactStoreBackend`). Kitaru has validated it
+against the type's declared fields before the call::
+
+    {
+        "name": "team",                      # the stack name; name components after it
+        "artifact_store": "s3://bucket/kit", # the URI (None: the type's default)
+        "credentials": "aws-profile:dev",    # raw --credentials string, or None
+        "region": "eu-west-1",               # ...one key per declared field,
+        "cluster": None,                     #    None when not given
+        "extra": {                           # --extra TARGET.FIELD=VALUE overrides,
+            "orchestrator": {"synchronous": False},   # always present, maybe empty
+            "artifact_store": {"client_kwargs": {"endpoint_url": "http://..."}},
+            "container_registry": {},
+        },
+    }
+
+``build_components`` returns the engine components to register, keyed by role::
+
+    {
+        "service_connector": {               # optional; registered first
+            "name": "team",
+            "connector_type": "aws",
+            "auth_method": "iam-role",
+            "configuration": {"region": "eu-west-1"},
+        },
+        "orchestrator": {
+            "name": "team",
+            "flavor": "sagemaker",
+            "configuration": {"execution_role": "arn:..."},
+            "connector": True,               # optional: link to the connector above
+            "connector_resource_id": None,   # optional: the resource it reaches
+        },
+        "artifact_store": {...},
+        "container_registry": {...},
+    }
+"""
+
+
+@dataclass(frozen=True)
+class ArtifactStoreBackend:
+    """How a plugin keeps artifacts at URIs of some schemes (``s3://...``).
+
+    Every stack type of a cloud plugin uses its backend, and so can stack
+    types of other plugins: a ``local`` stack created with
+    ``--artifact-store s3://bucket`` runs flows in-process and borrows the AWS
+    plugin's backend for its artifact store (see
+    :func:`kitaru.plugins.artifact_store_backend`).
+
+    Attributes:
+        schemes: Bare URI schemes it serves (``s3``; ``az`` and ``abfs``).
+        provider: The cloud provider (``aws``), which is also the pip extra.
+        build: Takes a stack spec (see :data:`STACK_SPEC_DOC`) and returns
+            ``{"artifact_store": {...}}`` plus, when the credentials need one,
+            a ``"service_connector"`` description. Called lazily.
+        verify: Takes the same spec and checks with the provider's own SDK
+            that the bucket or container exists and is writable; raises
+            :class:`~kitaru.errors.KitaruUsageError` naming the fix otherwise.
+        description: One line for listings.
+    """
+
+    schemes: tuple[str, ...]
+    provider: str
+    build: Callable[[Mapping[str, Any]], Mapping[str, Any]]
+    verify: Callable[[Mapping[str, Any]], None] | None = None
+    description: str = ""
+
+
 @dataclass(frozen=True)
 class StackProviderSpec:
     """A stack type and the cloud provider behind it.
 
+    Stack types are unique per ``(name, provider)``: the AWS and GCP plugins
+    both register ``kubernetes``, and Kitaru picks one from the artifact-store
+    URI's scheme.
+
     Attributes:
         name: The stack type (``local``, ``sagemaker``, ...).
         provider: The cloud provider (``aws``, ``gcp``, ``azure``) or None.
+        display_name: How messages name the type (``SageMaker``); defaults
+            to the capitalised name.
         description: One line shown by ``kitaru plugins`` and help texts.
-        fields: The fields the type requires and accepts.
+        fields: The fields the type requires and accepts; each is a
+            ``kitaru stack create`` option (``execution_role`` is
+            ``--execution-role``).
         artifact_store_schemes: URI schemes its artifact store accepts
             (``s3``); empty means a local path.
-        credential_formats: Accepted ``--credentials`` string formats.
-        build_components: Turns a validated spec (a mapping of field values)
-            into the engine components to register. Called lazily.
+        credential_formats: Accepted ``--credentials`` string formats
+            (``aws-profile:NAME``), for help texts and error messages.
+        build_components: Turns a validated stack spec into the engine
+            components to register (see :data:`STACK_SPEC_DOC`). Called lazily.
         verify: Checks access with the provider's own SDK; raises with a clear
-            message when the bucket is missing or not writable. Called lazily.
+            message when the bucket is missing or not writable. Called lazily,
+            before anything is registered, unless ``--no-verify``.
+        artifact_store_backend: The backend behind ``artifact_store_schemes``,
+            which other stack types may borrow.
         source: Filled in by the plugin manager.
     """
 
@@ -72,12 +153,24 @@ class StackProviderSpec:
     credential_formats: tuple[str, ...] = ()
     build_components: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
     verify: Callable[[Mapping[str, Any]], None] | None = None
+    display_name: str = ""
+    artifact_store_backend: ArtifactStoreBackend | None = None
     source: PluginSource | None = field(default=None, compare=False)
 
     @property
     def required_fields(self) -> tuple[str, ...]:
         """Names of the fields this stack type requires."""
         return tuple(f.name for f in self.fields if f.required)
+
+    @property
+    def key(self) -> str:
+        """``name`` for provider-less types, else ``name@provider`` (``kubernetes@aws``)."""
+        return self.name if self.provider is None else f"{self.name}@{self.provider}"
+
+    @property
+    def title(self) -> str:
+        """The name messages use: ``display_name`` or the capitalised type."""
+        return self.display_name or self.name.capitalize()
 
 
 @dataclass(frozen=True)

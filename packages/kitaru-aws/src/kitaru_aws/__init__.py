@@ -1,0 +1,1 @@
+"""Kitaru aws plugin."""

@@ -1,0 +1,1 @@
+"""Kitaru azure plugin."""

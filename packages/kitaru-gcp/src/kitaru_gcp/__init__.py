@@ -1,0 +1,1 @@
+"""Kitaru gcp plugin."""
