@@ -87,20 +87,10 @@ def create_stack(name: str, *, activate: bool = True, labels: dict[str, str] | N
         KitaruUsageError: If the name is empty.
         KitaruStateError: If a stack (or component) with that name exists.
     """
+    if not isinstance(name, str) or not name.strip():
+        raise KitaruUsageError("create_stack() needs a stack name.")
     result = _create_stack(name, stack_type=LOCAL_STACK_TYPE, activate=activate, labels=labels)
     return StackInfo(id=result["id"], name=result["name"], is_active=result["is_active"])
-
-
-def _stack_provider(stack_type: str) -> Any:
-    from kitaru.plugins import get_plugin_manager
-
-    provider = get_plugin_manager().stack_providers().get(stack_type)
-    if provider is None or provider.build_components is None:
-        raise KitaruFeatureNotAvailableError(
-            f"No installed plugin provides the '{stack_type}' stack type. "
-            "List the installed plugins with `kitaru plugins`."
-        )
-    return provider
 
 
 def _create_stack(
@@ -111,25 +101,98 @@ def _create_stack(
     labels: Mapping[str, str] | None = None,
     fields: Mapping[str, Any] | None = None,
     verify: bool = True,
+    async_mode: bool = False,
+    surface: str = "python",
 ) -> dict[str, Any]:
     """Create a stack of ``stack_type`` through its plugin (shared with the CLI).
 
+    Order of work, so a failure never leaves anything half-created: validate
+    the request (:mod:`kitaru.stack_request`), let the plugin describe the
+    components, check each description against its engine flavor, verify
+    access with the provider's SDK, check names are free, and only then
+    register the service connector, the components and the stack. If any
+    registration fails, what was registered is deleted again.
+
+    Args:
+        name: The stack name.
+        stack_type: ``local``, ``kubernetes``, ``vertex``, ``sagemaker``,
+            ``azureml`` or a type a plugin adds.
+        activate: Make the new stack the active one.
+        labels: Extra stack labels (``kitaru.managed=true`` is always set).
+        fields: Options (``artifact_store``, ``region`` ...) plus ``extra``
+            (component overrides by target).
+        verify: Check the bucket with the provider's SDK first.
+        async_mode: Remote orchestrators return without waiting for the run.
+        surface: ``cli`` or ``python``, for how messages name options.
+
     Returns:
-        ``{id, name, is_active, previous_active_stack, components_created, stack_type}``.
+        ``{id, name, is_active, previous_active_stack, components_created,
+        stack_type}`` plus ``service_connectors_created`` and ``resources``
+        for stacks that have them.
     """
-    if not isinstance(name, str) or not name.strip():
-        raise KitaruUsageError("create_stack() needs a stack name.")
-    name = name.strip()
+    from kitaru.stack_request import resolve_stack_request
+
     if labels is not None and not isinstance(labels, Mapping):
         raise KitaruUsageError("Stack labels must be a mapping of strings.")
+    options = dict(fields or {})
+    extra = options.pop("extra", None)
+    request = resolve_stack_request(
+        name, stack_type, options, extra=extra, async_mode=async_mode, surface=surface
+    )
+    provider = request.provider
+    if provider.build_components is None:
+        raise KitaruFeatureNotAvailableError(
+            f"The '{request.stack_type}' stack type from {provider.source} cannot create stacks "
+            "(it has no build_components)."
+        )
     from kitaru._engine import stacks as engine
 
-    provider = _stack_provider(stack_type)
-    spec: dict[str, Any] = {**dict(fields or {}), "name": name}
-    components = dict(provider.build_components(spec))
+    description = {key: dict(value) for key, value in provider.build_components(request.spec).items()}
+    connector = description.pop("service_connector", None)
+    components = description
+    for target, component in components.items():
+        engine.validate_component(target, component)
     if verify and provider.verify is not None:
-        provider.verify(spec)
+        provider.verify(request.spec)
+    _check_names_free(engine, request.name, components, connector)
 
+    all_labels = {str(k): str(v) for k, v in (labels or {}).items()}
+    all_labels[MANAGED_LABEL] = "true"
+    previous = engine.active_stack_record()["name"]
+    created: list[tuple[str, str]] = []
+    connector_id: str | None = None
+    stack_id: str | None = None
+    try:
+        if connector is not None:
+            connector_id = engine.register_connector(connector)
+        for target, component in components.items():
+            created.append((target, engine.register_component(target, component, connector_id)))
+        record = engine.register_stack(request.name, dict(created), all_labels)
+        stack_id = record["id"]
+        if activate:
+            record = engine.activate_stack(stack_id)
+    except BaseException:
+        _rollback(engine, stack_id, created, previous, connector_id)
+        raise
+    result: dict[str, Any] = {
+        "id": record["id"],
+        "name": record["name"],
+        "is_active": bool(activate),
+        "previous_active_stack": previous,
+        "components_created": [f"{target}:{components[target]['name']}" for target, _ in created],
+        "stack_type": request.stack_type,
+    }
+    if connector is not None:
+        result["service_connectors_created"] = [connector["name"]]
+    resources = request.resources()
+    if resources:
+        result["resources"] = resources
+    return result
+
+
+def _check_names_free(
+    engine: Any, name: str, components: Mapping[str, Any], connector: Mapping[str, Any] | None
+) -> None:
     if engine.stack_exists(name):
         raise KitaruStateError(
             f"A stack named '{name}' already exists. Pick another name, or delete it with "
@@ -141,33 +204,20 @@ def _create_stack(
                 f"A {target.replace('_', ' ')} named '{description['name']}' already exists; "
                 "pick another stack name."
             )
-
-    all_labels = {str(k): str(v) for k, v in (labels or {}).items()}
-    all_labels[MANAGED_LABEL] = "true"
-    previous = engine.active_stack_record()["name"]
-    created: list[tuple[str, str]] = []
-    stack_id: str | None = None
-    try:
-        for target, description in components.items():
-            created.append((target, engine.register_component(target, description)))
-        record = engine.register_stack(name, dict(created), all_labels)
-        stack_id = record["id"]
-        if activate:
-            record = engine.activate_stack(stack_id)
-    except BaseException:
-        _rollback(engine, stack_id, created, previous)
-        raise
-    return {
-        "id": record["id"],
-        "name": record["name"],
-        "is_active": bool(activate),
-        "previous_active_stack": previous,
-        "components_created": [f"{target}:{components[target]['name']}" for target, _ in created],
-        "stack_type": stack_type,
-    }
+    if connector is not None and engine.connector_exists(connector["name"]):
+        raise KitaruStateError(
+            f"A service connector named '{connector['name']}' already exists; pick another "
+            "stack name."
+        )
 
 
-def _rollback(engine: Any, stack_id: str | None, created: list[tuple[str, str]], previous: str) -> None:
+def _rollback(
+    engine: Any,
+    stack_id: str | None,
+    created: list[tuple[str, str]],
+    previous: str,
+    connector_id: str | None = None,
+) -> None:
     """Delete what a failed creation registered, newest first; never raise."""
     import contextlib
 
@@ -180,6 +230,9 @@ def _rollback(engine: Any, stack_id: str | None, created: list[tuple[str, str]],
     for target, component_id in reversed(created):
         with contextlib.suppress(Exception):
             engine.delete_component(target, component_id)
+    if connector_id is not None:
+        with contextlib.suppress(Exception):
+            engine.delete_connector(connector_id)
 
 
 def delete_stack(name_or_id: str, *, recursive: bool = False, force: bool = False) -> None:

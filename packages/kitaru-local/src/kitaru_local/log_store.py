@@ -1,12 +1,25 @@
-"""The ``artifact-store`` log store: runtime logs kept next to the artifacts.
+"""Runtime-log backends of the ``local`` plugin: ``artifact-store``, ``otel``, ``datadog``.
 
-This is the default runtime-log backend (SPEC §7). Logs captured during a run
-are written by the engine into the stack's artifact store, so they need no
-endpoint and no extra service; they are available on the local default as well
-as with a server.
+Runtime logs are what checkpoints and the runner print while an execution
+runs (SPEC §7). Where they go is decided by the stack an execution runs on;
+``kitaru log-store set`` only records which backend you mean to use, and
+``kitaru log-store show`` warns when the active stack disagrees. The three
+backends here map onto the engine's log-store flavors:
 
-Reading the logs back for ``kitaru executions logs`` is not wired up yet, so
-:data:`ARTIFACT_STORE_LOG_STORE` has no ``read_logs`` function.
+* ``artifact-store`` (the default): a stack **without** a log-store component
+  keeps logs as JSON lines in its artifact store. No endpoint, no service;
+  ``kitaru executions logs`` reads them directly, locally or with a server.
+* ``otel``: a stack whose log-store component has the engine flavor ``otel``
+  exports logs over OTLP/HTTP to a collector at its ``endpoint``. OTLP has no
+  read API, so ``executions logs`` cannot read them back and says to look in
+  the backend behind the collector.
+* ``datadog``: a stack whose log-store component has the engine flavor
+  ``datadog`` sends logs to Datadog Logs. ``executions logs`` reads them back
+  through that component (it needs the component's application key).
+
+None of them has a ``read_logs`` function: the engine adapter reads each
+backend itself (``kitaru._engine.logs_reading``), so a plugin ``read_logs``
+would only be needed for a backend the engine cannot read.
 """
 
 from __future__ import annotations
@@ -21,5 +34,27 @@ ARTIFACT_STORE_LOG_STORE = LogStoreSpec(
     description="Runtime logs stored in the stack's artifact store.",
     requires_endpoint=False,
     read_logs=None,
+    flavor=None,
 )
-"""The log store record that :mod:`kitaru_local.plugin` registers."""
+"""The default log store: a stack without a log-store component."""
+
+OTEL_LOG_STORE = LogStoreSpec(
+    name="otel",
+    description="Runtime logs exported over OTLP/HTTP to an OpenTelemetry collector (not readable back).",
+    requires_endpoint=True,
+    read_logs=None,
+    flavor="otel",
+)
+"""Logs sent to an OpenTelemetry collector by the engine's ``otel`` log store."""
+
+DATADOG_LOG_STORE = LogStoreSpec(
+    name="datadog",
+    description="Runtime logs sent to Datadog Logs and read back through the stack's Datadog log store.",
+    requires_endpoint=True,
+    read_logs=None,
+    flavor="datadog",
+)
+"""Logs sent to Datadog by the engine's ``datadog`` log store."""
+
+LOG_STORES: tuple[LogStoreSpec, ...] = (ARTIFACT_STORE_LOG_STORE, OTEL_LOG_STORE, DATADOG_LOG_STORE)
+"""Every log store record that :mod:`kitaru_local.plugin` registers, default first."""

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import kitaru
 from kitaru.plugins.records import LogStoreSpec, StackProviderSpec
-from kitaru_local.log_store import ARTIFACT_STORE_LOG_STORE
+from kitaru_local.log_store import LOG_STORES
 from kitaru_local.stack import LOCAL_STACK_PROVIDER
 
 
@@ -29,5 +29,5 @@ def kitaru_stack_providers() -> Iterator[StackProviderSpec]:
 
 @kitaru.hookimpl
 def kitaru_log_stores() -> Iterator[LogStoreSpec]:
-    """Register the ``artifact-store`` log store, the default runtime-log backend."""
-    yield ARTIFACT_STORE_LOG_STORE
+    """Register the runtime-log backends: ``artifact-store`` (the default), ``otel`` and ``datadog``."""
+    yield from LOG_STORES

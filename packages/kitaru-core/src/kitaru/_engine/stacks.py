@@ -91,21 +91,142 @@ def component_exists(target: str, name: str) -> bool:
     return bool(page.items)
 
 
-def register_component(target: str, description: dict[str, Any]) -> str:
+def _config_class(target: str, flavor: str) -> Any:
+    from kitaru.errors import KitaruUsageError
+    from zenml.stack.flavor import Flavor
+
+    client = _client()
+    component_type = _component_type(target)
+    try:
+        model = client.get_flavor_by_name_and_type(name=flavor, component_type=component_type)
+    except KeyError:
+        raise KitaruUsageError(
+            f"The engine has no {target.replace('_', ' ')} flavor '{flavor}'. The plugin that "
+            "builds this stack needs its engine integration installed; reinstall the plugin "
+            "(pip install 'kitaru[aws]' / 'kitaru[gcp]' / 'kitaru[azure]')."
+        ) from None
+    return Flavor.from_model(model).config_class
+
+
+def validate_component(target: str, description: dict[str, Any]) -> dict[str, Any]:
+    """Check a component description against its flavor's config model, before registering.
+
+    Returns:
+        The configuration as the engine will store it.
+
+    Raises:
+        KitaruUsageError: Naming each invalid option (with close matches for
+            misspelled ones) and how to fix it with ``--extra``.
+    """
+    import difflib
+
+    from pydantic import ValidationError
+
+    from kitaru.errors import KitaruUsageError
+
+    flavor = description["flavor"]
+    config_class = _config_class(target, flavor)
+    configuration = dict(description.get("configuration") or {})
+    known = sorted(config_class.model_fields)
+    unknown = sorted(set(configuration) - set(known))
+    if unknown:
+        hints = []
+        for key in unknown:
+            close = difflib.get_close_matches(key, known, n=2)
+            hints.append(f"'{key}'" + (f" (did you mean {' or '.join(close)}?)" if close else ""))
+        raise KitaruUsageError(
+            f"Invalid {target} option(s) for the '{flavor}' {target.replace('_', ' ')}: "
+            f"{', '.join(hints)}. Valid options: {', '.join(known)}. "
+            f"Fix or remove --extra {target}.FIELD=VALUE."
+        )
+    try:
+        validated = config_class(**configuration)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or target}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise KitaruUsageError(
+            f"Invalid {target} settings for the '{flavor}' {target.replace('_', ' ')}: "
+            f"{problems}. Fix the value with --extra {target}.FIELD=VALUE."
+        ) from None
+    except ValueError as exc:
+        raise KitaruUsageError(
+            f"Invalid {target} settings for the '{flavor}' {target.replace('_', ' ')}: {exc}"
+        ) from None
+    return validated.model_dump(mode="json", exclude_unset=True)
+
+
+def register_component(
+    target: str, description: dict[str, Any], connector_id: str | None = None
+) -> str:
     """Register one stack component from its description and return its id.
 
     Args:
         target: ``orchestrator``, ``artifact_store`` or ``container_registry``.
-        description: ``{"name", "flavor", "configuration"}``.
+        description: ``{"name", "flavor", "configuration"}``, optionally
+            ``"connector": True`` and ``"connector_resource_id"``.
+        connector_id: The stack's service connector, linked when the
+            description asks for it.
     """
+    from uuid import UUID
+
+    from zenml.models import ComponentRequest
+
     client = _client()
-    component = client.create_stack_component(
+    configuration = validate_component(target, description)
+    linked = connector_id is not None and bool(description.get("connector"))
+    request = ComponentRequest(
         name=description["name"],
+        type=_component_type(target),
         flavor=description["flavor"],
-        component_type=_component_type(target),
-        configuration=dict(description.get("configuration") or {}),
+        configuration=configuration,
+        connector=UUID(connector_id) if linked else None,
+        connector_resource_id=description.get("connector_resource_id") if linked else None,
     )
-    return str(component.id)
+    return str(client.zen_store.create_stack_component(component=request).id)
+
+
+def connector_exists(name: str) -> bool:
+    """Whether a service connector with exactly this name exists."""
+    return bool(_client().list_service_connectors(name=name, size=1, page=1).items)
+
+
+def register_connector(description: dict[str, Any]) -> str:
+    """Register a service connector (not verified here: the plugin verified access) and return its id.
+
+    Args:
+        description: ``{"name", "connector_type", "auth_method", "configuration"}``.
+
+    Raises:
+        KitaruUsageError: When the engine rejects the connector configuration.
+    """
+    from kitaru.errors import KitaruUsageError
+
+    client = _client()
+    try:
+        connector, _ = client.create_service_connector(
+            name=description["name"],
+            connector_type=description["connector_type"],
+            auth_method=description["auth_method"],
+            configuration=dict(description.get("configuration") or {}),
+            verify=False,
+            list_resources=False,
+            register=True,
+        )
+    except (ValueError, KeyError, NotImplementedError) as exc:
+        raise KitaruUsageError(
+            f"The engine rejected the {description['connector_type']} service connector "
+            f"({description['auth_method']}): {exc}"
+        ) from None
+    return str(connector.id)
+
+
+def delete_connector(connector_id: str) -> None:
+    """Delete a service connector by id."""
+    from uuid import UUID
+
+    _client().delete_service_connector(UUID(connector_id))
 
 
 def delete_component(target: str, component_id: str) -> None:
@@ -151,7 +272,7 @@ def _stack_type(components: dict[str, Any]) -> str:
     flavor = orchestrator.flavor_name if orchestrator is not None else None
     if flavor in _REMOTE_ORCHESTRATORS:
         return str(flavor)
-    if flavor == "local" and all(model.flavor_name == "local" for model in components.values()):
+    if flavor == "local" and "container_registry" not in components:
         return "local"
     return "custom"
 

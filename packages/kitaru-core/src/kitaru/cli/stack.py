@@ -1,7 +1,7 @@
 """``kitaru stack``: list, inspect, switch, create and delete stacks (SPEC §4.3).
 
-Only the ``local`` stack type is created here; remote types name the plugin
-extra that provides them.
+Stack types come from plugins (``kitaru plugins``); validation of the options
+lives in :mod:`kitaru.stack_request`, creation in :mod:`kitaru.stacks`.
 """
 
 from __future__ import annotations
@@ -11,21 +11,10 @@ from typing import Annotated, Any
 import typer
 
 from kitaru.cli.output import Item, Items, OutputOption, command, panel
-from kitaru.errors import KitaruFeatureNotAvailableError, KitaruUsageError
-
-STACK_TYPES: tuple[str, ...] = ("local", "kubernetes", "vertex", "sagemaker", "azureml")
-"""Every stack type ``--type`` accepts (SPEC §5.4)."""
-
-REMOTE_TYPE_PLUGINS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "kubernetes": ("AWS or GCP", ("aws", "gcp")),
-    "vertex": ("GCP", ("gcp",)),
-    "sagemaker": ("AWS", ("aws",)),
-    "azureml": ("Azure", ("azure",)),
-}
-"""Remote stack type → (plugin label, kitaru extras that provide it)."""
-
-LOCAL_TARGETS: tuple[str, ...] = ("orchestrator", "artifact_store")
-ALL_TARGETS: tuple[str, ...] = ("orchestrator", "artifact_store", "container_registry")
+from kitaru.errors import KitaruUsageError
+from kitaru.stack_request import EXTRA_TARGETS as ALL_TARGETS
+from kitaru.stack_request import LOCAL_EXTRA_TARGETS as LOCAL_TARGETS
+from kitaru.stack_request import OPTION_FIELDS as OPTION_KEYS
 
 ROLE_LABELS: dict[str, str] = {
     "orchestrator": "Runner",
@@ -44,19 +33,6 @@ StackArgument = Annotated[str, typer.Argument(help="The stack name or id (see `k
 
 
 # -- helpers ----------------------------------------------------------------------
-
-
-def _unsupported_type(stack_type: str) -> KitaruUsageError:
-    names = ", ".join(f"'{name}'" for name in STACK_TYPES[:-1])
-    return KitaruUsageError(f"Unsupported stack type: {stack_type}. Use {names}, or '{STACK_TYPES[-1]}'.")
-
-
-def _remote_type_error(stack_type: str) -> KitaruFeatureNotAvailableError:
-    label, extras = REMOTE_TYPE_PLUGINS[stack_type]
-    install = "' or '".join(f"kitaru[{extra}]" for extra in extras)
-    return KitaruFeatureNotAvailableError(
-        f"Stack type '{stack_type}' needs the {label} plugin. Install it with: pip install '{install}'"
-    )
 
 
 def parse_extras(values: list[str] | None, *, allowed_targets: tuple[str, ...]) -> dict[str, Any]:
@@ -212,13 +188,60 @@ def use(stack: StackArgument, output: OutputOption = "text") -> Item:  # noqa: A
     return Item(data, text=f"Active stack: {info.name}")
 
 
+def _option(help_text: str, flag: str) -> Any:
+    return typer.Option(flag, help=help_text, show_default=False)
+
+
+RESOURCE_LABELS: tuple[tuple[str, str], ...] = (
+    ("provider", "Provider"),
+    ("cluster", "Cluster"),
+    ("namespace", "Namespace"),
+    ("region", "Region"),
+    ("subscription_id", "Subscription"),
+    ("resource_group", "Resource group"),
+    ("workspace", "Workspace"),
+    ("artifact_store", "Artifacts"),
+    ("container_registry", "Registry"),
+    ("execution_role", "Execution role"),
+)
+"""Resource keys and their text labels, in the order ``stack create`` prints them."""
+
+
 @command("stack.create")
 def create(
-    name: Annotated[str, typer.Argument(help="The stack name (also names its components).")],
+    name: Annotated[
+        str | None, typer.Argument(help="The stack name (also names its components); may come from --file.")
+    ] = None,
+    file: Annotated[str | None, typer.Option("--file", "-f", help="Read settings from a YAML file.")] = None,
     stack_type: Annotated[
-        str, typer.Option("--type", help="Stack type: local, kubernetes, vertex, sagemaker or azureml.")
-    ] = "local",
+        str | None,
+        typer.Option("--type", help="Stack type: local (default), kubernetes, vertex, sagemaker or azureml."),
+    ] = None,
     no_activate: Annotated[bool, typer.Option("--no-activate", help="Do not activate the new stack.")] = False,
+    artifact_store: Annotated[
+        str | None,
+        _option("Where artifacts live: s3://, gs://, az://, abfs:// URI (local: also a directory).",
+                "--artifact-store"),
+    ] = None,
+    container_registry: Annotated[
+        str | None, _option("Container registry URI for images (remote types).", "--container-registry")
+    ] = None,
+    cluster: Annotated[str | None, _option("Kubernetes cluster name (kubernetes).", "--cluster")] = None,
+    region: Annotated[str | None, _option("Cloud region (remote types).", "--region")] = None,
+    subscription_id: Annotated[str | None, _option("Azure subscription id (azureml).", "--subscription-id")] = None,
+    resource_group: Annotated[str | None, _option("Azure resource group (azureml).", "--resource-group")] = None,
+    workspace: Annotated[str | None, _option("AzureML workspace name (azureml).", "--workspace")] = None,
+    execution_role: Annotated[
+        str | None, _option("IAM role ARN SageMaker jobs run as (sagemaker).", "--execution-role")
+    ] = None,
+    namespace: Annotated[
+        str | None, _option("Kubernetes namespace (kubernetes; default 'default').", "--namespace")
+    ] = None,
+    credentials: Annotated[
+        str | None,
+        _option("Cloud credentials, e.g. aws-profile:NAME, gcp-service-account:/key.json, "
+                "azure-service-principal:TENANT:CLIENT:SECRET (default: implicit).", "--credentials"),
+    ] = None,
     extra: Annotated[
         list[str] | None,
         typer.Option(
@@ -227,34 +250,71 @@ def create(
             metavar="TARGET.FIELD=VALUE",
         ),
     ] = None,
+    async_mode: Annotated[
+        bool, typer.Option("--async", help="Remote types: return once the run is submitted.")
+    ] = False,
+    no_verify: Annotated[
+        bool, typer.Option("--no-verify", help="Skip checking the bucket with the cloud's SDK.")
+    ] = False,
     output: OutputOption = "text",  # noqa: ARG001
 ) -> Item:
-    """Create a stack (local: a local runner plus a local artifact directory)."""
+    """Create a stack: local (this machine), or kubernetes, vertex, sagemaker, azureml."""
     import kitaru.stacks
+    from kitaru.cli.stack_file import read_stack_file
+    from kitaru.plugins.stack_helpers import deep_merge
 
-    kind = (stack_type or "").strip().lower() or "local"
-    if kind not in STACK_TYPES:
-        raise _unsupported_type(stack_type)
-    if kind in REMOTE_TYPE_PLUGINS:
-        from kitaru.plugins import get_plugin_manager
-
-        if kind not in get_plugin_manager().stack_providers():
-            raise _remote_type_error(kind)
-        raise KitaruFeatureNotAvailableError(
-            f"Creating '{kind}' stacks from the CLI is not available in this build yet."
-        )
-    fields = parse_extras(extra, allowed_targets=LOCAL_TARGETS)
+    settings: dict[str, Any] = read_stack_file(file) if file else {}
+    flags = {
+        "name": name,
+        "type": stack_type,
+        "artifact_store": artifact_store,
+        "container_registry": container_registry,
+        "cluster": cluster,
+        "region": region,
+        "subscription_id": subscription_id,
+        "resource_group": resource_group,
+        "workspace": workspace,
+        "execution_role": execution_role,
+        "namespace": namespace,
+        "credentials": credentials,
+    }
+    settings.update({key: value for key, value in flags.items() if value is not None})
+    if no_activate:
+        settings["activate"] = False
+    if no_verify:
+        settings["verify"] = False
+    if async_mode:
+        settings["async"] = True
+    if not settings.get("name") or not str(settings["name"]).strip():
+        raise KitaruUsageError("Name the stack: kitaru stack create NAME (or 'name:' in --file).")
+    kind = (settings.get("type") or "local").strip().lower() or "local"
+    targets = LOCAL_TARGETS if kind == "local" else ALL_TARGETS
+    overrides = deep_merge(settings.get("extra") or {}, parse_extras(extra, allowed_targets=targets))
+    fields = {key: settings.get(key) for key in OPTION_KEYS}
+    fields["extra"] = overrides
     result = kitaru.stacks._create_stack(
-        name, stack_type=kind, activate=not no_activate, fields=fields
+        str(settings["name"]),
+        stack_type=kind,
+        activate=settings.get("activate", True) is not False,
+        fields=fields,
+        verify=settings.get("verify", True) is not False,
+        async_mode=bool(settings.get("async")),
+        surface="cli",
     )
 
     def text() -> list[Any]:
-        lines: list[Any] = [f"Created stack: {result['name']} ({kind})"]
-        artifacts = (fields.get("artifact_store") or {}).get("path") if fields else None
-        if artifacts:
+        lines: list[Any] = [f"Created stack: {result['name']} ({result['stack_type']})"]
+        resources = result.get("resources", {})
+        for key, label in RESOURCE_LABELS:
+            if resources.get(key):
+                lines.append(f"{label}: {resources[key]}")
+        path = (overrides.get("artifact_store") or {}).get("path")
+        if path and "artifact_store" not in resources:
             from pathlib import Path
 
-            lines.append(f"Artifacts: {Path(str(artifacts)).expanduser().absolute()}")
+            lines.append(f"Artifacts: {Path(str(path)).expanduser().absolute()}")
+        if result.get("service_connectors_created"):
+            lines.append(f"Service connector: {', '.join(result['service_connectors_created'])}")
         if result["is_active"]:
             lines.append(f"Active stack: {result['previous_active_stack']} → {result['name']}")
         else:

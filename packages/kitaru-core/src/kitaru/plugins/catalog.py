@@ -27,6 +27,32 @@ STACK_TYPE_PROVIDERS: dict[str, tuple[str, ...]] = {
 }
 """The stack types Kitaru documents, and the first-party plugins providing each."""
 
+STACK_TYPE_TITLES: dict[str, str] = {
+    "local": "Local",
+    "kubernetes": "Kubernetes",
+    "vertex": "Vertex",
+    "sagemaker": "SageMaker",
+    "azureml": "AzureML",
+}
+"""How messages name the documented stack types when their plugin is not installed."""
+
+STACK_TYPE_FIELDS: dict[str, tuple[str, ...]] = {
+    "local": ("artifact_store", "credentials"),
+    "kubernetes": (
+        "artifact_store", "container_registry", "cluster", "region", "namespace", "credentials",
+    ),
+    "vertex": ("artifact_store", "container_registry", "region", "credentials"),
+    "sagemaker": (
+        "artifact_store", "container_registry", "region", "execution_role", "credentials",
+    ),
+    "azureml": (
+        "artifact_store", "container_registry", "subscription_id", "resource_group",
+        "workspace", "region", "credentials",
+    ),
+}
+"""Options each documented type accepts (SPEC §5.4), so a misplaced option can
+name its type even when that type's plugin is not installed."""
+
 SCHEME_PROVIDERS: dict[str, str] = {
     "s3": "aws",
     "gs": "gcp",
@@ -58,6 +84,15 @@ def missing_stack_type_error(stack_type: str) -> KitaruFeatureNotAvailableError:
     return KitaruFeatureNotAvailableError(
         f"Stack type '{stack_type}' needs the {plugin_label(providers)} plugin. "
         f"Install it with: {install_hint(providers)}"
+    )
+
+
+def missing_stack_type_error_for(stack_type: str, provider: str) -> KitaruFeatureNotAvailableError:
+    """The error for ``stack_type`` on one cloud whose plugin is not installed."""
+    title = STACK_TYPE_TITLES.get(stack_type, stack_type.capitalize())
+    return KitaruFeatureNotAvailableError(
+        f"{title} stacks on {plugin_label([provider])} need the {plugin_label([provider])} "
+        f"plugin. Install it with: {install_hint([provider])}"
     )
 
 

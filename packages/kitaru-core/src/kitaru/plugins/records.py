@@ -38,11 +38,14 @@ class StackField:
         name: The field name as used in Python and YAML (``execution_role``).
         description: One line for help texts.
         required: Whether creating a stack of this type needs it.
+        example: A realistic value for help texts, docs and the contract
+            suite's sample spec (``arn:aws:iam::123456789012:role/kitaru``).
     """
 
     name: str
     description: str = ""
     required: bool = False
+    example: str = ""
 
 
 STACK_SPEC_DOC = """\
@@ -208,6 +211,11 @@ class ArtifactSerializerSpec:
 class LogStoreSpec:
     """A runtime-log backend.
 
+    The backend's ``name`` is what users choose with ``kitaru log-store set``.
+    That choice is only a preference: runs send their logs wherever the
+    active stack's log-store component sends them. ``flavor`` ties the two
+    together, so Kitaru can tell when they disagree.
+
     Attributes:
         name: Backend name (``artifact-store``, ``otel``, ``datadog``).
         description: One line for listings.
@@ -215,6 +223,11 @@ class LogStoreSpec:
         read_logs: Reads stored log entries back for ``executions logs``.
             Called with the execution id and keyword filters; returns a list of
             mappings with ``message``, ``level``, ``timestamp`` ... keys.
+        flavor: The engine's log-store flavor that exports logs to this
+            backend (``otel``, ``datadog``): a stack whose log-store component
+            has this flavor uses this backend. ``None`` when no engine
+            component stands for it (``artifact-store`` is the stack *without*
+            a log-store component).
         source: Filled in by the plugin manager.
     """
 
@@ -222,6 +235,7 @@ class LogStoreSpec:
     description: str = ""
     requires_endpoint: bool = True
     read_logs: Callable[..., list[Mapping[str, Any]]] | None = None
+    flavor: str | None = None
     source: PluginSource | None = field(default=None, compare=False)
 
 

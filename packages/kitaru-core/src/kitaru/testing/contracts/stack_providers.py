@@ -23,6 +23,26 @@ REQUIRED_COMPONENTS = ("orchestrator", "artifact_store")
 """Every engine stack has at least these two components."""
 
 
+def sample_spec(provider: StackProviderSpec) -> dict[str, Any] | None:
+    """A stack spec built from the fields' examples, shaped like Kitaru's (``STACK_SPEC_DOC``).
+
+    Optional fields without an example are None, as when a user omits them.
+    Returns None when a required field has no example.
+    """
+    spec: dict[str, Any] = {"name": "contract-test"}
+    for field in provider.fields:
+        if field.required and not field.example:
+            return None
+        spec[field.name] = field.example or None
+    spec.setdefault("artifact_store", None)
+    spec.setdefault("credentials", None)
+    targets = ["orchestrator", "artifact_store"]
+    if provider.provider is not None:
+        targets.append("container_registry")
+    spec["extra"] = {target: {} for target in targets}
+    return spec
+
+
 def _accepts_one_argument(function: Callable[..., Any]) -> bool:
     try:
         inspect.signature(function).bind({})
@@ -39,9 +59,9 @@ class StackProviderContract(RecordContract):
     Fixtures:
         stack_provider: The record under test (required).
         stack_spec: A valid spec mapping for ``build_components``. The default
-            is ``{"name": "contract-test"}`` when the type requires no field,
-            else None, which skips the build check; override it with real field
-            values to have ``build_components`` checked.
+            is built from the fields' ``example`` values (see
+            :func:`sample_spec`); it is None, which skips the build check, when
+            a required field has no example.
     """
 
     record_type = StackProviderSpec
@@ -53,9 +73,7 @@ class StackProviderContract(RecordContract):
 
     @pytest.fixture
     def stack_spec(self, stack_provider: StackProviderSpec) -> Mapping[str, Any] | None:
-        if stack_provider.required_fields:
-            return None
-        return {"name": "contract-test"}
+        return sample_spec(stack_provider)
 
     def test_provider_is_none_or_a_valid_name(self, stack_provider: StackProviderSpec) -> None:
         if stack_provider.provider is not None:
@@ -133,8 +151,25 @@ class StackProviderContract(RecordContract):
         assert isinstance(components, Mapping) and components
         missing = [role for role in REQUIRED_COMPONENTS if role not in components]
         assert not missing, f"build_components returned no {missing}: {sorted(components)}"
+        connector = components.get("service_connector")
+        if connector is not None:
+            assert isinstance(connector, Mapping), f"service_connector: {connector!r}"
+            for key in ("connector_type", "auth_method"):
+                assert isinstance(connector.get(key), str) and connector[key], (
+                    f"service_connector has no {key}"
+                )
+            assert isinstance(connector.get("configuration"), Mapping), (
+                "service_connector has no configuration mapping"
+            )
         for role, component in components.items():
             assert isinstance(role, str) and FIELD_NAME_PATTERN.match(role), role
+            if role == "service_connector":
+                continue
+            if component.get("connector"):
+                assert connector is not None, (
+                    f"{role} asks for the stack's connector but build_components returned "
+                    "no service_connector"
+                )
             assert isinstance(component, Mapping), f"{role}: {component!r} is not a mapping"
             assert isinstance(component.get("flavor"), str) and component["flavor"], (
                 f"{role} has no flavor"

@@ -1,0 +1,320 @@
+"""Turn what a user asked for into a validated stack spec for one stack provider.
+
+``kitaru stack create``, its ``--file`` YAML and (later) the MCP ``manage_stack``
+tool all describe a stack the same way: a name, a type, some options
+(``artifact_store``, ``region`` ...), ``--extra`` overrides and flags. This
+module checks them against what the installed plugins declare (SPEC §5.4) and
+picks the provider, before anything touches the engine::
+
+    request = resolve_stack_request(
+        "team", "kubernetes",
+        {"artifact_store": "s3://bucket", "container_registry": "...", "cluster": "c", "region": "r"},
+    )
+    request.provider.key   # 'kubernetes@aws' (inferred from s3://)
+    request.spec           # the mapping build_components() gets
+
+Messages name options the way the caller's surface spells them: ``--cluster``
+on the command line, ``cluster`` from Python.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kitaru.errors import KitaruUsageError
+from kitaru.plugins import catalog
+from kitaru.plugins.records import StackProviderSpec
+from kitaru.plugins.stack_helpers import deep_merge
+
+OPTION_FIELDS: tuple[str, ...] = (
+    "artifact_store",
+    "container_registry",
+    "cluster",
+    "region",
+    "subscription_id",
+    "resource_group",
+    "workspace",
+    "execution_role",
+    "namespace",
+    "credentials",
+)
+"""Every stack option, in the order messages list them."""
+
+EXTRA_TARGETS: tuple[str, ...] = ("orchestrator", "artifact_store", "container_registry")
+"""Components ``--extra TARGET.FIELD=VALUE`` may override."""
+
+LOCAL_EXTRA_TARGETS: tuple[str, ...] = ("orchestrator", "artifact_store")
+"""A local stack has no container registry."""
+
+
+@dataclass(frozen=True)
+class StackRequest:
+    """A validated request to create a stack.
+
+    Attributes:
+        name: The stack name.
+        stack_type: The type (``local``, ``kubernetes`` ...).
+        provider: The stack provider record that will build it.
+        spec: The stack spec for ``build_components`` and ``verify``.
+    """
+
+    name: str
+    stack_type: str
+    provider: StackProviderSpec
+    spec: Mapping[str, Any]
+
+    @property
+    def cloud(self) -> str | None:
+        """The cloud behind the stack: the provider's, else the artifact store's."""
+        if self.provider.provider is not None:
+            return self.provider.provider
+        uri = self.spec.get("artifact_store")
+        scheme = catalog.uri_scheme(uri) if isinstance(uri, str) else None
+        if scheme is None:
+            return None
+        return catalog.artifact_store_backend(uri).provider
+
+    def resources(self) -> dict[str, Any]:
+        """What the stack points at, for output: provider and the given options."""
+        values: dict[str, Any] = {"provider": self.cloud}
+        for option in OPTION_FIELDS:
+            if option != "credentials" and self.spec.get(option) is not None:
+                values[option] = self.spec[option]
+        return {key: value for key, value in values.items() if value is not None}
+
+
+def option_label(option: str, surface: str) -> str:
+    """``--execution-role`` on the CLI, ``execution_role`` elsewhere."""
+    return "--" + option.replace("_", "-") if surface == "cli" else option
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _documented_types() -> tuple[str, ...]:
+    return tuple(catalog.STACK_TYPE_PROVIDERS)
+
+
+def _type_list(types: list[str] | tuple[str, ...]) -> str:
+    quoted = [f"'{name}'" for name in types]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + f", or {quoted[-1]}"
+
+
+def _flag_list(types: list[str]) -> str:
+    flags = [f"--type {name}" for name in types]
+    if len(flags) == 1:
+        return flags[0]
+    if len(flags) == 2:
+        return f"{flags[0]} or {flags[1]}"
+    return ", ".join(flags[:-1]) + f", or {flags[-1]}"
+
+
+def _accepting_types(providers: Mapping[str, StackProviderSpec]) -> dict[str, list[str]]:
+    """Option → the stack types (documented order first) that accept it."""
+    order = list(_documented_types())
+    order += sorted({spec.name for spec in providers.values()} - set(order))
+    accepted: dict[str, list[str]] = {}
+    for type_name in order:
+        names = {field for field in catalog.STACK_TYPE_FIELDS.get(type_name, ())}
+        for spec in providers.values():
+            if spec.name == type_name:
+                names |= {field.name for field in spec.fields}
+        for option in names:
+            accepted.setdefault(option, []).append(type_name)
+    return accepted
+
+
+def _misplaced_options_error(
+    stack_type: str, options: list[str], providers: Mapping[str, StackProviderSpec], surface: str
+) -> KitaruUsageError:
+    accepted = _accepting_types(providers)
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for option in options:
+        groups.setdefault(tuple(accepted.get(option, ())), []).append(option)
+    sentences = []
+    for types, names in groups.items():
+        labels = ", ".join(option_label(name, surface) for name in names)
+        if not types:
+            sentences.append(f"No stack type accepts: {labels}.")
+        elif len(types) == 1:
+            title = _title(types[0], providers)
+            sentences.append(f"{title}-only options require --type {types[0]}: {labels}")
+        elif "local" not in types and len(types) >= 4:
+            sentences.append(f"Remote stack options require {_flag_list(list(types))}: {labels}")
+        else:
+            sentences.append(f"Options for {_flag_list(list(types))} only: {labels}")
+    return KitaruUsageError(" ".join(sentences) + f" (got --type {stack_type}).")
+
+
+def _title(stack_type: str, providers: Mapping[str, StackProviderSpec]) -> str:
+    for spec in providers.values():
+        if spec.name == stack_type:
+            return spec.title
+    return catalog.STACK_TYPE_TITLES.get(stack_type, stack_type.capitalize())
+
+
+def _scheme_list(schemes: tuple[str, ...] | list[str]) -> str:
+    uris = [f"{scheme}://" for scheme in schemes]
+    article = "an" if uris[0][0] in "aeiou" else "a"
+    if len(uris) == 1:
+        return f"{article} {uris[0]}"
+    if len(uris) == 2:
+        return f"{article} {uris[0]} or {uris[1]}"
+    return f"{article} " + ", ".join(uris[:-1]) + f", or {uris[-1]}"
+
+
+def normalise_stack_type(stack_type: str | None) -> str:
+    """Lower-case and strip a ``--type`` value; blank means ``local``."""
+    return (stack_type or "").strip().lower() or "local"
+
+
+def _choose_provider(
+    stack_type: str, candidates: list[StackProviderSpec], uri: str | None, surface: str
+) -> StackProviderSpec:
+    """Pick the provider of ``stack_type`` that serves the artifact store's scheme."""
+    if len(candidates) == 1 and not candidates[0].artifact_store_schemes:
+        return candidates[0]
+    if uri is None:
+        return candidates[0]
+    scheme = catalog.uri_scheme(uri)
+    for candidate in candidates:
+        if scheme in candidate.artifact_store_schemes:
+            return candidate
+    title = candidates[0].title
+    schemes = [s for c in candidates for s in c.artifact_store_schemes]
+    if len(candidates) == 1:
+        raise KitaruUsageError(
+            f"{title} stacks require {_scheme_list(schemes)} artifact store URI. Received: '{uri}'."
+        )
+    # Several providers: infer the cloud from the scheme.
+    if scheme is None or scheme not in catalog.SCHEME_PROVIDERS and scheme not in schemes:
+        catalog.artifact_store_backend(uri)  # raises the "Cannot infer cloud provider" error
+    provider = catalog.SCHEME_PROVIDERS.get(scheme or "")
+    if provider in catalog.STACK_TYPE_PROVIDERS.get(stack_type, ()):
+        raise catalog.missing_stack_type_error_for(stack_type, provider)
+    documented = [
+        s for s, p in catalog.SCHEME_PROVIDERS.items()
+        if p in catalog.STACK_TYPE_PROVIDERS.get(stack_type, ())
+    ]
+    raise KitaruUsageError(
+        f"{title} stacks require {_scheme_list(documented or schemes)} artifact store URI. "
+        f"Received: '{uri}'."
+    )
+
+
+def resolve_stack_request(
+    name: str,
+    stack_type: str | None,
+    options: Mapping[str, Any] | None = None,
+    *,
+    extra: Mapping[str, Any] | None = None,
+    async_mode: bool = False,
+    surface: str = "cli",
+) -> StackRequest:
+    """Validate a stack request and build the spec its provider gets.
+
+    Args:
+        name: The stack name.
+        stack_type: ``local`` (default when blank), ``kubernetes``, ``vertex``,
+            ``sagemaker``, ``azureml`` or a type a third-party plugin adds.
+        options: Option values by field name (``artifact_store``, ``region``
+            ...); blank strings count as omitted.
+        extra: Component overrides by target (``{"orchestrator": {...}}``).
+        async_mode: Run remote orchestrators asynchronously
+            (``orchestrator.synchronous=false`` unless given in ``extra``).
+        surface: ``cli`` or ``python``; only changes how options are named.
+
+    Returns:
+        The request, with the provider picked and the spec built.
+
+    Raises:
+        KitaruUsageError: On an unsupported type, missing or misplaced
+            options, a wrong artifact-store scheme, or a bad ``extra``.
+        KitaruFeatureNotAvailableError: When the plugin providing the type (or
+            the artifact store's scheme) is not installed; names the extra.
+    """
+    from kitaru.plugins import get_plugin_manager
+
+    if not isinstance(name, str) or not name.strip():
+        raise KitaruUsageError("A stack needs a name: kitaru stack create NAME ...")
+    name = name.strip()
+    kind = normalise_stack_type(stack_type)
+    manager = get_plugin_manager()
+    providers = manager.stack_providers()
+    candidates = manager.stack_type_providers(kind)
+    if not candidates:
+        if kind not in _documented_types():
+            known = list(_documented_types())
+            known += sorted({spec.name for spec in providers.values()} - set(known))
+            raise KitaruUsageError(f"Unsupported stack type: {stack_type}. Use {_type_list(known)}.")
+        raise catalog.missing_stack_type_error(kind)
+
+    given = {
+        key: (value.strip() if isinstance(value, str) else value)
+        for key, value in (options or {}).items()
+        if not _blank(value)
+    }
+    unknown = sorted(set(given) - set(OPTION_FIELDS) - {f.name for c in candidates for f in c.fields})
+    if unknown:
+        raise KitaruUsageError(f"Unknown stack options: {', '.join(unknown)}.")
+    accepted = {field.name for candidate in candidates for field in candidate.fields}
+    misplaced = [option for option in [*OPTION_FIELDS, *unknown] if option in given and option not in accepted]
+    if misplaced:
+        raise _misplaced_options_error(kind, misplaced, providers, surface)
+    required = [field for field in candidates[0].required_fields if all(
+        field in c.required_fields for c in candidates
+    )]
+    missing = [option for option in OPTION_FIELDS if option in required and option not in given]
+    missing += [option for option in required if option not in OPTION_FIELDS and option not in given]
+    if missing:
+        labels = ", ".join(option_label(option, surface) for option in missing)
+        raise KitaruUsageError(f"--type {kind} requires: {labels}.")
+
+    uri = given.get("artifact_store")
+    provider = _choose_provider(kind, candidates, uri if isinstance(uri, str) else None, surface)
+    if uri is not None and not provider.artifact_store_schemes and catalog.uri_scheme(str(uri)):
+        catalog.artifact_store_backend(str(uri))  # a plugin must serve this scheme
+
+    overrides = _validated_extra(extra, kind, provider)
+    remote = provider.provider is not None
+    if async_mode:
+        if not remote:
+            raise KitaruUsageError(
+                f"--async only applies to remote stack types (the orchestrator runs elsewhere); "
+                f"--type {kind} runs flows in this process."
+            )
+        overrides["orchestrator"].setdefault("synchronous", False)
+
+    spec: dict[str, Any] = {"name": name}
+    for field in provider.fields:
+        spec[field.name] = given.get(field.name)
+    spec.setdefault("artifact_store", None)
+    spec.setdefault("credentials", None)
+    spec["extra"] = overrides
+    return StackRequest(name=name, stack_type=kind, provider=provider, spec=spec)
+
+
+def _validated_extra(
+    extra: Mapping[str, Any] | None, kind: str, provider: StackProviderSpec
+) -> dict[str, dict[str, Any]]:
+    remote = provider.provider is not None
+    targets = EXTRA_TARGETS if remote else LOCAL_EXTRA_TARGETS
+    result: dict[str, dict[str, Any]] = {target: {} for target in targets}
+    for target, values in (extra or {}).items():
+        if target not in targets:
+            if target in EXTRA_TARGETS:
+                raise KitaruUsageError(
+                    f"--extra {target}.* is not allowed for {kind} stacks. "
+                    f"Targets: {', '.join(targets)}."
+                )
+            raise KitaruUsageError(f"Unknown --extra target '{target}'. Targets: {', '.join(targets)}.")
+        if not isinstance(values, Mapping):
+            raise KitaruUsageError(
+                f"--extra {target} takes FIELD=VALUE settings (a mapping); got {values!r}."
+            )
+        result[target] = deep_merge(result[target], copy.deepcopy(dict(values)))
+    return result
