@@ -142,10 +142,10 @@ def test_create_stack_rolls_back_when_second_component_fails(
     restore_default.append(name)
     real = engine.register_component
 
-    def second_fails(target: str, description: dict[str, Any]) -> str:
+    def second_fails(target: str, description: dict[str, Any], connector_id: Any = None) -> str:
         if target == "artifact_store":
             raise RuntimeError("artifact store refused")
-        return real(target, description)
+        return real(target, description, connector_id)
 
     monkeypatch.setattr(engine, "register_component", second_fails)
     with pytest.raises(RuntimeError, match="refused"):
@@ -302,21 +302,6 @@ def test_parse_extras_yaml_and_deep_merge() -> None:
         "orchestrator": {"a": True, "n": 3, "l": [1, 2], "x": {"y": 1, "z": 2}},
         "artifact_store": {"path": "/d"},
     }
-
-
-@pytest.mark.parametrize(
-    ("stack_type", "install"),
-    [
-        ("sagemaker", "Stack type 'sagemaker' needs the AWS plugin. Install it with: pip install 'kitaru[aws]'"),
-        ("vertex", "pip install 'kitaru[gcp]'"),
-        ("azureml", "pip install 'kitaru[azure]'"),
-        ("kubernetes", "pip install 'kitaru[aws]' or 'kitaru[gcp]'"),
-    ],
-)
-def test_cli_remote_type_names_plugin_extra(fresh_config_dir: Path, stack_type: str, install: str) -> None:
-    result = kitaru_cli(fresh_config_dir, "stack", "create", "remote", "--type", stack_type)
-    assert result.returncode == 1
-    assert install in result.stderr
 
 
 def test_cli_unsupported_type(fresh_config_dir: Path) -> None:

@@ -3,6 +3,14 @@
 The records are taken from the process-wide plugin manager, which finds the
 plugin through the real ``kitaru`` entry point of the installed
 ``kitaru-local`` distribution, so these tests also cover the packaging.
+
+A local stack spec has the shape of ``STACK_SPEC_DOC``::
+
+    {"name": "dev", "artifact_store": None | "/dir" | "s3://bucket", "credentials": None | "...",
+     "extra": {"orchestrator": {...}, "artifact_store": {...}}}
+
+Borrowing a cloud plugin's artifact store (``s3://``, ``gs://``, ``az://``) is
+tested by the cloud helpers against emulators, not here.
 """
 
 from __future__ import annotations
@@ -24,6 +32,8 @@ from kitaru.plugins import (
     reset_plugin_manager,
 )
 
+FIX = "Pass a directory you can write to with --extra artifact_store.path=DIR."
+
 
 @pytest.fixture
 def fresh_manager() -> Iterator[None]:
@@ -36,6 +46,31 @@ def fresh_manager() -> Iterator[None]:
 @pytest.fixture
 def local(fresh_manager: None) -> StackProviderSpec:
     return get_plugin_manager().stack_providers()["local"]
+
+
+def stack_spec(
+    name: Any = "dev",
+    *,
+    artifact_store: Any = None,
+    credentials: Any = None,
+    orchestrator: Any = None,
+    store_extra: Any = None,
+) -> dict[str, Any]:
+    """A spec shaped like the one core builds for ``kitaru stack create --type local``."""
+    return {
+        "name": name,
+        "artifact_store": artifact_store,
+        "credentials": credentials,
+        "extra": {
+            "orchestrator": {} if orchestrator is None else orchestrator,
+            "artifact_store": {} if store_extra is None else store_extra,
+        },
+    }
+
+
+def local_component(configuration: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A component description of flavor ``local`` named like the stack ``dev``."""
+    return {"name": "dev", "flavor": "local", "configuration": configuration or {}}
 
 
 def build(provider: StackProviderSpec, spec: dict[str, Any]) -> dict[str, Any]:
@@ -69,8 +104,14 @@ def test_local_stack_type_comes_from_the_local_plugin(fresh_manager: None) -> No
     assert provider.source.distribution == "kitaru-local"
     assert provider.source.version == metadata.version("kitaru-local")
     assert provider.provider is None
+    assert provider.key == "local"
+    assert provider.display_name == "Local"
+    assert provider.title == "Local"
     assert provider.artifact_store_schemes == ()
-    assert [f.name for f in provider.fields] == ["orchestrator", "artifact_store"]
+    assert provider.credential_formats == ()
+    assert provider.artifact_store_backend is None
+    assert [f.name for f in provider.fields] == ["artifact_store", "credentials"]
+    assert all(f.description for f in provider.fields)
     assert provider.required_fields == ()
     assert callable(provider.build_components) and callable(provider.verify)
     assert not [p for p in manager.problems if "'local'" in p]
@@ -96,79 +137,130 @@ def test_local_plugin_lists_exactly_its_two_hooks(fresh_manager: None) -> None:
 # -- build_components -----------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "spec",
+    [stack_spec(), {"name": "dev"}],
+    ids=["core-shaped", "name-only"],
+)
 def test_build_without_overrides_names_both_local_components(
-    local: StackProviderSpec,
+    local: StackProviderSpec, spec: dict[str, Any]
 ) -> None:
-    assert build(local, {"name": "dev"}) == {
-        "orchestrator": {"name": "dev", "flavor": "local", "configuration": {}},
-        "artifact_store": {"name": "dev", "flavor": "local", "configuration": {}},
+    assert build(local, spec) == {
+        "orchestrator": local_component(),
+        "artifact_store": local_component(),
     }
 
 
 @pytest.mark.parametrize("blank", [None, "", "   "])
-def test_build_treats_none_and_blank_overrides_as_omitted(
+def test_build_treats_none_and_blank_values_as_omitted(
     local: StackProviderSpec, blank: Any
 ) -> None:
-    components = build(local, {"name": " dev ", "orchestrator": blank, "artifact_store": blank})
-    assert components["orchestrator"] == {"name": "dev", "flavor": "local", "configuration": {}}
-    assert components["artifact_store"] == {"name": "dev", "flavor": "local", "configuration": {}}
+    spec = {
+        "name": " dev ",
+        "artifact_store": blank,
+        "credentials": blank,
+        "extra": {"orchestrator": None, "artifact_store": None},
+    }
+    assert build(local, spec) == {
+        "orchestrator": local_component(),
+        "artifact_store": local_component(),
+    }
 
 
-def test_build_artifact_store_given_as_a_path_string(
-    local: StackProviderSpec, tmp_path: Path
+def test_build_treats_a_missing_or_none_extra_as_no_overrides(local: StackProviderSpec) -> None:
+    expected = {"orchestrator": local_component(), "artifact_store": local_component()}
+    assert build(local, {"name": "dev", "extra": None}) == expected
+    assert build(local, {"name": "dev", "extra": {}}) == expected
+    assert build(local, {"name": "dev", "extra": {"orchestrator": {}}}) == expected
+
+
+@pytest.mark.parametrize("as_path_object", [False, True])
+def test_build_artifact_store_given_as_a_plain_directory_path(
+    local: StackProviderSpec, tmp_path: Path, as_path_object: bool
 ) -> None:
     target = tmp_path / "artifacts"
-    components = build(local, {"name": "dev", "artifact_store": str(target)})
-    assert components["artifact_store"] == {
-        "name": "dev",
-        "flavor": "local",
-        "configuration": {"path": str(target)},
+    value: Any = target if as_path_object else str(target)
+    components = build(local, stack_spec(artifact_store=value))
+    assert components == {
+        "orchestrator": local_component(),
+        "artifact_store": local_component({"path": str(target)}),
     }
-    assert components["orchestrator"]["configuration"] == {}
+    assert isinstance(components["artifact_store"]["configuration"]["path"], str)
+    assert not target.exists(), "build_components must not create the directory"
 
 
-def test_build_artifact_store_mapping_makes_a_relative_path_absolute(
+def test_build_expands_the_home_directory(local: StackProviderSpec) -> None:
+    components = build(local, stack_spec(artifact_store="~/kitaru-artifacts"))
+    assert components["artifact_store"]["configuration"] == {
+        "path": str(Path.home() / "kitaru-artifacts")
+    }
+
+
+def test_build_relative_artifact_store_path_is_made_absolute(
+    local: StackProviderSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    components = build(local, stack_spec(artifact_store=" store "))
+    path = components["artifact_store"]["configuration"]["path"]
+    assert path == str(Path.cwd() / "store")
+    assert Path(path).is_absolute()
+
+
+def test_build_relative_extra_path_is_made_absolute_keeping_other_settings(
     local: StackProviderSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     components = build(
-        local, {"name": "dev", "artifact_store": {"path": "data/artifacts", "extra": 3}}
+        local, stack_spec(store_extra={"path": "data/artifacts", "custom_setting": 3})
     )
     configuration = components["artifact_store"]["configuration"]
-    assert configuration == {"path": str(Path.cwd() / "data" / "artifacts"), "extra": 3}
+    assert configuration == {"path": str(Path.cwd() / "data" / "artifacts"), "custom_setting": 3}
     assert Path(configuration["path"]).is_absolute()
 
 
-def test_build_relative_path_string_is_made_absolute_too(
-    local: StackProviderSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_build_extra_path_overrides_the_artifact_store_path(
+    local: StackProviderSpec, tmp_path: Path
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    components = build(local, {"name": "dev", "artifact_store": "store"})
-    assert components["artifact_store"]["configuration"] == {"path": str(Path.cwd() / "store")}
+    components = build(
+        local,
+        stack_spec(
+            artifact_store=str(tmp_path / "given"), store_extra={"path": str(tmp_path / "extra")}
+        ),
+    )
+    assert components["artifact_store"] == local_component({"path": str(tmp_path / "extra")})
+
+
+def test_build_extra_settings_merge_with_the_artifact_store_path(
+    local: StackProviderSpec, tmp_path: Path
+) -> None:
+    components = build(
+        local, stack_spec(artifact_store=str(tmp_path), store_extra={"custom_setting": True})
+    )
+    assert components["artifact_store"] == local_component(
+        {"path": str(tmp_path), "custom_setting": True}
+    )
 
 
 def test_build_passes_orchestrator_overrides_through(local: StackProviderSpec) -> None:
     components = build(
-        local,
-        {"name": "dev", "orchestrator": {"synchronous": True, "labels": {"team": "a"}}},
+        local, stack_spec(orchestrator={"synchronous": False, "labels": {"team": "a"}})
     )
-    assert components["orchestrator"] == {
-        "name": "dev",
-        "flavor": "local",
-        "configuration": {"synchronous": True, "labels": {"team": "a"}},
+    assert components == {
+        "orchestrator": local_component({"synchronous": False, "labels": {"team": "a"}}),
+        "artifact_store": local_component(),
     }
-    assert components["artifact_store"]["configuration"] == {}
 
 
 def test_build_never_mutates_nor_shares_the_spec(
     local: StackProviderSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    spec: dict[str, Any] = {
-        "name": "dev",
-        "orchestrator": {"labels": {"team": "a"}},
-        "artifact_store": {"path": "relative/dir"},
-    }
+    spec = stack_spec(
+        name=" dev ",
+        artifact_store="relative/dir",
+        orchestrator={"labels": {"team": "a"}},
+        store_extra={"options": {"nested": [1, 2]}},
+    )
     before = copy.deepcopy(spec)
 
     components = build(local, spec)
@@ -176,19 +268,27 @@ def test_build_never_mutates_nor_shares_the_spec(
 
     # Mutating the result must not reach back into the spec.
     components["orchestrator"]["configuration"]["labels"]["team"] = "changed"
+    components["artifact_store"]["configuration"]["options"]["nested"].append(3)
     components["artifact_store"]["configuration"]["path"] = "/elsewhere"
     assert spec == before, "build_components' result shares objects with its input"
+
+    # Nor do two builds of the same spec share anything.
+    again = build(local, spec)
+    assert again["orchestrator"]["configuration"]["labels"] == {"team": "a"}
+    assert again["artifact_store"]["configuration"]["options"] == {"nested": [1, 2]}
 
 
 # -- rejections -----------------------------------------------------------------
 
 
 def test_build_rejects_unknown_keys_listing_them_sorted(local: StackProviderSpec) -> None:
+    # ``orchestrator`` was a top-level key of the old spec shape; now it is an --extra target.
+    spec = {**stack_spec(), "zone": "x", "region": "y", "orchestrator": {}}
     with pytest.raises(KitaruUsageError) as info:
-        build(local, {"name": "dev", "zone": "x", "region": "y"})
+        build(local, spec)
     assert str(info.value) == (
-        "Local stacks do not accept: region, zone. "
-        "Accepted: orchestrator, artifact_store (as --extra TARGET.FIELD=VALUE)."
+        "Local stacks do not accept: orchestrator, region, zone. Accepted: artifact_store, "
+        "credentials, and --extra orchestrator.FIELD=VALUE / artifact_store.FIELD=VALUE."
     )
 
 
@@ -198,39 +298,96 @@ def test_build_rejects_unknown_keys_listing_them_sorted(local: StackProviderSpec
         ("orchestrator", ["synchronous"], "list"),
         ("orchestrator", "synchronous", "str"),
         ("artifact_store", 42, "int"),
+        ("artifact_store", "/some/dir", "str"),
         ("orchestrator", {1: "not a string key"}, "dict"),
     ],
 )
 def test_build_rejects_non_mapping_overrides(
     local: StackProviderSpec, target: str, value: Any, type_name: str
 ) -> None:
+    spec = stack_spec()
+    spec["extra"][target] = value
     with pytest.raises(KitaruUsageError) as info:
-        build(local, {"name": "dev", target: value})
+        build(local, spec)
     assert str(info.value) == (
-        f"The '{target}' field of a local stack takes a mapping of settings "
+        f"The '{target}' overrides of a local stack take a mapping of settings "
         f"(--extra {target}.FIELD=VALUE); got {type_name}."
     )
 
 
-@pytest.mark.parametrize(
-    "artifact_store", ["s3://bucket/prefix", {"path": "s3://bucket/prefix"}]
-)
-def test_build_rejects_a_remote_uri(local: StackProviderSpec, artifact_store: Any) -> None:
+@pytest.mark.parametrize("extra", [["orchestrator"], "orchestrator.synchronous=true"])
+def test_build_rejects_an_extra_that_is_not_a_mapping(
+    local: StackProviderSpec, extra: Any
+) -> None:
     with pytest.raises(KitaruUsageError) as info:
-        build(local, {"name": "dev", "artifact_store": artifact_store})
-    message = str(info.value)
-    assert message.startswith(
-        "Local stacks keep artifacts in a local directory; got the URI 's3://bucket/prefix'."
+        build(local, {"name": "dev", "extra": extra})
+    assert str(info.value) == "A stack spec's 'extra' must map targets to settings."
+
+
+def test_build_and_verify_reject_container_registry_overrides(
+    local: StackProviderSpec,
+) -> None:
+    spec = stack_spec()
+    spec["extra"]["container_registry"] = {"uri": "registry.example.com/kitaru"}
+    expected = (
+        "--extra container_registry.* is not allowed for local stacks. "
+        "Targets: orchestrator, artifact_store."
     )
-    assert "--type kubernetes" in message
+    with pytest.raises(KitaruUsageError) as info:
+        build(local, spec)
+    assert str(info.value) == expected
+    with pytest.raises(KitaruUsageError) as info:
+        verify(local, spec)
+    assert str(info.value) == expected
 
 
-def test_verify_rejects_a_remote_uri_too(local: StackProviderSpec) -> None:
+@pytest.mark.parametrize("artifact_store", [None, "/data/kitaru"])
+def test_build_rejects_credentials_without_a_bucket(
+    local: StackProviderSpec, artifact_store: Any
+) -> None:
+    spec = stack_spec(artifact_store=artifact_store, credentials="aws-profile:dev")
+    with pytest.raises(KitaruUsageError) as info:
+        build(local, spec)
+    assert str(info.value) == (
+        "--credentials only applies to a bucket artifact store (--artifact-store s3://..., "
+        "gs://... or az://...); a local directory needs none."
+    )
+    assert "aws-profile:dev" not in str(info.value)
+
+
+@pytest.mark.parametrize("uri", ["foo://x", " foo://x "])
+def test_build_and_verify_reject_a_bucket_scheme_no_plugin_serves(
+    local: StackProviderSpec, tmp_path: Path, uri: str
+) -> None:
+    spec = stack_spec(artifact_store=uri)
+    for check in (build, verify):
+        with pytest.raises(KitaruUsageError) as info:
+            check(local, spec)
+        message = str(info.value)
+        assert message.startswith("Cannot infer cloud provider from 'foo://x'. Use an ")
+        assert "s3://" in message and "gs://" in message and "az://" in message
+    assert sorted(tmp_path.iterdir()) == []
+
+
+def test_build_rejects_a_uri_in_the_extra_path(local: StackProviderSpec) -> None:
+    with pytest.raises(KitaruUsageError) as info:
+        build(local, stack_spec(store_extra={"path": "s3://bucket/prefix"}))
+    assert str(info.value) == (
+        "artifact_store.path is a local directory; got the URI 's3://bucket/prefix'. "
+        "Put a bucket in the artifact store itself: --artifact-store s3://bucket."
+    )
+
+
+def test_verify_rejects_a_uri_in_the_extra_path_too(local: StackProviderSpec) -> None:
     with pytest.raises(KitaruUsageError, match="got the URI 's3://bucket'"):
-        verify(local, {"name": "dev", "artifact_store": "s3://bucket"})
+        verify(local, stack_spec(store_extra={"path": "s3://bucket"}))
 
 
-@pytest.mark.parametrize("spec", [{}, {"name": None}, {"name": "  "}, {"name": 7}])
+@pytest.mark.parametrize(
+    "spec",
+    [{}, {"name": None}, {"name": "  "}, {"name": 7}, stack_spec(name=None)],
+    ids=["no-name", "none", "blank", "int", "core-shaped-none"],
+)
 def test_build_rejects_a_missing_name(local: StackProviderSpec, spec: dict[str, Any]) -> None:
     with pytest.raises(KitaruUsageError) as info:
         build(local, spec)
@@ -240,23 +397,45 @@ def test_build_rejects_a_missing_name(local: StackProviderSpec, spec: dict[str, 
     )
 
 
-def test_build_rejects_a_non_path_artifact_store_path(local: StackProviderSpec) -> None:
+@pytest.mark.parametrize("path", [12, "", "   "])
+def test_build_rejects_a_non_path_extra_path(local: StackProviderSpec, path: Any) -> None:
     with pytest.raises(KitaruUsageError) as info:
-        build(local, {"name": "dev", "artifact_store": {"path": 12}})
+        build(local, stack_spec(store_extra={"path": path}))
     assert str(info.value) == (
-        "artifact_store.path must be a directory path; got 12. "
+        f"artifact_store.path must be a directory path; got {path!r}. "
         "Pass one with --extra artifact_store.path=DIR."
+    )
+
+
+@pytest.mark.parametrize(
+    ("artifact_store", "type_name"),
+    [({"path": "/data"}, "dict"), (42, "int"), (["/data"], "list")],
+)
+def test_build_rejects_an_artifact_store_that_is_neither_path_nor_uri(
+    local: StackProviderSpec, artifact_store: Any, type_name: str
+) -> None:
+    # A mapping was the old spec shape; its settings now go under extra.artifact_store.
+    with pytest.raises(KitaruUsageError) as info:
+        build(local, stack_spec(artifact_store=artifact_store))
+    assert str(info.value) == (
+        "A local stack's artifact_store is a directory path or a bucket URI; got "
+        f"{type_name}. Pass settings with --extra artifact_store.FIELD=VALUE."
     )
 
 
 @pytest.mark.parametrize(
     "spec",
     [
-        {"name": "dev", "orchestrator": {"labels": {"a": 1}}, "bogus": {"x": [1]}},
-        {"name": "dev", "orchestrator": {"labels": {"a": 1}}, "artifact_store": "s3://b/p"},
-        {"name": "dev", "orchestrator": ["x"], "artifact_store": {"path": "rel"}},
-        {"orchestrator": {"labels": {"a": 1}}, "artifact_store": {"path": "rel"}},
+        {**stack_spec(orchestrator={"labels": {"a": 1}}), "bogus": {"x": [1]}},
+        stack_spec(orchestrator={"labels": {"a": 1}}, artifact_store="foo://b/p"),
+        stack_spec(orchestrator={"labels": {"a": 1}}, credentials="aws-profile:x"),
+        stack_spec(orchestrator=["x"], artifact_store="rel"),
+        stack_spec(orchestrator={"labels": {"a": 1}}, store_extra={"path": "s3://b"}),
+        stack_spec(name=None, orchestrator={"labels": {"a": 1}}, artifact_store="rel"),
+        {**stack_spec(), "extra": {"container_registry": {"uri": "r"}, "orchestrator": {"a": [1]}}},
     ],
+    ids=["unknown-key", "unknown-scheme", "credentials", "non-mapping", "uri-path", "no-name",
+         "container-registry"],
 )
 def test_rejections_leave_the_spec_untouched(
     local: StackProviderSpec, spec: dict[str, Any]
@@ -272,16 +451,19 @@ def test_rejections_leave_the_spec_untouched(
 
 def test_verify_without_a_path_has_nothing_to_check(local: StackProviderSpec) -> None:
     assert verify(local, {"name": "dev"}) is None
-    assert verify(local, {"name": "dev", "orchestrator": {"synchronous": True}}) is None
+    assert verify(local, stack_spec()) is None
+    assert verify(local, stack_spec(artifact_store="  ")) is None
+    assert verify(local, stack_spec(orchestrator={"synchronous": True})) is None
 
 
-@pytest.mark.parametrize("as_mapping", [False, True])
+@pytest.mark.parametrize("via_extra", [False, True])
 def test_verify_accepts_a_new_nested_path_without_creating_it(
-    local: StackProviderSpec, tmp_path: Path, as_mapping: bool
+    local: StackProviderSpec, tmp_path: Path, via_extra: bool
 ) -> None:
-    target = tmp_path / "not" / "yet" / "there"
-    value: Any = {"path": str(target)} if as_mapping else str(target)
-    spec = {"name": "dev", "artifact_store": value}
+    target = str(tmp_path / "not" / "yet" / "there")
+    spec = (
+        stack_spec(store_extra={"path": target}) if via_extra else stack_spec(artifact_store=target)
+    )
     before = copy.deepcopy(spec)
 
     verify(local, spec)
@@ -294,7 +476,19 @@ def test_verify_accepts_a_new_nested_path_without_creating_it(
 def test_verify_accepts_an_existing_writable_directory(
     local: StackProviderSpec, tmp_path: Path
 ) -> None:
-    verify(local, {"name": "dev", "artifact_store": str(tmp_path)})
+    verify(local, stack_spec(artifact_store=str(tmp_path)))
+    verify(local, stack_spec(artifact_store=tmp_path))
+
+
+def test_verify_checks_the_extra_path_rather_than_the_artifact_store(
+    local: StackProviderSpec, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a directory")
+    # The extra path wins, as in build_components: the file given as artifact_store is ignored.
+    verify(local, stack_spec(artifact_store=str(blocker), store_extra={"path": str(tmp_path)}))
+    with pytest.raises(KitaruUsageError, match="is a file"):
+        verify(local, stack_spec(artifact_store=str(tmp_path), store_extra={"path": str(blocker)}))
 
 
 def test_verify_rejects_a_path_below_a_file(local: StackProviderSpec, tmp_path: Path) -> None:
@@ -303,24 +497,40 @@ def test_verify_rejects_a_path_below_a_file(local: StackProviderSpec, tmp_path: 
     target = blocker / "sub" / "dir"
 
     with pytest.raises(KitaruUsageError) as info:
-        verify(local, {"name": "dev", "artifact_store": str(target)})
+        verify(local, stack_spec(artifact_store=str(target)))
 
     assert str(info.value) == (
         f"Artifact store path '{target}' cannot be created: '{blocker}' is a file, "
-        "not a directory. Pass a directory you can write to with "
-        "--extra artifact_store.path=DIR."
+        f"not a directory. {FIX}"
     )
     assert not (blocker.parent / "sub").exists()
 
 
-def test_verify_rejects_a_path_that_is_a_file(local: StackProviderSpec, tmp_path: Path) -> None:
+@pytest.mark.parametrize("via_extra", [False, True])
+def test_verify_rejects_a_path_that_is_a_file(
+    local: StackProviderSpec, tmp_path: Path, via_extra: bool
+) -> None:
     target = tmp_path / "file.txt"
     target.write_text("x")
-    with pytest.raises(KitaruUsageError) as info:
-        verify(local, {"name": "dev", "artifact_store": {"path": str(target)}})
-    assert str(info.value).startswith(
-        f"Artifact store path '{target}' is a file, not a directory."
+    spec = (
+        stack_spec(store_extra={"path": str(target)})
+        if via_extra
+        else stack_spec(artifact_store=str(target))
     )
+    with pytest.raises(KitaruUsageError) as info:
+        verify(local, spec)
+    assert str(info.value) == f"Artifact store path '{target}' is a file, not a directory. {FIX}"
+
+
+def test_verify_resolves_a_relative_path_against_the_working_directory(
+    local: StackProviderSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(KitaruUsageError) as info:
+        verify(local, stack_spec(artifact_store="file.txt"))
+    expected = f"Artifact store path '{Path.cwd() / 'file.txt'}' is a file"
+    assert str(info.value).startswith(expected)
 
 
 def test_verify_rejects_a_path_under_a_read_only_directory(
@@ -337,16 +547,17 @@ def test_verify_rejects_a_path_under_a_read_only_directory(
             # normal user instead of skipping.
             real_access = os.access
             monkeypatch.setattr(
-                os, "access", lambda path, mode: False if Path(path) == locked else real_access(path, mode)
+                os,
+                "access",
+                lambda path, mode: False if Path(path) == locked else real_access(path, mode),
             )
         with pytest.raises(KitaruUsageError) as info:
-            verify(local, {"name": "dev", "artifact_store": str(target)})
+            verify(local, stack_spec(artifact_store=str(target)))
     finally:
         locked.chmod(0o700)
 
     assert str(info.value) == (
         f"Artifact store path '{target}' is not writable: this user may not write to "
-        f"'{locked}'. Pass a directory you can write to with "
-        "--extra artifact_store.path=DIR. Or change the directory's permissions."
+        f"'{locked}'. {FIX} Or change the directory's permissions."
     )
     assert not (locked / "new").exists()

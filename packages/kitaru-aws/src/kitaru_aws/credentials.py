@@ -186,17 +186,16 @@ def default_region(credentials: AwsCredentials, explicit: str | None = None) -> 
     try:
         session = boto3.Session(profile_name=credentials.profile)
     except botocore.exceptions.ProfileNotFound as error:
-        raise profile_not_found(credentials) from error
+        raise profile_not_found(error.kwargs.get("profile", credentials.profile)) from error
     return session.region_name or DEFAULT_REGION
 
 
-def profile_not_found(credentials: AwsCredentials) -> KitaruUsageError:
-    """The error for an ``aws-profile:NAME`` whose profile does not exist here."""
+def profile_not_found(profile: str | None) -> KitaruUsageError:
+    """The error for an AWS profile (``aws-profile:NAME`` or ``AWS_PROFILE``) missing here."""
     return KitaruUsageError(
-        f"AWS profile '{credentials.profile}' was not found in your AWS config files "
+        f"AWS profile '{profile}' was not found in your AWS config files "
         "(~/.aws/config, ~/.aws/credentials, or AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE). "
-        f"Create it with `aws configure --profile {credentials.profile}`, or pass other "
-        "--credentials."
+        f"Create it with `aws configure --profile {profile}`, or pass other --credentials."
     )
 
 

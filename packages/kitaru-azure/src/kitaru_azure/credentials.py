@@ -15,8 +15,8 @@ connector and the configuration that method takes::
     'service-principal'
     >>> sorted(creds.configuration)
     ['client_id', 'client_secret', 'tenant_id']
-    >>> creds  # secrets never show up in a repr
-    AzureCredentials(auth_method='service-principal', configuration keys: client_id, client_secret, tenant_id)
+    >>> "s3cr3t" in repr(creds)  # secrets never show up in a repr
+    False
 
 The secret parts (the client secret, the token) are never put into an error
 message or a repr: a user who mistyped a credentials string must not see it
@@ -75,7 +75,7 @@ class AzureCredentials:
         return self.auth_method == IMPLICIT
 
     def connector_configuration(self, **extra: Any) -> dict[str, Any]:
-        """A fresh connector configuration: these credentials plus ``extra`` (None values dropped)."""
+        """A fresh connector configuration: these credentials plus ``extra`` (None dropped)."""
         configuration: dict[str, Any] = dict(self.configuration)
         configuration.update({key: value for key, value in extra.items() if value is not None})
         return configuration

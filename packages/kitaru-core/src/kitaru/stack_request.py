@@ -159,7 +159,8 @@ def _title(stack_type: str, providers: Mapping[str, StackProviderSpec]) -> str:
 
 def _scheme_list(schemes: tuple[str, ...] | list[str]) -> str:
     uris = [f"{scheme}://" for scheme in schemes]
-    article = "an" if uris[0][0] in "aeiou" else "a"
+    # Schemes are read letter by letter: "an s3://", "a gs://".
+    article = "an" if uris[0][0] in "aefhilmnorsx" else "a"
     if len(uris) == 1:
         return f"{article} {uris[0]}"
     if len(uris) == 2:

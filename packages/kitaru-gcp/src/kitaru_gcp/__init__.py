@@ -1,1 +1,39 @@
-"""Kitaru gcp plugin."""
+"""Kitaru's ``gcp`` plugin: Vertex AI and GKE stacks, artifacts in GCS buckets.
+
+Install it with ``pip install 'kitaru[gcp]'``; Kitaru finds it through the
+``kitaru`` entry point (``kitaru plugins`` lists it). It provides:
+
+* the ``vertex`` stack type (flows run as Vertex AI pipeline jobs);
+* the ``kubernetes`` stack type for GKE (``kubernetes@gcp``, picked for
+  ``gs://`` artifact stores);
+* the ``gs://`` artifact-store backend, which ``local`` stacks borrow.
+
+Importing this package is cheap: no engine and no Google SDK is imported
+until a stack is built or verified. See ``docs/gcp.md``.
+"""
+
+from kitaru_gcp.artifact_store import build_gcs_store, gcs_uri, verify_gcs_store
+from kitaru_gcp.credentials import CREDENTIAL_FORMATS, GcpCredentials, parse_credentials
+from kitaru_gcp.project import infer_project_id
+from kitaru_gcp.stacks import (
+    GCS_BACKEND,
+    KUBERNETES_STACK_PROVIDER,
+    VERTEX_STACK_PROVIDER,
+    build_kubernetes_components,
+    build_vertex_components,
+)
+
+__all__ = [
+    "CREDENTIAL_FORMATS",
+    "GCS_BACKEND",
+    "KUBERNETES_STACK_PROVIDER",
+    "VERTEX_STACK_PROVIDER",
+    "GcpCredentials",
+    "build_gcs_store",
+    "build_kubernetes_components",
+    "build_vertex_components",
+    "gcs_uri",
+    "infer_project_id",
+    "parse_credentials",
+    "verify_gcs_store",
+]

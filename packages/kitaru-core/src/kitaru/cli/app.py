@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kitaru.cli.plugins",
     "kitaru.cli.executions",
     "kitaru.cli.stack",
+    "kitaru.cli.log_store",
 )
 """Modules that register commands, in help order."""
 

@@ -1,9 +1,11 @@
 """``kitaru status``: a compact snapshot of this Kitaru installation.
 
 Shows the SDK version, where metadata lives (local database or server), the
-active user and stack, the config directory, and the ``KITARU_*`` variables
-in effect with secrets masked. A part that cannot be read (an unreachable
-server, say) shows as unavailable with a warning; the rest still prints.
+active user and stack, the config directory, the log-store preference next to
+the active stack's log store (with the same mismatch warning as ``kitaru
+log-store show``), and the ``KITARU_*`` variables in effect with secrets
+masked. A part that cannot be read (an unreachable server, say) shows as
+unavailable with a warning; the rest still prints.
 """
 
 from __future__ import annotations
@@ -102,12 +104,17 @@ def collect_status() -> dict[str, Any]:
 
     warnings: list[str] = []
     connection = try_read(engine.describe_connection, warnings)
-    user = stack = None
+    user = stack = stack_log_store = None
     if connection is not None and _reachable(connection.server_url, warnings):
         user = try_read(engine.active_user_name, warnings)
         # The same store answers both; don't wait for it twice.
         if user is not None:
             stack = try_read(engine.active_stack_name, warnings)
+        if stack is not None:
+            from kitaru._engine.log_store_component import active_stack_log_store
+
+            stack_log_store = try_read(active_stack_log_store, warnings)
+    log_store = _log_store_status(stack_log_store, warnings)
     return {
         "sdk_version": sdk_version(),
         "connection": connection.mode if connection else None,
@@ -116,9 +123,40 @@ def collect_status() -> dict[str, Any]:
         "active_user": user,
         "active_stack": stack,
         "config_directory": str(config_dir()),
+        "log_store": log_store,
         "environment": kitaru_environment(),
         "warnings": warnings,
     }
+
+
+def _log_store_status(stack_log_store: Any, warnings: list[str]) -> dict[str, Any] | None:
+    """The ``log-store show`` item, or None when the preference is misconfigured.
+
+    Its warning (a mismatch with the active stack) is also added to ``warnings``.
+    """
+    from kitaru.cli.log_store import describe
+    from kitaru.config.log_store import resolve_log_store
+
+    preference = try_read(resolve_log_store, warnings)
+    if preference is None:
+        return None
+    item = describe(preference, stack_log_store)
+    if item["warning"]:
+        warnings.append(item["warning"])
+    return item
+
+
+def log_store_rows(log_store: Mapping[str, Any] | None) -> list[tuple[str, Any]]:
+    """The status rows for the log store: the preference and the stack's."""
+    if log_store is None:
+        return [("Log store", UNAVAILABLE)]
+    preference = log_store["backend"]
+    if log_store["endpoint"]:
+        preference += f" → {log_store['endpoint']}"
+    return [
+        ("Log store", f"{preference} ({log_store['source']})"),
+        ("Stack log store", log_store["active_stack_backend"] or UNAVAILABLE),
+    ]
 
 
 def environment_panel(environment: Mapping[str, str]) -> Any:
@@ -149,6 +187,7 @@ def status(output: OutputOption = "text") -> Item:  # noqa: ARG001 (read by @com
             ("Active user", data["active_user"] or UNAVAILABLE),
             ("Active stack", data["active_stack"] or UNAVAILABLE),
             ("Config directory", data["config_directory"]),
+            *log_store_rows(data["log_store"]),
         ]
         return [panel("Kitaru status", rows), environment_panel(data["environment"])]
 

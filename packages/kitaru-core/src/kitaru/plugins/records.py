@@ -59,8 +59,9 @@ against the type's declared fields before the call::
         "credentials": "aws-profile:dev",    # raw --credentials string, or None
         "region": "eu-west-1",               # ...one key per declared field,
         "cluster": None,                     #    None when not given
-        "extra": {                           # --extra TARGET.FIELD=VALUE overrides,
-            "orchestrator": {"synchronous": False},   # always present, maybe empty
+        "extra": {                           # --extra TARGET.FIELD=VALUE overrides: one
+            "orchestrator": {"synchronous": False},   # entry per target the type has
+            #                                          (local: no container_registry)
             "artifact_store": {"client_kwargs": {"endpoint_url": "http://..."}},
             "container_registry": {},
         },

@@ -30,6 +30,29 @@ class LogStoreContract(RecordContract):
     def test_requires_endpoint_is_a_bool(self, log_store: LogStoreSpec) -> None:
         assert isinstance(log_store.requires_endpoint, bool)
 
+    def test_flavor_is_an_engine_log_store_flavor(self, log_store: LogStoreSpec) -> None:
+        """``flavor`` must name a log-store flavor the engine knows, or be None.
+
+        Kitaru compares it with the active stack's log-store component to warn
+        when the ``kitaru log-store`` preference and the stack disagree; a
+        misspelt flavor would make that warning fire on every stack.
+        """
+        if log_store.flavor is None:
+            return
+        assert isinstance(log_store.flavor, str) and log_store.flavor.strip(), (
+            f"flavor of log store {log_store.name!r} must be a flavor name or None, "
+            f"got {log_store.flavor!r}."
+        )
+        from kitaru._engine.log_store_component import engine_log_store_flavors
+
+        known = engine_log_store_flavors()
+        assert log_store.flavor in known, (
+            f"Log store {log_store.name!r} names the engine flavor {log_store.flavor!r}, but the "
+            f"engine has no log-store flavor of that name (known: {', '.join(sorted(known))}). "
+            "Set flavor to the flavor of the log-store component that exports to this backend "
+            "(register a custom flavor first), or to None."
+        )
+
     def test_read_logs_takes_an_execution_id(self, log_store: LogStoreSpec) -> None:
         if log_store.read_logs is None:
             return  # reading back is optional; `executions logs` then says so

@@ -1,0 +1,1 @@
+"""Tests of the kitaru-azure plugin (AzureML stacks, Azure Blob artifact stores, Azurite)."""

@@ -1,0 +1,300 @@
+"""What the Azure plugin registers and the components it builds (no emulator needed)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from kitaru.errors import KitaruUsageError
+from kitaru.plugins import get_plugin_manager
+from kitaru.plugins.catalog import artifact_store_backend
+from kitaru.plugins.records import StackProviderSpec
+from kitaru.testing.contracts import StackProviderContract
+from kitaru_azure import blob_resource_id, normalize_artifact_store_uri
+
+SUBSCRIPTION = "12345678-1234-1234-1234-123456789abc"
+TENANT = "11111111-2222-3333-4444-555555555555"
+CLIENT = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+SECRET = "not-a-real-secret"
+
+
+def azureml() -> StackProviderSpec:
+    return get_plugin_manager().stack_providers()["azureml@azure"]
+
+
+def azureml_spec(**changes: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "name": "team",
+        "artifact_store": "az://kitaru/artifacts",
+        "container_registry": "teamregistry.azurecr.io",
+        "subscription_id": SUBSCRIPTION,
+        "resource_group": "ml-rg",
+        "workspace": "ml-ws",
+        "region": None,
+        "credentials": None,
+        "extra": {"orchestrator": {}, "artifact_store": {}, "container_registry": {}},
+    }
+    spec.update(changes)
+    return spec
+
+
+def local_spec(uri: str, credentials: str | None = None, **extra: Any) -> dict[str, Any]:
+    return {
+        "name": "dev",
+        "artifact_store": uri,
+        "credentials": credentials,
+        "extra": {"orchestrator": {}, "artifact_store": dict(extra), "container_registry": {}},
+    }
+
+
+class TestAzureStackProviderContract(StackProviderContract):
+    """The contract suite, with a real spec so ``build_components`` is checked too."""
+
+    @pytest.fixture
+    def stack_provider(self) -> StackProviderSpec:
+        return azureml()
+
+    @pytest.fixture
+    def stack_spec(self) -> Mapping[str, Any]:
+        return azureml_spec()
+
+
+def test_the_record_declares_the_azureml_type() -> None:
+    record = azureml()
+    assert record.source is not None and record.source.distribution == "kitaru-azure"
+    assert (record.name, record.provider, record.title) == ("azureml", "azure", "AzureML")
+    assert record.required_fields == (
+        "artifact_store", "container_registry", "subscription_id", "resource_group", "workspace"
+    )
+    assert [f.name for f in record.fields if not f.required] == ["region", "credentials"]
+    assert record.artifact_store_schemes == ("az", "abfs", "abfss")
+    assert record.credential_formats == (
+        "implicit",
+        "azure-service-principal:TENANT:CLIENT:SECRET",
+        "azure-access-token:TOKEN",
+    )
+    backend = record.artifact_store_backend
+    assert backend is not None
+    assert (backend.schemes, backend.provider) == (("az", "abfs", "abfss"), "azure")
+
+
+@pytest.mark.parametrize("uri", ["az://kitaru/x", "abfs://kitaru", "ABFSS://kitaru/x"])
+def test_core_finds_the_backend_by_scheme(uri: str) -> None:
+    assert artifact_store_backend(uri) is azureml().artifact_store_backend
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        ("az://kitaru", "az://kitaru"),
+        ("az://kitaru/", "az://kitaru"),
+        (" az://kitaru//runs/2024/ ", "az://kitaru/runs/2024"),
+        ("abfs://kitaru/runs", "abfs://kitaru/runs"),
+        ("abfss://kitaru/runs", "abfs://kitaru/runs"),
+        ("ABFSS://kitaru", "abfs://kitaru"),
+        ("AZ://my-container-1/p", "az://my-container-1/p"),
+    ],
+)
+def test_uris_are_normalised(uri: str, expected: str) -> None:
+    assert normalize_artifact_store_uri(uri) == expected
+
+
+def test_blob_resource_id_is_the_container() -> None:
+    assert blob_resource_id("abfss://kitaru/runs/x") == "az://kitaru"
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        (None, "needs a URI like az://CONTAINER/PREFIX"),
+        ("  ", "needs a URI like az://CONTAINER/PREFIX"),
+        ("s3://bucket", "need an az://, abfs:// or abfss:// URI. Received: 's3://bucket'"),
+        ("kitaru/runs", "need an az://, abfs:// or abfss:// URI"),
+        ("abfss://kitaru@acct.dfs.core.windows.net/x", "without '@ACCOUNT'"),
+        ("az://Kitaru", "'Kitaru' is not a valid Azure Blob container name"),
+        ("az://ab", "'ab' is not a valid Azure Blob container name"),
+        ("az://my--container", "is not a valid Azure Blob container name"),
+        ("az://-kitaru", "is not a valid Azure Blob container name"),
+        ("az:///runs", "'' is not a valid Azure Blob container name"),
+    ],
+)
+def test_bad_uris_are_rejected(uri: Any, expected: str) -> None:
+    with pytest.raises(KitaruUsageError) as caught:
+        normalize_artifact_store_uri(uri)
+    assert expected in str(caught.value)
+
+
+def test_azureml_components_with_implicit_credentials() -> None:
+    spec = azureml_spec(region="westeurope")
+    before = copy.deepcopy(spec)
+    components = azureml().build_components(spec)
+    assert spec == before
+    assert components == {
+        "service_connector": {
+            "name": "team",
+            "connector_type": "azure",
+            "auth_method": "implicit",
+            "configuration": {"subscription_id": SUBSCRIPTION},
+        },
+        "orchestrator": {
+            "name": "team",
+            "flavor": "azureml",
+            "configuration": {
+                "subscription_id": SUBSCRIPTION,
+                "resource_group": "ml-rg",
+                "workspace": "ml-ws",
+                "location": "westeurope",
+            },
+            "connector": True,
+            "connector_resource_id": None,
+        },
+        "artifact_store": {
+            "name": "team",
+            "flavor": "azure",
+            "configuration": {"path": "az://kitaru/artifacts"},
+            "connector": True,
+            "connector_resource_id": "az://kitaru",
+        },
+        "container_registry": {
+            "name": "team",
+            "flavor": "azure",
+            "configuration": {"uri": "teamregistry.azurecr.io"},
+            "connector": True,
+            "connector_resource_id": "teamregistry.azurecr.io",
+        },
+    }
+
+
+def test_azureml_with_a_service_principal_and_storage_account(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AZURE_STORAGE_ACCOUNT_NAME", "teamstorage")
+    spec = azureml_spec(
+        artifact_store="abfss://kitaru/",
+        container_registry="https://teamregistry.azurecr.io/",
+        credentials=f"azure-service-principal:{TENANT}:{CLIENT}:{SECRET}",
+    )
+    components = azureml().build_components(spec)
+    assert components["service_connector"] == {
+        "name": "team",
+        "connector_type": "azure",
+        "auth_method": "service-principal",
+        "configuration": {
+            "tenant_id": TENANT,
+            "client_id": CLIENT,
+            "client_secret": SECRET,
+            "subscription_id": SUBSCRIPTION,
+            "storage_account": "teamstorage",
+        },
+    }
+    assert "location" not in components["orchestrator"]["configuration"]
+    assert components["artifact_store"]["configuration"] == {"path": "abfs://kitaru"}
+    assert components["artifact_store"]["connector_resource_id"] == "az://kitaru"
+    assert components["container_registry"]["configuration"] == {"uri": "teamregistry.azurecr.io"}
+    for role in ("orchestrator", "artifact_store", "container_registry"):
+        assert SECRET not in repr(components[role])
+
+
+def test_azureml_with_an_access_token_leaves_the_artifact_store_unlinked() -> None:
+    components = azureml().build_components(azureml_spec(credentials="azure-access-token:tok"))
+    assert components["service_connector"]["auth_method"] == "access-token"
+    assert components["service_connector"]["configuration"] == {
+        "token": "tok",
+        "subscription_id": SUBSCRIPTION,
+    }
+    assert components["orchestrator"]["connector"] is True
+    assert components["container_registry"]["connector"] is True
+    assert "connector" not in components["artifact_store"]
+
+
+def test_extra_overrides_win() -> None:
+    spec = azureml_spec(
+        region="westeurope",
+        extra={
+            "orchestrator": {"location": "northeurope", "synchronous": False,
+                             "compute_type": "compute-instance"},
+            "artifact_store": {"path": "az://other/p"},
+            "container_registry": {"default_repository": "kitaru"},
+        },
+    )
+    components = azureml().build_components(spec)
+    assert components["orchestrator"]["configuration"] == {
+        "subscription_id": SUBSCRIPTION,
+        "resource_group": "ml-rg",
+        "workspace": "ml-ws",
+        "location": "northeurope",
+        "synchronous": False,
+        "compute_type": "compute-instance",
+    }
+    assert components["artifact_store"]["configuration"] == {"path": "az://other/p"}
+    assert components["container_registry"]["configuration"] == {
+        "uri": "teamregistry.azurecr.io",
+        "default_repository": "kitaru",
+    }
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"subscription_id": "my-sub"}, "--subscription-id must be an Azure subscription ID"),
+        ({"subscription_id": None}, "AzureML stacks require --subscription-id"),
+        ({"workspace": "  "}, "AzureML stacks require --workspace"),
+        ({"resource_group": None}, "AzureML stacks require --resource-group"),
+        ({"container_registry": "docker.io/team"}, "must look like NAME.azurecr.io"),
+        ({"artifact_store": "gs://bucket"}, "need an az://, abfs:// or abfss:// URI"),
+        ({"credentials": "aws-profile:dev"}, "are for AWS stacks"),
+    ],
+)
+def test_bad_azureml_specs_are_usage_errors(changes: dict[str, Any], expected: str) -> None:
+    with pytest.raises(KitaruUsageError) as caught:
+        azureml().build_components(azureml_spec(**changes))
+    assert expected in str(caught.value)
+
+
+def test_local_backend_with_implicit_credentials_has_no_connector(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AZURE_STORAGE_ACCOUNT_NAME", "ignored-without-a-connector")
+    backend = artifact_store_backend("az://kitaru")
+    built = backend.build(local_spec("abfss://kitaru/runs/", max_concurrency=4))
+    assert built == {
+        "artifact_store": {
+            "name": "dev",
+            "flavor": "azure",
+            "configuration": {"path": "abfs://kitaru/runs", "max_concurrency": 4},
+        }
+    }
+
+
+def test_local_backend_with_a_service_principal_links_a_connector(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("AZURE_STORAGE_ACCOUNT_NAME", raising=False)
+    backend = artifact_store_backend("az://kitaru")
+    built = backend.build(
+        local_spec("az://kitaru", f"azure-service-principal:{TENANT}:{CLIENT}:{SECRET}")
+    )
+    assert built == {
+        "service_connector": {
+            "name": "dev",
+            "connector_type": "azure",
+            "auth_method": "service-principal",
+            "configuration": {"tenant_id": TENANT, "client_id": CLIENT, "client_secret": SECRET},
+        },
+        "artifact_store": {
+            "name": "dev",
+            "flavor": "azure",
+            "configuration": {"path": "az://kitaru"},
+            "connector": True,
+            "connector_resource_id": "az://kitaru",
+        },
+    }
+
+
+def test_local_backend_rejects_access_tokens() -> None:
+    backend = artifact_store_backend("az://kitaru")
+    with pytest.raises(KitaruUsageError, match="access tokens cannot authenticate an artifact"):
+        backend.build(local_spec("az://kitaru", "azure-access-token:tok"))
