@@ -7,7 +7,8 @@ repository root, installs a pinned ``uv`` into it, syncs the workspace from
 then runs what you asked for:
 
     python3 tools/bootstrap.py quickstart   # run examples/quickstart.py
-    python3 tools/bootstrap.py test [ARGS]  # run the whole test suite (pytest ARGS)
+    python3 tools/bootstrap.py test [ARGS]  # run the whole test suite (pytest ARGS);
+                                            # also installs Azurite (npm) for the emulators
     python3 tools/bootstrap.py sync         # only set up .venv
 
 Afterwards ``.venv/bin/python`` and ``.venv/bin/kitaru`` work directly.
@@ -54,12 +55,38 @@ def ensure_environment(with_dev: bool) -> None:
              "--disable-pip-version-check", f"uv=={UV_VERSION}")
     env = dict(os.environ, UV_PROJECT_ENVIRONMENT=str(VENV), VIRTUAL_ENV=str(VENV))
     env.pop("UV_SYSTEM_PYTHON", None)
-    sync = [uv, "sync", "--locked", "--inexact", "--all-packages", "--python", BIN / "python"]
-    sync.append("--group" if with_dev else "--no-dev")
+    sync = [uv, "sync", "--locked", "--inexact", "--python", BIN / "python"]
     if with_dev:
-        sync.append("dev")
+        # Tests cover every plugin, so they need every workspace package.
+        sync += ["--all-packages", "--group", "dev"]
+    else:
+        # The quickstart is `pip install kitaru`: core and local, no cloud SDKs.
+        sync.append("--no-dev")
     _say("syncing .venv from uv.lock")
     _run(*sync, env=env)
+
+
+EMULATORS = ROOT / "tools" / "emulators"
+
+
+def ensure_emulators() -> None:
+    """Install the npm-based emulators (Azurite) that the test suite starts.
+
+    The S3 and GCS emulators are Python packages in the dev group; Azurite
+    comes from npm, pinned by ``tools/emulators/package-lock.json``.
+    """
+    if not (EMULATORS / "package.json").exists():
+        return
+    import shutil
+
+    npm = shutil.which("npm")
+    if npm is None:
+        _say("npm not found: the Azure end-to-end tests need Node.js and npm (Azurite)")
+        return
+    if (EMULATORS / "node_modules" / ".package-lock.json").exists():
+        return
+    _say("installing the npm emulators (Azurite) into tools/emulators")
+    _run(npm, "ci", "--prefix", EMULATORS, "--no-audit", "--no-fund", "--loglevel=error")
 
 
 def main(argv: list[str]) -> int:
@@ -72,6 +99,7 @@ def main(argv: list[str]) -> int:
     if action == "quickstart":
         return subprocess.call([python, str(ROOT / "examples" / "quickstart.py")], cwd=ROOT)
     if action == "test":
+        ensure_emulators()
         return subprocess.call([python, "-m", "pytest", *argv[1:]], cwd=ROOT)
     return 0
 

@@ -45,11 +45,10 @@ def test_access_keys_map_to_secret_key_and_stay_hidden() -> None:
         "aws_access_key_id": "AKIAEXAMPLE",
         "aws_secret_access_key": SECRET,
     }
-    assert credentials.connector_auth("us-east-2", "http://127.0.0.1:9000") == (
+    assert credentials.connector_auth("us-east-2") == (
         "secret-key",
         {
             "region": "us-east-2",
-            "endpoint_url": "http://127.0.0.1:9000",
             "aws_access_key_id": "AKIAEXAMPLE",
             "aws_secret_access_key": SECRET,
         },

@@ -169,7 +169,8 @@ def test_sagemaker_stack_registers_with_linked_components(registry: Registry) ->
                                                       expand_secrets=True)
     assert (connector.type, connector.auth_method) == ("aws", "secret-key")
     assert connector.configuration["region"] == "eu-west-1"
-    assert connector.configuration["aws_access_key_id"] == "AKIAEXAMPLE"
+    key_id = connector.configuration["aws_access_key_id"]  # stored as a secret
+    assert key_id.get_secret_value() == "AKIAEXAMPLE"
     assert {"s3-bucket", "docker-registry", "aws-generic"} <= set(connector.resource_types)
     for role in ROLES:
         model = models[role]

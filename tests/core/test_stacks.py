@@ -309,3 +309,77 @@ def test_cli_unsupported_type(fresh_config_dir: Path) -> None:
     assert error["message"] == (
         "Unsupported stack type: nomad. Use 'local', 'kubernetes', 'vertex', 'sagemaker', or 'azureml'."
     )
+
+
+# -- remote types: service connectors (AWS plugin, no cloud contacted: --no-verify) -----
+
+SAGEMAKER_FIELDS = {
+    "artifact_store": "s3://team-bucket/kitaru",
+    "container_registry": "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+    "region": "eu-west-1",
+    "execution_role": "arn:aws:iam::123456789012:role/kitaru",
+    "credentials": "aws-access-keys:AKIAEXAMPLEKEY:not-a-real-secret",
+}
+
+
+def _connector_names() -> set[str]:
+    from kitaru._engine.stacks import _client
+    from zenml.utils.pagination_utils import depaginate
+
+    return {c.name for c in depaginate(_client().list_service_connectors)}
+
+
+def test_remote_stack_registers_a_connector_and_recursive_delete_removes_it(
+    restore_default: list[str],
+) -> None:
+    name = _unique("sm")
+    restore_default.append(name)
+    result = stacks._create_stack(
+        name, stack_type="sagemaker", fields=SAGEMAKER_FIELDS, verify=False, activate=False
+    )
+    assert result["service_connectors_created"] == [name]
+    assert result["resources"]["provider"] == "aws"
+    assert name in _connector_names()
+    from kitaru._engine.stacks import stack_details
+
+    details = stack_details(name)
+    assert details["stack_type"] == "sagemaker"
+    deleted = stacks._delete_stack(name, recursive=True)
+    assert sorted(deleted["components_deleted"]) == sorted(
+        f"{target}:{name}" for target in ("orchestrator", "artifact_store", "container_registry")
+    )
+    assert deleted["service_connectors_deleted"] == [name]
+    assert name not in _connector_names()
+
+
+def test_remote_stack_creation_rolls_back_the_connector_too(
+    monkeypatch: pytest.MonkeyPatch, restore_default: list[str]
+) -> None:
+    from kitaru._engine import stacks as engine
+
+    name = _unique("sm-half")
+    restore_default.append(name)
+
+    def refuse(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        raise RuntimeError("stack registration refused")
+
+    monkeypatch.setattr(engine, "register_stack", refuse)
+    with pytest.raises(RuntimeError, match="refused"):
+        stacks._create_stack(name, stack_type="sagemaker", fields=SAGEMAKER_FIELDS, verify=False)
+    assert name not in _connector_names()
+    for target in ("orchestrator", "artifact_store", "container_registry"):
+        assert name not in _component_names(target)
+    assert stacks.current_stack().name == "default"
+
+
+def test_invalid_extra_is_caught_before_anything_is_registered(restore_default: list[str]) -> None:
+    from kitaru.errors import KitaruUsageError
+
+    name = _unique("sm-bad")
+    restore_default.append(name)
+    fields = {**SAGEMAKER_FIELDS, "extra": {"orchestrator": {"instance_typ": "ml.m5.large"}}}
+    with pytest.raises(KitaruUsageError) as excinfo:
+        stacks._create_stack(name, stack_type="sagemaker", fields=fields, verify=False)
+    assert "'instance_typ' (did you mean instance_type?)" in str(excinfo.value)
+    assert name not in _connector_names()
+    assert name not in _component_names("orchestrator")

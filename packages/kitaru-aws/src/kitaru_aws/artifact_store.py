@@ -27,7 +27,14 @@ Credentials: with ``implicit`` (the default) the artifact store carries no
 credentials and s3fs uses boto3's default chain at run time. Explicit
 credentials become a service connector that the artifact store is linked to,
 so keys live in the engine's secret store rather than in the plain component
-configuration (the ``s3`` flavor's ``key``/``secret``/``token`` fields).
+configuration (the ``s3`` flavor's ``key``/``secret``/``token`` fields). The
+engine's AWS connector checks its credentials with ``sts:GetCallerIdentity``
+(at AWS, or at ``AWS_ENDPOINT_URL`` when set) each time a run uses it, so it
+only suits AWS itself and emulators that serve STS (moto). S3-compatible
+servers (MinIO, R2) therefore take implicit credentials (environment
+variables at run time) or an engine secret named by
+``--extra artifact_store.authentication_secret=NAME``; explicit
+``--credentials`` with a custom endpoint are refused with that advice.
 
 :func:`verify_s3_bucket` writes and deletes one probe object with boto3,
 using the same endpoint and credentials, before anything is registered.
@@ -109,8 +116,19 @@ def build_s3_artifact_store(spec: Mapping[str, Any]) -> dict[str, Any]:
     credentials = parse_credentials(spec.get("credentials"))
     if credentials.is_implicit:
         return {"artifact_store": s3_artifact_store_component(spec, connected=False)}
+    if configured_endpoint(spec):
+        raise KitaruUsageError(
+            "--credentials cannot be combined with a custom S3 endpoint (--extra "
+            "artifact_store.client_kwargs.endpoint_url): the engine's AWS connector, which keeps "
+            "the keys out of the stack's configuration, checks them against AWS STS, which "
+            "S3-compatible servers (MinIO, R2) do not serve. Leave --credentials out and give "
+            "the keys at run time (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE), "
+            "or keep them in a secret (`kitaru secrets set NAME --aws_access_key_id=KEY_ID "
+            "--aws_secret_access_key=SECRET`) and add --extra "
+            "artifact_store.authentication_secret=NAME."
+        )
     region = default_region(credentials, spec.get("region"))
-    auth_method, configuration = credentials.connector_auth(region, configured_endpoint(spec))
+    auth_method, configuration = credentials.connector_auth(region)
     return {
         "service_connector": connector(spec, CONNECTOR_TYPE, auth_method, configuration),
         "artifact_store": s3_artifact_store_component(spec, connected=True),
@@ -150,11 +168,19 @@ def verify_s3_bucket(spec: Mapping[str, Any]) -> None:
     bucket, prefix = names.s3_bucket(uri)
     credentials = parse_credentials(spec.get("credentials"))
     key = f"{prefix}/{verify_object_name()}" if prefix else verify_object_name()
-    client = _s3_client(spec, credentials)
+    session, client = _s3_client(spec, credentials)
+    secret_name = extra_for(spec, "artifact_store").get("authentication_secret")
+    if secret_name and credentials.is_implicit and session.get_credentials() is None:
+        raise KitaruUsageError(
+            f"The artifact store takes its keys from the engine secret '{secret_name}', which "
+            "Kitaru cannot read to check the bucket. Export the same keys for the check "
+            f"(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), {NO_VERIFY_HINT}."
+        )
     _probe(client, bucket, key, credentials, _endpoint_source(spec))
 
 
-def _s3_client(spec: Mapping[str, Any], credentials: AwsCredentials) -> Any:
+def _s3_client(spec: Mapping[str, Any], credentials: AwsCredentials) -> tuple[Any, Any]:
+    """A boto3 session and S3 client with the artifact store's endpoint and client settings."""
     import boto3
     import botocore.config
     import botocore.exceptions
@@ -168,7 +194,7 @@ def _s3_client(spec: Mapping[str, Any], credentials: AwsCredentials) -> Any:
     region = client_kwargs.get("region_name") or spec.get("region") or None
     try:
         session = boto3.Session(**credentials.session_kwargs(), region_name=region)
-        return session.client(
+        return session, session.client(
             "s3",
             endpoint_url=configured_endpoint(spec),
             verify=client_kwargs.get("verify"),

@@ -106,20 +106,14 @@ class AwsCredentials:
             kwargs["aws_session_token"] = self.session_token
         return kwargs
 
-    def connector_auth(
-        self, region: str, endpoint_url: str | None = None
-    ) -> tuple[str, dict[str, Any]]:
+    def connector_auth(self, region: str) -> tuple[str, dict[str, Any]]:
         """The engine connector's auth method and configuration for these credentials.
 
         Args:
-            region: The AWS region the connector is scoped to (it is required
-                by every AWS auth method).
-            endpoint_url: An S3-compatible endpoint, for connectors that only
-                reach a bucket; None for real AWS.
+            region: The AWS region the connector is scoped to (every AWS auth
+                method requires one).
         """
         configuration: dict[str, Any] = {"region": region}
-        if endpoint_url:
-            configuration["endpoint_url"] = endpoint_url
         if self.kind in (IMPLICIT, PROFILE):
             if self.profile is not None:
                 configuration["profile_name"] = self.profile

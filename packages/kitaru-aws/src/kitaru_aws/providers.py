@@ -22,15 +22,19 @@ PROVIDER = "aws"
 """The cloud provider name, which is also the pip extra (``kitaru[aws]``)."""
 
 ARTIFACT_STORE_FIELD = StackField(
-    "artifact_store", "S3 URI for artifacts: s3://BUCKET[/PREFIX].", required=True
+    "artifact_store",
+    "S3 URI for artifacts: s3://BUCKET[/PREFIX].",
+    required=True,
+    example="s3://my-team-artifacts/kitaru",
 )
 CONTAINER_REGISTRY_FIELD = StackField(
     "container_registry",
     "Amazon ECR registry: ACCOUNT_ID.dkr.ecr.REGION.amazonaws.com.",
     required=True,
+    example="123456789012.dkr.ecr.eu-west-1.amazonaws.com",
 )
 REGION_FIELD = StackField(
-    "region", "AWS region of the stack's resources (eu-west-1).", required=True
+    "region", "AWS region of the stack's resources.", required=True, example="eu-west-1"
 )
 CREDENTIALS_FIELD = StackField(
     "credentials", f"AWS credentials: {', '.join(CREDENTIAL_FORMATS)} (default implicit)."
@@ -49,6 +53,7 @@ SAGEMAKER_STACK_PROVIDER = StackProviderSpec(
             "execution_role",
             "IAM role ARN SageMaker jobs run as (arn:aws:iam::ACCOUNT_ID:role/NAME).",
             required=True,
+            example="arn:aws:iam::123456789012:role/kitaru-sagemaker",
         ),
         CREDENTIALS_FIELD,
     ),
@@ -70,10 +75,12 @@ KUBERNETES_STACK_PROVIDER = StackProviderSpec(
     fields=(
         ARTIFACT_STORE_FIELD,
         CONTAINER_REGISTRY_FIELD,
-        StackField("cluster", "EKS cluster name or ARN.", required=True),
+        StackField("cluster", "EKS cluster name or ARN.", required=True, example="kitaru-eks"),
         REGION_FIELD,
         StackField(
-            "namespace", f"Kubernetes namespace for the pods (default {DEFAULT_NAMESPACE})."
+            "namespace",
+            f"Kubernetes namespace for the pods (default {DEFAULT_NAMESPACE}).",
+            example="kitaru",
         ),
         CREDENTIALS_FIELD,
     ),

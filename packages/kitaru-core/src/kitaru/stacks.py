@@ -256,7 +256,8 @@ def _delete_stack(name_or_id: str, *, recursive: bool = False, force: bool = Fal
     """Delete a stack (shared with the CLI).
 
     Returns:
-        ``{deleted_stack, components_deleted, new_active_stack, recursive}``.
+        ``{deleted_stack, components_deleted, new_active_stack, recursive}``,
+        plus ``service_connectors_deleted`` when a recursive delete removed any.
     """
     if not isinstance(name_or_id, str) or not name_or_id.strip():
         raise KitaruUsageError("delete_stack() needs a stack name or id; list them with `kitaru stack list`.")
@@ -282,6 +283,7 @@ def _delete_stack(name_or_id: str, *, recursive: bool = False, force: bool = Fal
     engine.delete_stack_record(details["id"])
 
     deleted: list[str] = []
+    connectors_deleted: list[str] = []
     if recursive and details["is_managed"]:
         connectors: set[str] = set()
         for component in details["components"]:
@@ -293,12 +295,17 @@ def _delete_stack(name_or_id: str, *, recursive: bool = False, force: bool = Fal
             if connector is not None:
                 connectors.add(connector)
         for connector in sorted(connectors):
-            engine.delete_unshared_connector(connector)
+            name = engine.delete_unshared_connector(connector)
+            if name is not None:
+                connectors_deleted.append(name)
     if new_active is None:
         new_active = engine.active_stack_record()["name"]
-    return {
+    result = {
         "deleted_stack": details["name"],
         "components_deleted": deleted,
         "new_active_stack": new_active,
         "recursive": recursive,
     }
+    if connectors_deleted:
+        result["service_connectors_deleted"] = connectors_deleted
+    return result

@@ -111,6 +111,7 @@ def load_engine() -> None:
         if _loaded:
             return
         translate_environment()
+        _quiet_cloud_sdk_warnings()
         import zenml  # noqa: F401  (the import initialises ZenML's logging)
 
         from kitaru._engine.terminal import install_terminal_interceptor
@@ -118,6 +119,20 @@ def load_engine() -> None:
         install_terminal_interceptor()
         _initialize_local_store_once()
         _loaded = True
+
+
+def _quiet_cloud_sdk_warnings() -> None:
+    """Hide SDK notices that say nothing about the user's flow.
+
+    The engine imports every installed cloud's SDK when it handles service
+    connectors; Google's libraries then warn, on every import, about the
+    Python version they will stop supporting in a year. Real problems still
+    surface as errors.
+    """
+    warnings.filterwarnings(
+        "ignore", message=r"You are using a Python version .* which Google will stop supporting",
+        category=FutureWarning,
+    )
 
 
 def _initialize_local_store_once() -> None:

@@ -361,15 +361,20 @@ def stacks_using_component(component_id: str) -> list[str]:
     return [str(s.id) for s in stacks]
 
 
-def delete_unshared_connector(connector_id: str) -> bool:
-    """Delete a service connector when no component uses it any more."""
+def delete_unshared_connector(connector_id: str) -> str | None:
+    """Delete a service connector when no component uses it any more.
+
+    Returns:
+        The deleted connector's name, or None when it is still in use.
+    """
     from uuid import UUID
 
     client = _client()
     if client.list_stack_components(connector_id=UUID(connector_id), size=1, page=1).items:
-        return False
+        return None
+    name = client.get_service_connector(UUID(connector_id), hydrate=False).name
     client.delete_service_connector(UUID(connector_id))
-    return True
+    return str(name)
 
 
 def component_connector_id(target: str, component_id: str) -> str | None:

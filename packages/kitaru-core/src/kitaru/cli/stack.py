@@ -342,6 +342,8 @@ def delete(
     lines = [f"Deleted stack: {result['deleted_stack']}"]
     if result["components_deleted"]:
         lines.append(f"Deleted components: {', '.join(result['components_deleted'])}")
+    if result.get("service_connectors_deleted"):
+        lines.append(f"Deleted service connectors: {', '.join(result['service_connectors_deleted'])}")
     lines.append(f"Active stack: {result['new_active_stack']}")
     return Item(result, text=lines)
 
