@@ -71,7 +71,9 @@ def test_the_plugin_registers_both_stack_types() -> None:
     assert sagemaker.required_fields == (
         "artifact_store", "container_registry", "region", "execution_role",
     )
-    assert kubernetes.required_fields == ("artifact_store", "container_registry", "cluster", "region")
+    assert kubernetes.required_fields == (
+        "artifact_store", "container_registry", "cluster", "region",
+    )
     assert [f.name for f in sagemaker.fields if not f.required] == ["credentials"]
     assert [f.name for f in kubernetes.fields if not f.required] == ["namespace", "credentials"]
     for provider in (sagemaker, kubernetes):
@@ -192,7 +194,9 @@ def test_remote_connector_follows_the_credentials(
 def test_extra_overrides_win_and_merge_deeply() -> None:
     spec = sagemaker_spec(
         extra=_extra(
-            orchestrator={"synchronous": False, "bucket": "sagemaker-jobs", "instance_type": "ml.m5.large"},
+            orchestrator={
+                "synchronous": False, "bucket": "sagemaker-jobs", "instance_type": "ml.m5.large",
+            },
             artifact_store={"config_kwargs": {"s3": {"addressing_style": "path"}}},
             container_registry={"default_repository": "kitaru"},
         )
@@ -227,7 +231,10 @@ def test_registry_accepts_https_and_trailing_slash() -> None:
     [
         ({"region": "Europe"}, "'Europe' is not an AWS region"),
         ({"region": "  "}, "AWS stacks need --region"),
-        ({"artifact_store": "s3://Team_Bucket"}, "'Team_Bucket' in 's3://Team_Bucket' is not a valid S3"),
+        (
+            {"artifact_store": "s3://Team_Bucket"},
+            "'Team_Bucket' in 's3://Team_Bucket' is not a valid S3",
+        ),
         ({"artifact_store": "s3://"}, "is not a valid S3 bucket name"),
         ({"artifact_store": "gs://bucket"}, "AWS artifact stores live in S3; got 'gs://bucket'"),
         ({"container_registry": "docker.io/me"}, "without a repository path: 'docker.io'"),
@@ -307,8 +314,7 @@ def test_local_backend_does_not_bake_aws_endpoint_url_in(
 
 
 def test_local_backend_access_keys_use_a_connector(aws_env: dict[str, str]) -> None:
-    extra = {"artifact_store": {"client_kwargs": {"endpoint_url": "http://127.0.0.1:9000"}}}
-    spec = local_spec(credentials=f"aws-access-keys:AKIAEXAMPLE:{SECRET}", extra=extra)
+    spec = local_spec(credentials=f"aws-access-keys:AKIAEXAMPLE:{SECRET}")
     built = build_s3_artifact_store(spec)
     assert built["service_connector"] == {
         "name": "shared",
@@ -316,7 +322,6 @@ def test_local_backend_access_keys_use_a_connector(aws_env: dict[str, str]) -> N
         "auth_method": "secret-key",
         "configuration": {
             "region": "us-east-1",
-            "endpoint_url": "http://127.0.0.1:9000",
             "aws_access_key_id": "AKIAEXAMPLE",
             "aws_secret_access_key": SECRET,
         },
@@ -324,7 +329,21 @@ def test_local_backend_access_keys_use_a_connector(aws_env: dict[str, str]) -> N
     store = built["artifact_store"]
     assert store["connector"] is True
     assert store["connector_resource_id"] == "s3://team-artifacts"
-    assert "key" not in store["configuration"] and "secret" not in store["configuration"]
+    assert store["configuration"] == {"path": "s3://team-artifacts/dev"}
+
+
+@pytest.mark.parametrize(
+    "credentials", [f"aws-access-keys:AKIAEXAMPLE:{SECRET}", "aws-profile:team"]
+)
+def test_local_backend_refuses_credentials_with_a_custom_endpoint(credentials: str) -> None:
+    extra = {"artifact_store": {"client_kwargs": {"endpoint_url": "http://127.0.0.1:9000"}}}
+    with pytest.raises(KitaruUsageError) as caught:
+        build_s3_artifact_store(local_spec(credentials=credentials, extra=extra))
+    message = str(caught.value)
+    assert message.startswith("--credentials cannot be combined with a custom S3 endpoint")
+    assert "AWS_ACCESS_KEY_ID" in message
+    assert "--extra artifact_store.authentication_secret=NAME" in message
+    assert SECRET not in message
 
 
 def test_local_backend_profile_connector_takes_the_profile_region(

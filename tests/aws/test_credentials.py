@@ -59,11 +59,8 @@ def test_access_keys_map_to_secret_key_and_stay_hidden() -> None:
 
 def test_session_token_maps_to_sts_token() -> None:
     credentials = parse_credentials(f"aws-session-token:ASIAEXAMPLE:{SECRET}:{TOKEN}")
-    assert (credentials.access_key_id, credentials.secret_access_key, credentials.session_token) == (
-        "ASIAEXAMPLE",
-        SECRET,
-        TOKEN,
-    )
+    parts = (credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
+    assert parts == ("ASIAEXAMPLE", SECRET, TOKEN)
     auth_method, configuration = credentials.connector_auth("eu-west-1")
     assert auth_method == "sts-token"
     assert configuration == {

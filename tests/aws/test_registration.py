@@ -90,7 +90,9 @@ class Registry:
                 )
             models[role] = model
         if stack:
-            components = {StackComponentType(role): models[role].id for role in ROLES if role in models}
+            components = {
+                StackComponentType(role): models[role].id for role in ROLES if role in models
+            }
             if StackComponentType.ORCHESTRATOR not in components:
                 components[StackComponentType.ORCHESTRATOR] = self.client.get_stack_component(
                     StackComponentType.ORCHESTRATOR, "default"
@@ -128,7 +130,9 @@ def _all_builds() -> list[tuple[str, dict[str, Any]]]:
     return builds
 
 
-@pytest.mark.parametrize(("label", "built"), _all_builds(), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    ("label", "built"), [pytest.param(label, built, id=label) for label, built in _all_builds()]
+)
 def test_every_configuration_validates_against_the_engine_flavor(
     label: str, built: dict[str, Any]
 ) -> None:
@@ -177,7 +181,8 @@ def test_sagemaker_stack_registers_with_linked_components(registry: Registry) ->
         assert model.connector is not None and model.connector.id == connector.id
         assert model.connector_resource_id == built[role]["connector_resource_id"]
         assert model.flavor_name == built[role]["flavor"]
-    assert models["orchestrator"].configuration["execution_role"].endswith(":role/SageMakerExecution")
+    role = models["orchestrator"].configuration["execution_role"]
+    assert role.endswith(":role/SageMakerExecution")
     assert models["artifact_store"].configuration["path"] == "s3://team-artifacts/kitaru"
     # Secrets live in the connector, never in a component's configuration.
     for role in ROLES:
@@ -232,14 +237,14 @@ def test_local_store_with_access_keys_goes_through_a_connector(
     registry: Registry, aws_env: dict[str, str], moto_endpoint: str,
     monkeypatch: pytest.MonkeyPatch, s3: Any, bucket: str,
 ) -> None:
+    """The connector's STS check and the artifact store both follow AWS_ENDPOINT_URL (moto)."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
     # The process has no AWS credentials of its own: only the connector has keys.
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-    extra = {"orchestrator": {}, "artifact_store": {"client_kwargs": {"endpoint_url": moto_endpoint}}}
     spec = _local_spec(_unique("aws-local-keys"), bucket,
-                       credentials=f"aws-access-keys:AKIAEXAMPLE:{SECRET}", extra=extra)
-    built = build_s3_artifact_store(spec)
-    models = registry.register(built, stack=False)
+                       credentials=f"aws-access-keys:AKIAEXAMPLE:{SECRET}")
+    models = registry.register(build_s3_artifact_store(spec), stack=False)
     assert models["artifact_store"].connector.id == models["service_connector"].id
     assert SECRET not in str(models["artifact_store"].configuration)
     assert _write_and_read(models["artifact_store"], "keys.txt") == b"written through the engine"
@@ -250,22 +255,52 @@ def test_local_store_with_a_profile_needs_implicit_auth_enabled(
     registry: Registry, aws_env: dict[str, str], moto_endpoint: str,
     monkeypatch: pytest.MonkeyPatch, s3: Any, bucket: str,
 ) -> None:
-    from zenml.exceptions import AuthorizationException
-
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     with open(aws_env["AWS_SHARED_CREDENTIALS_FILE"], "w") as credentials:
         credentials.write("[team]\naws_access_key_id = AKIATEAM\naws_secret_access_key = team\n")
-    extra = {"orchestrator": {}, "artifact_store": {"client_kwargs": {"endpoint_url": moto_endpoint}}}
-    spec = _local_spec(_unique("aws-local-profile"), bucket, credentials="aws-profile:team",
-                       extra=extra)
+    spec = _local_spec(_unique("aws-local-profile"), bucket, credentials="aws-profile:team")
     models = registry.register(build_s3_artifact_store(spec), stack=False)
     assert models["service_connector"].auth_method == "implicit"
 
     monkeypatch.delenv("ZENML_ENABLE_IMPLICIT_AUTH_METHODS", raising=False)
-    with pytest.raises((AuthorizationException, RuntimeError), match="Implicit authentication"):
+    with pytest.raises(RuntimeError, match="Implicit authentication methods"):
         _write_and_read(models["artifact_store"], "refused.txt")
 
     monkeypatch.setenv("ZENML_ENABLE_IMPLICIT_AUTH_METHODS", "true")
     assert _write_and_read(models["artifact_store"], "profile.txt") == b"written through the engine"
     assert object_keys(s3, bucket) == ["kitaru/profile.txt"]
+
+
+def test_s3_compatible_store_with_keys_in_an_engine_secret(
+    registry: Registry, aws_env: dict[str, str], moto_endpoint: str,
+    monkeypatch: pytest.MonkeyPatch, s3: Any, bucket: str,
+) -> None:
+    """The documented way for MinIO/R2 with explicit keys: authentication_secret, no connector."""
+    from kitaru_aws import verify_s3_bucket
+    from kitaru.errors import KitaruUsageError
+
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    secret_name = _unique("minio-keys")
+    secret = registry.client.create_secret(
+        secret_name, values={"aws_access_key_id": "AKIAMINIO", "aws_secret_access_key": SECRET}
+    )
+    try:
+        extra = {"orchestrator": {}, "artifact_store": {
+            "client_kwargs": {"endpoint_url": moto_endpoint},
+            "authentication_secret": secret_name,
+        }}
+        spec = _local_spec(_unique("aws-local-secret"), bucket, extra=extra)
+        with pytest.raises(KitaruUsageError, match=f"engine secret '{secret_name}'"):
+            verify_s3_bucket(spec)
+        built = build_s3_artifact_store(spec)
+        assert "service_connector" not in built
+        models = registry.register(built, stack=False)
+        assert SECRET not in str(models["artifact_store"].configuration)
+        data = _write_and_read(models["artifact_store"], "secret.txt")
+        assert data == b"written through the engine"
+        assert object_keys(s3, bucket) == ["kitaru/secret.txt"]
+    finally:
+        registry.client.delete_secret(secret.id)

@@ -146,7 +146,6 @@ def test_azureml_components_with_implicit_credentials() -> None:
                 "subscription_id": SUBSCRIPTION,
                 "resource_group": "ml-rg",
                 "workspace": "ml-ws",
-                "location": "westeurope",
             },
             "connector": True,
             "connector_resource_id": None,
@@ -210,12 +209,30 @@ def test_azureml_with_an_access_token_leaves_the_artifact_store_unlinked() -> No
     assert "connector" not in components["artifact_store"]
 
 
+def test_region_is_the_location_of_a_compute_cluster_only() -> None:
+    cluster = {"mode": "compute-cluster", "compute_name": "kitaru-cpu"}
+    spec = azureml_spec(region=" westeurope ", extra={"orchestrator": cluster})
+    configuration = azureml().build_components(spec)["orchestrator"]["configuration"]
+    assert configuration == {
+        "subscription_id": SUBSCRIPTION,
+        "resource_group": "ml-rg",
+        "workspace": "ml-ws",
+        "location": "westeurope",
+        **cluster,
+    }
+    instance = {"mode": "compute-instance", "compute_name": "kitaru-ci"}
+    spec = azureml_spec(region="westeurope", extra={"orchestrator": instance})
+    assert "location" not in azureml().build_components(spec)["orchestrator"]["configuration"]
+
+
 def test_extra_overrides_win() -> None:
     spec = azureml_spec(
         region="westeurope",
+        subscription_id=SUBSCRIPTION.upper(),
         extra={
             "orchestrator": {"location": "northeurope", "synchronous": False,
-                             "compute_type": "compute-instance"},
+                             "mode": "compute-cluster", "compute_name": "c",
+                             "subscription_id": SUBSCRIPTION},
             "artifact_store": {"path": "az://other/p"},
             "container_registry": {"default_repository": "kitaru"},
         },
@@ -227,7 +244,8 @@ def test_extra_overrides_win() -> None:
         "workspace": "ml-ws",
         "location": "northeurope",
         "synchronous": False,
-        "compute_type": "compute-instance",
+        "mode": "compute-cluster",
+        "compute_name": "c",
     }
     assert components["artifact_store"]["configuration"] == {"path": "az://other/p"}
     assert components["container_registry"]["configuration"] == {

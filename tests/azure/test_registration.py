@@ -119,7 +119,10 @@ def _config_class(flavor: str, role: str) -> type:
 def test_azureml_configurations_validate_against_the_real_flavors(credentials: str | None) -> None:
     from zenml.service_connectors.service_connector_registry import service_connector_registry
 
-    built = build_azureml_components(azureml_spec(region="westeurope", credentials=credentials))
+    cluster = {"mode": "compute-cluster", "compute_name": "kitaru-cpu", "max_instances": 2}
+    spec = azureml_spec(region="westeurope", credentials=credentials, extra={"orchestrator": cluster})
+    built = build_azureml_components(spec)
+    assert built["orchestrator"]["configuration"]["location"] == "westeurope"
     for role in ROLES:
         config = _config_class(built[role]["flavor"], role)(**built[role]["configuration"])
         for key, value in built[role]["configuration"].items():
@@ -198,3 +201,28 @@ def test_local_azure_store_reads_and_writes_azurite_through_the_engine(
     assert azurite_env.blob_names(container) == ["kitaru/probe/hello.txt"]
     store.rmtree(f"{store.path}/probe")
     assert azurite_env.blob_names(container) == []
+
+
+def test_local_azure_store_can_read_its_connection_string_from_an_engine_secret(
+    registry: Registry, azurite: Azurite, no_azure_env: pytest.MonkeyPatch
+) -> None:
+    """The alternative to the environment variable: ``--extra artifact_store.authentication_secret``."""
+    from zenml.stack import StackComponent
+
+    container = azurite.create_container()
+    secret = registry.client.create_secret(
+        _unique("azurite-conn"), values={"connection_string": azurite.connection_string}
+    )
+    try:
+        spec = local_spec(f"az://{container}", authentication_secret=secret.name)
+        built = build_azure_artifact_store(spec | {"name": _unique("azsecret")})
+        assert built["artifact_store"]["configuration"] == {
+            "path": f"az://{container}",
+            "authentication_secret": secret.name,
+        }
+        store = StackComponent.from_model(registry.register(built, stack=False)["artifact_store"])
+        with store.open(f"{store.path}/from-secret.txt", "wb") as handle:
+            handle.write(b"no environment variable needed")
+        assert azurite.blob_names(container) == ["from-secret.txt"]
+    finally:
+        registry.client.delete_secret(secret.id)

@@ -174,3 +174,19 @@ def test_service_principal_needs_the_storage_account(no_azure_env: pytest.Monkey
 def test_bad_uris_fail_before_any_request(no_azure_env: pytest.MonkeyPatch) -> None:
     with pytest.raises(KitaruUsageError, match="not a valid Azure Blob container name"):
         verify("az://Bad_Name")
+
+
+def test_a_store_secret_is_named_when_verification_has_no_credentials(
+    no_azure_env: pytest.MonkeyPatch,
+) -> None:
+    spec = {
+        "name": "dev",
+        "artifact_store": "az://kitaru",
+        "credentials": None,
+        "extra": {"orchestrator": {}, "artifact_store": {"authentication_secret": "azurite"}},
+    }
+    with pytest.raises(KitaruUsageError) as caught:
+        artifact_store_backend("az://kitaru").verify(spec)
+    message = str(caught.value)
+    assert message.startswith("The artifact store authenticates with the secret 'azurite'")
+    assert "AZURE_STORAGE_CONNECTION_STRING" in message and "--no-verify" in message

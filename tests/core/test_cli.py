@@ -238,7 +238,8 @@ def test_status_json_reports_local_connection_and_masks_secrets(shared_config: P
     assert item["active_user"] == "default"
     assert item["active_stack"] == "default"
     assert item["config_directory"] == str(shared_config)
-    assert item["warnings"] == []
+    assert item["log_store"] is None
+    assert len(item["warnings"]) == 1 and "KITARU_LOG_STORE_BACKEND is not" in item["warnings"][0]
     env = item["environment"]
     # Documented variables first, in SPEC order, then others alphabetically.
     assert list(env) == [

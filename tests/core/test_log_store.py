@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
+from kitaru.cli.log_store import backend_for_flavor, mismatch_warning
 from kitaru.config import log_store as prefs
 from kitaru.errors import KitaruUsageError
 from tests.conftest import run_python, subprocess_env
@@ -97,8 +98,14 @@ def test_environment_override_is_read_when_consistent() -> None:
 @pytest.mark.parametrize(
     ("environ", "expected"),
     [
-        ({"KITARU_LOG_STORE_ENDPOINT": ENDPOINT}, "KITARU_LOG_STORE_ENDPOINT is set but KITARU_LOG_STORE_BACKEND is not"),
-        ({"KITARU_LOG_STORE_API_KEY": ENV_KEY}, "KITARU_LOG_STORE_API_KEY is set but KITARU_LOG_STORE_BACKEND is not"),
+        (
+            {"KITARU_LOG_STORE_ENDPOINT": ENDPOINT},
+            "KITARU_LOG_STORE_ENDPOINT is set but KITARU_LOG_STORE_BACKEND is not",
+        ),
+        (
+            {"KITARU_LOG_STORE_API_KEY": ENV_KEY},
+            "KITARU_LOG_STORE_API_KEY is set but KITARU_LOG_STORE_BACKEND is not",
+        ),
         (
             {"KITARU_LOG_STORE_ENDPOINT": ENDPOINT, "KITARU_LOG_STORE_API_KEY": ENV_KEY},
             "KITARU_LOG_STORE_ENDPOINT and KITARU_LOG_STORE_API_KEY are set",
@@ -117,7 +124,10 @@ def test_environment_override_is_read_when_consistent() -> None:
             {"KITARU_LOG_STORE_BACKEND": "otel", "KITARU_LOG_STORE_ENDPOINT": "collector:4318"},
             "KITARU_LOG_STORE_ENDPOINT 'collector:4318' is not an http:// or https:// URL",
         ),
-        ({"KITARU_LOG_STORE_BACKEND": "Not Valid"}, "KITARU_LOG_STORE_BACKEND 'Not Valid' is not a valid name"),
+        (
+            {"KITARU_LOG_STORE_BACKEND": "Not Valid"},
+            "KITARU_LOG_STORE_BACKEND 'Not Valid' is not a valid name",
+        ),
     ],
 )
 def test_inconsistent_environment_is_a_clear_error(environ: dict[str, str], expected: str) -> None:
@@ -148,7 +158,8 @@ def test_set_show_reset_round_trip_preserves_other_fields(config_home: Path) -> 
         "log_store": {"backend": "otel", "endpoint": ENDPOINT, "api_key": SAVED_KEY},
     }
     assert stat.S_IMODE(path.stat().st_mode) == 0o600, "the file holds an API key"
-    assert prefs.resolve_log_store() == prefs.LogStorePreference("otel", ENDPOINT, SAVED_KEY, "global user config")
+    saved = prefs.LogStorePreference("otel", ENDPOINT, SAVED_KEY, "global user config")
+    assert prefs.resolve_log_store() == saved
 
     # Setting again replaces the whole section: the old key does not linger.
     prefs.save_preference(prefs.check_new_preference("datadog", ENDPOINT, None))
@@ -226,26 +237,26 @@ def test_invalid_log_store_section_names_the_problem(config_home: Path, section:
 
 
 def test_stack_flavors_map_to_backend_names() -> None:
-    assert prefs.backend_for_flavor(None) == "artifact-store"
-    assert prefs.backend_for_flavor("artifact") == "artifact-store"
-    assert prefs.backend_for_flavor("otel") == "otel"
-    assert prefs.backend_for_flavor("datadog") == "datadog"
-    assert prefs.backend_for_flavor("My_Custom") == "my-custom"
+    assert backend_for_flavor(None) == "artifact-store"
+    assert backend_for_flavor("artifact") == "artifact-store"
+    assert backend_for_flavor("otel") == "otel"
+    assert backend_for_flavor("datadog") == "datadog"
+    assert backend_for_flavor("My_Custom") == "my-custom"
 
 
 def test_mismatch_warning_names_both_sides_and_the_fix() -> None:
     saved_otel = prefs.LogStorePreference("otel", ENDPOINT, None, "global user config")
-    assert prefs.mismatch_warning(saved_otel, "otel", "team") is None
-    assert prefs.mismatch_warning(prefs.DEFAULT_PREFERENCE, "artifact-store", "default") is None
+    assert mismatch_warning(saved_otel, "otel", "team") is None
+    assert mismatch_warning(prefs.DEFAULT_PREFERENCE, "artifact-store", "default") is None
 
-    warning = prefs.mismatch_warning(saved_otel, "artifact-store", "default")
+    warning = mismatch_warning(saved_otel, "artifact-store", "default")
     assert warning is not None
     assert "preference is 'otel' (saved with `kitaru log-store set`)" in warning
     assert "the active stack 'default' has no log-store component" in warning
     assert "activate a stack whose log-store component is 'otel' (`kitaru stack use NAME`)" in warning
     assert "run `kitaru log-store reset`" in warning
 
-    warning = prefs.mismatch_warning(prefs.DEFAULT_PREFERENCE, "datadog", "dd")
+    warning = mismatch_warning(prefs.DEFAULT_PREFERENCE, "datadog", "dd")
     assert warning is not None
     assert "preference is 'artifact-store' (the default)" in warning
     assert "the active stack 'dd' sends runtime logs to 'datadog'" in warning
@@ -253,7 +264,7 @@ def test_mismatch_warning_names_both_sides_and_the_fix() -> None:
     assert "`kitaru log-store set datadog --endpoint URL`" in warning
 
     from_env = prefs.LogStorePreference("datadog", ENDPOINT, None, "environment")
-    warning = prefs.mismatch_warning(from_env, "otel", "team")
+    warning = mismatch_warning(from_env, "otel", "team")
     assert warning is not None
     assert "(from KITARU_LOG_STORE_BACKEND)" in warning
     assert "set KITARU_LOG_STORE_BACKEND=otel" in warning
@@ -305,7 +316,10 @@ def datadog_stack() -> Iterator[str]:
         configuration={"api_key": "dd-api-key", "application_key": "dd-app-key"},
     )
     client.create_stack(
-        name=name, components={Type.ORCHESTRATOR: "default", Type.ARTIFACT_STORE: "default", Type.LOG_STORE: component.id}
+        name=name,
+        components={
+            Type.ORCHESTRATOR: "default", Type.ARTIFACT_STORE: "default", Type.LOG_STORE: component.id
+        },
     )
     kitaru.stacks.use_stack(name)
     try:
@@ -336,6 +350,32 @@ def test_active_datadog_stack_is_compared_with_the_preference(datadog_stack: str
     differ = describe(prefs.DEFAULT_PREFERENCE, stack)
     assert differ["active_stack_backend"] == "datadog"
     assert f"the active stack '{datadog_stack}' sends runtime logs to 'datadog'" in differ["warning"]
+
+
+def test_set_under_an_environment_override_saves_and_says_so(
+    config_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In process (same store): set saves, but the effective preference stays the environment's."""
+    from kitaru._engine.bootstrap import load_engine
+    from kitaru.cli.app import run
+
+    load_engine()  # before the env changes below, so the engine keeps the session's config
+    monkeypatch.setenv("KITARU_LOG_STORE_BACKEND", "otel")
+    monkeypatch.setenv("KITARU_LOG_STORE_ENDPOINT", ENDPOINT)
+    args = ["log-store", "set", "loki", "--endpoint", "http://loki:3100", "--api-key", SAVED_KEY]
+    code = run([*args, "-o", "json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    item = json.loads(captured.out)["item"]
+    assert (item["backend"], item["source"], item["api_key_configured"]) == ("otel", "environment", False)
+    assert item["active_stack_name"] == "default"
+    warning = item["warning"]
+    assert "No installed plugin registers the log store 'loki'" in warning
+    assert "KITARU_LOG_STORE_* variables are set and take priority over the saved preference" in warning
+    assert "preference is 'otel' (from KITARU_LOG_STORE_BACKEND)" in warning
+    assert SAVED_KEY not in captured.out + captured.err
+    saved = yaml.safe_load((config_home / "kitaru.yaml").read_text())["log_store"]
+    assert saved == {"backend": "loki", "endpoint": "http://loki:3100", "api_key": SAVED_KEY}
 
 
 # -- the CLI, in a fresh config dir ------------------------------------------------------
@@ -391,7 +431,9 @@ OTEL_STACK_SCRIPT = textwrap.dedent(
     )
     client.create_stack(
         name="with-otel",
-        components={Type.ORCHESTRATOR: "default", Type.ARTIFACT_STORE: "default", Type.LOG_STORE: component.id},
+        components={
+            Type.ORCHESTRATOR: "default", Type.ARTIFACT_STORE: "default", Type.LOG_STORE: component.id
+        },
     )
     client.activate_stack("with-otel")
     """
@@ -404,7 +446,9 @@ def test_cli_set_show_reset_and_the_mismatch_warning(fresh_config_dir: Path, tmp
     path.write_text(yaml.safe_dump({"version": 1, "model_registry": {"aliases": {}, "default": None}}))
 
     # Saved preference, default stack (no log-store component): mismatch.
-    item = cli_item(config, "log-store.set", "log-store", "set", "OTel", "--endpoint", ENDPOINT, "--api-key", SAVED_KEY)
+    item = cli_item(
+        config, "log-store.set", "log-store", "set", "OTel", "--endpoint", ENDPOINT, "--api-key", SAVED_KEY
+    )
     assert list(item) == ITEM_KEYS
     assert item["backend"] == "otel" and item["endpoint"] == ENDPOINT
     assert item["api_key_configured"] is True and item["source"] == "global user config"
@@ -420,7 +464,9 @@ def test_cli_set_show_reset_and_the_mismatch_warning(fresh_config_dir: Path, tmp
     made = run_python(script, config)
     assert made.returncode == 0, made.stderr
     item = cli_item(config, "log-store.show", "log-store", "show")
-    assert (item["active_stack_backend"], item["active_stack_name"], item["warning"]) == ("otel", "with-otel", None)
+    assert item["active_stack_backend"] == "otel"
+    assert item["active_stack_name"] == "with-otel"
+    assert item["warning"] is None
 
     # The environment wins and disagrees with the stack: show and status both warn.
     env = {
@@ -444,12 +490,15 @@ def test_cli_set_show_reset_and_the_mismatch_warning(fresh_config_dir: Path, tmp
     assert item["api_key_configured"] is False
     assert "preference is 'artifact-store' (the default)" in item["warning"]
     assert "`kitaru stack use default`" in item["warning"]
-    assert yaml.safe_load(path.read_text()) == {"version": 1, "model_registry": {"aliases": {}, "default": None}}
+    assert yaml.safe_load(path.read_text()) == {
+        "version": 1,
+        "model_registry": {"aliases": {}, "default": None},
+    }
 
     # Text mode: a panel on stdout, the warning on stderr.
     text = cli(config, "log-store", "show")
     assert text.returncode == 0, text.stderr
-    for expected in ("Kitaru log store", "artifact-store", "default", "with-otel", "otel (component 'collector')"):
+    for expected in ("Kitaru log store", "artifact-store", "with-otel", "otel (component 'collector')"):
         assert expected in text.stdout, expected
     assert text.stderr.startswith("Warning: The log-store preference is 'artifact-store'")
 
@@ -458,10 +507,13 @@ def test_cli_rejects_bad_input_quickly_and_leaves_the_file_alone(fresh_config_di
     config = fresh_config_dir
     message = cli_error(config, "log-store.set", "log-store", "set", "artifact-store")
     assert message == (
-        "'artifact-store' is the default log store and cannot be set. Run `kitaru log-store reset` to go back to it."
+        "'artifact-store' is the default log store and cannot be set. "
+        "Run `kitaru log-store reset` to go back to it."
     )
     message = cli_error(config, "log-store.set", "log-store", "set", "datadog", "--api-key", SAVED_KEY)
-    assert message.startswith("The log store 'datadog' needs an endpoint. Run: kitaru log-store set datadog --endpoint")
+    assert message.startswith(
+        "The log store 'datadog' needs an endpoint. Run: kitaru log-store set datadog --endpoint"
+    )
     message = cli_error(config, "log-store.set", "log-store", "set", "otel", "--endpoint", "localhost:4318")
     assert "'localhost:4318' is not an http:// or https:// URL" in message
     message = cli_error(

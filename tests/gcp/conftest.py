@@ -44,6 +44,17 @@ GOOGLE_VARS_TO_CLEAR: tuple[str, ...] = (
 """Developer settings that must not leak into a test."""
 
 
+EMULATOR_ADC: dict[str, str] = {
+    "type": "authorized_user",
+    "client_id": "emulator",
+    "client_secret": "emulator",
+    "refresh_token": "emulator",
+    "token": "emulator",
+    "expiry": "2999-01-01T00:00:00Z",
+}
+"""The placeholder Application Default Credentials ``docs/gcp.md`` shows for emulator shells."""
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 nobody listens on right now."""
     with socket.socket() as probe:
@@ -99,18 +110,7 @@ def emulator_adc_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     the emulator ignores it. The same file ``docs/gcp.md`` shows users.
     """
     path = tmp_path_factory.mktemp("gcs-adc") / "emulator-adc.json"
-    path.write_text(
-        json.dumps(
-            {
-                "type": "authorized_user",
-                "client_id": "emulator",
-                "client_secret": "emulator",
-                "refresh_token": "emulator",
-                "token": "emulator",
-                "expiry": "2999-01-01T00:00:00Z",
-            }
-        )
-    )
+    path.write_text(json.dumps(EMULATOR_ADC))
     return path
 
 

@@ -42,8 +42,10 @@ using the same endpoint and credentials, before anything is registered.
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from kitaru.errors import KitaruUsageError
@@ -109,8 +111,9 @@ def build_s3_artifact_store(spec: Mapping[str, Any]) -> dict[str, Any]:
         to it for the bucket ``s3://BUCKET``.
 
     Raises:
-        KitaruUsageError: For a URI that is not a valid S3 bucket, or malformed
-            credentials.
+        KitaruUsageError: For a URI that is not a valid S3 bucket, malformed
+            credentials, or explicit credentials with a custom endpoint (the
+            connector would check them against AWS STS).
     """
     names.s3_bucket(_required_uri(spec))
     credentials = parse_credentials(spec.get("credentials"))
@@ -168,15 +171,29 @@ def verify_s3_bucket(spec: Mapping[str, Any]) -> None:
     bucket, prefix = names.s3_bucket(uri)
     credentials = parse_credentials(spec.get("credentials"))
     key = f"{prefix}/{verify_object_name()}" if prefix else verify_object_name()
-    session, client = _s3_client(spec, credentials)
-    secret_name = extra_for(spec, "artifact_store").get("authentication_secret")
-    if secret_name and credentials.is_implicit and session.get_credentials() is None:
-        raise KitaruUsageError(
-            f"The artifact store takes its keys from the engine secret '{secret_name}', which "
-            "Kitaru cannot read to check the bucket. Export the same keys for the check "
-            f"(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), {NO_VERIFY_HINT}."
-        )
-    _probe(client, bucket, key, credentials, _endpoint_source(spec))
+    with _quiet_botocore():
+        session, client = _s3_client(spec, credentials)
+        secret_name = extra_for(spec, "artifact_store").get("authentication_secret")
+        if secret_name and credentials.is_implicit and session.get_credentials() is None:
+            raise KitaruUsageError(
+                f"The artifact store takes its keys from the engine secret '{secret_name}', "
+                "which Kitaru cannot read to check the bucket. Export the same keys for the "
+                f"check (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), {NO_VERIFY_HINT}."
+            )
+        _probe(client, bucket, key, credentials, _endpoint_source(spec))
+
+
+@contextmanager
+def _quiet_botocore() -> Iterator[None]:
+    """Keep botocore's INFO lines ("Found credentials in ...") off the user's terminal."""
+    logger = logging.getLogger("botocore")
+    previous = logger.level
+    if logger.getEffectiveLevel() < logging.WARNING:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
 
 
 def _s3_client(spec: Mapping[str, Any], credentials: AwsCredentials) -> tuple[Any, Any]:

@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kitaru.errors import KitaruUsageError
-from kitaru.plugins.stack_helpers import bucket_and_prefix, component, connector
+from kitaru.plugins.stack_helpers import bucket_and_prefix, component, connector, extra_for
 from kitaru_azure.credentials import ACCESS_TOKEN, AzureCredentials, parse_credentials
 
 AZURE_SCHEMES: tuple[str, ...] = ("az", "abfs", "abfss")
@@ -181,4 +181,7 @@ def verify_azure_artifact_store(spec: Mapping[str, Any]) -> None:
 
     credentials = parse_credentials(spec.get("credentials"))
     container, prefix = bucket_and_prefix(normalize_artifact_store_uri(spec.get("artifact_store")))
-    check_container_writable(credentials, container, prefix)
+    secret_name = extra_for(spec, "artifact_store").get("authentication_secret")
+    check_container_writable(
+        credentials, container, prefix, secret_name=str(secret_name) if secret_name else None
+    )

@@ -20,7 +20,12 @@ which becomes four engine components, all named like the stack:
 - an ``azure`` service connector holding the credentials (and the
   subscription, which the engine's connector stores as a GUID);
 - an ``azureml`` orchestrator (``subscription_id``, ``resource_group``,
-  ``workspace``; ``location`` from ``region``, used when AzureML creates compute);
+  ``workspace``). Jobs run on serverless compute in the workspace's region
+  unless ``--extra orchestrator.mode=compute-cluster`` (or ``compute-instance``)
+  and ``orchestrator.compute_name=NAME`` pick other compute; ``--region``
+  becomes the ``location`` of a compute cluster AzureML creates, the only
+  mode where the engine accepts a location (elsewhere it would warn and
+  ignore it);
 - an ``azure`` artifact store (``path`` = the URI) reaching its container
   through the connector (resource ID ``az://CONTAINER``);
 - an ``azure`` container registry (``uri``) reaching ACR through the connector.
@@ -40,7 +45,7 @@ from typing import Any
 
 from kitaru.errors import KitaruUsageError
 from kitaru.plugins.records import StackField
-from kitaru.plugins.stack_helpers import component, connector
+from kitaru.plugins.stack_helpers import component, connector, extra_for
 from kitaru_azure.artifact_store import (
     CONNECTOR_TYPE,
     artifact_store_component,
@@ -52,6 +57,8 @@ from kitaru_azure.credentials import ACCESS_TOKEN, is_guid, parse_credentials
 AZUREML_STACK_TYPE = "azureml"
 ORCHESTRATOR_FLAVOR = "azureml"
 CONTAINER_REGISTRY_FLAVOR = "azure"
+COMPUTE_CLUSTER = "compute-cluster"
+"""The AzureML compute mode whose cluster gets the ``--region`` as its ``location``."""
 
 AZUREML_FIELDS: tuple[StackField, ...] = (
     StackField(
@@ -68,7 +75,10 @@ AZUREML_FIELDS: tuple[StackField, ...] = (
     ),
     StackField("resource_group", "Resource group of the AzureML workspace.", True, example="ml"),
     StackField("workspace", "AzureML workspace name.", True, example="ml-workspace"),
-    StackField("region", "Azure region for compute that AzureML creates.", example="westeurope"),
+    StackField(
+        "region", "Location of a compute cluster AzureML creates (mode compute-cluster).",
+        example="westeurope",
+    ),
     StackField(
         "credentials", "implicit (default) or azure-service-principal / azure-access-token.",
         example="implicit",
@@ -110,7 +120,8 @@ def build_azureml_components(spec: Mapping[str, Any]) -> dict[str, dict[str, Any
         "workspace": _text(spec, "workspace"),
     }
     region = spec.get("region")
-    if isinstance(region, str) and region.strip():
+    mode = extra_for(spec, "orchestrator").get("mode")
+    if isinstance(region, str) and region.strip() and mode == COMPUTE_CLUSTER:
         orchestrator_configuration["location"] = region.strip()
     registry = _registry_uri(_text(spec, "container_registry"))
     connector_configuration = credentials.connector_configuration(

@@ -53,7 +53,9 @@ class _Access:
     source: str  # where the credentials came from, for messages (never the values)
 
 
-def check_container_writable(credentials: AzureCredentials, container: str, prefix: str) -> None:
+def check_container_writable(
+    credentials: AzureCredentials, container: str, prefix: str, *, secret_name: str | None = None
+) -> None:
     """Upload and delete a probe blob under ``prefix`` in ``container``.
 
     Args:
@@ -61,6 +63,10 @@ def check_container_writable(credentials: AzureCredentials, container: str, pref
             is used directly, anything else means "from the environment".
         container: The blob container name.
         prefix: The path inside the container ("" for its root).
+        secret_name: The engine secret the store authenticates with
+            (``--extra artifact_store.authentication_secret=NAME``), if any;
+            verification cannot read it, so it is only named in the message
+            when no other credentials are found.
 
     Raises:
         KitaruUsageError: When the container is missing, the credentials are
@@ -77,7 +83,7 @@ def check_container_writable(credentials: AzureCredentials, container: str, pref
     if credentials.auth_method == SERVICE_PRINCIPAL:
         access = _service_principal_access(credentials)
     else:
-        access = _environment_access()
+        access = _environment_access(secret_name)
     endpoint = _public_url(access.client.url)
     where = f"container '{container}' at {endpoint}"
     probe_name = f"{prefix}/{verify_object_name()}" if prefix else verify_object_name()
@@ -154,7 +160,7 @@ def _service_principal_access(credentials: AzureCredentials) -> _Access:
     return _Access(client, "the service principal in --credentials")
 
 
-def _environment_access() -> _Access:
+def _environment_access(secret_name: str | None) -> _Access:
     from azure.storage.blob import BlobServiceClient
 
     connection_string = os.environ.get(CONNECTION_STRING_ENV, "").strip()
@@ -169,6 +175,12 @@ def _environment_access() -> _Access:
             ) from None
         return _Access(client, CONNECTION_STRING_ENV)
     account = os.environ.get(ACCOUNT_NAME_ENV, "").strip()
+    if not account and secret_name:
+        raise KitaruUsageError(
+            f"The artifact store authenticates with the secret '{secret_name}' "
+            "(artifact_store.authentication_secret), which verification cannot read. Export the "
+            f"same connection string as {CONNECTION_STRING_ENV} for this check, {SKIP_HINT}"
+        )
     if not account:
         raise KitaruUsageError(
             "No Azure Storage credentials found. Set AZURE_STORAGE_CONNECTION_STRING (for "

@@ -64,7 +64,7 @@ BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
 VERIFY_TIMEOUT_SECONDS = 30.0
 """How long one request of the verification may take."""
 
-VERIFY_RETRY_SECONDS = 6.0
+VERIFY_RETRY_SECONDS = 4.0
 """How long the verification retries transient failures (an unreachable endpoint) in total."""
 
 NO_VERIFY = "pass --no-verify to skip this check"

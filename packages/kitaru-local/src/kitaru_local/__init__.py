@@ -1,4 +1,4 @@
-"""Kitaru's ``local`` plugin: the ``local`` stack type and the ``artifact-store`` log store.
+"""Kitaru's ``local`` plugin: the ``local`` stack type and the log stores (``artifact-store``, ``otel``, ``datadog``).
 
 It is installed with Kitaru itself and registered through the same ``kitaru``
 entry point and hooks as any third-party plugin (see ``kitaru plugins``).

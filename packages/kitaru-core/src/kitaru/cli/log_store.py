@@ -38,6 +38,84 @@ group = typer.Typer(
 )
 
 
+# -- comparing with the active stack -------------------------------------------------
+
+
+def backend_for_flavor(flavor: str | None) -> str:
+    """Name the backend a stack's log-store component sends logs to.
+
+    Args:
+        flavor: The component's engine flavor, or ``None`` when the stack has
+            no log-store component.
+
+    Returns:
+        ``artifact-store`` for no component (or the engine's internal
+        ``artifact`` flavor); otherwise the name of the installed log store
+        whose ``LogStoreSpec.flavor`` is ``flavor``; otherwise the flavor
+        itself, lowercased with ``_`` as ``-``.
+    """
+    from kitaru.config.log_store import DEFAULT_BACKEND, installed_backends
+
+    if flavor is None or flavor in ("artifact", "default"):
+        return DEFAULT_BACKEND
+    for spec in installed_backends().values():
+        if spec.flavor == flavor:
+            return str(spec.name)
+    return flavor.lower().replace("_", "-")
+
+
+def mismatch_warning(preference: Any, stack_backend: str, stack_name: str) -> str | None:
+    """Say what to do when the active stack's log store differs from the preference.
+
+    Args:
+        preference: The effective :class:`~kitaru.config.log_store.LogStorePreference`.
+        stack_backend: The backend the active stack sends logs to
+            (see :func:`backend_for_flavor`).
+        stack_name: The active stack's name.
+
+    Returns:
+        The warning, naming both backends and both ways to fix it, or
+        ``None`` when they agree.
+    """
+    from kitaru.config import log_store as prefs
+
+    wanted = preference.backend
+    if wanted == stack_backend:
+        return None
+    from_env = preference.source == prefs.SOURCE_ENVIRONMENT
+    origin = {
+        prefs.SOURCE_DEFAULT: "the default",
+        prefs.SOURCE_ENVIRONMENT: f"from {prefs.ENV_BACKEND}",
+        prefs.SOURCE_GLOBAL: "saved with `kitaru log-store set`",
+    }.get(preference.source, preference.source)
+    if stack_backend == prefs.DEFAULT_BACKEND:
+        actual = (
+            f"the active stack '{stack_name}' has no log-store component, "
+            "so runtime logs go to its artifact store"
+        )
+        match = "unset the KITARU_LOG_STORE_* variables" if from_env else "run `kitaru log-store reset`"
+    else:
+        actual = f"the active stack '{stack_name}' sends runtime logs to '{stack_backend}'"
+        if from_env:
+            match = f"set {prefs.ENV_BACKEND}={stack_backend} and {prefs.ENV_ENDPOINT}"
+        else:
+            match = f"run `kitaru log-store set {stack_backend} --endpoint URL`"
+    if wanted == prefs.DEFAULT_BACKEND:
+        follow = (
+            "To keep logs in the artifact store, activate a stack without a log-store "
+            "component (`kitaru stack use default`)"
+        )
+    else:
+        follow = (
+            f"To send logs to '{wanted}', activate a stack whose log-store component is "
+            f"'{wanted}' (`kitaru stack use NAME`)"
+        )
+    return (
+        f"The log-store preference is '{wanted}' ({origin}), but {actual}. Runs follow the stack, "
+        f"not the preference. {follow}; to make the preference match the stack instead, {match}."
+    )
+
+
 # -- the item ---------------------------------------------------------------------
 
 
@@ -78,8 +156,6 @@ def describe(preference: Any, stack: Any, notes: Sequence[str] = ()) -> dict[str
         ``{backend, endpoint, api_key_configured, source, active_stack_backend,
         active_stack_name, warning}``; ``warning`` joins every warning, or is None.
     """
-    from kitaru.config.log_store import backend_for_flavor, mismatch_warning
-
     item = preference.public()
     if item["endpoint"]:
         item["endpoint"] = mask_url(item["endpoint"])
@@ -195,4 +271,11 @@ def register(app: typer.Typer) -> None:
     app.add_typer(group, name="log-store")
 
 
-__all__ = ["describe", "read_stack_log_store", "register", "stack_log_store_label"]
+__all__ = [
+    "backend_for_flavor",
+    "describe",
+    "mismatch_warning",
+    "read_stack_log_store",
+    "register",
+    "stack_log_store_label",
+]

@@ -17,9 +17,8 @@ It comes from, highest first:
 3. the default, ``artifact-store`` (source ``default``).
 
 It is only a preference: a run sends its logs wherever the active stack's
-log-store component sends them. :func:`backend_for_flavor` names that
-component's backend and :func:`mismatch_warning` says what to do when the two
-disagree. Backend names are free-form (``^[a-z0-9][a-z0-9._-]*$``): a name no
+log-store component sends them (:mod:`kitaru.cli.log_store` compares the two
+and says what to do when they disagree). Backend names are free-form (``^[a-z0-9][a-z0-9._-]*$``): a name no
 installed plugin registers is accepted, with a warning from
 :func:`unknown_backend_warning`, because the plugin may live only where the
 flows run.
@@ -219,9 +218,10 @@ def read_env_preference(environ: Mapping[str, str] | None = None) -> LogStorePre
     api_key = _env_value(env, ENV_API_KEY)
     if backend_text is None and endpoint_text is None and api_key is None:
         return None
+    others = [name for name, value in ((ENV_ENDPOINT, endpoint_text), (ENV_API_KEY, api_key)) if value]
     if backend_text is None:
-        given = " and ".join(name for name, value in ((ENV_ENDPOINT, endpoint_text), (ENV_API_KEY, api_key)) if value)
-        several = " and " in given
+        given = " and ".join(others)
+        several = len(others) > 1
         raise KitaruUsageError(
             f"{given} {'are' if several else 'is'} set but {ENV_BACKEND} is not. Set {ENV_BACKEND} "
             f"to the log store {'they are' if several else 'it is'} for (for example otel or "
@@ -229,11 +229,10 @@ def read_env_preference(environ: Mapping[str, str] | None = None) -> LogStorePre
         )
     backend = normalise_backend(backend_text, what=ENV_BACKEND)
     if backend == DEFAULT_BACKEND:
-        extra = [name for name, value in ((ENV_ENDPOINT, endpoint_text), (ENV_API_KEY, api_key)) if value]
-        if extra:
+        if others:
             raise KitaruUsageError(
                 f"{ENV_BACKEND}={DEFAULT_BACKEND} keeps logs in the stack's artifact store, which takes "
-                f"no endpoint or API key. Unset {' and '.join(extra)}, or set {ENV_BACKEND} to the "
+                f"no endpoint or API key. Unset {' and '.join(others)}, or set {ENV_BACKEND} to the "
                 "backend they are for."
             )
         return LogStorePreference(backend=backend, source=SOURCE_ENVIRONMENT)
@@ -380,81 +379,14 @@ def clear_preference() -> bool:
     return True
 
 
-# -- the active stack ---------------------------------------------------------
-
-
-def backend_for_flavor(flavor: str | None) -> str:
-    """Name the backend a stack's log-store component sends logs to.
-
-    Args:
-        flavor: The component's engine flavor, or ``None`` when the stack has
-            no log-store component.
-
-    Returns:
-        ``artifact-store`` for no component (or the engine's internal
-        ``artifact`` flavor); otherwise the name of the installed log store
-        whose ``LogStoreSpec.flavor`` is ``flavor``; otherwise the flavor
-        itself, lowercased with ``_`` as ``-``.
-    """
-    if flavor is None or flavor in ("artifact", "default"):
-        return DEFAULT_BACKEND
-    for spec in installed_backends().values():
-        if spec.flavor == flavor:
-            return str(spec.name)
-    return flavor.lower().replace("_", "-")
-
-
-def mismatch_warning(preference: LogStorePreference, stack_backend: str, stack_name: str) -> str | None:
-    """Say what to do when the active stack's log store differs from the preference.
-
-    Args:
-        preference: The effective preference.
-        stack_backend: The backend the active stack sends logs to
-            (see :func:`backend_for_flavor`).
-        stack_name: The active stack's name.
-
-    Returns:
-        The warning, or ``None`` when they agree.
-    """
-    wanted = preference.backend
-    if wanted == stack_backend:
-        return None
-    from_env = preference.source == SOURCE_ENVIRONMENT
-    origin = {
-        SOURCE_DEFAULT: "the default",
-        SOURCE_ENVIRONMENT: f"from {ENV_BACKEND}",
-        SOURCE_GLOBAL: "saved with `kitaru log-store set`",
-    }.get(preference.source, preference.source)
-    if stack_backend == DEFAULT_BACKEND:
-        actual = f"the active stack '{stack_name}' has no log-store component, so runtime logs go to its artifact store"
-    else:
-        actual = f"the active stack '{stack_name}' sends runtime logs to '{stack_backend}'"
-    if wanted == DEFAULT_BACKEND:
-        follow = "To keep logs in the artifact store, activate a stack without a log-store component (`kitaru stack use default`)"
-    else:
-        follow = f"To send logs to '{wanted}', activate a stack whose log-store component is '{wanted}' (`kitaru stack use NAME`)"
-    if stack_backend == DEFAULT_BACKEND:
-        match = "unset the KITARU_LOG_STORE_* variables" if from_env else "run `kitaru log-store reset`"
-    elif from_env:
-        match = f"set {ENV_BACKEND}={stack_backend} and {ENV_ENDPOINT}"
-    else:
-        match = f"run `kitaru log-store set {stack_backend} --endpoint URL`"
-    return (
-        f"The log-store preference is '{wanted}' ({origin}), but {actual}. Runs follow the stack, "
-        f"not the preference. {follow}; to make the preference match the stack instead, {match}."
-    )
-
-
 __all__ = [
     "DEFAULT_BACKEND",
     "DEFAULT_PREFERENCE",
     "ENV_VARIABLES",
     "LogStorePreference",
-    "backend_for_flavor",
     "check_new_preference",
     "clear_preference",
     "installed_backends",
-    "mismatch_warning",
     "normalise_backend",
     "read_env_preference",
     "read_saved_preference",

@@ -1,0 +1,416 @@
+"""What the GCP plugin registers and the engine components it describes.
+
+The records come from the process-wide plugin manager, which finds the plugin
+through the real ``kitaru`` entry point of the installed ``kitaru-gcp``
+distribution, so these tests also cover the packaging. ZenML is not involved
+here; ``test_registration.py`` checks the descriptions against ZenML.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator, Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kitaru.errors import KitaruUsageError
+from kitaru.plugins import StackProviderSpec, get_plugin_manager, reset_plugin_manager
+from kitaru.plugins.catalog import artifact_store_backend
+from kitaru.testing.contracts import StackProviderContract
+from kitaru_gcp import GCS_BACKEND, KUBERNETES_STACK_PROVIDER, VERTEX_STACK_PROVIDER
+from tests.gcp.conftest import stack_spec
+
+REGISTRY = "europe-west1-docker.pkg.dev/my-project/kitaru"
+
+
+@pytest.fixture
+def fresh_manager() -> Iterator[None]:
+    reset_plugin_manager()
+    yield
+    reset_plugin_manager()
+
+
+@pytest.fixture
+def vertex(fresh_manager: None) -> StackProviderSpec:
+    return get_plugin_manager().stack_providers()["vertex@gcp"]
+
+
+@pytest.fixture
+def gke(fresh_manager: None) -> StackProviderSpec:
+    return get_plugin_manager().stack_providers()["kubernetes@gcp"]
+
+
+def vertex_spec(**fields: Any) -> dict[str, Any]:
+    values = {
+        "artifact_store": "gs://team-bucket/kitaru",
+        "container_registry": REGISTRY,
+        "region": "europe-west1",
+    }
+    values.update(fields)
+    return stack_spec("team", **values)
+
+
+def gke_spec(**fields: Any) -> dict[str, Any]:
+    values = {
+        "artifact_store": "gs://team-bucket/kitaru",
+        "container_registry": "gcr.io/my-project",
+        "cluster": "kitaru-cluster",
+        "region": "europe-west1",
+        "namespace": None,
+    }
+    values.update(fields)
+    return stack_spec("team", **values)
+
+
+def build(provider: StackProviderSpec, spec: Mapping[str, Any]) -> dict[str, Any]:
+    assert provider.build_components is not None
+    return dict(provider.build_components(spec))
+
+
+# -- discovery through the entry point ------------------------------------------
+
+
+def test_gcp_entry_point_is_declared_by_kitaru_gcp() -> None:
+    [entry_point] = [ep for ep in metadata.entry_points(group="kitaru") if ep.name == "gcp"]
+    assert entry_point.value == "kitaru_gcp.plugin"
+    assert entry_point.dist is not None and entry_point.dist.name == "kitaru-gcp"
+
+
+def test_both_stack_types_come_from_the_gcp_plugin(
+    vertex: StackProviderSpec, gke: StackProviderSpec
+) -> None:
+    manager = get_plugin_manager()
+    for provider in (vertex, gke):
+        assert provider.source is not None
+        assert provider.source.plugin == "gcp"
+        assert provider.source.distribution == "kitaru-gcp"
+        assert provider.source.version == metadata.version("kitaru-gcp")
+        assert provider.provider == "gcp"
+        assert provider.artifact_store_schemes == ("gs",)
+        assert provider.credential_formats == ("implicit", "gcp-service-account:/path/key.json")
+        assert provider.artifact_store_backend == GCS_BACKEND
+        assert provider.verify is GCS_BACKEND.verify
+    assert (vertex.title, gke.title) == ("Vertex", "Kubernetes")
+    assert [provider.key for provider in manager.stack_type_providers("vertex")] == ["vertex@gcp"]
+    assert "kubernetes@gcp" in [p.key for p in manager.stack_type_providers("kubernetes")]
+    [info] = [info for info in manager.plugins() if info.name == "gcp"]
+    assert info.hooks == ("kitaru_stack_providers",)
+    assert not [problem for problem in manager.problems if "gcp" in problem]
+
+
+def test_declared_fields_and_which_are_required(
+    vertex: StackProviderSpec, gke: StackProviderSpec
+) -> None:
+    assert [(f.name, f.required) for f in vertex.fields] == [
+        ("artifact_store", True),
+        ("container_registry", True),
+        ("region", True),
+        ("credentials", False),
+    ]
+    assert [(f.name, f.required) for f in gke.fields] == [
+        ("artifact_store", True),
+        ("container_registry", True),
+        ("cluster", True),
+        ("region", True),
+        ("namespace", False),
+        ("credentials", False),
+    ]
+
+
+def test_gs_uris_find_the_gcs_backend(fresh_manager: None) -> None:
+    backend = artifact_store_backend("gs://any-bucket/prefix")
+    assert backend == GCS_BACKEND
+    assert (backend.schemes, backend.provider) == (("gs",), "gcp")
+
+
+def test_importing_the_plugin_loads_no_engine_and_no_google_sdk() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, kitaru_gcp.plugin, kitaru_gcp;"
+        "print(sorted(m for m in sys.modules if m.startswith(('zenml', 'gcsfs', 'google.cloud.',"
+        " 'google.auth', 'google.api_core'))))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+# -- vertex ---------------------------------------------------------------------
+
+
+def test_vertex_with_implicit_credentials(vertex: StackProviderSpec) -> None:
+    assert build(vertex, vertex_spec()) == {
+        "service_connector": {
+            "name": "team",
+            "connector_type": "gcp",
+            "auth_method": "implicit",
+            "configuration": {"project_id": "my-project"},
+        },
+        "orchestrator": {
+            "name": "team",
+            "flavor": "vertex",
+            "configuration": {"project": "my-project", "location": "europe-west1"},
+            "connector": True,
+            "connector_resource_id": None,
+        },
+        "artifact_store": {
+            "name": "team",
+            "flavor": "gcp",
+            "configuration": {"path": "gs://team-bucket/kitaru"},
+            "connector": True,
+            "connector_resource_id": "gs://team-bucket",
+        },
+        "container_registry": {
+            "name": "team",
+            "flavor": "gcp",
+            "configuration": {"uri": REGISTRY},
+            "connector": True,
+            "connector_resource_id": REGISTRY,
+        },
+    }
+
+
+def test_vertex_with_a_service_account_key(
+    vertex: StackProviderSpec, service_account_key: Path
+) -> None:
+    components = build(
+        vertex, vertex_spec(credentials=f"gcp-service-account:{service_account_key}")
+    )
+    connector = components["service_connector"]
+    assert connector["connector_type"] == "gcp"
+    assert connector["auth_method"] == "service-account"
+    assert connector["configuration"] == {
+        "service_account_json": service_account_key.read_text(),
+        "project_id": "my-project",
+    }
+    assert json.loads(connector["configuration"]["service_account_json"])["type"] == (
+        "service_account"
+    )
+    assert components["orchestrator"]["configuration"] == {
+        "project": "my-project",
+        "location": "europe-west1",
+    }
+
+
+def test_extra_overrides_win_and_deep_merge(vertex: StackProviderSpec) -> None:
+    spec = vertex_spec(
+        extra={
+            "orchestrator": {"location": "us-central1", "synchronous": False,
+                             "labels": {"team": "ml"}},
+            "artifact_store": {"authentication_secret": "gcs-secret"},
+            "container_registry": {"default_repository": "flows"},
+        }
+    )
+    components = build(vertex, spec)
+    assert components["orchestrator"]["configuration"] == {
+        "project": "my-project",
+        "location": "us-central1",
+        "synchronous": False,
+        "labels": {"team": "ml"},
+    }
+    assert components["artifact_store"]["configuration"] == {
+        "path": "gs://team-bucket/kitaru",
+        "authentication_secret": "gcs-secret",
+    }
+    assert components["container_registry"]["configuration"] == {
+        "uri": REGISTRY,
+        "default_repository": "flows",
+    }
+
+
+def test_uris_are_normalised(vertex: StackProviderSpec) -> None:
+    components = build(
+        vertex,
+        vertex_spec(
+            artifact_store=" GS://team-bucket/kitaru/ ",
+            container_registry=f"https://{REGISTRY}/",
+        ),
+    )
+    assert components["artifact_store"]["configuration"] == {"path": "gs://team-bucket/kitaru"}
+    assert components["container_registry"]["configuration"] == {"uri": REGISTRY}
+    assert components["container_registry"]["connector_resource_id"] == REGISTRY
+    bare = build(vertex, vertex_spec(artifact_store="gs://team-bucket"))
+    assert bare["artifact_store"]["configuration"] == {"path": "gs://team-bucket"}
+
+
+def test_build_does_not_modify_the_spec_and_is_repeatable(vertex: StackProviderSpec) -> None:
+    spec = vertex_spec(extra={"orchestrator": {"labels": {"a": "b"}}})
+    before = copy.deepcopy(spec)
+    first = build(vertex, spec)
+    first["orchestrator"]["configuration"]["labels"]["a"] = "changed"
+    assert spec == before
+    assert build(vertex, spec)["orchestrator"]["configuration"]["labels"] == {"a": "b"}
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"region": None}, "--type vertex requires: --region."),
+        ({"artifact_store": "s3://bucket"}, "GCS artifact stores need a gs:// URI"),
+        ({"artifact_store": "gs://"}, "does not name a valid GCS bucket"),
+        ({"artifact_store": "gs://Upper_Case"}, "does not name a valid GCS bucket"),
+        ({"artifact_store": "gs://a..b"}, "does not name a valid GCS bucket"),
+        ({"container_registry": "docker.io/me"}, "Cannot infer the GCP project"),
+        ({"credentials": "aws-profile:dev"}, "Unsupported GCP credentials 'aws-profile:...'"),
+        ({"credentials": "gcp-service-account:/does/not/exist.json"}, "does not exist"),
+    ],
+)
+def test_vertex_rejects_bad_values(
+    vertex: StackProviderSpec, fields: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(KitaruUsageError) as caught:
+        build(vertex, vertex_spec(**fields))
+    assert message in str(caught.value)
+
+
+# -- kubernetes (GKE) -----------------------------------------------------------
+
+
+def test_gke_with_implicit_credentials_and_the_default_namespace(gke: StackProviderSpec) -> None:
+    components = build(gke, gke_spec())
+    assert list(components) == [
+        "service_connector",
+        "orchestrator",
+        "artifact_store",
+        "container_registry",
+    ]
+    assert components["service_connector"] == {
+        "name": "team",
+        "connector_type": "gcp",
+        "auth_method": "implicit",
+        "configuration": {"project_id": "my-project"},
+    }
+    assert components["orchestrator"] == {
+        "name": "team",
+        "flavor": "kubernetes",
+        "configuration": {"kubernetes_namespace": "default"},
+        "connector": True,
+        "connector_resource_id": "kitaru-cluster",
+    }
+    assert components["artifact_store"]["flavor"] == "gcp"
+    assert components["artifact_store"]["connector_resource_id"] == "gs://team-bucket"
+    assert components["container_registry"] == {
+        "name": "team",
+        "flavor": "gcp",
+        "configuration": {"uri": "gcr.io/my-project"},
+        "connector": True,
+        "connector_resource_id": "gcr.io/my-project",
+    }
+
+
+def test_gke_namespace_credentials_and_async(
+    gke: StackProviderSpec, service_account_key: Path
+) -> None:
+    components = build(
+        gke,
+        gke_spec(
+            namespace="flows",
+            credentials=f"gcp-service-account:{service_account_key}",
+            extra={"orchestrator": {"synchronous": False}},
+        ),
+    )
+    assert components["orchestrator"]["configuration"] == {
+        "kubernetes_namespace": "flows",
+        "synchronous": False,
+    }
+    assert components["service_connector"]["auth_method"] == "service-account"
+    assert components["service_connector"]["configuration"]["project_id"] == "my-project"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"cluster": None}, "--type kubernetes requires: --cluster."),
+        ({"region": " "}, "--type kubernetes requires: --region."),
+        ({"container_registry": "gcr.io"}, "Cannot infer the GCP project"),
+    ],
+)
+def test_gke_rejects_bad_values(
+    gke: StackProviderSpec, fields: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(KitaruUsageError, match=message):
+        build(gke, gke_spec(**fields))
+
+
+# -- the gs:// backend for local stacks ------------------------------------------
+
+
+def test_local_stack_with_implicit_credentials_gets_no_connector(fresh_manager: None) -> None:
+    local = get_plugin_manager().stack_providers()["local"]
+    spec = {
+        "name": "shared",
+        "artifact_store": "gs://team-bucket/kitaru",
+        "credentials": None,
+        "extra": {"orchestrator": {}, "artifact_store": {"authentication_secret": "s"}},
+    }
+    assert build(local, spec) == {
+        "orchestrator": {"name": "shared", "flavor": "local", "configuration": {}},
+        "artifact_store": {
+            "name": "shared",
+            "flavor": "gcp",
+            "configuration": {"path": "gs://team-bucket/kitaru", "authentication_secret": "s"},
+        },
+    }
+    assert dict(GCS_BACKEND.build(spec)) == {"artifact_store": build(local, spec)["artifact_store"]}
+
+
+def test_local_stack_with_a_service_account_links_a_connector(service_account_key: Path) -> None:
+    spec = stack_spec(
+        "shared",
+        artifact_store="gs://team-bucket/kitaru",
+        credentials=f"gcp-service-account:{service_account_key}",
+    )
+    described = dict(GCS_BACKEND.build(spec))
+    assert described == {
+        "service_connector": {
+            "name": "shared",
+            "connector_type": "gcp",
+            "auth_method": "service-account",
+            # A local stack names no registry: the key's own project is used.
+            "configuration": {"service_account_json": service_account_key.read_text()},
+        },
+        "artifact_store": {
+            "name": "shared",
+            "flavor": "gcp",
+            "configuration": {"path": "gs://team-bucket/kitaru"},
+            "connector": True,
+            "connector_resource_id": "gs://team-bucket",
+        },
+    }
+
+
+def test_backend_rejects_non_gcs_uris() -> None:
+    with pytest.raises(KitaruUsageError, match="need a gs:// URI"):
+        GCS_BACKEND.build(stack_spec("x", artifact_store="/tmp/local"))
+
+
+# -- the contract suite, with real specs so build_components is checked too ------
+
+
+class TestVertexContract(StackProviderContract):
+    @pytest.fixture
+    def stack_provider(self, vertex: StackProviderSpec) -> StackProviderSpec:
+        return vertex
+
+    @pytest.fixture
+    def stack_spec(self) -> dict[str, Any]:
+        return vertex_spec()
+
+
+class TestGkeContract(StackProviderContract):
+    @pytest.fixture
+    def stack_provider(self, gke: StackProviderSpec) -> StackProviderSpec:
+        return gke
+
+    @pytest.fixture
+    def stack_spec(self) -> dict[str, Any]:
+        return gke_spec()
+
+
+def test_records_are_the_module_level_ones(vertex: StackProviderSpec, gke: StackProviderSpec) -> None:
+    assert vertex == VERTEX_STACK_PROVIDER and gke == KUBERNETES_STACK_PROVIDER
