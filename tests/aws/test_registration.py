@@ -11,6 +11,8 @@ credentials.
 
 from __future__ import annotations
 
+import os
+
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -251,7 +253,7 @@ def test_local_store_with_access_keys_goes_through_a_connector(
     assert object_keys(s3, bucket) == ["kitaru/keys.txt"]
 
 
-def test_local_store_with_a_profile_needs_implicit_auth_enabled(
+def test_local_store_with_a_profile_works_because_kitaru_enables_implicit_auth(
     registry: Registry, aws_env: dict[str, str], moto_endpoint: str,
     monkeypatch: pytest.MonkeyPatch, s3: Any, bucket: str,
 ) -> None:
@@ -263,7 +265,10 @@ def test_local_store_with_a_profile_needs_implicit_auth_enabled(
     spec = _local_spec(_unique("aws-local-profile"), bucket, credentials="aws-profile:team")
     models = registry.register(build_s3_artifact_store(spec), stack=False)
     assert models["service_connector"].auth_method == "implicit"
+    # Kitaru's engine bootstrap turns implicit auth on for the local store...
+    assert os.environ.get("ZENML_ENABLE_IMPLICIT_AUTH_METHODS") == "true"
 
+    # ...which the engine itself would refuse.
     monkeypatch.delenv("ZENML_ENABLE_IMPLICIT_AUTH_METHODS", raising=False)
     with pytest.raises(RuntimeError, match="Implicit authentication methods"):
         _write_and_read(models["artifact_store"], "refused.txt")

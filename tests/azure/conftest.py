@@ -142,6 +142,8 @@ def _wait_until_answering(process: subprocess.Popen[bytes], endpoint: str, log: 
 @pytest.fixture(scope="session")
 def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
     """Start Azurite's blob service for the session; yields how to reach it."""
+    if shutil.which("node") is None:
+        _unavailable("Azurite needs Node.js, which is not on PATH. Install Node.js 20 or newer.")
     if not AZURITE_BLOB.exists():
         _install_azurite()
     workdir = tmp_path_factory.mktemp("azurite")

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 import kitaru
+import kitaru.stacks
 from kitaru.plugins.stack_helpers import VERIFY_OBJECT_PREFIX
 from tests.azure.conftest import AZURE_STORAGE_ENV, AZURITE_KEY, Azurite
 from tests.azure.test_build import CLIENT, SUBSCRIPTION, TENANT
@@ -50,8 +51,6 @@ def kitaru_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 def stacks_to_delete() -> Iterator[list[str]]:
     names: list[str] = []
     yield names
-    import kitaru.stacks
-
     for name in names:
         kitaru.stacks.delete_stack(name, recursive=True)
 

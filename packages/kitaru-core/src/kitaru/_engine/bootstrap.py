@@ -91,6 +91,12 @@ def translate_environment() -> None:
             os.environ["ZENML_CONFIG_PATH"] = str(config_dir())
         for name, value in _ENGINE_DEFAULTS.items():
             os.environ.setdefault(name, value)
+        if not url.startswith(("http://", "https://")):
+            # The engine refuses "implicit" cloud credentials (the machine's own
+            # profile, role or environment) unless told otherwise, because a
+            # shared server must not hand its identity to its users. With the
+            # local store the user's own process is the only one using them.
+            os.environ.setdefault("ZENML_ENABLE_IMPLICIT_AUTH_METHODS", "true")
         _translated = True
 
 

@@ -11,7 +11,12 @@ from __future__ import annotations
 import logging
 import re
 
-_ENGINE_LOGGER_PREFIXES = ("zenml", "alembic", "sqlalchemy", "passlib", "httpx")
+# The engine, its database layers and the cloud SDKs it drives (botocore says
+# "Found credentials in environment variables." on every S3 run).
+_ENGINE_LOGGER_PREFIXES = (
+    "zenml", "alembic", "sqlalchemy", "passlib", "httpx",
+    "botocore", "boto3", "s3fs", "aiobotocore", "gcsfs", "google", "azure", "adlfs", "urllib3",
+)
 _installed = False
 
 
