@@ -135,7 +135,6 @@ def gcs_child_env(gcs_emulator: str, emulator_adc_file: Path) -> dict[str, str]:
         "NO_GCE_CHECK": "true",
         "GCE_METADATA_HOST": closed,
         "GCE_METADATA_IP": closed,
-        "PYTHONWARNINGS": "ignore::FutureWarning",
     }
 
 

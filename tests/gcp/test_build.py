@@ -389,7 +389,7 @@ def test_backend_rejects_non_gcs_uris() -> None:
         GCS_BACKEND.build(stack_spec("x", artifact_store="/tmp/local"))
 
 
-# -- the contract suite, with real specs so build_components is checked too ------
+# -- the contract suite, with real specs (build) and the emulator (verify) ---------
 
 
 class TestVertexContract(StackProviderContract):
@@ -401,6 +401,12 @@ class TestVertexContract(StackProviderContract):
     def stack_spec(self) -> dict[str, Any]:
         return vertex_spec()
 
+    def test_verify_accepts_the_sample_spec(  # type: ignore[override]
+        self, stack_provider: StackProviderSpec, gcs_env: str, bucket: str
+    ) -> None:
+        assert stack_provider.verify is not None
+        assert stack_provider.verify(vertex_spec(artifact_store=f"gs://{bucket}/kitaru")) is None
+
 
 class TestGkeContract(StackProviderContract):
     @pytest.fixture
@@ -410,6 +416,12 @@ class TestGkeContract(StackProviderContract):
     @pytest.fixture
     def stack_spec(self) -> dict[str, Any]:
         return gke_spec()
+
+    def test_verify_accepts_the_sample_spec(  # type: ignore[override]
+        self, stack_provider: StackProviderSpec, gcs_env: str, bucket: str
+    ) -> None:
+        assert stack_provider.verify is not None
+        assert stack_provider.verify(gke_spec(artifact_store=f"gs://{bucket}")) is None
 
 
 def test_records_are_the_module_level_ones(vertex: StackProviderSpec, gke: StackProviderSpec) -> None:

@@ -211,31 +211,6 @@ def test_gke_stack_registers_with_a_service_account_connector(
     }
 
 
-def test_implicit_connectors_need_zenml_enable_implicit_auth_methods(
-    zen: Any, registered: Registered, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The documented run-time requirement of implicit credentials, seen in the engine."""
-    from zenml.exceptions import AuthorizationException
-    from zenml.service_connectors.service_connector_registry import (
-        service_connector_registry,
-    )
-
-    assert VERTEX_STACK_PROVIDER.build_components is not None
-    described = VERTEX_STACK_PROVIDER.build_components(
-        stack_spec(
-            _unique("gcp-implicit"),
-            artifact_store="gs://team-bucket",
-            container_registry="gcr.io/my-project",
-            region="europe-west1",
-        )
-    )
-    stored = register(zen, registered, described)
-    instance = service_connector_registry.instantiate_connector(model=stored["connector"])
-    monkeypatch.delenv("ZENML_ENABLE_IMPLICIT_AUTH_METHODS", raising=False)
-    with pytest.raises(AuthorizationException, match="ZENML_ENABLE_IMPLICIT_AUTH_METHODS"):
-        instance.get_connector_client(resource_type="gcs-bucket", resource_id="gs://team-bucket")
-
-
 @pytest.mark.parametrize("with_key", [False, True], ids=["implicit", "service-account"])
 def test_local_stack_with_a_gcs_artifact_store_registers(
     zen: Any, registered: Registered, service_account_key: Path, with_key: bool

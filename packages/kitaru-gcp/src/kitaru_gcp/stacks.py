@@ -61,8 +61,20 @@ GCS_BACKEND = ArtifactStoreBackend(
 """The ``gs://`` backend; ``local`` stacks borrow it for ``--artifact-store gs://...``."""
 
 
+EXAMPLES: dict[str, str] = {
+    "artifact_store": "gs://my-team-artifacts/kitaru",
+    "container_registry": "europe-west1-docker.pkg.dev/my-project/kitaru",
+    "region": "europe-west1",
+    "cluster": "kitaru-cluster",
+    "namespace": "kitaru",
+}
+"""Realistic values for help texts and the contract suite's sample spec."""
+
+
 def _field(name: str, description: str, required: bool = False) -> StackField:
-    return StackField(name=name, description=description, required=required)
+    return StackField(
+        name=name, description=description, required=required, example=EXAMPLES.get(name, "")
+    )
 
 
 ARTIFACT_STORE_FIELD = _field(

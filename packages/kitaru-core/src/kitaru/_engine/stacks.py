@@ -217,9 +217,22 @@ def register_connector(description: dict[str, Any]) -> str:
     except (ValueError, KeyError, NotImplementedError) as exc:
         raise KitaruUsageError(
             f"The engine rejected the {description['connector_type']} service connector "
-            f"({description['auth_method']}): {exc}"
+            f"({description['auth_method']}): {_masked(str(exc), description)}"
         ) from None
     return str(connector.id)
+
+
+def _masked(text: str, description: dict[str, Any]) -> str:
+    """``text`` with every configuration value of a connector replaced by ``***``.
+
+    Engine validation errors may echo the values they reject, and connector
+    configurations hold keys, secrets and key files.
+    """
+    for value in (description.get("configuration") or {}).values():
+        value_text = str(value)
+        if len(value_text) >= 4:
+            text = text.replace(value_text, "***")
+    return text
 
 
 def delete_connector(connector_id: str) -> None:
