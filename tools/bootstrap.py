@@ -58,7 +58,9 @@ def ensure_environment(with_dev: bool) -> None:
     sync = [uv, "sync", "--locked", "--inexact", "--python", BIN / "python"]
     if with_dev:
         # Tests cover every plugin, so they need every workspace package.
-        sync += ["--all-packages", "--group", "dev"]
+        # Byte-compile once here: the tests start many CLI subprocesses, and
+        # with PYTHONDONTWRITEBYTECODE set each would recompile thousands of modules.
+        sync += ["--all-packages", "--group", "dev", "--compile-bytecode"]
     else:
         # The quickstart is `pip install kitaru`: core and local, no cloud SDKs.
         sync.append("--no-dev")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 
@@ -241,16 +242,78 @@ class LogStoreSpec:
 
 
 @dataclass(frozen=True)
+class LlmRequest:
+    """One model call, as Kitaru hands it to a backend's ``call``.
+
+    Attributes:
+        model: The model name after the backend's prefix (``gpt-4o-mini`` for
+            ``openai/gpt-4o-mini``; ``anthropic/claude-3-5-haiku`` for
+            ``openrouter/anthropic/claude-3-5-haiku``).
+        messages: The conversation, each ``{"role": ..., "content": ...}``
+            with role ``system``, ``user`` or ``assistant``; system messages
+            come first.
+        temperature: Sampling temperature, or None for the provider default.
+        max_tokens: Output token limit, or None for the provider default.
+    """
+
+    model: str
+    messages: tuple[Mapping[str, str], ...]
+    temperature: float | None = None
+    max_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class LlmResult:
+    """What a backend's ``call`` returns.
+
+    Attributes:
+        text: The model's text answer (non-empty).
+        tokens_input: Prompt tokens the provider counted, if it said.
+        tokens_output: Completion tokens the provider counted, if it said.
+        model: The model the provider says answered (``gpt-4o-mini-2024-07-18``),
+            if it said.
+    """
+
+    text: str
+    tokens_input: int | None = None
+    tokens_output: int | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelPrice:
+    """What a model costs, in US dollars per million tokens.
+
+    Attributes:
+        input_per_million: Price of a million prompt tokens.
+        output_per_million: Price of a million completion tokens.
+    """
+
+    input_per_million: float
+    output_per_million: float
+
+
+@dataclass(frozen=True)
 class LlmBackendSpec:
     """An LLM provider that ``kitaru.llm()`` can call.
 
     Attributes:
         name: Backend name (``openai``).
         prefixes: Model prefixes it serves (``openai/``).
-        credential_env: Environment variables that hold its credentials.
-        extra: The pip extra that installs it (``openai`` for ``kitaru[openai]``).
-        call: Sends messages to a model and returns a mapping with ``text``
-            and token counts. Called lazily.
+        credential_env: Environment variables that hold its credentials
+            (``OPENAI_API_KEY``); empty when it needs none (Ollama). Kitaru
+            uses the environment when the first one is set, else overlays the
+            model alias's secret on the environment for the call.
+        extra: The pip extra that installs its SDK (``openai`` for
+            ``kitaru[openai]``), named in the error when the SDK is missing.
+        call: Sends an :class:`LlmRequest` with the provider's official SDK
+            (imported inside the call, honouring the SDK's standard environment
+            such as ``OPENAI_BASE_URL``) and returns an :class:`LlmResult`.
+            Raises :class:`~kitaru.errors.KitaruUsageError` naming the extra when
+            the SDK is missing; provider errors propagate.
+        prices: Price per model name (after the prefix), for cost tracking.
+            Models not listed have an unknown cost, shown as unknown.
+        prices_as_of: The date (``2026-11-01``) the prices were read.
         source: Filled in by the plugin manager.
     """
 
@@ -258,8 +321,17 @@ class LlmBackendSpec:
     prefixes: tuple[str, ...]
     credential_env: tuple[str, ...] = ()
     extra: str | None = None
-    call: Callable[..., Mapping[str, Any]] | None = None
+    call: Callable[[LlmRequest], LlmResult] | None = None
+    prices: Mapping[str, ModelPrice] = field(
+        default_factory=lambda: MappingProxyType({}), compare=False
+    )
+    prices_as_of: str = ""
     source: PluginSource | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        # Plugins may pass a plain dict; keep the record immutable anyway.
+        if not isinstance(self.prices, MappingProxyType):
+            object.__setattr__(self, "prices", MappingProxyType(dict(self.prices)))
 
 
 HOOK_RECORD_TYPES: dict[str, type] = {
