@@ -332,7 +332,7 @@ def test_execution_serializes_to_json(report: Execution, runs: Runs, client: Kit
     for key in (
         "exec_id", "flow_name", "status", "started_at", "ended_at", "stack_name", "metadata",
         "status_reason", "failure", "pending_wait", "frozen_execution_spec", "original_exec_id",
-        "checkpoints", "artifacts", "checkpoint_count", "artifact_count", "cost",
+        "checkpoints", "artifacts", "checkpoint_count", "artifact_count", "llm_usage",
     ):
         assert key in data, key
     assert data["status"] == "completed"

@@ -3,12 +3,13 @@
 ``docs/stacks.md`` (for users) must mention every option of ``kitaru stack
 create`` and ``delete``, every installed stack type and record key, every
 credential format an installed plugin accepts, every ``--file`` key and
-``--extra`` target; its command lines must parse, its stack file must load, and
-the error messages it quotes must be the ones the code produces.
+``--extra`` target. Its command lines must parse and pass validation, its stack
+file must load, and the error messages it quotes must be the ones the code
+produces.
 
 ``docs/plugins/writing-a-stack-provider.md`` (for plugin authors) quotes
 ``STACK_SPEC_DOC`` and the helpers of :mod:`kitaru.plugins.stack_helpers`, and
-holds a complete plugin package. That package is written to disk as a throwaway
+holds a complete plugin package. That package is written out as a throwaway
 distribution and must load through its entry point, pass core's validation,
 pass its own documented test file (contract suite plus an in-process S3
 server), and be accepted by the engine.
@@ -18,6 +19,7 @@ Everything runs in this process; only the last test loads the engine.
 
 from __future__ import annotations
 
+import inspect
 import re
 import shlex
 import tomllib
@@ -46,6 +48,8 @@ ROOT = Path(__file__).resolve().parents[2]
 STACKS_DOC = ROOT / "docs" / "stacks.md"
 AUTHORING_DOC = ROOT / "docs" / "plugins" / "writing-a-stack-provider.md"
 
+LOCAL_TARGETS = ("orchestrator", "artifact_store")
+
 
 def stacks_doc() -> str:
     return STACKS_DOC.read_text(encoding="utf-8")
@@ -55,36 +59,18 @@ def authoring_doc() -> str:
     return AUTHORING_DOC.read_text(encoding="utf-8")
 
 
-def code(text: str) -> str:
-    """``text`` written as inline code, as the docs must show it: ``--region`` → `` `--region` ``."""
-    return f"`{text}`"
-
-
 def mentions_code(doc: str, text: str) -> bool:
-    """Whether ``doc`` has ``text`` as (the start of) an inline code span, not part of a longer word."""
-    return re.search(r"`" + re.escape(text) + r"(?![\w-])", doc) is not None
-
-
-def stack_commands() -> dict[str, Any]:
-    """The click commands of ``kitaru stack``, by name."""
-    from kitaru.cli.app import build_app
-
-    root = typer.main.get_command(build_app())
-    return dict(root.commands["stack"].commands)  # type: ignore[attr-defined]
-
-
-def stack_command(name: str) -> Any:
-    """The click command behind ``kitaru stack NAME``."""
-    return stack_commands()[name]
+    """Whether ``doc`` starts an inline code span with ``text`` (not with a longer word)."""
+    return re.search("`" + re.escape(text) + r"(?![\w-])", doc) is not None
 
 
 def flat(text: str) -> str:
-    """``text`` with every run of whitespace made one space, so wrapped quotes still match."""
+    """``text`` with each run of whitespace made one space, so wrapped quotes still match."""
     return " ".join(text.split())
 
 
-def quoted_in(doc: str, messages: list[str]) -> list[str]:
-    """The messages that ``doc`` does not quote (line wrapping ignored)."""
+def not_quoted(doc: str, messages: list[str]) -> list[str]:
+    """The messages ``doc`` does not quote (line wrapping ignored)."""
     return [message for message in messages if flat(message) not in flat(doc)]
 
 
@@ -95,20 +81,34 @@ def raised(function: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
     return str(excinfo.value)
 
 
-# -- docs/stacks.md: every option, type, format and key ------------------------------------
+def first_party(spec: Any) -> bool:
+    """Whether a record comes from Kitaru's own packages (others document themselves)."""
+    return spec.source is None or spec.source.distribution.startswith("kitaru")
+
+
+def stack_commands() -> dict[str, Any]:
+    """The click commands of ``kitaru stack``, by name."""
+    from kitaru.cli.app import build_app
+
+    root = typer.main.get_command(build_app())
+    return dict(root.commands["stack"].commands)  # type: ignore[attr-defined]
+
+
+# -- docs/stacks.md: every option, type, format and key ----------------------------------
 
 
 @pytest.mark.parametrize("command", ["create", "delete"])
 def test_every_option_of_the_stack_command_is_documented(command: str) -> None:
     doc = stacks_doc()
-    # Typer ships its own copy of click, so tell options from arguments by their kind.
-    options = [p for p in stack_command(command).params if p.param_type_name == "option"]
+    # Typer ships its own copy of click: tell options from arguments by their kind.
+    params = stack_commands()[command].params
+    options = [param for param in params if param.param_type_name == "option"]
     assert len(options) >= 3, f"found no options on `kitaru stack {command}`"
     missing = [
-        opt
-        for param in options
-        for opt in [*param.opts, *param.secondary_opts]
-        if not mentions_code(doc, opt)
+        flag
+        for option in options
+        for flag in [*option.opts, *option.secondary_opts]
+        if not mentions_code(doc, flag)
     ]
     assert not missing, f"docs/stacks.md does not mention `kitaru stack {command}` {missing}"
 
@@ -118,103 +118,104 @@ def test_every_stack_subcommand_has_a_section() -> None:
     names = sorted(stack_commands())
     assert {"create", "delete", "list"} <= set(names)
     missing = [name for name in names if f"### `kitaru stack {name}" not in doc]
-    assert not missing, f"docs/stacks.md has no '### `kitaru stack NAME ...`' section for {missing}"
+    assert not missing, f"docs/stacks.md has no '### `kitaru stack NAME ...`' for {missing}"
 
 
 def test_every_installed_stack_type_and_record_is_documented() -> None:
     doc = stacks_doc()
     records = get_plugin_manager().stack_providers()
     assert {"local", "kubernetes@aws", "kubernetes@gcp"} <= set(records), "install every extra"
-    missing = []
-    for key, spec in records.items():
-        if spec.source is not None and not spec.source.distribution.startswith("kitaru"):
-            continue  # a third-party plugin someone installed documents itself
-        if not mentions_code(doc, spec.name):
-            missing.append(spec.name)
-        if not mentions_code(doc, key):
-            missing.append(key)
+    missing = [
+        text
+        for key, spec in records.items()
+        if first_party(spec)
+        for text in (spec.name, key)
+        if not mentions_code(doc, text)
+    ]
     missing += [name for name in catalog.STACK_TYPE_PROVIDERS if not mentions_code(doc, name)]
     assert not missing, f"docs/stacks.md does not mention the stack types / records {missing}"
 
 
 def test_every_credential_format_is_documented() -> None:
     doc = stacks_doc()
-    missing = {
-        f"{spec.key}: {credential_format}"
+    formats = {
+        (spec.key, credential_format)
         for spec in get_plugin_manager().stack_providers().values()
-        if spec.source is None or spec.source.distribution.startswith("kitaru")
+        if first_party(spec)
         for credential_format in spec.credential_formats
-        if code(credential_format) not in doc
     }
-    assert not missing, f"docs/stacks.md does not show these --credentials formats: {sorted(missing)}"
+    assert len(formats) >= 9, formats
+    missing = sorted(f"{key}: {fmt}" for key, fmt in formats if f"`{fmt}`" not in doc)
+    assert not missing, f"docs/stacks.md does not show these --credentials formats: {missing}"
 
 
 def test_every_stack_file_key_is_documented_in_both_spellings() -> None:
     doc = stacks_doc()
-    missing = []
-    for key in ALL_KEYS:
-        for spelling in {key, key.replace("_", "-")}:
-            if not mentions_code(doc, spelling):
-                missing.append(spelling)
+    spellings = sorted({spelling for key in ALL_KEYS for spelling in (key, key.replace("_", "-"))})
+    missing = [spelling for spelling in spellings if not mentions_code(doc, spelling)]
     assert not missing, f"docs/stacks.md does not list the --file keys {missing}"
 
 
 def test_extra_targets_options_and_schemes_are_documented() -> None:
     doc = stacks_doc()
-    missing = [target for target in ALL_TARGETS if not mentions_code(doc, target)]
-    missing += [f"--{option.replace('_', '-')}" for option in OPTION_FIELDS if not mentions_code(doc, f"--{option.replace('_', '-')}")]
-    missing += [f"{scheme}://" for scheme in catalog.SCHEME_PROVIDERS if not mentions_code(doc, f"{scheme}://")]
+    wanted = [*ALL_TARGETS]
+    wanted += ["--" + option.replace("_", "-") for option in OPTION_FIELDS]
+    wanted += [f"{scheme}://" for scheme in catalog.SCHEME_PROVIDERS]
+    missing = [text for text in wanted if not mentions_code(doc, text)]
     assert not missing, f"docs/stacks.md does not mention {missing}"
 
 
-def test_the_documented_links_exist() -> None:
+def test_the_cloud_pages_are_linked() -> None:
     doc = stacks_doc()
     targets = set(re.findall(r"\]\(([\w./-]+\.md)(?:#[\w-]+)?\)", doc))
     assert {"aws.md", "gcp.md", "azure.md", "plugins/writing-a-stack-provider.md"} <= targets
-    # docs/azure.md is written alongside; the others must exist already.
-    missing = [t for t in targets - {"azure.md"} if not (STACKS_DOC.parent / t).exists()]
+    # docs/azure.md is being written alongside this page; every other target must exist.
+    missing = [target for target in targets - {"azure.md"} if not (STACKS_DOC.parent / target).exists()]
     assert not missing, f"docs/stacks.md links to missing pages {missing}"
 
 
-# -- docs/stacks.md: its examples run ------------------------------------------------------
+# -- docs/stacks.md: its examples work ------------------------------------------------------
 
 
-def _console_commands(doc: str) -> list[str]:
-    """Every ``kitaru stack create`` line of the console blocks, continuation lines joined."""
+def console_create_commands(doc: str) -> list[list[str]]:
+    """The arguments of every ``kitaru stack create`` in the doc's console blocks."""
     commands = []
     for block in re.findall(r"```console\n(.*?)```", doc, re.S):
-        joined = re.sub(r"\\\n\s*", " ", block)
-        for line in joined.splitlines():
+        for line in re.sub(r"\\\n\s*", " ", block).splitlines():
             line = line.removeprefix("$ ").strip()
-            words = shlex.split(line, comments=True) if "kitaru stack create" in line else []
-            while words and "=" in words[0] and words[0] != "kitaru":
-                words.pop(0)  # NAME=value environment prefixes
+            if "kitaru stack create" not in line:
+                continue
+            words = shlex.split(line, comments=True)
+            while words and words[0] != "kitaru" and "=" in words[0]:
+                words.pop(0)  # VARIABLE=value in front of the command
             if words[:3] == ["kitaru", "stack", "create"]:
-                commands.append(shlex.join(words[3:]))
+                commands.append(words[3:])
     return commands
 
 
-def test_documented_create_commands_parse_and_validate(tmp_path: Path) -> None:
-    """Each example's options exist, and (without ``...``) pass core's validation."""
-    command = stack_command("create")
-    commands = _console_commands(stacks_doc())
-    assert len(commands) >= 10, commands
-    for line in commands:
-        args = [arg for arg in shlex.split(line) if arg != "..."]
-        context = command.make_context("create", args)
-        params = context.params
-        if "..." in line or params["file"]:
+def test_the_documented_create_commands_parse_and_validate() -> None:
+    """Every example's options exist; complete examples (no ``...``) pass validation."""
+    command = stack_commands()["create"]
+    examples = console_create_commands(stacks_doc())
+    assert len(examples) >= 10, examples
+    for words in examples:
+        params = command.make_context("create", [w for w in words if w != "..."]).params
+        if "..." in words or params["file"]:
             continue
-        options = {option: params[option] for option in OPTION_FIELDS}
-        extra = parse_extras(params["extra"], allowed_targets=ALL_TARGETS)
+        kind = (params["stack_type"] or "local").strip().lower()
+        extra = parse_extras(params["extra"], allowed_targets=LOCAL_TARGETS if kind == "local" else ALL_TARGETS)
         resolve_stack_request(
-            params["name"], params["stack_type"], options, extra=extra, async_mode=params["async_mode"]
+            params["name"],
+            params["stack_type"],
+            {option: params[option] for option in OPTION_FIELDS},
+            extra=extra,
+            async_mode=params["async_mode"],
         )
 
 
 def test_the_documented_stack_file_loads_and_validates(tmp_path: Path) -> None:
-    [text] = [block for block in re.findall(r"```yaml\n(.*?)```", stacks_doc(), re.S)
-              if block.startswith("# team-stack.yaml")]
+    blocks = re.findall(r"```yaml\n(.*?)```", stacks_doc(), re.S)
+    [text] = [block for block in blocks if block.startswith("# team-stack.yaml")]
     path = tmp_path / "team-stack.yaml"
     path.write_text(text)
     settings = read_stack_file(path)
@@ -231,36 +232,32 @@ def test_the_documented_stack_file_loads_and_validates(tmp_path: Path) -> None:
 
 S3 = "s3://team-artifacts/kitaru"
 ECR = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+GAR = "europe-west1-docker.pkg.dev/my-project/kitaru"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerExecution"
 SAGEMAKER = {"artifact_store": S3, "container_registry": ECR, "region": "eu-west-1", "execution_role": ROLE}
+KUBERNETES = {"artifact_store": S3, "container_registry": ECR, "cluster": "c", "region": "eu-west-1"}
 
 
-def _quoted_messages() -> list[str]:
-    return [
-        raised(resolve_stack_request, "x", "kubernetes", {"artifact_store": "s3://b", "container_registry": ECR}),
-        raised(resolve_stack_request, "x", "sagemaker", {"artifact_store": "s3://b"}),
-        raised(resolve_stack_request, "x", "local", {"cluster": "c"}),
-        raised(resolve_stack_request, "x", "kubernetes",
-               {"artifact_store": S3, "container_registry": ECR, "cluster": "c", "region": "eu-west-1",
-                "execution_role": ROLE}),
-        raised(resolve_stack_request, "x", "sagemaker", {**SAGEMAKER, "subscription_id": "s", "workspace": "w"}),
-        raised(resolve_stack_request, "x", "local", {"container_registry": ECR, "region": "r"}),
-        raised(resolve_stack_request, "x", "swarm", {}),
-        raised(resolve_stack_request, "x", "vertex", {"artifact_store": "s3://b",
-               "container_registry": "europe-west1-docker.pkg.dev/my-project/kitaru", "region": "europe-west1"}),
-        raised(resolve_stack_request, "x", "sagemaker", {**SAGEMAKER, "artifact_store": "gs://team-bucket/kitaru"}),
-        raised(resolve_stack_request, "x", "kubernetes",
-               {"artifact_store": "az://kitaru", "container_registry": ECR, "cluster": "c", "region": "eu-west-1"}),
-        raised(resolve_stack_request, "x", "local", {"artifact_store": "ftp://host/dir"}),
-        raised(resolve_stack_request, "x", "local", {}, async_mode=True),
-        raised(parse_extras, ["registry.uri=x"], allowed_targets=("orchestrator", "artifact_store")),
-        raised(parse_extras, ["nodot"], allowed_targets=("orchestrator", "artifact_store")),
+def test_the_quoted_validation_messages_are_the_real_ones() -> None:
+    resolve = resolve_stack_request
+    messages = [
+        raised(resolve, "x", "kubernetes", {"artifact_store": "s3://b", "container_registry": ECR}),
+        raised(resolve, "x", "sagemaker", {"artifact_store": "s3://b"}),
+        raised(resolve, "x", "local", {"cluster": "c"}),
+        raised(resolve, "x", "kubernetes", {**KUBERNETES, "execution_role": ROLE}),
+        raised(resolve, "x", "sagemaker", {**SAGEMAKER, "subscription_id": "s", "workspace": "w"}),
+        raised(resolve, "x", "local", {"container_registry": ECR, "region": "r"}),
+        raised(resolve, "x", "swarm", {}),
+        raised(resolve, "x", "vertex", {"artifact_store": "s3://b", "container_registry": GAR, "region": "r"}),
+        raised(resolve, "x", "sagemaker", {**SAGEMAKER, "artifact_store": "gs://team-bucket/kitaru"}),
+        raised(resolve, "x", "kubernetes", {**KUBERNETES, "artifact_store": "az://kitaru"}),
+        raised(resolve, "x", "local", {"artifact_store": "ftp://host/dir"}),
+        raised(resolve, "x", "local", {}, async_mode=True),
+        raised(parse_extras, ["registry.uri=x"], allowed_targets=LOCAL_TARGETS),
+        raised(parse_extras, ["nodot"], allowed_targets=LOCAL_TARGETS),
     ]
-
-
-def test_quoted_validation_messages_are_the_real_ones() -> None:
-    missing = quoted_in(stacks_doc(), _quoted_messages())
-    assert not missing, "docs/stacks.md quotes outdated messages; the code now says:\n" + "\n".join(missing)
+    missing = not_quoted(stacks_doc(), messages)
+    assert not missing, "docs/stacks.md quotes outdated messages; the code says:\n" + "\n".join(missing)
 
 
 @contextmanager
@@ -277,16 +274,16 @@ def only_local_plugins() -> Iterator[None]:
         manager_module._manager = saved
 
 
-def test_quoted_missing_plugin_messages_are_the_real_ones() -> None:
+def test_the_quoted_missing_plugin_messages_are_the_real_ones() -> None:
     with only_local_plugins():
-        messages = [raised(resolve_stack_request, "x", kind, {}) for kind in ("sagemaker", "vertex", "azureml")]
-        messages.append(raised(resolve_stack_request, "x", "kubernetes", {}))
-        messages += [raised(catalog.artifact_store_backend, f"{scheme}://bucket") for scheme in ("s3", "gs", "az")]
-    missing = quoted_in(stacks_doc(), messages)
-    assert not missing, "docs/stacks.md quotes outdated messages; the code now says:\n" + "\n".join(missing)
+        kinds = ("sagemaker", "vertex", "azureml", "kubernetes")
+        messages = [raised(resolve_stack_request, "x", kind, {}) for kind in kinds]
+        messages += [raised(catalog.artifact_store_backend, f"{s}://bucket") for s in ("s3", "gs", "az")]
+    missing = not_quoted(stacks_doc(), messages)
+    assert not missing, "docs/stacks.md quotes outdated messages; the code says:\n" + "\n".join(missing)
 
 
-# -- docs/plugins/writing-a-stack-provider.md ---------------------------------------------------
+# -- docs/plugins/writing-a-stack-provider.md ---------------------------------------------
 
 
 def test_the_stack_spec_doc_is_quoted_verbatim() -> None:
@@ -295,72 +292,82 @@ def test_the_stack_spec_doc_is_quoted_verbatim() -> None:
     assert len(blocks) == 2, "STACK_SPEC_DOC changed shape; update this test and the doc"
     for block in blocks:
         dedented = "\n".join(line[4:] for line in block.strip("\n").splitlines())
-        assert dedented in doc, f"writing-a-stack-provider.md no longer quotes STACK_SPEC_DOC:\n{dedented}"
+        assert dedented in doc, f"writing-a-stack-provider.md no longer quotes:\n{dedented}"
 
 
-def _helper_table_names(doc: str) -> list[str]:
+def helper_rows(doc: str) -> list[str]:
+    """The first cell of each row of the doc's Helpers table: ``component(spec, ...)``."""
     section = doc.split("## Helpers", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"^\| `([A-Za-z_]\w*)", section, re.M)
+    return re.findall(r"^\| `([^`]+)`", section, re.M)
 
 
-def test_documented_helpers_exist_and_the_essential_ones_are_documented() -> None:
+def test_the_helpers_the_doc_mentions_exist() -> None:
     doc = authoring_doc()
     public = {name for name in vars(stack_helpers) if not name.startswith("_")}
-    table = _helper_table_names(doc)
+    table = [row.split("(")[0] for row in helper_rows(doc)]
     imported = [
         name.strip()
-        for group in re.findall(r"from kitaru\.plugins\.stack_helpers import \(?([\w\s,]+)\)?", doc)
-        for name in group.split(",")
+        for names in re.findall(r"from kitaru\.plugins\.stack_helpers import \(?([\w\s,]+)\)?", doc)
+        for name in names.split(",")
         if name.strip()
     ]
     dotted = re.findall(r"stack_helpers\.(\w+)", doc)
     unknown = sorted({*table, *imported, *dotted} - public)
     assert not unknown, f"writing-a-stack-provider.md mentions helpers that do not exist: {unknown}"
-    for essential in ("component", "connector", "deep_merge", "verify_object_name"):
-        assert essential in table, f"the Helpers table lacks {essential}"
-    defined_here = sorted(
-        name for name in public
-        if getattr(getattr(stack_helpers, name), "__module__", None) == stack_helpers.__name__
-        or name.isupper()
-    )
-    undocumented = [name for name in defined_here if name not in table]
-    assert not undocumented, f"the Helpers table lacks {undocumented}"
+    essential = ["component", "connector", "deep_merge", "verify_object_name"]
+    lacking = [name for name in essential if name not in table]
+    assert not lacking, f"writing-a-stack-provider.md's Helpers table lacks {lacking}"
+
+
+def test_every_helper_is_in_the_table() -> None:
+    own = [
+        name
+        for name, value in vars(stack_helpers).items()
+        if not name.startswith("_")
+        and (getattr(value, "__module__", None) == stack_helpers.__name__ or name.isupper())
+    ]
+    table = [row.split("(")[0] for row in helper_rows(authoring_doc())]
+    missing = [name for name in own if name not in table]
+    assert not missing, f"writing-a-stack-provider.md's Helpers table lacks {missing}"
+
+
+def signature_as_shown(function: Callable[..., Any]) -> str:
+    """``component(spec, target, ..., *, connector=False, ...)`` as the Helpers table writes it."""
+    parts: list[str] = []
+    for parameter in inspect.signature(function).parameters.values():
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY and "*" not in parts:
+            parts.append("*")
+        default = parameter.default
+        parts.append(parameter.name if default is inspect.Parameter.empty else f"{parameter.name}={default!r}")
+    return f"{function.__name__}({', '.join(parts)})"
 
 
 def test_the_helper_signatures_match() -> None:
-    import inspect
-
-    section = authoring_doc().split("## Helpers", 1)[1]
-    for name, args in re.findall(r"^\| `(\w+)\(([^)]*)\)`", section, re.M):
-        signature = inspect.signature(getattr(stack_helpers, name))
-        shown = [part.strip() for part in args.split(",") if part.strip()]
-        expected = [str(p).replace(": Mapping[str, Any]", "").split(":")[0].strip()
-                    if p.default is inspect.Parameter.empty else f"{p.name}={p.default!r}"
-                    for p in signature.parameters.values()]
-        if any(p.kind is inspect.Parameter.KEYWORD_ONLY for p in signature.parameters.values()):
-            first = next(i for i, p in enumerate(signature.parameters.values()) if p.kind is inspect.Parameter.KEYWORD_ONLY)
-            expected.insert(first, "*")
-        assert shown == expected, f"{name}: the doc shows ({', '.join(shown)}), the code has ({', '.join(expected)})"
+    rows = [row for row in helper_rows(authoring_doc()) if "(" in row]
+    assert len(rows) >= 5, "the Helpers table shows no signatures"
+    for row in rows:
+        expected = signature_as_shown(getattr(stack_helpers, row.split("(")[0]))
+        assert row == expected, f"the Helpers table shows {row}; the code has {expected}"
 
 
 def test_the_standard_options_are_listed() -> None:
     doc = authoring_doc()
-    assert len(OPTION_FIELDS) == 10, "OPTION_FIELDS changed: update 'the ten standard ones' in the doc"
-    missing = [option for option in OPTION_FIELDS if code(option) not in doc]
+    assert len(OPTION_FIELDS) == 10, "OPTION_FIELDS changed: update 'the ten standard ones'"
+    missing = [option for option in OPTION_FIELDS if f"`{option}`" not in doc]
     assert not missing, f"writing-a-stack-provider.md does not list the options {missing}"
 
 
-# -- the documented plugin package works ------------------------------------------------------
+# -- the documented plugin package works -----------------------------------------------------
 
 
 def documented_files() -> dict[str, str]:
-    """``path -> content`` of every file the authoring doc shows as "`path`:" + a code block."""
+    """``path -> content`` of each file the authoring doc shows as "`path`:" and a code block."""
     pattern = r"^`([\w./-]+\.(?:py|toml))`:\n\n```(?:python|toml)\n(.*?)```"
     return dict(re.findall(pattern, authoring_doc(), re.M | re.S))
 
 
 def documented_distribution(root: Path) -> ThrowawayDistribution:
-    """The doc's package as an installed distribution, entry point from its pyproject.toml."""
+    """The doc's package as an installed distribution, with the entry point of its pyproject."""
     files = documented_files()
     project = tomllib.loads(files["pyproject.toml"])["project"]
     modules = {
@@ -377,25 +384,31 @@ def documented_distribution(root: Path) -> ThrowawayDistribution:
     )
 
 
+def example_fields(record: Any) -> dict[str, Any]:
+    return {field.name: field.example or None for field in record.fields}
+
+
 def test_the_documented_package_is_complete() -> None:
-    files = documented_files()
-    assert {"pyproject.toml", "src/kitaru_scaleway/__init__.py", "src/kitaru_scaleway/plugin.py",
-            "src/kitaru_scaleway/stack.py", "tests/test_kapsule.py"} <= set(files)
+    assert set(documented_files()) >= {
+        "pyproject.toml",
+        "src/kitaru_scaleway/__init__.py",
+        "src/kitaru_scaleway/plugin.py",
+        "src/kitaru_scaleway/stack.py",
+        "tests/test_kapsule.py",
+    }
 
 
 def test_the_documented_plugin_loads_and_core_validates_it(tmp_path: Path) -> None:
     from kitaru_local import build_local_components
 
-    doc = authoring_doc()
     with documented_distribution(tmp_path).activated():
         manager = get_plugin_manager()
         record = manager.stack_providers()["kapsule@scaleway"]
         assert record.source is not None and record.source.distribution == "kitaru-scaleway"
         assert manager.problems == []
-        examples = {field.name: field.example or None for field in record.fields}
-        request = resolve_stack_request("k1", "kapsule", examples)
-        assert request.provider is record
-        quoted = [
+        examples = example_fields(record)
+        assert resolve_stack_request("k1", "kapsule", examples).provider is record
+        messages = [
             raised(resolve_stack_request, "x", "kapsule", {"artifact_store": "scw://b"}),
             raised(resolve_stack_request, "x", "kapsule", {**examples, "execution_role": "arn"}),
             raised(resolve_stack_request, "x", "kapsule", {**examples, "artifact_store": "s3://b"}),
@@ -404,43 +417,51 @@ def test_the_documented_plugin_loads_and_core_validates_it(tmp_path: Path) -> No
         local = build_local_components(
             {"name": "dev", "artifact_store": "scw://kitaru-artifacts", "credentials": None, "extra": {}}
         )
-    missing = quoted_in(doc, quoted)
+    missing = not_quoted(authoring_doc(), messages)
     assert not missing, "writing-a-stack-provider.md quotes outdated messages:\n" + "\n".join(missing)
     assert local["artifact_store"]["flavor"] == "s3"
 
 
 def test_the_documented_test_file_passes(pytester: pytest.Pytester, tmp_path: Path) -> None:
-    (pytester.path / "tests").mkdir()
-    (pytester.path / "tests" / "test_kapsule.py").write_text(documented_files()["tests/test_kapsule.py"])
+    tests = pytester.path / "tests"
+    tests.mkdir()
+    (tests / "test_kapsule.py").write_text(documented_files()["tests/test_kapsule.py"])
     with documented_distribution(tmp_path / "site").activated():
         result = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider", "tests")
     outcomes = result.parseoutcomes()
-    assert outcomes.get("failed", 0) == 0 and outcomes.get("errors", 0) == 0, "\n".join(result.outlines)
+    failures = outcomes.get("failed", 0) + outcomes.get("errors", 0)
+    assert failures == 0, "\n".join(result.outlines)
     assert outcomes.get("passed", 0) >= 15, outcomes
 
 
 def test_the_engine_accepts_the_documented_stacks(tmp_path: Path) -> None:
-    """Register a kapsule stack and a local stack on scw:// (no verify), then delete them."""
+    """Register a kapsule stack and a local stack on scw:// (no verify), then delete both."""
     import kitaru.stacks
 
     suffix = uuid.uuid4().hex[:8]
+    created: list[str] = []
+    deleted: list[dict[str, Any]] = []
     with documented_distribution(tmp_path).activated():
-        record = get_plugin_manager().stack_providers()["kapsule@scaleway"]
-        fields: dict[str, Any] = {field.name: field.example or None for field in record.fields}
-        fields["credentials"] = "scaleway-keys:SCWACCESS:s3cr3t"
-        remote = kitaru.stacks._create_stack(
-            f"docs-kapsule-{suffix}", stack_type="kapsule", activate=False, fields=fields, verify=False
-        )
-        local = kitaru.stacks._create_stack(
-            f"docs-scw-{suffix}", stack_type="local", activate=False,
-            fields={"artifact_store": "scw://kitaru-artifacts/dev"}, verify=False,
-        )
-        deleted = [kitaru.stacks._delete_stack(result["name"], recursive=True) for result in (remote, local)]
+        try:
+            fields = example_fields(get_plugin_manager().stack_providers()["kapsule@scaleway"])
+            fields["credentials"] = "scaleway-keys:SCWACCESS:s3cr3t"
+            remote = kitaru.stacks._create_stack(
+                f"docs-kapsule-{suffix}", stack_type="kapsule", activate=False, fields=fields, verify=False
+            )
+            created.append(remote["name"])
+            local = kitaru.stacks._create_stack(
+                f"docs-scw-{suffix}",
+                stack_type="local",
+                activate=False,
+                fields={"artifact_store": "scw://kitaru-artifacts/dev"},
+                verify=False,
+            )
+            created.append(local["name"])
+        finally:
+            deleted = [kitaru.stacks._delete_stack(name, recursive=True) for name in created]
     assert remote["service_connectors_created"] == [remote["name"]]
     assert len(remote["components_created"]) == 3 and len(local["components_created"]) == 2
     assert deleted[0]["service_connectors_deleted"] == [remote["name"]]
-    doc = stacks_doc()
-    undocumented = sorted({key for result in (remote, local, *deleted) for key in result} - {
-        key for key in re.findall(r'"(\w+)":', doc)
-    })
+    shown = set(re.findall(r'"(\w+)":', stacks_doc()))
+    undocumented = sorted({key for result in (remote, local, *deleted) for key in result} - shown)
     assert not undocumented, f"docs/stacks.md shows no JSON key {undocumented}"

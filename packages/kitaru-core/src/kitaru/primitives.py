@@ -190,14 +190,45 @@ def llm(
     max_tokens: int | None = None,
     name: str | None = None,
 ) -> str:
-    """Call an LLM as a journaled step (arrives with the LLM work).
+    """Call an LLM and return its text; the call is journaled and never paid twice.
+
+    In the flow body the call runs as a synthetic ``llm_call`` checkpoint named
+    after the call (``llm_1``, ``llm_2`` ... or ``name``), so retry, resume and
+    replay reuse its recorded answer. Inside a checkpoint it runs inline and
+    the checkpoint is the replay boundary. Prompt and response are stored as
+    artifacts; model, credential source, latency, tokens and cost as metadata.
+
+    Args:
+        prompt: A string (one user message) or a list of ``{"role",
+            "content"}`` messages.
+        model: An alias (``kitaru model register``) or ``provider/model``
+            (``openai/gpt-4o-mini``); default ``KITARU_DEFAULT_MODEL``, then
+            the default alias.
+        system: A system message put first.
+        temperature: Sampling temperature (≥ 0).
+        max_tokens: Output token limit (≥ 1).
+        name: The call name (normalised to a word; digits get an ``llm_``
+            prefix).
+
+    Returns:
+        The model's text.
 
     Raises:
         KitaruContextError: Outside a flow.
-        KitaruFeatureNotAvailableError: In this build.
+        KitaruUsageError: For a bad prompt, option or model, or a missing SDK
+            (the message names the extra to install).
+        KitaruRuntimeError: For missing credentials or an empty answer.
+        KitaruBackendError: When the provider call fails.
+
+    Example::
+
+        @kitaru.flow
+        def agent(topic: str) -> str:
+            notes = kitaru.llm(f"Research {topic}", model="fast", name="research")
+            return kitaru.llm(f"Write a post from: {notes}", system="Be concise.")
     """
-    if _scope.current_flow() is None and _scope.current_checkpoint() is None:
-        raise KitaruContextError("kitaru.llm() can only be called inside a @flow.")
-    raise KitaruFeatureNotAvailableError(
-        "kitaru.llm() is not available in this build yet; it ships with the LLM work."
+    from kitaru.llm.call import llm as call_llm
+
+    return call_llm(
+        prompt, model=model, system=system, temperature=temperature, max_tokens=max_tokens, name=name
     )

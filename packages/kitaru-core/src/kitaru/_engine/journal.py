@@ -199,6 +199,8 @@ def get_execution(exec_id: str) -> Execution:
     try:
         calls = _calls(_list_steps(run.id))
         artifacts = _union_artifacts(calls)
+        from kitaru.llm.usage import summarize
+
         return _execution(
             run,
             fallback_failure=_last_call_failure(calls),
@@ -206,6 +208,7 @@ def get_execution(exec_id: str) -> Execution:
             artifacts=artifacts,
             checkpoint_count=len(calls),
             artifact_count=len(artifacts),
+            llm_usage=summarize(calls),
         )
     except KitaruError:
         raise

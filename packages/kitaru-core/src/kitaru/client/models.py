@@ -159,7 +159,7 @@ class Execution:
     artifacts: list[ArtifactRef] = field(default_factory=list)
     checkpoint_count: int = 0
     artifact_count: int = 0
-    cost: dict[str, Any] | None = None
+    llm_usage: dict[str, Any] | None = None
 
     def _client(self) -> KitaruClient:
         from kitaru.client.client import KitaruClient

@@ -68,6 +68,16 @@ def execution_panel(execution: Execution) -> list[Any]:
         ("Failure", _failure_text(execution)),
         ("Checkpoints", summarize_checkpoints(execution)),
     ]
+    usage = execution.llm_usage
+    if usage:
+        from kitaru.llm.usage import describe_cost
+
+        rows.append(("LLM calls", usage["calls"]))
+        rows.append((
+            "Tokens",
+            f"{usage['total_tokens']} ({usage['tokens_input']} in, {usage['tokens_output']} out)",
+        ))
+        rows.append(("Cost", describe_cost(usage)))
     if execution.original_exec_id:
         rows.append(("Replay of", execution.original_exec_id))
     parts: list[Any] = [panel("Kitaru execution", rows)]

@@ -1,0 +1,1 @@
+"""Kitaru's built-in LLM backends, one module per provider SDK."""

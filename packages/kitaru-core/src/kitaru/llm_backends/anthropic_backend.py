@@ -1,0 +1,176 @@
+"""The ``anthropic`` LLM backend: Claude through Anthropic's Messages API.
+
+``kitaru.llm("anthropic/claude-haiku-4-5", ...)`` lands here with
+``request.model == "claude-haiku-4-5"``. The call goes through the official
+``anthropic`` SDK, created with no arguments so that it reads its own
+environment:
+
+* ``ANTHROPIC_API_KEY`` (sent as ``x-api-key``), or ``ANTHROPIC_AUTH_TOKEN``
+  (sent as ``Authorization: Bearer``) for gateways that want a bearer token;
+* ``ANTHROPIC_BASE_URL`` to talk to a proxy, a gateway or a test server
+  instead of ``https://api.anthropic.com``.
+
+How a Kitaru request maps onto the Messages API:
+
+* System messages become the top-level ``system`` string (several are joined
+  with a blank line). The API has no ``system`` role inside ``messages``, so
+  a system message after a user or assistant turn is rejected.
+* ``max_tokens`` is required by the API; Kitaru sends 4096 when the caller
+  gave none (SPEC §6).
+* ``temperature`` is sent only when given, so the model's default applies
+  otherwise.
+
+The module is cheap to import: the SDK is imported inside :func:`call_anthropic`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from kitaru.errors import KitaruRuntimeError, KitaruUsageError
+from kitaru.plugins.records import LlmBackendSpec, LlmRequest, LlmResult, ModelPrice
+
+DEFAULT_MAX_TOKENS = 4096
+"""What Kitaru sends as ``max_tokens`` when the caller did not choose one."""
+
+PRICES_AS_OF = "2026-11-26"
+"""When :data:`ANTHROPIC_PRICES` was written.
+
+The figures are Anthropic's published list prices for standard (non-batch,
+uncached, up to 200K-token prompts) usage as known when the table was
+written; the build machine had no internet access to re-read
+https://www.anthropic.com/pricing that day. Users can override or extend them
+in ``kitaru.yaml``.
+"""
+
+
+def _price(input_per_million: float, output_per_million: float) -> ModelPrice:
+    return ModelPrice(input_per_million=input_per_million, output_per_million=output_per_million)
+
+
+_CLAUDE_PRICES: dict[tuple[str, ...], ModelPrice] = {
+    # Each group lists the alias and the dated snapshot the API answers with.
+    ("claude-opus-4-5", "claude-opus-4-5-20251101"): _price(5.0, 25.0),
+    ("claude-opus-4-1", "claude-opus-4-1-20250805"): _price(15.0, 75.0),
+    ("claude-opus-4-0", "claude-opus-4-20250514"): _price(15.0, 75.0),
+    ("claude-sonnet-4-5", "claude-sonnet-4-5-20250929"): _price(3.0, 15.0),
+    ("claude-sonnet-4-0", "claude-sonnet-4-20250514"): _price(3.0, 15.0),
+    ("claude-3-7-sonnet-latest", "claude-3-7-sonnet-20250219"): _price(3.0, 15.0),
+    ("claude-haiku-4-5", "claude-haiku-4-5-20251001"): _price(1.0, 5.0),
+    ("claude-3-5-haiku-latest", "claude-3-5-haiku-20241022"): _price(0.8, 4.0),
+    ("claude-3-haiku-20240307",): _price(0.25, 1.25),
+}
+
+ANTHROPIC_PRICES: dict[str, ModelPrice] = {
+    name: price for names, price in _CLAUDE_PRICES.items() for name in names
+}
+"""US dollars per million tokens, by model name after ``anthropic/``."""
+
+
+def split_system(
+    messages: Sequence[Mapping[str, str]], *, provider: str
+) -> tuple[str | None, list[Mapping[str, str]]]:
+    """Separate the leading system messages from the conversation.
+
+    Args:
+        messages: Kitaru's messages, ``{"role", "content"}`` each.
+        provider: The API's name, for the error message.
+
+    Returns:
+        The system messages' contents joined by a blank line (None when there
+        are none) and the remaining user/assistant messages, in order.
+
+    Raises:
+        KitaruUsageError: A system message follows a user or assistant
+            message (the API only takes instructions up front).
+    """
+    system_parts: list[str] = []
+    conversation: list[Mapping[str, str]] = []
+    for message in messages:
+        if message["role"] == "system":
+            if conversation:
+                raise KitaruUsageError(
+                    f"{provider} takes system instructions only at the start of the "
+                    "conversation, but a system message follows a "
+                    f"{conversation[-1]['role']} message. Move every system message to the "
+                    "front (or pass it with system=...)."
+                )
+            system_parts.append(message["content"])
+        else:
+            conversation.append(message)
+    return ("\n\n".join(system_parts) if system_parts else None), conversation
+
+
+def _import_anthropic() -> Any:
+    try:
+        import anthropic
+    except ImportError as error:
+        raise KitaruUsageError(
+            "The anthropic backend requires the anthropic package. "
+            "Install with: pip install kitaru[anthropic]"
+        ) from error
+    return anthropic
+
+
+def call_anthropic(request: LlmRequest) -> LlmResult:
+    """Send one request through ``anthropic.Anthropic().messages.create``.
+
+    Args:
+        request: The model (after ``anthropic/``), messages, temperature and
+            output limit.
+
+    Returns:
+        The answer's text blocks joined together, the input and output token
+        counts from ``usage``, and the model snapshot that answered.
+
+    Raises:
+        KitaruUsageError: The ``anthropic`` package is not installed, or a
+            system message is not at the start.
+        KitaruRuntimeError: The answer holds no text (for example it stopped
+            at ``max_tokens`` before writing anything).
+        anthropic.APIError: Whatever the API answered with; Kitaru reports it
+            as a backend error.
+    """
+    anthropic = _import_anthropic()
+    system, conversation = split_system(request.messages, provider="Anthropic's Messages API")
+    arguments: dict[str, Any] = {
+        "model": request.model,
+        "max_tokens": request.max_tokens if request.max_tokens is not None else DEFAULT_MAX_TOKENS,
+        "messages": [{"role": m["role"], "content": m["content"]} for m in conversation],
+    }
+    if system is not None:
+        arguments["system"] = system
+    if request.temperature is not None:
+        arguments["temperature"] = request.temperature
+
+    with anthropic.Anthropic() as client:
+        message = client.messages.create(**arguments)
+
+    text = "".join(
+        block.text for block in message.content if getattr(block, "type", None) == "text"
+    )
+    if not text:
+        raise KitaruRuntimeError(
+            f"Anthropic model {request.model!r} returned no text "
+            f"(stop_reason={message.stop_reason!r}). Raise max_tokens or rephrase the prompt."
+        )
+    usage = message.usage
+    return LlmResult(
+        text=text,
+        tokens_input=usage.input_tokens if usage is not None else None,
+        tokens_output=usage.output_tokens if usage is not None else None,
+        model=message.model or None,
+    )
+
+
+ANTHROPIC_BACKEND = LlmBackendSpec(
+    name="anthropic",
+    prefixes=("anthropic/",),
+    credential_env=("ANTHROPIC_API_KEY",),
+    extra="anthropic",
+    call=call_anthropic,
+    prices=ANTHROPIC_PRICES,
+    prices_as_of=PRICES_AS_OF,
+)
+"""The ``anthropic`` backend record; yield it from ``kitaru_llm_backends``."""
