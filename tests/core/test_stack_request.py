@@ -302,3 +302,20 @@ def test_stack_file_errors_name_the_problem(tmp_path: Path, text: str, expected:
 def test_a_missing_stack_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(KitaruUsageError, match="does not exist"):
         read_stack_file(tmp_path / "nope.yaml")
+
+
+@pytest.fixture
+def only_aws_plugin(without_cloud_plugins: None) -> None:
+    import kitaru_aws.plugin
+
+    manager_module._manager.register(kitaru_aws.plugin, PluginSource("aws", "kitaru-aws", "0.1.0"))
+
+
+def test_kubernetes_on_gcs_names_the_gcp_extra_when_only_aws_is_installed(only_aws_plugin: None) -> None:
+    options = {**KUBERNETES, "artifact_store": GS, "container_registry": GAR}
+    with pytest.raises(KitaruFeatureNotAvailableError) as excinfo:
+        resolve_stack_request("team", "kubernetes", options)
+    assert message(excinfo) == (
+        "Kubernetes stacks on GCP need the GCP plugin. Install it with: pip install 'kitaru[gcp]'"
+    )
+    assert resolve_stack_request("team", "kubernetes", KUBERNETES).provider.key == "kubernetes@aws"

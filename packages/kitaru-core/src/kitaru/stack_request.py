@@ -185,6 +185,10 @@ def _choose_provider(
     for candidate in candidates:
         if scheme in candidate.artifact_store_schemes:
             return candidate
+    # The scheme's first-party plugin also provides this type but is not installed.
+    provider = catalog.SCHEME_PROVIDERS.get(scheme or "")
+    if provider in catalog.STACK_TYPE_PROVIDERS.get(stack_type, ()):
+        raise catalog.missing_stack_type_error_for(stack_type, provider)
     title = candidates[0].title
     schemes = [s for c in candidates for s in c.artifact_store_schemes]
     if len(candidates) == 1:
@@ -194,9 +198,6 @@ def _choose_provider(
     # Several providers: infer the cloud from the scheme.
     if scheme is None or scheme not in catalog.SCHEME_PROVIDERS and scheme not in schemes:
         catalog.artifact_store_backend(uri)  # raises the "Cannot infer cloud provider" error
-    provider = catalog.SCHEME_PROVIDERS.get(scheme or "")
-    if provider in catalog.STACK_TYPE_PROVIDERS.get(stack_type, ()):
-        raise catalog.missing_stack_type_error_for(stack_type, provider)
     documented = [
         s for s, p in catalog.SCHEME_PROVIDERS.items()
         if p in catalog.STACK_TYPE_PROVIDERS.get(stack_type, ())

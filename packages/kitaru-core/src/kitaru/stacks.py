@@ -200,8 +200,10 @@ def _check_names_free(
         )
     for target, description in components.items():
         if engine.component_exists(target, description["name"]):
+            kind = target.replace("_", " ")
+            article = "An" if kind[0] in "aeiou" else "A"
             raise KitaruStateError(
-                f"A {target.replace('_', ' ')} named '{description['name']}' already exists; "
+                f"{article} {kind} named '{description['name']}' already exists; "
                 "pick another stack name."
             )
     if connector is not None and engine.connector_exists(connector["name"]):

@@ -18,7 +18,10 @@ How a Kitaru request maps onto the Messages API:
 * ``max_tokens`` is required by the API; Kitaru sends 4096 when the caller
   gave none (SPEC §6).
 * ``temperature`` is sent only when given, so the model's default applies
-  otherwise.
+  otherwise. anthropic 2.x's ``messages.create`` has no parameter for it any
+  more, so it travels as an extra body field; a model that no longer accepts
+  it answers with an error (reported by Kitaru) rather than being silently
+  ignored.
 
 The module is cheap to import: the SDK is imported inside :func:`call_anthropic`.
 """
@@ -107,7 +110,7 @@ def _import_anthropic() -> Any:
         import anthropic
     except ImportError as error:
         raise KitaruUsageError(
-            "The anthropic backend requires the anthropic package. "
+            "The 'anthropic' LLM backend requires the anthropic package. "
             "Install with: pip install kitaru[anthropic]"
         ) from error
     return anthropic
@@ -142,7 +145,11 @@ def call_anthropic(request: LlmRequest) -> LlmResult:
     if system is not None:
         arguments["system"] = system
     if request.temperature is not None:
-        arguments["temperature"] = request.temperature
+        # The SDK's create() no longer has a temperature parameter (anthropic 2.x
+        # dropped sampling parameters), so an explicit request travels in the
+        # body as before: models and gateways that take it apply it, and one
+        # that does not answers with an error instead of Kitaru ignoring it.
+        arguments["extra_body"] = {"temperature": request.temperature}
 
     with anthropic.Anthropic() as client:
         message = client.messages.create(**arguments)

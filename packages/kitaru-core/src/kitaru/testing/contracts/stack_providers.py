@@ -98,6 +98,14 @@ class StackProviderContract(RecordContract):
             f"Duplicate fields in {stack_provider.name!r}: {names}"
         )
         assert "name" not in names, "'name' is every stack's; do not declare it as a field."
+        from kitaru.stack_request import OPTION_FIELDS
+
+        unknown = [name for name in names if name not in OPTION_FIELDS]
+        assert not unknown, (
+            f"Fields {unknown} of {stack_provider.name!r} are not stack options, so no user can "
+            f"set them. Use the options ({', '.join(OPTION_FIELDS)}) and take other settings "
+            "from spec['extra'] (--extra TARGET.FIELD=VALUE)."
+        )
 
     def test_required_fields_are_declared_fields(self, stack_provider: StackProviderSpec) -> None:
         declared = {field.name for field in stack_provider.fields}
