@@ -30,6 +30,16 @@ from tests.llm.recording_server import RecordedRequest, Responder, json_response
 AZURE_CHAT_PATH = re.compile(r"^/openai/deployments/(?P<deployment>[^/]+)/chat/completions$")
 """Azure OpenAI's deployment-scoped chat path."""
 
+SDK_ENVIRONMENT = (
+    "OPENAI_API_KEY", "OPENAI_ADMIN_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID",
+    "OPENAI_PROJECT_ID", "OPENAI_CUSTOM_HEADERS", "OPENAI_WEBHOOK_SECRET",
+    "OPENROUTER_API_KEY", "OPENROUTER_BASE_URL", "OLLAMA_HOST", "OLLAMA_API_KEY",
+    "AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN",
+    "OPENAI_API_VERSION", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
+    "http_proxy", "https_proxy", "all_proxy",
+)
+"""Variables the openai SDK (or httpx) reads; tests clear them so a developer's never leak in."""
+
 DEFAULT_TEXT = "Durable agents never pay twice."
 """The answer :func:`chat_responder` gives unless told otherwise."""
 

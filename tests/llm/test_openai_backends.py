@@ -22,28 +22,30 @@ import pytest
 
 import kitaru
 from kitaru.errors import KitaruRuntimeError, KitaruUsageError
-from kitaru.llm_backends import OPENAI_BACKEND, OPENROUTER_BACKEND
-from kitaru.llm_backends.openrouter_backend import OPENROUTER_DEFAULT_BASE_URL, openrouter_base_url
+from kitaru.llm_backends.openai_backend import OPENAI_BACKEND
+from kitaru.llm_backends.openrouter_backend import (
+    OPENROUTER_BACKEND,
+    OPENROUTER_DEFAULT_BASE_URL,
+    openrouter_base_url,
+)
 from kitaru.plugins.records import LlmBackendSpec, LlmRequest, LlmResult
 from kitaru.testing import plugin_manager_with
 from kitaru.testing.contracts import LlmBackendContract
 from kitaru_azure.llm import AZURE_LLM_BACKEND, DEFAULT_AZURE_API_VERSION
 from kitaru_local.ollama import OLLAMA_BACKEND, ollama_base_url
-from tests.llm.openai_protocol import chat_responder, invalid_key_responder, sent_json
-from tests.llm.recording_server import RecordingServer, Responder
-
-ENVIRONMENT = (
-    "OPENAI_API_KEY", "OPENAI_ADMIN_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID",
-    "OPENAI_PROJECT_ID", "OPENAI_CUSTOM_HEADERS", "OPENAI_WEBHOOK_SECRET",
-    "OPENROUTER_API_KEY", "OPENROUTER_BASE_URL", "OLLAMA_HOST", "OLLAMA_API_KEY",
-    "AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN",
-    "OPENAI_API_VERSION", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
-    "http_proxy", "https_proxy", "all_proxy",
+from tests.llm.openai_protocol import (
+    SDK_ENVIRONMENT,
+    chat_responder,
+    invalid_key_responder,
+    sent_json,
 )
-"""Variables the SDK (or httpx) reads; cleared so the developer's own never leak in."""
+from tests.llm.recording_server import RecordingServer, Responder
 
 DECOY_OPENAI_KEY = "sk-openai-must-not-leak"
 DECOY_OPENAI_BASE_URL = "http://127.0.0.1:9/v1"  # discard port: a request here fails
+
+Serve = Callable[..., RecordingServer]
+"""The ``serve`` fixture: ``serve(target, responder)`` returns the configured server."""
 
 CONVERSATION = (
     {"role": "system", "content": "You are terse."},
@@ -115,7 +117,7 @@ TARGETS = {
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ENVIRONMENT:
+    for name in SDK_ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
 
 
@@ -127,9 +129,7 @@ def server() -> Iterator[RecordingServer]:
 
 
 @pytest.fixture
-def serve(
-    server: RecordingServer, monkeypatch: pytest.MonkeyPatch
-) -> Callable[..., RecordingServer]:
+def serve(server: RecordingServer, monkeypatch: pytest.MonkeyPatch) -> Serve:
     """Give the server a responder and forget earlier requests; configure a target."""
 
     def start(target: Target | None = None, responder: Responder | None = None) -> RecordingServer:
@@ -150,7 +150,7 @@ backends = pytest.mark.parametrize("target", list(TARGETS.values()), ids=list(TA
 
 
 @backends
-def test_sends_the_exact_chat_request(target: Target, serve: Callable[..., RecordingServer]) -> None:
+def test_sends_the_exact_chat_request(target: Target, serve: Serve) -> None:
     server = serve(target)
 
     result = target.record.call(_request(target.model, temperature=0.2, max_tokens=64))
@@ -174,9 +174,7 @@ def test_sends_the_exact_chat_request(target: Target, serve: Callable[..., Recor
 
 
 @backends
-def test_leaves_unset_temperature_and_limit_to_the_provider(
-    target: Target, serve: Callable[..., RecordingServer]
-) -> None:
+def test_leaves_unset_temperature_and_limit_to_the_provider(target: Target, serve: Serve) -> None:
     server = serve(target)
 
     target.record.call(_request(target.model))
@@ -189,9 +187,7 @@ def test_leaves_unset_temperature_and_limit_to_the_provider(
 
 
 @backends
-def test_an_answer_without_text_is_a_runtime_error(
-    target: Target, serve: Callable[..., RecordingServer]
-) -> None:
+def test_an_answer_without_text_is_a_runtime_error(target: Target, serve: Serve) -> None:
     serve(target, chat_responder(text=None, finish_reason="length"))
 
     with pytest.raises(KitaruRuntimeError, match=r"returned no text .*finish_reason: length.*raise max_tokens"):
@@ -212,9 +208,7 @@ def test_an_answer_without_text_is_a_runtime_error(
     ],
     ids=["empty", "blank", "filtered", "no-choices"],
 )
-def test_empty_answers_say_why(
-    responder: Responder, message: str, serve: Callable[..., RecordingServer]
-) -> None:
+def test_empty_answers_say_why(responder: Responder, message: str, serve: Serve) -> None:
     serve(TARGETS["openai"], responder)
 
     with pytest.raises(KitaruRuntimeError, match=message):
@@ -222,9 +216,7 @@ def test_empty_answers_say_why(
 
 
 @backends
-def test_an_invalid_key_propagates_as_the_sdk_error(
-    target: Target, serve: Callable[..., RecordingServer]
-) -> None:
+def test_an_invalid_key_propagates_as_the_sdk_error(target: Target, serve: Serve) -> None:
     server = serve(target, invalid_key_responder())
 
     with pytest.raises(openai.AuthenticationError) as raised:
@@ -249,7 +241,7 @@ def test_a_missing_sdk_names_the_extra(target: Target, monkeypatch: pytest.Monke
 
 
 def test_openai_lets_the_sdk_read_its_environment(
-    monkeypatch: pytest.MonkeyPatch, serve: Callable[..., RecordingServer]
+    monkeypatch: pytest.MonkeyPatch, serve: Serve
 ) -> None:
     server = serve(TARGETS["openai"])
     monkeypatch.setenv("OPENAI_ORG_ID", "org-kitaru")
@@ -270,7 +262,7 @@ def test_openrouter_defaults_to_its_public_api(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_openrouter_without_a_key_sends_nothing(
-    monkeypatch: pytest.MonkeyPatch, serve: Callable[..., RecordingServer]
+    monkeypatch: pytest.MonkeyPatch, serve: Serve
 ) -> None:
     server = serve(TARGETS["openrouter"])
     monkeypatch.delenv("OPENROUTER_API_KEY")
@@ -281,9 +273,7 @@ def test_openrouter_without_a_key_sends_nothing(
     assert server.requests == []
 
 
-def test_ollama_accepts_a_url_and_an_api_key(
-    monkeypatch: pytest.MonkeyPatch, serve: Callable[..., RecordingServer]
-) -> None:
+def test_ollama_accepts_a_url_and_an_api_key(monkeypatch: pytest.MonkeyPatch, serve: Serve) -> None:
     server = serve(TARGETS["ollama"])
     monkeypatch.setenv("OLLAMA_HOST", f"{server.url}/")
     monkeypatch.setenv("OLLAMA_API_KEY", "proxy-token")
@@ -325,9 +315,7 @@ def test_ollama_rejects_a_malformed_host(host: str) -> None:
         ollama_base_url(host)
 
 
-def test_azure_honours_openai_api_version(
-    monkeypatch: pytest.MonkeyPatch, serve: Callable[..., RecordingServer]
-) -> None:
+def test_azure_honours_openai_api_version(monkeypatch: pytest.MonkeyPatch, serve: Serve) -> None:
     server = serve(TARGETS["azure"])
     monkeypatch.setenv("OPENAI_API_VERSION", "2024-10-21")
 
@@ -338,9 +326,7 @@ def test_azure_honours_openai_api_version(
     assert sent.header("Authorization") is None  # the key travels as api-key only
 
 
-def test_azure_without_an_endpoint_says_what_to_set(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_azure_without_an_endpoint_says_what_to_set(monkeypatch: pytest.MonkeyPatch,) -> None:
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", "azure-test-key")
 
     with pytest.raises(KitaruUsageError, match=r"needs AZURE_OPENAI_ENDPOINT.*openai\.azure\.com"):
@@ -348,7 +334,7 @@ def test_azure_without_an_endpoint_says_what_to_set(
 
 
 def test_azure_without_credentials_raises_the_sdk_error(
-    monkeypatch: pytest.MonkeyPatch, serve: Callable[..., RecordingServer]
+    monkeypatch: pytest.MonkeyPatch, serve: Serve
 ) -> None:
     server = serve(TARGETS["azure"])
     monkeypatch.delenv("AZURE_OPENAI_API_KEY")
@@ -359,9 +345,7 @@ def test_azure_without_credentials_raises_the_sdk_error(
     assert server.requests == []
 
 
-class _Backends:
-    """A plugin yielding the four records, so a manager stamps them."""
-
+class _Backends:  # a plugin yielding the four records, so a manager stamps them
     @kitaru.hookimpl
     def kitaru_llm_backends(self) -> Iterator[LlmBackendSpec]:
         yield from (target.record for target in TARGETS.values())
@@ -406,7 +390,9 @@ def test_price_tables_are_dated_and_plausible() -> None:
 
 def test_importing_the_backends_does_not_import_the_sdk() -> None:
     code = (
-        "import sys, kitaru.llm_backends, kitaru_local.ollama, kitaru_azure.llm\n"
+        "import sys\n"
+        "import kitaru.llm_backends.openai_backend, kitaru.llm_backends.openrouter_backend\n"
+        "import kitaru_local.ollama, kitaru_azure.llm\n"
         "assert 'openai' not in sys.modules, 'openai imported at module level'\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

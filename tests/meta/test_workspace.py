@@ -310,20 +310,20 @@ class TestDocsStackProviderExample(StackProviderContract):
         [record] = _example_records("kitaru_stack_providers")
         return record
 
-    @pytest.fixture
-    def stack_spec(self) -> dict[str, Any]:
-        return {
-            "name": "docs",
-            "artifact_store": "s3://bucket",
-            "endpoint": "http://localhost:9000",
-        }
-
     def test_verify_accepts_the_sample_spec(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Its verify needs a MinIO server; check instead that boto3 is imported lazily."""
         monkeypatch.setitem(sys.modules, "boto3", None)  # any `import boto3` now fails
         [record] = _example_records("kitaru_stack_providers")
+        endpoint = {"client_kwargs": {"endpoint_url": "http://x"}}
         with pytest.raises(ImportError):
-            record.verify({"name": "docs", "artifact_store": "s3://b", "endpoint": "http://x"})
+            record.verify({"name": "docs", "artifact_store": "s3://b", "extra": {"artifact_store": endpoint}})
+
+    def test_the_endpoint_comes_from_extra(self) -> None:
+        [record] = _example_records("kitaru_stack_providers")
+        endpoint = {"client_kwargs": {"endpoint_url": "http://minio:9000"}}
+        spec = {"name": "docs", "artifact_store": "s3://b", "extra": {"artifact_store": endpoint}}
+        store = record.build_components(spec)["artifact_store"]
+        assert store["configuration"]["client_kwargs"] == {"endpoint_url": "http://minio:9000"}
 
 
 class TestDocsSerializerExample(ArtifactSerializerContract):

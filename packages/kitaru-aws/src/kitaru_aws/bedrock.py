@@ -197,6 +197,8 @@ BEDROCK_BACKEND = LlmBackendSpec(
     name="bedrock",
     prefixes=("bedrock/",),
     credential_env=("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"),
+    # Roles, profiles and default credentials need no secret: the SDK finds them.
+    ambient_credentials=True,
     extra="aws",
     call=call_bedrock,
     prices=BEDROCK_PRICES,

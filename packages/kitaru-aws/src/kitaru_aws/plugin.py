@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import kitaru
-from kitaru.plugins.records import StackProviderSpec
+from kitaru.plugins.records import LlmBackendSpec, StackProviderSpec
+from kitaru_aws.bedrock import BEDROCK_BACKEND
 from kitaru_aws.providers import KUBERNETES_STACK_PROVIDER, SAGEMAKER_STACK_PROVIDER
 
 
@@ -28,3 +29,9 @@ def kitaru_stack_providers() -> Iterator[StackProviderSpec]:
     """Register the ``sagemaker`` and ``kubernetes`` (EKS, ``s3://``) stack types."""
     yield SAGEMAKER_STACK_PROVIDER
     yield KUBERNETES_STACK_PROVIDER
+
+
+@kitaru.hookimpl
+def kitaru_llm_backends() -> Iterator[LlmBackendSpec]:
+    """Register the ``bedrock`` backend (models on Amazon Bedrock, boto3 Converse)."""
+    yield BEDROCK_BACKEND

@@ -17,13 +17,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import kitaru
-from kitaru.plugins.records import ArtifactStoreBackend, StackProviderSpec
+from kitaru.plugins.records import ArtifactStoreBackend, LlmBackendSpec, StackProviderSpec
 from kitaru_azure.artifact_store import (
     AZURE_SCHEMES,
     build_azure_artifact_store,
     verify_azure_artifact_store,
 )
 from kitaru_azure.credentials import CREDENTIAL_FORMATS
+from kitaru_azure.llm import AZURE_LLM_BACKEND
 from kitaru_azure.stacks import (
     AZUREML_FIELDS,
     AZUREML_STACK_TYPE,
@@ -53,3 +54,9 @@ def kitaru_stack_providers() -> Iterator[StackProviderSpec]:
             description="Azure Blob containers (az://, abfs://; abfss:// is stored as abfs://).",
         ),
     )
+
+
+@kitaru.hookimpl
+def kitaru_llm_backends() -> Iterator[LlmBackendSpec]:
+    """Register the ``azure`` backend (Azure OpenAI deployments)."""
+    yield AZURE_LLM_BACKEND

@@ -18,7 +18,9 @@ resolves the rest the standard Google Cloud way:
   google/models/M:generateContent``) and still sends the ADC token, because
   it hands the project and location from the environment to the client
   explicitly. (Given only through the environment, the SDK would treat a
-  custom base URL as an auth-less API gateway and post to the bare URL.)
+  custom base URL as an auth-less API gateway and post to the bare URL; that
+  is still what happens when ``GOOGLE_CLOUD_PROJECT`` is unset, so set it
+  together with a base URL.)
 
 ``credential_env`` is ``GOOGLE_APPLICATION_CREDENTIALS``: when it is set Kitaru
 leaves the environment alone, otherwise it overlays the model alias's secret
@@ -108,12 +110,15 @@ def _answer_text(response: Any) -> str:
 
 
 def _why_empty(response: Any) -> str:
+    """Why a response has no text, in Gemini's words (``finish_reason=MAX_TOKENS``)."""
     feedback = getattr(response, "prompt_feedback", None)
     if feedback is not None and feedback.block_reason is not None:
-        return f"the prompt was blocked: {feedback.block_reason}"
+        reason = feedback.block_reason
+        return f"the prompt was blocked: {getattr(reason, 'value', reason)}"
     candidates = response.candidates or []
     if candidates and candidates[0].finish_reason is not None:
-        return f"finish_reason={candidates[0].finish_reason}"
+        reason = candidates[0].finish_reason
+        return f"finish_reason={getattr(reason, 'value', reason)}"
     return "no candidates"
 
 
@@ -147,11 +152,13 @@ def call_vertex(request: LlmRequest) -> LlmResult:
         )
         for message in conversation
     ]
-    config = types.GenerateContentConfig(
-        system_instruction=system,
-        temperature=request.temperature,
-        max_output_tokens=request.max_tokens,
-    )
+    options = {
+        "system_instruction": system,
+        "temperature": request.temperature,
+        "max_output_tokens": request.max_tokens,
+    }
+    chosen = {key: value for key, value in options.items() if value is not None}
+    config = types.GenerateContentConfig(**chosen) if chosen else None
 
     with _client(genai) as client:
         response = client.models.generate_content(
@@ -182,6 +189,8 @@ VERTEX_BACKEND = LlmBackendSpec(
     name="vertex",
     prefixes=("vertex/",),
     credential_env=("GOOGLE_APPLICATION_CREDENTIALS",),
+    # Roles, profiles and default credentials need no secret: the SDK finds them.
+    ambient_credentials=True,
     extra="gcp",
     call=call_vertex,
     prices=VERTEX_PRICES,

@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import kitaru
-from kitaru.plugins.records import StackProviderSpec
+from kitaru.plugins.records import LlmBackendSpec, StackProviderSpec
+from kitaru_gcp.gemini import VERTEX_BACKEND
 from kitaru_gcp.stacks import KUBERNETES_STACK_PROVIDER, VERTEX_STACK_PROVIDER
 
 
@@ -31,3 +32,9 @@ def kitaru_stack_providers() -> Iterator[StackProviderSpec]:
     """
     yield VERTEX_STACK_PROVIDER
     yield KUBERNETES_STACK_PROVIDER
+
+
+@kitaru.hookimpl
+def kitaru_llm_backends() -> Iterator[LlmBackendSpec]:
+    """Register the ``vertex`` backend (Gemini on Vertex AI, Google Gen AI SDK)."""
+    yield VERTEX_BACKEND

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 from kitaru.errors import KitaruUsageError
 from kitaru.llm_backends.openai_compatible import complete, import_openai
-from kitaru.plugins.records import LlmBackendSpec, LlmRequest, LlmResult
+from kitaru.plugins.records import LlmBackendSpec, LlmRequest, LlmResult, ModelPrice
 
 OLLAMA_HOST_ENV = "OLLAMA_HOST"
 """Where the Ollama server listens (``http://localhost:11434``, ``gpu-box:11434``)."""
@@ -118,5 +118,7 @@ OLLAMA_BACKEND = LlmBackendSpec(
     credential_env=(),
     extra="openai",
     call=call_ollama,
+    # Local models cost nothing per token, whatever their (free-form) name.
+    default_price=ModelPrice(input_per_million=0.0, output_per_million=0.0),
 )
 """The record ``kitaru_llm_backends`` yields for ``ollama/*`` models."""

@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import kitaru
-from kitaru.plugins.records import LogStoreSpec, StackProviderSpec
+from kitaru.plugins.records import LlmBackendSpec, LogStoreSpec, StackProviderSpec
 from kitaru_local.log_store import LOG_STORES
+from kitaru_local.ollama import OLLAMA_BACKEND
 from kitaru_local.stack import LOCAL_STACK_PROVIDER
 
 
@@ -31,3 +32,9 @@ def kitaru_stack_providers() -> Iterator[StackProviderSpec]:
 def kitaru_log_stores() -> Iterator[LogStoreSpec]:
     """Register the runtime-log backends: ``artifact-store`` (the default), ``otel`` and ``datadog``."""
     yield from LOG_STORES
+
+
+@kitaru.hookimpl
+def kitaru_llm_backends() -> Iterator[LlmBackendSpec]:
+    """Register the ``ollama`` backend (local models; the OpenAI SDK from ``kitaru[openai]``)."""
+    yield OLLAMA_BACKEND

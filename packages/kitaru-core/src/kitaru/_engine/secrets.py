@@ -86,7 +86,9 @@ def _record(response: Any) -> SecretRecord:
         str(key): (value.get_secret_value() if value is not None else None)
         for key, value in (response.values or {}).items()
     }
-    return SecretRecord(id=str(response.id), name=str(response.name), private=bool(response.private), values=values)
+    return SecretRecord(
+        id=str(response.id), name=str(response.name), private=bool(response.private), values=values
+    )
 
 
 def _find(client: Any, name_or_id: str) -> Any:

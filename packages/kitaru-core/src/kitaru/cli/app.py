@@ -28,6 +28,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kitaru.cli.executions",
     "kitaru.cli.stack",
     "kitaru.cli.log_store",
+    "kitaru.cli.model",
+    "kitaru.cli.secrets",
 )
 """Modules that register commands, in help order."""
 

@@ -147,7 +147,7 @@ def _call_provider(request: dict[str, Any], record: dict[str, Any]) -> str:
             "only. Call the SDK inside a @checkpoint for tool calls or structured output."
         )
     tokens_in, tokens_out = result.tokens_input, result.tokens_output
-    price = price_for(backend, model, model_name)
+    price = price_for(backend, model, model_name, result.model)
     record.update(
         provider_model=result.model,
         credential_source=source,

@@ -1,12 +1,14 @@
 """Credentials for one LLM call: the environment, else the model alias's secret.
 
 A backend's SDK reads its standard environment variables (``OPENAI_API_KEY``).
-When the first of the backend's ``credential_env`` is set, that is used
+When any of the backend's ``credential_env`` is set, that is used
 (``credential_source="environment"``). Otherwise the secret linked to the
 model alias (``kitaru model register fast --model openai/gpt-4o-mini --secret
 openai``) is loaded and its keys are overlaid on the environment for the
 duration of the call only (``"secret"``). Backends that need no credentials
-(Ollama) report ``"none"``.
+(Ollama) report ``"none"``; backends whose SDK finds credentials on its own
+(AWS roles and profiles, Google default credentials) report ``"default
+chain"`` when neither is there.
 
 The overlay changes ``os.environ``, which is process-wide, so overlaid calls
 take a lock: two such calls in parallel threads run one after the other.
@@ -46,8 +48,11 @@ def credentials_for(backend: LlmBackendSpec, secret: str | None, model: str) -> 
         yield "none"
         return
     variable = backend.credential_env[0]
-    if os.environ.get(variable, "").strip():
+    if any(os.environ.get(name, "").strip() for name in backend.credential_env):
         yield "environment"
+        return
+    if secret is None and backend.ambient_credentials:
+        yield "default chain"
         return
     if secret is None:
         raise KitaruRuntimeError(

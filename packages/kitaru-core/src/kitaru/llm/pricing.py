@@ -79,20 +79,27 @@ def _price(model: str, entry: Any) -> ModelPrice:
     return ModelPrice(input_per_million=values[0], output_per_million=values[1])
 
 
-def price_for(backend: LlmBackendSpec, full_model: str, model: str) -> Price | None:
+def price_for(
+    backend: LlmBackendSpec, full_model: str, model: str, reported_model: str | None = None
+) -> Price | None:
     """The price of ``full_model`` (``openai/gpt-4o``), or None when unknown.
 
-    ``kitaru.yaml`` wins over the backend's table, which is looked up by the
-    model name after the prefix (``gpt-4o``).
+    Looked up in order: ``kitaru.yaml`` (by the full model), the backend's
+    table by the model name after the prefix (``gpt-4o``), the same table by
+    the model the provider reported (Azure deployments report
+    ``gpt-4o-2024-11-20``), then the backend's ``default_price``.
     """
     configured = configured_prices().get(full_model)
     if configured is not None:
         return Price(configured, "kitaru.yaml")
-    shipped = backend.prices.get(model)
-    if shipped is None:
-        return None
     as_of = f" as of {backend.prices_as_of}" if backend.prices_as_of else ""
-    return Price(shipped, f"{backend.name} prices{as_of}")
+    for name in (model, reported_model):
+        shipped = backend.prices.get(name) if name else None
+        if shipped is not None:
+            return Price(shipped, f"{backend.name} prices{as_of}")
+    if backend.default_price is not None:
+        return Price(backend.default_price, f"{backend.name} default price")
+    return None
 
 
 def cost_usd(price: Price | None, tokens_input: int | None, tokens_output: int | None) -> float | None:

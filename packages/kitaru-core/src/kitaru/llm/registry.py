@@ -487,7 +487,9 @@ def register_alias(alias: str, model: str, secret: str | None = None) -> tuple[M
         KitaruUsageError: For an invalid alias, model or secret, or a malformed
             ``model_registry`` section (the file is left untouched).
     """
-    entry = ModelAlias(alias=normalise_alias(alias), model=validate_model(model), secret=validate_secret_reference(secret))
+    entry = ModelAlias(
+        alias=normalise_alias(alias), model=validate_model(model), secret=validate_secret_reference(secret)
+    )
     result: list[ModelRegistry] = []
 
     def mutate(data: dict[str, Any]) -> None:

@@ -1,18 +1,12 @@
-"""LLM backends that core ships: ``openai`` and ``openrouter``.
+"""Kitaru's built-in LLM backends, one module per provider SDK.
 
-Each module holds one backend's record (an
-:class:`~kitaru.plugins.records.LlmBackendSpec`) and the ``call`` behind it;
-core's built-in plugin yields the records from ``kitaru_llm_backends``.
-Backends that speak OpenAI's Chat Completions protocol share
-:mod:`kitaru.llm_backends.openai_compatible`, which the ``ollama`` backend
-(kitaru-local) and the ``azure`` backend (kitaru-azure) use too.
+Each ``*_backend`` module holds one backend's record (an
+:class:`~kitaru.plugins.records.LlmBackendSpec`, e.g. ``OPENAI_BACKEND``) and
+the ``call`` behind it; core's built-in plugin yields the records from
+``kitaru_llm_backends``. Backends speaking OpenAI's Chat Completions protocol
+(``openai``, ``openrouter``, and the ``ollama`` and ``azure`` backends of
+kitaru-local and kitaru-azure) share :mod:`kitaru.llm_backends.openai_compatible`.
 
-Importing this package is cheap: SDKs are imported only when a model is called.
+Nothing is imported here, and no module imports its SDK before a model is
+called, so importing a backend module is cheap.
 """
-
-from __future__ import annotations
-
-from kitaru.llm_backends.openai_backend import OPENAI_BACKEND
-from kitaru.llm_backends.openrouter_backend import OPENROUTER_BACKEND
-
-__all__ = ["OPENAI_BACKEND", "OPENROUTER_BACKEND"]

@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "kitaru"
 RAISE_ERRORS_ENV = "KITARU_RAISE_PLUGIN_ERRORS"
-BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (("core", "kitaru.serializers.builtin"),)
+BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (("core", "kitaru.builtin_plugin"),)
 """(plugin name, module) pairs that core registers itself, through the same hooks."""
 
 _R = TypeVar("_R")

@@ -302,8 +302,8 @@ class LlmBackendSpec:
         prefixes: Model prefixes it serves (``openai/``).
         credential_env: Environment variables that hold its credentials
             (``OPENAI_API_KEY``); empty when it needs none (Ollama). Kitaru
-            uses the environment when the first one is set, else overlays the
-            model alias's secret on the environment for the call.
+            uses the environment when any of them is set, else overlays the
+            model alias's secret (which must hold the first) for the call.
         extra: The pip extra that installs its SDK (``openai`` for
             ``kitaru[openai]``), named in the error when the SDK is missing.
         call: Sends an :class:`LlmRequest` with the provider's official SDK
@@ -314,6 +314,13 @@ class LlmBackendSpec:
         prices: Price per model name (after the prefix), for cost tracking.
             Models not listed have an unknown cost, shown as unknown.
         prices_as_of: The date (``2026-11-01``) the prices were read.
+        default_price: The price of models missing from ``prices``; Ollama
+            sets ``ModelPrice(0, 0)`` since local models cost nothing per
+            token whatever their name. None: such models have an unknown cost.
+        ambient_credentials: The SDK finds credentials on its own when none
+            of ``credential_env`` is set and no secret is linked (AWS roles
+            and profiles, Google application default credentials); Kitaru
+            then lets it try (``credential_source="default chain"``).
         source: Filled in by the plugin manager.
     """
 
@@ -326,6 +333,8 @@ class LlmBackendSpec:
         default_factory=lambda: MappingProxyType({}), compare=False
     )
     prices_as_of: str = ""
+    default_price: ModelPrice | None = None
+    ambient_credentials: bool = False
     source: PluginSource | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
