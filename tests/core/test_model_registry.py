@@ -1,6 +1,6 @@
 """Model aliases, their transport and model resolution (SPEC §4.5, §5.1, §6).
 
-In-process tests of :mod:`kitaru.llm.registry` against a private
+In-process tests of :mod:`kitaru._llm.registry` against a private
 ``kitaru.yaml`` (``KITARU_CONFIG_PATH`` is read on every call). No engine is
 needed: the registry is a file plus two environment variables.
 """
@@ -15,8 +15,8 @@ import yaml
 
 from kitaru.config import ImageSettings, ResolvedExecutionConfig, build_frozen_spec
 from kitaru.errors import KitaruUsageError
-from kitaru.llm import registry
-from kitaru.llm.registry import ModelRegistry, ResolvedModel, resolve_model
+from kitaru._llm import registry
+from kitaru._llm.registry import ModelRegistry, ResolvedModel, resolve_model
 
 INVALID_FILE = "The Kitaru global config file is invalid. Fix or delete"
 NO_MODEL = (

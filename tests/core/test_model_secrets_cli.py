@@ -1,6 +1,6 @@
 """``kitaru secrets`` and ``kitaru model`` (SPEC §4.5, §4.6), and the secret helpers behind them.
 
-* Library tests run :mod:`kitaru.llm.secrets` in-process against the session's
+* Library tests run :mod:`kitaru._llm.secrets` in-process against the session's
   real SQLite store (unique names per test).
 * CLI tests run the real CLI in child processes with a fresh config dir. Every
   secrets command loads the engine (several seconds), so the engine-bound
@@ -29,7 +29,7 @@ import yaml
 
 from kitaru.cli.secrets import parse_assignments
 from kitaru.errors import KitaruBackendError, KitaruRuntimeError, KitaruUsageError
-from kitaru.llm import secrets
+from kitaru._llm import secrets
 from tests.conftest import subprocess_env
 
 KITARU = Path(sys.executable).with_name("kitaru")
@@ -59,7 +59,7 @@ DRIVER = textwrap.dedent(
             if "argv" in step:
                 code = run(step["argv"])
             else:  # a library call, to see the error it raises
-                from kitaru.llm.secrets import secret_values
+                from kitaru._llm.secrets import secret_values
                 try:
                     secret_values(step["secret_values"])
                     code = 0

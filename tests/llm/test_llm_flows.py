@@ -58,7 +58,7 @@ def test_a_failed_flow_is_retried_without_paying_for_its_llm_calls_again(
     fail_flag = tmp_path / "fail"
     fail_flag.touch()
     os.environ["LLM_AGENT_FAIL"] = str(fail_flag)
-    handle = llm_agent.agent.run("durable agents")
+    handle = llm_agent.agent.run("durable agents", cache=False)
     with pytest.raises(KitaruExecutionError, match="publisher is down"):
         handle.wait()
     # research, the draft, and the inline summary: three paid requests.
@@ -116,7 +116,9 @@ def test_a_failed_flow_is_retried_without_paying_for_its_llm_calls_again(
 
 
 def test_replay_pays_only_for_calls_from_the_replay_point(provider: RecordingServer) -> None:
-    handle = llm_agent.agent.run("replays")
+    # Caching is on by default, and an identical call (same model, prompt and
+    # options) would be served from an earlier execution: switch it off here.
+    handle = llm_agent.agent.run("replays", cache=False)
     handle.wait()
     assert len(provider.requests) == 3
     # Replay from the draft call (llm_2): research is served from the journal.
@@ -154,3 +156,42 @@ def test_the_mock_response_contacts_no_provider(
         "latency_ms": 0,
     }
     assert execution.llm_usage["cost_usd"] is None
+
+
+def test_aliases_resolve_and_travel_with_the_execution(
+    provider: RecordingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry = {"aliases": {"fast": {"model": "openai/gpt-4o-mini"}}, "default": "fast"}
+    monkeypatch.setenv("KITARU_MODEL_REGISTRY", json.dumps(registry))
+
+    @kitaru.flow(cache=False)
+    def aliased() -> str:
+        return kitaru.llm("Which model?") + " | " + kitaru.llm("Again", model="FAST", name="again")
+
+    handle = aliased.run(image={"environment": {"TEAM": "agents"}})
+    assert handle.wait() == "Durable agents never pay twice. | Durable agents never pay twice."
+    assert [request.json["model"] for request in provider.requests] == ["gpt-4o-mini", "gpt-4o-mini"]
+    execution = KitaruClient().executions.get(handle.exec_id)
+    records = {
+        name: record
+        for call in execution.checkpoints
+        for name, record in (call.metadata.get("llm_calls") or {}).items()
+    }
+    assert records["llm_1"]["alias"] == "fast" and records["llm_1"]["requested_model"] == "fast"
+    assert records["again"]["alias"] == "fast" and records["again"]["requested_model"] == "FAST"
+    spec = execution.frozen_execution_spec
+    assert spec.model_registry == registry
+    environment = spec.resolved_execution.image.environment
+    assert json.loads(environment["KITARU_MODEL_REGISTRY"]) == registry
+    assert environment["TEAM"] == "agents"
+
+
+def test_an_identical_call_is_served_from_the_cache(provider: RecordingServer) -> None:
+    @kitaru.flow
+    def cached_twice(topic: str) -> str:
+        return kitaru.llm(f"Cache {topic}", model=llm_agent.MODEL)
+
+    first = cached_twice.run("this exact prompt").wait()
+    second = cached_twice.run("this exact prompt").wait()
+    assert first == second
+    assert len(provider.requests) == 1  # same model, prompt and options: not paid twice

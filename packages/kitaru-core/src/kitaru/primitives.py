@@ -227,7 +227,7 @@ def llm(
             notes = kitaru.llm(f"Research {topic}", model="fast", name="research")
             return kitaru.llm(f"Write a post from: {notes}", system="Be concise.")
     """
-    from kitaru.llm.call import llm as call_llm
+    from kitaru._llm.call import llm as call_llm
 
     return call_llm(
         prompt, model=model, system=system, temperature=temperature, max_tokens=max_tokens, name=name

@@ -174,6 +174,25 @@ def _engine_options(resolved: Any) -> dict[str, Any]:
     return options
 
 
+def with_model_registry(resolved: Any) -> tuple[Any, dict[str, Any] | None]:
+    """Carry the model alias registry with the execution (SPEC §6 registry transport).
+
+    Returns:
+        The resolved config, whose image environment (when an image is
+        configured, i.e. the run may leave this machine) gets
+        ``KITARU_MODEL_REGISTRY`` unless already set there, and the registry
+        snapshot for the frozen execution spec (None without aliases).
+    """
+    from kitaru._llm.registry import snapshot, with_registry_env
+
+    registry = snapshot()
+    if registry is None or resolved.image is None:
+        return resolved, registry
+    environment = with_registry_env(resolved.image.environment)
+    image = resolved.image.model_copy(update={"environment": environment})
+    return resolved.model_copy(update={"image": image}), registry
+
+
 def submit_flow(definition: FlowDefinition, args: tuple, kwargs: dict, overrides: dict[str, Any]) -> FlowHandle:
     """Resolve configuration, submit an execution and return its handle."""
     from kitaru.config import build_frozen_spec, resolve_execution_config
@@ -188,12 +207,13 @@ def submit_flow(definition: FlowDefinition, args: tuple, kwargs: dict, overrides
         decorator=definition.defaults,
         call=overrides,
     )
+    resolved, registry = with_model_registry(resolved)
     spec = build_frozen_spec(
         resolved=resolved,
         flow_defaults=definition.defaults,
         server_url=None,
         project=None,
-        model_registry=None,
+        model_registry=registry,
     ).model_dump(mode="json")
     engine_pipeline = definition.engine_pipeline().with_options(**_engine_options(resolved))
 

@@ -199,7 +199,7 @@ def get_execution(exec_id: str) -> Execution:
     try:
         calls = _calls(_list_steps(run.id))
         artifacts = _union_artifacts(calls)
-        from kitaru.llm.usage import summarize
+        from kitaru._llm.usage import summarize
 
         return _execution(
             run,

@@ -237,8 +237,13 @@ def replay_flow(
     resolved = resolve_execution_config(
         active_stack=Client().active_stack_model.name, decorator=definition.defaults, call=call
     )
+    resolved, registry = engine_flows.with_model_registry(resolved)
     spec = build_frozen_spec(
-        resolved=resolved, flow_defaults=definition.defaults, server_url=None, project=None, model_registry=None
+        resolved=resolved,
+        flow_defaults=definition.defaults,
+        server_url=None,
+        project=None,
+        model_registry=registry,
     ).model_dump(mode="json")
     engine_pipeline = definition.engine_pipeline().with_options(**engine_flows._engine_options(resolved))
 

@@ -47,7 +47,7 @@ def _summary_line(entry: dict[str, Any]) -> str:
 
 def _override_warnings(alias: str | None = None) -> list[str]:
     """Say when the environment overrides what was just saved."""
-    from kitaru.llm import registry
+    from kitaru._llm import registry
 
     warnings = []
     overlay = registry.read_env_registry()
@@ -101,7 +101,7 @@ def register_(
     output: OutputOption = "text",  # noqa: ARG001
 ) -> Item:
     """Save a model alias in kitaru.yaml (the first alias becomes the default)."""
-    from kitaru.llm import registry
+    from kitaru._llm import registry
 
     name = registry.normalise_alias(alias)
     checked_model = registry.validate_model(model)
@@ -109,7 +109,7 @@ def register_(
     registry.effective_registry()  # a malformed registry or variable fails before anything is written
     warnings = [w for w in (_backend_warning(checked_model),) if w]
     if checked_secret is not None:
-        from kitaru.llm.secrets import require_secret
+        from kitaru._llm.secrets import require_secret
 
         require_secret(checked_secret)
     entry, _ = registry.register_alias(name, checked_model, checked_secret)
@@ -121,7 +121,7 @@ def register_(
 @command("model.list")
 def list_(output: OutputOption = "text") -> Items:  # noqa: ARG001
     """List the model aliases visible here (kitaru.yaml plus KITARU_MODEL_REGISTRY)."""
-    from kitaru.llm import registry
+    from kitaru._llm import registry
 
     effective = registry.effective_registry()
     items = effective.entries()
@@ -148,7 +148,7 @@ def list_(output: OutputOption = "text") -> Items:  # noqa: ARG001
 @command("model.remove")
 def remove(alias: AliasArgument, output: OutputOption = "text") -> Item:  # noqa: ARG001
     """Remove a saved alias; if it was the default, the default is cleared (or moves to the only alias left)."""
-    from kitaru.llm import registry
+    from kitaru._llm import registry
 
     registry.read_env_registry()  # fail on a malformed variable before writing
     result = registry.remove_alias(alias)
@@ -172,7 +172,7 @@ def remove(alias: AliasArgument, output: OutputOption = "text") -> Item:  # noqa
 @command("model.default")
 def default(alias: AliasArgument, output: OutputOption = "text") -> Item:  # noqa: ARG001
     """Make a saved alias the default model of kitaru.llm()."""
-    from kitaru.llm import registry
+    from kitaru._llm import registry
 
     registry.read_env_registry()
     entry, _ = registry.set_default_alias(alias)

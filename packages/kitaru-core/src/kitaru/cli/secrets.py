@@ -57,7 +57,7 @@ def parse_assignments(tokens: Sequence[str]) -> dict[str, str]:
             key without a value, an empty value, or no assignment at all. No
             message contains a value (a stray argument is reported by position).
     """
-    from kitaru.llm.secrets import validate_key
+    from kitaru._llm.secrets import validate_key
 
     values: dict[str, str] = {}
     index = 0
@@ -104,7 +104,7 @@ def _rows(summary: Any) -> list[tuple[str, Any]]:
 
 def _alias_users(summary: Any) -> list[str]:
     """Aliases linked to this secret (by name or id); empty if the registry cannot be read."""
-    from kitaru.llm.registry import effective_registry
+    from kitaru._llm.registry import effective_registry
 
     try:
         aliases = effective_registry().aliases.values()
@@ -120,7 +120,7 @@ def set_(
     output: OutputOption = "text",  # noqa: ARG001
 ) -> Item:
     """Create a private secret, or add/replace keys of an existing one: NAME --KEY=value [--KEY2 value ...]."""
-    from kitaru.llm import secrets
+    from kitaru._llm import secrets
 
     secrets.validate_secret_name(name)
     values = parse_assignments(list(ctx.args))
@@ -142,7 +142,7 @@ def show(
     output: OutputOption = "text",  # noqa: ARG001
 ) -> Item:
     """Show a secret's keys; values only with --show-values."""
-    from kitaru.llm import secrets
+    from kitaru._llm import secrets
 
     if show_values:
         summary, values = secrets.get_with_values(name_or_id)
@@ -160,7 +160,7 @@ def show(
 @command("secrets.list")
 def list_(output: OutputOption = "text") -> Items:  # noqa: ARG001
     """List every secret you can see, sorted by name (values are never shown)."""
-    from kitaru.llm import secrets
+    from kitaru._llm import secrets
 
     summaries = secrets.list_summaries()
     if not summaries:
@@ -176,7 +176,7 @@ def list_(output: OutputOption = "text") -> Items:  # noqa: ARG001
 @command("secrets.delete")
 def delete(name_or_id: NameOrIdArgument, output: OutputOption = "text") -> Item:  # noqa: ARG001
     """Delete a secret by exact name or id."""
-    from kitaru.llm import secrets
+    from kitaru._llm import secrets
 
     summary = secrets.delete_secret(name_or_id)
     users = _alias_users(summary)

@@ -70,7 +70,7 @@ def execution_panel(execution: Execution) -> list[Any]:
     ]
     usage = execution.llm_usage
     if usage:
-        from kitaru.llm.usage import describe_cost
+        from kitaru._llm.usage import describe_cost
 
         rows.append(("LLM calls", usage["calls"]))
         rows.append((

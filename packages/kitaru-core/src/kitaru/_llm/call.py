@@ -29,7 +29,7 @@ from typing import Any
 from kitaru import _scope
 from kitaru.checkpoints import checkpoint
 from kitaru.errors import KitaruBackendError, KitaruContextError, KitaruError, KitaruRuntimeError
-from kitaru.llm.messages import call_name, check_options, normalise_prompt
+from kitaru._llm.messages import call_name, check_options, normalise_prompt
 
 MOCK_ENV = "KITARU_LLM_MOCK_RESPONSE"
 """Answer every call with this text, contacting no provider."""
@@ -58,7 +58,7 @@ def llm(
     scope.llm_calls += 1
     recorded_name = call_name(name, scope.llm_calls)
 
-    from kitaru.llm.registry import resolve_model
+    from kitaru._llm.registry import resolve_model
 
     resolved = resolve_model(model)
     request = {
@@ -114,9 +114,9 @@ def perform_call(request: dict[str, Any]) -> str:
 
 
 def _call_provider(request: dict[str, Any], record: dict[str, Any]) -> str:
-    from kitaru.llm.backends import backend_for
-    from kitaru.llm.credentials import credentials_for
-    from kitaru.llm.pricing import cost_usd, price_for
+    from kitaru._llm.backends import backend_for
+    from kitaru._llm.credentials import credentials_for
+    from kitaru._llm.pricing import cost_usd, price_for
     from kitaru.plugins.records import LlmRequest
 
     model = request["model"]

@@ -60,7 +60,7 @@ def credentials_for(backend: LlmBackendSpec, secret: str | None, model: str) -> 
             f"(kitaru secrets set {backend.name} --{variable}=...; kitaru model register ALIAS "
             f"--model {model} --secret {backend.name})."
         )
-    from kitaru.llm.secrets import secret_values
+    from kitaru._llm.secrets import secret_values
 
     values = secret_values(secret)
     if variable not in values:
