@@ -195,3 +195,28 @@ def test_an_identical_call_is_served_from_the_cache(provider: RecordingServer) -
     second = cached_twice.run("this exact prompt").wait()
     assert first == second
     assert len(provider.requests) == 1  # same model, prompt and options: not paid twice
+
+
+def test_a_mocked_answer_is_never_served_to_a_real_call(
+    provider: RecordingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    @kitaru.flow
+    def once(topic: str) -> str:
+        return kitaru.llm(f"Mock or real {topic}", model=llm_agent.MODEL)
+
+    monkeypatch.setenv("KITARU_LLM_MOCK_RESPONSE", "mocked")
+    assert once.run("x").wait() == "mocked"
+    monkeypatch.delenv("KITARU_LLM_MOCK_RESPONSE")
+    assert once.run("x").wait() == "Durable agents never pay twice."
+    assert len(provider.requests) == 1
+
+
+def test_a_call_name_is_used_once_per_scope(provider: RecordingServer) -> None:
+    @kitaru.flow(cache=False)
+    def twice() -> str:
+        kitaru.llm("first", model=llm_agent.MODEL, name="same")
+        return kitaru.llm("second", model=llm_agent.MODEL, name="same")
+
+    with pytest.raises(KitaruExecutionError, match=r"name='same'\) is already used in this flow"):
+        twice.run().wait()
+    assert len(provider.requests) == 1

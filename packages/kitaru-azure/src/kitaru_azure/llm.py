@@ -86,7 +86,7 @@ def call_azure(request: LlmRequest) -> LlmResult:
 AZURE_LLM_BACKEND = LlmBackendSpec(
     name="azure",
     prefixes=("azure/",),
-    credential_env=(AZURE_OPENAI_API_KEY_ENV,),
+    credential_env=(AZURE_OPENAI_API_KEY_ENV, "AZURE_OPENAI_AD_TOKEN"),
     extra="azure",
     call=call_azure,
 )

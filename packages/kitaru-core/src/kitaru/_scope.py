@@ -25,6 +25,8 @@ class FlowScope:
     # the body passes on to another checkpoint keep its lineage.
     outputs: dict[int, tuple[Any, Any]] = field(default_factory=dict)
     llm_calls: int = 0
+    # Names of the LLM calls made so far (each is also an invocation id).
+    llm_names: set[str] = field(default_factory=set)
     # The recorded calls when this body continues an execution (retry, resume).
     journal: Any = None
     # The owning process's supervisor (knows whether a cancel was requested).
@@ -50,6 +52,7 @@ class CheckpointScope:
     execution_id: str | None
     checkpoint_id: str | None
     llm_calls: int = 0
+    llm_names: set[str] = field(default_factory=set)
 
 
 _flow_scope: ContextVar[FlowScope | None] = ContextVar("kitaru_flow_scope", default=None)

@@ -17,9 +17,10 @@ and ``OPENAI_BASE_URL`` meant for OpenAI are never used. The output limit is
 sent as ``max_tokens``, the parameter Ollama's compatibility layer documents.
 
 Local models cost nothing per token, but model names are free-form
-(``llama3.2:3b``, ``hf.co/org/model``), so no price table can list them:
-costs stay unknown unless ``kitaru.yaml`` names them (``llm_prices:
-ollama/llama3.2: {input_per_million: 0, output_per_million: 0}``).
+(``llama3.2:3b``, ``hf.co/org/model``), so no price table can list them: the
+backend's ``default_price`` is $0 for every model. A model served from
+Ollama's paid cloud can be priced in ``kitaru.yaml`` (``llm_prices:
+ollama/NAME: {input_per_million: ..., output_per_million: ...}``).
 """
 
 from __future__ import annotations

@@ -28,7 +28,13 @@ from typing import Any
 
 from kitaru import _scope
 from kitaru.checkpoints import checkpoint
-from kitaru.errors import KitaruBackendError, KitaruContextError, KitaruError, KitaruRuntimeError
+from kitaru.errors import (
+    KitaruBackendError,
+    KitaruContextError,
+    KitaruError,
+    KitaruRuntimeError,
+    KitaruUsageError,
+)
 from kitaru._llm.messages import call_name, check_options, normalise_prompt
 
 MOCK_ENV = "KITARU_LLM_MOCK_RESPONSE"
@@ -57,6 +63,14 @@ def llm(
     scope: Any = inside if inside is not None else flow
     scope.llm_calls += 1
     recorded_name = call_name(name, scope.llm_calls)
+    taken = set(scope.llm_names) | set(getattr(scope, "call_counts", {}))
+    if recorded_name in taken:
+        where = "this checkpoint" if inside is not None else "this flow"
+        raise KitaruUsageError(
+            f"kitaru.llm(name={recorded_name!r}) is already used in {where}; every call needs "
+            "its own name (it identifies the recorded call on retry and replay)."
+        )
+    scope.llm_names.add(recorded_name)
 
     from kitaru._llm.registry import resolve_model
 
@@ -70,6 +84,9 @@ def llm(
         "messages": messages,
         "temperature": temperature,
         "max_tokens": max_tokens,
+        # Part of the checkpoint's inputs, so a mocked answer is never served
+        # from the cache to a real call, nor the other way round.
+        "mock_response": os.environ.get(MOCK_ENV),
     }
     if inside is not None:
         return perform_call(request)
@@ -101,7 +118,7 @@ def perform_call(request: dict[str, Any]) -> str:
         "alias": request.get("alias"),
         "resolved_model": model,
     }
-    mock = os.environ.get(MOCK_ENV)
+    mock = request.get("mock_response", os.environ.get(MOCK_ENV))
     if mock is not None:
         text = mock
         record.update(credential_source="mock", latency_ms=0)

@@ -29,11 +29,12 @@ def summarize(checkpoints: Iterable[Any]) -> dict[str, Any] | None:
 
     Returns:
         ``{calls, tokens_input, tokens_output, total_tokens, cost_usd,
-        calls_with_unknown_cost, currency}``, or None when no call was made.
+        calls_with_unknown_cost, calls_with_usage, currency}``, or None when
+        no call was made.
         Token totals cover the calls that reported usage; ``cost_usd`` is None
         when no call has a known cost.
     """
-    calls = 0
+    calls = reported = 0
     tokens_input = tokens_output = 0
     cost = 0.0
     known = unknown = 0
@@ -42,6 +43,7 @@ def summarize(checkpoints: Iterable[Any]) -> dict[str, Any] | None:
         for metadata in sources:
             for entry in _entries(metadata or {}):
                 calls += 1
+                reported += entry.get("tokens_input") is not None
                 tokens_input += int(entry.get("tokens_input") or 0)
                 tokens_output += int(entry.get("tokens_output") or 0)
                 if entry.get("cost_usd") is None:
@@ -58,6 +60,7 @@ def summarize(checkpoints: Iterable[Any]) -> dict[str, Any] | None:
         "total_tokens": tokens_input + tokens_output,
         "cost_usd": round(cost, 10) if known else None,
         "calls_with_unknown_cost": unknown,
+        "calls_with_usage": reported,
         "currency": "USD",
     }
 
@@ -67,7 +70,10 @@ def describe_cost(usage: Mapping[str, Any]) -> str:
     cost = usage.get("cost_usd")
     unknown = int(usage.get("calls_with_unknown_cost") or 0)
     if cost is None:
-        return "unknown (no price for these models; add one under llm_prices in kitaru.yaml)"
+        return (
+            "unknown (no price or no token counts for these calls; prices go under "
+            "llm_prices in kitaru.yaml)"
+        )
     text = f"${cost:.6f}"
     if unknown:
         plural = "s" if unknown != 1 else ""

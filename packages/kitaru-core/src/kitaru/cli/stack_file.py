@@ -25,21 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from kitaru.errors import KitaruUsageError
+from kitaru.stack_request import OPTION_FIELDS
 
-STRING_KEYS: tuple[str, ...] = (
-    "name",
-    "type",
-    "artifact_store",
-    "container_registry",
-    "cluster",
-    "region",
-    "subscription_id",
-    "resource_group",
-    "workspace",
-    "execution_role",
-    "namespace",
-    "credentials",
-)
+STRING_KEYS: tuple[str, ...] = ("name", "type", *OPTION_FIELDS)
 """Keys whose value is a string."""
 
 BOOL_KEYS: tuple[str, ...] = ("activate", "verify", "async")

@@ -174,7 +174,7 @@ def call_anthropic(request: LlmRequest) -> LlmResult:
 ANTHROPIC_BACKEND = LlmBackendSpec(
     name="anthropic",
     prefixes=("anthropic/",),
-    credential_env=("ANTHROPIC_API_KEY",),
+    credential_env=("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"),
     extra="anthropic",
     call=call_anthropic,
     prices=ANTHROPIC_PRICES,

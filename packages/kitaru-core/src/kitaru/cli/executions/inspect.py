@@ -73,10 +73,12 @@ def execution_panel(execution: Execution) -> list[Any]:
         from kitaru._llm.usage import describe_cost
 
         rows.append(("LLM calls", usage["calls"]))
-        rows.append((
-            "Tokens",
-            f"{usage['total_tokens']} ({usage['tokens_input']} in, {usage['tokens_output']} out)",
-        ))
+        tokens = (
+            f"{usage['total_tokens']} ({usage['tokens_input']} in, {usage['tokens_output']} out)"
+            if usage.get("calls_with_usage")
+            else "not reported by the provider"
+        )
+        rows.append(("Tokens", tokens))
         rows.append(("Cost", describe_cost(usage)))
     if execution.original_exec_id:
         rows.append(("Replay of", execution.original_exec_id))
