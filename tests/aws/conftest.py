@@ -3,8 +3,9 @@
 ``moto_endpoint`` is one moto server for the whole session, on a free port of
 127.0.0.1; ``bucket`` creates a fresh bucket in it per test. ``aws_env``
 points this process's AWS settings at test-only credentials (and away from
-the developer's ``~/.aws``) for the duration of one test; ``aws_child_env``
-gives the same settings to CLI and flow subprocesses.
+the developer's ``~/.aws``) for the duration of one test; pass the same dict
+as ``env`` to CLI and flow subprocesses. ``registry`` (from
+``tests.cloud.engine``) registers built descriptions with the engine.
 
 ``moto_auth_endpoint`` is a second moto server that enforces IAM: it lets the
 first few requests through unauthenticated (to create a bucket and a user
@@ -16,10 +17,7 @@ answers.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.cloud.engine import registry  # noqa: F401  (the fixture, shared by import)
+from tests.cloud.servers import free_port, port_is_open, running_server
 
 MOTO_SERVER = Path(sys.executable).with_name("moto_server")
 
@@ -54,26 +55,6 @@ AWS_VARS_TO_CLEAR: tuple[str, ...] = (
     "AWS_WEB_IDENTITY_TOKEN_FILE",
     "AWS_ROLE_ARN",
 )
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"moto_server exited early with code {process.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"moto_server did not listen on port {port} within {timeout} s")
 
 
 @pytest.fixture(scope="session")
@@ -104,16 +85,13 @@ def moto_auth_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loc
     import boto3
 
     port = free_port()
-    env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "3", **AWS_TEST_ENV}
-    log = (tmp_path_factory.mktemp("moto-auth") / "moto.log").open("wb")
-    process = subprocess.Popen(
+    with running_server(
         [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        _wait_for_port(port, process)
+        name="moto_server",
+        log=tmp_path_factory.mktemp("moto-auth") / "moto.log",
+        ready=lambda: port_is_open(port),
+        env={**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "3", **AWS_TEST_ENV},
+    ):
         endpoint = f"http://127.0.0.1:{port}"
         admin = {
             "endpoint_url": endpoint,
@@ -127,10 +105,6 @@ def moto_auth_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loc
         iam.create_user(UserName="no-permissions")
         key = iam.create_access_key(UserName="no-permissions")["AccessKey"]
         yield LockedS3(endpoint, "locked-bucket", key["AccessKeyId"], key["SecretAccessKey"])
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture
@@ -157,9 +131,19 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
     return values
 
 
-def aws_child_env(aws_env: dict[str, str], **extra: str) -> dict[str, str]:
-    """The ``aws_env`` settings for a subprocess (pass to ``subprocess_env(..., **env)``)."""
-    return {**aws_env, **extra}
+@pytest.fixture
+def keyless_aws_env(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """``aws_env`` without access keys: only ``--credentials`` or a profile can authenticate."""
+    keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+    for name in keys:
+        monkeypatch.delenv(name)
+    return {name: value for name, value in aws_env.items() if name not in keys}
+
+
+def write_team_profile(aws_env: dict[str, str]) -> None:
+    """Give ``aws_env``'s credentials file a profile ``team`` (any keys work against moto)."""
+    with open(aws_env["AWS_SHARED_CREDENTIALS_FILE"], "w") as credentials:
+        credentials.write("[team]\naws_access_key_id = AKIATEAM\naws_secret_access_key = team\n")
 
 
 @pytest.fixture

@@ -21,52 +21,48 @@ from kitaru_aws import (
     build_s3_artifact_store,
     build_sagemaker_components,
 )
+from tests.cloud.records import assert_from_cloud_plugin, modules_loaded_by
+from tests.cloud.specs import local_spec, stack_spec
 
 REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerExecution"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-
-
-def _extra(**targets: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {"orchestrator": {}, "artifact_store": {}, "container_registry": {}, **targets}
+LOCAL_URI = "s3://team-artifacts/dev/"
+LOCAL_ENDPOINT = {"endpoint_url": "http://127.0.0.1:9000"}
+"""``--extra artifact_store.client_kwargs.endpoint_url=...`` of an S3-compatible server."""
 
 
 def sagemaker_spec(**changes: Any) -> dict[str, Any]:
-    """A stack spec exactly as core builds it for ``--type sagemaker``."""
-    spec = {
+    """A stack spec exactly as core builds it for ``--type sagemaker`` (``changes`` win)."""
+    return stack_spec(**{
         "name": "ml",
         "artifact_store": "s3://team-artifacts/kitaru",
         "container_registry": REGISTRY,
         "region": "eu-west-1",
         "execution_role": ROLE,
-        "credentials": None,
-        "extra": _extra(),
-    }
-    return {**spec, **changes}
+        **changes,
+    })
 
 
 def kubernetes_spec(**changes: Any) -> dict[str, Any]:
     """A stack spec exactly as core builds it for ``--type kubernetes`` with ``s3://``."""
-    spec = {
+    return stack_spec(**{
         "name": "eks",
         "artifact_store": "s3://team-artifacts",
         "container_registry": REGISTRY,
         "cluster": "prod-cluster",
         "region": "eu-west-1",
         "namespace": None,
-        "credentials": None,
-        "extra": _extra(),
-    }
-    return {**spec, **changes}
+        **changes,
+    })
 
 
 def test_the_plugin_registers_both_stack_types() -> None:
     providers = get_plugin_manager().stack_providers()
     assert providers["sagemaker@aws"] == SAGEMAKER_STACK_PROVIDER
     assert providers["kubernetes@aws"] == KUBERNETES_STACK_PROVIDER
-    assert providers["sagemaker@aws"].source.plugin == "aws"
-    assert providers["sagemaker@aws"].source.distribution == "kitaru-aws"
     sagemaker, kubernetes = SAGEMAKER_STACK_PROVIDER, KUBERNETES_STACK_PROVIDER
+    assert_from_cloud_plugin("aws", providers["sagemaker@aws"], providers["kubernetes@aws"])
     assert (sagemaker.title, kubernetes.title) == ("SageMaker", "Kubernetes")
     assert sagemaker.required_fields == (
         "artifact_store", "container_registry", "region", "execution_role",
@@ -87,6 +83,11 @@ def test_the_plugin_registers_both_stack_types() -> None:
         assert provider.artifact_store_backend is S3_ARTIFACT_STORE_BACKEND
     assert S3_ARTIFACT_STORE_BACKEND.schemes == ("s3",)
     assert S3_ARTIFACT_STORE_BACKEND.provider == "aws"
+
+
+def test_importing_the_plugin_loads_no_engine_and_no_aws_sdk() -> None:
+    prefixes = ("zenml", "boto3", "botocore", "s3fs", "aiobotocore")
+    assert modules_loaded_by("import kitaru_aws.plugin, kitaru_aws", prefixes) == []
 
 
 def test_sagemaker_components() -> None:
@@ -193,13 +194,13 @@ def test_remote_connector_follows_the_credentials(
 
 def test_extra_overrides_win_and_merge_deeply() -> None:
     spec = sagemaker_spec(
-        extra=_extra(
-            orchestrator={
+        extra={
+            "orchestrator": {
                 "synchronous": False, "bucket": "sagemaker-jobs", "instance_type": "ml.m5.large",
             },
-            artifact_store={"config_kwargs": {"s3": {"addressing_style": "path"}}},
-            container_registry={"default_repository": "kitaru"},
-        )
+            "artifact_store": {"config_kwargs": {"s3": {"addressing_style": "path"}}},
+            "container_registry": {"default_repository": "kitaru"},
+        }
     )
     components = build_sagemaker_components(spec)
     assert components["orchestrator"]["configuration"] == {
@@ -279,15 +280,8 @@ def test_kubernetes_refuses_bad_values(changes: dict[str, Any], expected: str) -
 # -- the S3 backend a local stack borrows ---------------------------------------
 
 
-def local_spec(**changes: Any) -> dict[str, Any]:
-    """A stack spec as a ``local`` stack hands it to the borrowed backend."""
-    spec = {"name": "shared", "artifact_store": "s3://team-artifacts/dev/", "credentials": None,
-            "extra": {"orchestrator": {}, "artifact_store": {}}}
-    return {**spec, **changes}
-
-
 def test_local_backend_implicit_needs_no_connector(aws_env: dict[str, str]) -> None:
-    assert build_s3_artifact_store(local_spec()) == {
+    assert build_s3_artifact_store(local_spec(LOCAL_URI)) == {
         "artifact_store": {
             "name": "shared",
             "flavor": "s3",
@@ -297,8 +291,7 @@ def test_local_backend_implicit_needs_no_connector(aws_env: dict[str, str]) -> N
 
 
 def test_local_backend_keeps_the_endpoint_override(aws_env: dict[str, str]) -> None:
-    extra = {"artifact_store": {"client_kwargs": {"endpoint_url": "http://127.0.0.1:9000"}}}
-    built = build_s3_artifact_store(local_spec(extra=extra))
+    built = build_s3_artifact_store(local_spec(LOCAL_URI, client_kwargs=LOCAL_ENDPOINT))
     assert built["artifact_store"]["configuration"] == {
         "path": "s3://team-artifacts/dev",
         "client_kwargs": {"endpoint_url": "http://127.0.0.1:9000"},
@@ -309,12 +302,12 @@ def test_local_backend_does_not_bake_aws_endpoint_url_in(
     aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9000")
-    built = build_s3_artifact_store(local_spec())
+    built = build_s3_artifact_store(local_spec(LOCAL_URI))
     assert built["artifact_store"]["configuration"] == {"path": "s3://team-artifacts/dev"}
 
 
 def test_local_backend_access_keys_use_a_connector(aws_env: dict[str, str]) -> None:
-    spec = local_spec(credentials=f"aws-access-keys:AKIAEXAMPLE:{SECRET}")
+    spec = local_spec(LOCAL_URI, f"aws-access-keys:AKIAEXAMPLE:{SECRET}")
     built = build_s3_artifact_store(spec)
     assert built["service_connector"] == {
         "name": "shared",
@@ -336,9 +329,8 @@ def test_local_backend_access_keys_use_a_connector(aws_env: dict[str, str]) -> N
     "credentials", [f"aws-access-keys:AKIAEXAMPLE:{SECRET}", "aws-profile:team"]
 )
 def test_local_backend_refuses_credentials_with_a_custom_endpoint(credentials: str) -> None:
-    extra = {"artifact_store": {"client_kwargs": {"endpoint_url": "http://127.0.0.1:9000"}}}
     with pytest.raises(KitaruUsageError) as caught:
-        build_s3_artifact_store(local_spec(credentials=credentials, extra=extra))
+        build_s3_artifact_store(local_spec(LOCAL_URI, credentials, client_kwargs=LOCAL_ENDPOINT))
     message = str(caught.value)
     assert message.startswith("--credentials cannot be combined with a custom S3 endpoint")
     assert "AWS_ACCESS_KEY_ID" in message
@@ -352,7 +344,7 @@ def test_local_backend_profile_connector_takes_the_profile_region(
     monkeypatch.delenv("AWS_DEFAULT_REGION")  # it would win over the profile's region
     with open(aws_env["AWS_CONFIG_FILE"], "w") as config:
         config.write("[profile team]\nregion = eu-north-1\n")
-    built = build_s3_artifact_store(local_spec(credentials="aws-profile:team"))
+    built = build_s3_artifact_store(local_spec(LOCAL_URI, "aws-profile:team"))
     assert built["service_connector"]["auth_method"] == "implicit"
     assert built["service_connector"]["configuration"] == {
         "region": "eu-north-1",
@@ -362,4 +354,4 @@ def test_local_backend_profile_connector_takes_the_profile_region(
 
 def test_local_backend_refuses_a_missing_uri() -> None:
     with pytest.raises(KitaruUsageError, match="Pass --artifact-store s3://BUCKET"):
-        build_s3_artifact_store(local_spec(artifact_store=None))
+        build_s3_artifact_store(local_spec(None))

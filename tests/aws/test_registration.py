@@ -12,9 +12,6 @@ credentials.
 from __future__ import annotations
 
 import os
-
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,8 +21,16 @@ from kitaru_aws import (
     build_s3_artifact_store,
     build_sagemaker_components,
 )
-from tests.aws.conftest import object_keys
+from tests.aws.conftest import object_keys, write_team_profile
 from tests.aws.test_build import kubernetes_spec, sagemaker_spec
+from tests.cloud.engine import (
+    COMPONENT_ROLES,
+    EngineRegistry,
+    validated_configurations,
+    validated_connector,
+    write_then_read,
+)
+from tests.cloud.specs import local_spec, unique_name
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 CREDENTIALS = [
@@ -34,90 +39,6 @@ CREDENTIALS = [
     f"aws-access-keys:AKIAEXAMPLE:{SECRET}",
     f"aws-session-token:ASIAEXAMPLE:{SECRET}:TOKEN",
 ]
-ROLES = ("orchestrator", "artifact_store", "container_registry")
-
-
-def _unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-class Registry:
-    """Registers built descriptions with the engine and deletes them afterwards."""
-
-    def __init__(self) -> None:
-        from zenml.client import Client
-
-        self.client = Client()
-        self.stacks: list[Any] = []
-        self.components: list[tuple[Any, Any]] = []
-        self.connectors: list[Any] = []
-
-    def register(self, built: dict[str, Any], *, stack: bool = True) -> dict[str, Any]:
-        """Register connector, components (linked) and the stack; return their models."""
-        from zenml.enums import StackComponentType
-
-        models: dict[str, Any] = {}
-        connector_id = None
-        if "service_connector" in built:
-            description = built["service_connector"]
-            connector, _ = self.client.create_service_connector(
-                name=description["name"],
-                connector_type=description["connector_type"],
-                auth_method=description["auth_method"],
-                configuration=description["configuration"],
-                verify=False,
-                list_resources=False,
-            )
-            self.connectors.append(connector.id)
-            connector_id = connector.id
-            models["service_connector"] = connector
-        for role in ROLES:
-            if role not in built:
-                continue
-            description = built[role]
-            component_type = StackComponentType(role)
-            model = self.client.create_stack_component(
-                name=description["name"],
-                flavor=description["flavor"],
-                component_type=component_type,
-                configuration=description["configuration"],
-            )
-            self.components.append((component_type, model.id))
-            if description.get("connector"):
-                model = self.client.update_stack_component(
-                    model.id,
-                    component_type,
-                    connector_id=connector_id,
-                    connector_resource_id=description["connector_resource_id"],
-                )
-            models[role] = model
-        if stack:
-            components = {
-                StackComponentType(role): models[role].id for role in ROLES if role in models
-            }
-            if StackComponentType.ORCHESTRATOR not in components:
-                components[StackComponentType.ORCHESTRATOR] = self.client.get_stack_component(
-                    StackComponentType.ORCHESTRATOR, "default"
-                ).id
-            name = built["artifact_store"]["name"]
-            models["stack"] = self.client.create_stack(name=name, components=components)
-            self.stacks.append(models["stack"].id)
-        return models
-
-    def cleanup(self) -> None:
-        for stack_id in self.stacks:
-            self.client.delete_stack(stack_id)
-        for component_type, component_id in reversed(self.components):
-            self.client.delete_stack_component(component_id, component_type)
-        for connector_id in self.connectors:
-            self.client.delete_service_connector(connector_id)
-
-
-@pytest.fixture
-def registry() -> Iterator[Registry]:
-    created = Registry()
-    yield created
-    created.cleanup()
 
 
 def _all_builds() -> list[tuple[str, dict[str, Any]]]:
@@ -138,36 +59,13 @@ def _all_builds() -> list[tuple[str, dict[str, Any]]]:
 def test_every_configuration_validates_against_the_engine_flavor(
     label: str, built: dict[str, Any]
 ) -> None:
-    from zenml.client import Client
-    from zenml.enums import StackComponentType
-    from zenml.stack.utils import validate_stack_component_config
-
-    for role in ROLES:
-        description = built[role]
-        config = validate_stack_component_config(
-            description["configuration"],
-            flavor=description["flavor"],
-            component_type=StackComponentType(role),
-        )
-        assert config is not None, f"{label}: {role} flavor {description['flavor']} not found"
-        for key, value in description["configuration"].items():
-            assert getattr(config, key) == value, f"{label}: {role}.{key}"
-    connector = built["service_connector"]
-    request, _ = Client().create_service_connector(
-        name=connector["name"],
-        connector_type=connector["connector_type"],
-        auth_method=connector["auth_method"],
-        configuration=connector["configuration"],
-        verify=False,
-        list_resources=False,
-        register=False,
-    )
-    assert request.auth_method == connector["auth_method"]
-    assert request.connector_type == "aws"
+    assert set(validated_configurations(built)) == set(COMPONENT_ROLES), label
+    assert built["service_connector"]["connector_type"] == "aws"
+    validated_connector(built["service_connector"])
 
 
-def test_sagemaker_stack_registers_with_linked_components(registry: Registry) -> None:
-    name = _unique("aws-sagemaker")
+def test_sagemaker_stack_registers_with_linked_components(registry: EngineRegistry) -> None:
+    name = unique_name("aws-sagemaker")
     keys = f"aws-access-keys:AKIAEXAMPLE:{SECRET}"
     built = build_sagemaker_components(sagemaker_spec(name=name, credentials=keys))
     models = registry.register(built)
@@ -178,7 +76,7 @@ def test_sagemaker_stack_registers_with_linked_components(registry: Registry) ->
     key_id = connector.configuration["aws_access_key_id"]  # stored as a secret
     assert key_id.get_secret_value() == "AKIAEXAMPLE"
     assert {"s3-bucket", "docker-registry", "aws-generic"} <= set(connector.resource_types)
-    for role in ROLES:
+    for role in COMPONENT_ROLES:
         model = models[role]
         assert model.connector is not None and model.connector.id == connector.id
         assert model.connector_resource_id == built[role]["connector_resource_id"]
@@ -187,12 +85,14 @@ def test_sagemaker_stack_registers_with_linked_components(registry: Registry) ->
     assert role.endswith(":role/SageMakerExecution")
     assert models["artifact_store"].configuration["path"] == "s3://team-artifacts/kitaru"
     # Secrets live in the connector, never in a component's configuration.
-    for role in ROLES:
+    for role in COMPONENT_ROLES:
         assert SECRET not in str(models[role].configuration)
 
 
-def test_kubernetes_stack_registers_with_the_cluster_as_resource(registry: Registry) -> None:
-    name = _unique("aws-eks")
+def test_kubernetes_stack_registers_with_the_cluster_as_resource(
+    registry: EngineRegistry,
+) -> None:
+    name = unique_name("aws-eks")
     built = build_kubernetes_components(kubernetes_spec(name=name, namespace="agents"))
     models = registry.register(built)
     assert models["service_connector"].auth_method == "implicit"
@@ -206,63 +106,46 @@ def test_kubernetes_stack_registers_with_the_cluster_as_resource(registry: Regis
 # -- the local-stack backend, used through the engine against moto ---------------
 
 
-def _write_and_read(store_model: Any, relative: str) -> bytes:
-    """Write through the engine's artifact store object, then read back."""
-    from zenml.stack.stack_component import StackComponent
-
-    store = StackComponent.from_model(store_model)
-    path = f"{store.path}/{relative}"
-    with store.open(path, "wb") as handle:
-        handle.write(b"written through the engine")
-    with store.open(path, "rb") as handle:
-        return handle.read()
-
-
-def _local_spec(name: str, bucket: str, **changes: Any) -> dict[str, Any]:
-    return {"name": name, "artifact_store": f"s3://{bucket}/kitaru", "credentials": None,
-            "extra": {"orchestrator": {}, "artifact_store": {}}, **changes}
-
-
 def test_local_store_with_aws_endpoint_url_needs_no_connector(
-    registry: Registry, aws_env: dict[str, str], moto_endpoint: str,
+    registry: EngineRegistry, aws_env: dict[str, str], moto_endpoint: str,
     monkeypatch: pytest.MonkeyPatch, s3: Any, bucket: str,
 ) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    built = build_s3_artifact_store(_local_spec(_unique("aws-local-env"), bucket))
+    built = build_s3_artifact_store(
+        local_spec(f"s3://{bucket}/kitaru", name=unique_name("aws-local-env"))
+    )
     assert "service_connector" not in built
     models = registry.register(built, stack=False)
-    assert _write_and_read(models["artifact_store"], "env.txt") == b"written through the engine"
+    assert write_then_read(models["artifact_store"], "env.txt") == b"written through the engine"
     assert object_keys(s3, bucket) == ["kitaru/env.txt"]
 
 
 def test_local_store_with_access_keys_goes_through_a_connector(
-    registry: Registry, aws_env: dict[str, str], moto_endpoint: str,
+    registry: EngineRegistry, keyless_aws_env: dict[str, str], moto_endpoint: str,
     monkeypatch: pytest.MonkeyPatch, s3: Any, bucket: str,
 ) -> None:
-    """The connector's STS check and the artifact store both follow AWS_ENDPOINT_URL (moto)."""
+    """The connector's STS check and the artifact store both follow AWS_ENDPOINT_URL (moto).
+
+    The process has no AWS credentials of its own: only the connector has keys.
+    """
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    # The process has no AWS credentials of its own: only the connector has keys.
-    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
-    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-    spec = _local_spec(_unique("aws-local-keys"), bucket,
-                       credentials=f"aws-access-keys:AKIAEXAMPLE:{SECRET}")
+    spec = local_spec(f"s3://{bucket}/kitaru", f"aws-access-keys:AKIAEXAMPLE:{SECRET}",
+                      name=unique_name("aws-local-keys"))
     models = registry.register(build_s3_artifact_store(spec), stack=False)
     assert models["artifact_store"].connector.id == models["service_connector"].id
     assert SECRET not in str(models["artifact_store"].configuration)
-    assert _write_and_read(models["artifact_store"], "keys.txt") == b"written through the engine"
+    assert write_then_read(models["artifact_store"], "keys.txt") == b"written through the engine"
     assert object_keys(s3, bucket) == ["kitaru/keys.txt"]
 
 
 def test_local_store_with_a_profile_works_because_kitaru_enables_implicit_auth(
-    registry: Registry, aws_env: dict[str, str], moto_endpoint: str,
+    registry: EngineRegistry, keyless_aws_env: dict[str, str], moto_endpoint: str,
     monkeypatch: pytest.MonkeyPatch, s3: Any, bucket: str,
 ) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
-    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-    with open(aws_env["AWS_SHARED_CREDENTIALS_FILE"], "w") as credentials:
-        credentials.write("[team]\naws_access_key_id = AKIATEAM\naws_secret_access_key = team\n")
-    spec = _local_spec(_unique("aws-local-profile"), bucket, credentials="aws-profile:team")
+    write_team_profile(keyless_aws_env)
+    spec = local_spec(f"s3://{bucket}/kitaru", "aws-profile:team",
+                      name=unique_name("aws-local-profile"))
     models = registry.register(build_s3_artifact_store(spec), stack=False)
     assert models["service_connector"].auth_method == "implicit"
     # Kitaru's engine bootstrap turns implicit auth on for the local store...
@@ -271,41 +154,35 @@ def test_local_store_with_a_profile_works_because_kitaru_enables_implicit_auth(
     # ...which the engine itself would refuse.
     monkeypatch.delenv("ZENML_ENABLE_IMPLICIT_AUTH_METHODS", raising=False)
     with pytest.raises(RuntimeError, match="Implicit authentication methods"):
-        _write_and_read(models["artifact_store"], "refused.txt")
+        write_then_read(models["artifact_store"], "refused.txt")
 
     monkeypatch.setenv("ZENML_ENABLE_IMPLICIT_AUTH_METHODS", "true")
-    assert _write_and_read(models["artifact_store"], "profile.txt") == b"written through the engine"
+    assert write_then_read(models["artifact_store"], "profile.txt") == b"written through the engine"
     assert object_keys(s3, bucket) == ["kitaru/profile.txt"]
 
 
 def test_s3_compatible_store_with_keys_in_an_engine_secret(
-    registry: Registry, aws_env: dict[str, str], moto_endpoint: str,
-    monkeypatch: pytest.MonkeyPatch, s3: Any, bucket: str,
+    registry: EngineRegistry, keyless_aws_env: dict[str, str], moto_endpoint: str, s3: Any,
+    bucket: str,
 ) -> None:
     """The documented way for MinIO/R2 with explicit keys: authentication_secret, no connector."""
     from kitaru_aws import verify_s3_bucket
     from kitaru.errors import KitaruUsageError
 
-    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
-    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-    secret_name = _unique("minio-keys")
-    secret = registry.client.create_secret(
-        secret_name, values={"aws_access_key_id": "AKIAMINIO", "aws_secret_access_key": SECRET}
+    secret_name = unique_name("minio-keys")
+    registry.create_secret(
+        secret_name, {"aws_access_key_id": "AKIAMINIO", "aws_secret_access_key": SECRET}
     )
-    try:
-        extra = {"orchestrator": {}, "artifact_store": {
-            "client_kwargs": {"endpoint_url": moto_endpoint},
-            "authentication_secret": secret_name,
-        }}
-        spec = _local_spec(_unique("aws-local-secret"), bucket, extra=extra)
-        with pytest.raises(KitaruUsageError, match=f"engine secret '{secret_name}'"):
-            verify_s3_bucket(spec)
-        built = build_s3_artifact_store(spec)
-        assert "service_connector" not in built
-        models = registry.register(built, stack=False)
-        assert SECRET not in str(models["artifact_store"].configuration)
-        data = _write_and_read(models["artifact_store"], "secret.txt")
-        assert data == b"written through the engine"
-        assert object_keys(s3, bucket) == ["kitaru/secret.txt"]
-    finally:
-        registry.client.delete_secret(secret.id)
+    spec = local_spec(
+        f"s3://{bucket}/kitaru", name=unique_name("aws-local-secret"),
+        client_kwargs={"endpoint_url": moto_endpoint}, authentication_secret=secret_name,
+    )
+    with pytest.raises(KitaruUsageError, match=f"engine secret '{secret_name}'"):
+        verify_s3_bucket(spec)
+    built = build_s3_artifact_store(spec)
+    assert "service_connector" not in built
+    models = registry.register(built, stack=False)
+    assert SECRET not in str(models["artifact_store"].configuration)
+    data = write_then_read(models["artifact_store"], "secret.txt")
+    assert data == b"written through the engine"
+    assert object_keys(s3, bucket) == ["kitaru/secret.txt"]

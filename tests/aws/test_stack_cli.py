@@ -18,62 +18,45 @@ this process can inspect what the CLI registered; they never activate a stack.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
+import kitaru.stacks
 from tests.aws.conftest import object_keys
-from tests.conftest import run_python, subprocess_env
+from tests.cloud.cli import SESSION_CONFIG, created_item, refusal, run_kitaru
+from tests.cloud.engine import components_named, engine_client, registered_under
+from tests.cloud.specs import unique_name
+from tests.conftest import run_python
 
-KITARU = Path(sys.executable).with_name("kitaru")
 FLOW_SCRIPT = Path(__file__).parent / "flows" / "bucket_flow.py"
-SESSION_CONFIG = Path(os.environ["KITARU_CONFIG_PATH"])
 REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
 ROLE = "arn:aws:iam::123456789012:role/kitaru-sagemaker"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
 
-def _unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def kitaru(config_dir: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def kitaru_cli(
+    config_dir: Path, env: dict[str, str], *args: str
+) -> subprocess.CompletedProcess[str]:
     """Run ``kitaru ARGS -o json`` with ``env`` (AWS settings) added to a clean environment."""
-    return subprocess.run(
-        [str(KITARU), *args, "-o", "json"],
-        capture_output=True,
-        text=True,
-        env=subprocess_env(config_dir, COLUMNS="200", NO_COLOR="1", **env),
-        cwd=config_dir.parent,
-        timeout=300,
-    )
-
-
-def created_item(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
-    assert result.returncode == 0, f"stdout={result.stdout}\nstderr={result.stderr}"
-    payload = json.loads(result.stdout)
-    assert payload["command"] == "stack.create"
-    return payload["item"]
+    return run_kitaru(config_dir, *args, env=env)
 
 
 def test_local_stack_on_a_bucket_runs_a_flow(
     fresh_config_dir: Path, aws_env: dict[str, str], moto_endpoint: str, s3: Any, bucket: str
 ) -> None:
     with_env = {**aws_env, "AWS_ENDPOINT_URL": moto_endpoint}
-    item = created_item(kitaru(fresh_config_dir, with_env, "stack", "create", "bucket-env",
-                               "--artifact-store", f"s3://{bucket}/env"))
+    item = created_item(kitaru_cli(fresh_config_dir, with_env, "stack", "create", "bucket-env",
+                                   "--artifact-store", f"s3://{bucket}/env"))
     assert item["stack_type"] == "local"
     assert item["components_created"] == ["orchestrator:bucket-env", "artifact_store:bucket-env"]
     assert item["resources"] == {"provider": "aws", "artifact_store": f"s3://{bucket}/env"}
     assert "service_connectors_created" not in item
 
     endpoint_extra = f"artifact_store.client_kwargs.endpoint_url={moto_endpoint}"
-    item = created_item(kitaru(fresh_config_dir, aws_env, "stack", "create", "bucket-extra",
-                               "--artifact-store", f"s3://{bucket}/extra", "--no-activate",
-                               "--extra", endpoint_extra))
+    item = created_item(kitaru_cli(fresh_config_dir, aws_env, "stack", "create", "bucket-extra",
+                                   "--artifact-store", f"s3://{bucket}/extra", "--no-activate",
+                                   "--extra", endpoint_extra))
     assert item["name"] == "bucket-extra" and not item["is_active"]
     # Verification wrote and deleted its probe objects: the bucket is still empty.
     assert object_keys(s3, bucket) == []
@@ -100,28 +83,9 @@ def test_local_stack_on_a_bucket_runs_a_flow(
             assert len(outputs) == 1, keys
 
 
-def _components(name: str) -> dict[str, Any]:
-    from zenml.client import Client
-    from zenml.enums import StackComponentType
-
-    client = Client()
-    return {
-        role: client.get_stack_component(StackComponentType(role), name)
-        for role in ("orchestrator", "artifact_store", "container_registry")
-    }
-
-
-def _delete(name: str) -> None:
-    import kitaru.stacks as stacks
-
-    stacks.delete_stack(name, recursive=True)
-
-
 def test_sagemaker_stack_from_the_cli(aws_env: dict[str, str]) -> None:
-    from zenml.client import Client
-
-    name = _unique("cli-sagemaker")
-    result = kitaru(
+    name = unique_name("cli-sagemaker")
+    result = kitaru_cli(
         SESSION_CONFIG, aws_env, "stack", "create", name, "--type", "sagemaker",
         "--artifact-store", "s3://team-artifacts/kitaru", "--container-registry", REGISTRY,
         "--region", "eu-west-1", "--execution-role", ROLE,
@@ -140,9 +104,9 @@ def test_sagemaker_stack_from_the_cli(aws_env: dict[str, str]) -> None:
             "region": "eu-west-1",
             "execution_role": ROLE,
         }
-        connector = Client().get_service_connector(name)
+        connector = engine_client().get_service_connector(name)
         assert (connector.type, connector.auth_method) == ("aws", "secret-key")
-        components = _components(name)
+        components = components_named(name)
         assert {role: c.flavor_name for role, c in components.items()} == {
             "orchestrator": "sagemaker", "artifact_store": "s3", "container_registry": "aws",
         }
@@ -160,15 +124,13 @@ def test_sagemaker_stack_from_the_cli(aws_env: dict[str, str]) -> None:
             "container_registry": (connector.id, REGISTRY),
         }
     finally:
-        _delete(name)
-    assert name not in {c.name for c in Client().list_service_connectors(size=100).items}
+        kitaru.stacks.delete_stack(name, recursive=True)
+    assert not any(registered_under(name).values())
 
 
 def test_kubernetes_stack_from_the_cli_is_the_aws_one_for_s3(aws_env: dict[str, str]) -> None:
-    from zenml.client import Client
-
-    name = _unique("cli-eks")
-    result = kitaru(
+    name = unique_name("cli-eks")
+    result = kitaru_cli(
         SESSION_CONFIG, aws_env, "stack", "create", name, "--type", "kubernetes",
         "--artifact-store", "s3://team-artifacts", "--container-registry", REGISTRY,
         "--cluster", "kitaru-eks", "--region", "eu-west-1", "--namespace", "agents",
@@ -178,33 +140,30 @@ def test_kubernetes_stack_from_the_cli_is_the_aws_one_for_s3(aws_env: dict[str, 
         item = created_item(result)
         assert item["stack_type"] == "kubernetes"
         assert item["resources"]["provider"] == "aws"
-        connector = Client().get_service_connector(name)
+        connector = engine_client().get_service_connector(name)
         assert (connector.type, connector.auth_method) == ("aws", "implicit")
         assert connector.configuration["profile_name"] == "ml-team"
         assert connector.configuration["region"] == "eu-west-1"
-        orchestrator = _components(name)["orchestrator"]
+        orchestrator = components_named(name)["orchestrator"]
         assert orchestrator.flavor_name == "kubernetes"
         assert orchestrator.configuration["kubernetes_namespace"] == "agents"
         assert (orchestrator.connector.id, orchestrator.connector_resource_id) == (
             connector.id, "kitaru-eks",
         )
     finally:
-        _delete(name)
+        kitaru.stacks.delete_stack(name, recursive=True)
 
 
 def test_missing_bucket_fails_verification_and_registers_nothing(
     aws_env: dict[str, str], moto_endpoint: str
 ) -> None:
-    from zenml.client import Client
-
-    name = _unique("cli-missing")
-    result = kitaru(
+    name = unique_name("cli-missing")
+    result = kitaru_cli(
         SESSION_CONFIG, {**aws_env, "AWS_ENDPOINT_URL": moto_endpoint},
         "stack", "create", name, "--artifact-store", "s3://kitaru-no-such-bucket/x",
         "--credentials", f"aws-access-keys:AKIAEXAMPLE:{SECRET}", "--no-activate",
     )
-    assert result.returncode == 1 and result.stdout == ""
-    error = json.loads(result.stderr)["error"]
+    error = refusal(result)
     assert error["type"] == "KitaruUsageError"
     assert error["message"] == (
         f"S3 bucket 'kitaru-no-such-bucket' does not exist (endpoint {moto_endpoint}, from "
@@ -212,7 +171,4 @@ def test_missing_bucket_fails_verification_and_registers_nothing(
         "check the bucket name and endpoint, or pass --no-verify to skip this check."
     )
     assert SECRET not in result.stderr
-    client = Client()
-    assert name not in {s.name for s in client.list_stacks(size=100).items}
-    assert name not in {c.name for c in client.list_stack_components(name=name).items}
-    assert name not in {c.name for c in client.list_service_connectors(size=100).items}
+    assert not any(registered_under(name).values())

@@ -9,22 +9,20 @@ import pytest
 from kitaru.errors import KitaruUsageError
 from kitaru.plugins.stack_helpers import VERIFY_OBJECT_PREFIX
 from kitaru_aws import S3_ARTIFACT_STORE_BACKEND, SAGEMAKER_STACK_PROVIDER, verify_s3_bucket
-from tests.aws.conftest import LockedS3, free_port, object_keys
+from tests.aws.conftest import LockedS3, object_keys, write_team_profile
+from tests.aws.test_build import sagemaker_spec
+from tests.cloud.servers import free_port
+from tests.cloud.specs import local_spec
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
 
-def spec(uri: str, *, endpoint: str | None = None, credentials: str | None = None,
-         **fields: Any) -> dict[str, Any]:
+def spec(uri: str, *, endpoint: str | None = None, credentials: str | None = None
+         ) -> dict[str, Any]:
     """A local-stack spec; ``endpoint`` goes where --extra artifact_store.client_kwargs puts it."""
-    store_extra = {"client_kwargs": {"endpoint_url": endpoint}} if endpoint else {}
-    return {
-        "name": "verify-test",
-        "artifact_store": uri,
-        "credentials": credentials,
-        "extra": {"orchestrator": {}, "artifact_store": store_extra},
-        **fields,
-    }
+    if endpoint is None:
+        return local_spec(uri, credentials)
+    return local_spec(uri, credentials, client_kwargs={"endpoint_url": endpoint})
 
 
 def test_existing_bucket_passes_and_the_probe_is_gone(
@@ -79,19 +77,17 @@ def test_remote_stack_types_and_the_backend_share_the_check(
 ) -> None:
     assert SAGEMAKER_STACK_PROVIDER.verify is verify_s3_bucket
     assert S3_ARTIFACT_STORE_BACKEND.verify is verify_s3_bucket
-    sagemaker = spec(f"s3://{bucket}", endpoint=moto_endpoint, region="eu-west-1",
-                     container_registry="123456789012.dkr.ecr.eu-west-1.amazonaws.com",
-                     execution_role="arn:aws:iam::123456789012:role/SageMaker")
+    sagemaker = sagemaker_spec(
+        artifact_store=f"s3://{bucket}",
+        extra={"artifact_store": {"client_kwargs": {"endpoint_url": moto_endpoint}}},
+    )
     SAGEMAKER_STACK_PROVIDER.verify(sagemaker)
     assert object_keys(s3, bucket) == []
 
 
 def test_explicit_access_keys_are_used(
-    aws_env: dict[str, str], moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, s3: Any,
-    bucket: str,
+    keyless_aws_env: dict[str, str], moto_endpoint: str, s3: Any, bucket: str
 ) -> None:
-    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
-    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     keys = f"aws-access-keys:AKIAEXAMPLE:{SECRET}"
     verify_s3_bucket(spec(f"s3://{bucket}", endpoint=moto_endpoint, credentials=keys))
     token = f"aws-session-token:ASIAEXAMPLE:{SECRET}:TOKEN"
@@ -100,12 +96,9 @@ def test_explicit_access_keys_are_used(
 
 
 def test_profile_credentials(
-    aws_env: dict[str, str], moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, bucket: str
+    keyless_aws_env: dict[str, str], moto_endpoint: str, bucket: str
 ) -> None:
-    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
-    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-    with open(aws_env["AWS_SHARED_CREDENTIALS_FILE"], "w") as credentials:
-        credentials.write("[team]\naws_access_key_id = AKIATEAM\naws_secret_access_key = team\n")
+    write_team_profile(keyless_aws_env)
     verify_s3_bucket(spec(f"s3://{bucket}", endpoint=moto_endpoint, credentials="aws-profile:team"))
     with pytest.raises(KitaruUsageError) as caught:
         verify_s3_bucket(spec(f"s3://{bucket}", endpoint=moto_endpoint,
@@ -115,10 +108,8 @@ def test_profile_credentials(
 
 
 def test_no_credentials_says_how_to_provide_them(
-    aws_env: dict[str, str], moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, bucket: str
+    keyless_aws_env: dict[str, str], moto_endpoint: str, bucket: str
 ) -> None:
-    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
-    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     with pytest.raises(KitaruUsageError) as caught:
         verify_s3_bucket(spec(f"s3://{bucket}", endpoint=moto_endpoint))
     message = str(caught.value)

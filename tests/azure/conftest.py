@@ -9,26 +9,24 @@ with the reason, except in CI (``CI`` set), where that is a failure.
 
 Azurite serves the well-known development account ``devstoreaccount1`` with
 its published key; tests reach it with a connection string, exactly like a
-user who exports ``AZURE_STORAGE_CONNECTION_STRING``.
+user who exports ``AZURE_STORAGE_CONNECTION_STRING``. ``registry`` (from
+``tests.cloud.engine``) registers built descriptions with the engine.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.cloud.engine import registry  # noqa: F401  (the fixture, shared by import)
+from tests.cloud.servers import answers_http, free_port, running_server
 from tests.conftest import REPO_ROOT
 
 EMULATORS = REPO_ROOT / "tools" / "emulators"
@@ -94,12 +92,6 @@ def connection_string(endpoint: str, key: str = AZURITE_KEY) -> str:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _unavailable(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{reason} CI must run the Azurite tests.")
@@ -123,22 +115,6 @@ def _install_azurite() -> None:
         pytest.fail(f"`npm ci --prefix tools/emulators` failed:\n{result.stdout}\n{result.stderr}")
 
 
-def _wait_until_answering(process: subprocess.Popen[bytes], endpoint: str, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"Azurite exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            urllib.request.urlopen(f"{endpoint}?comp=list", timeout=2).close()
-            return
-        except urllib.error.HTTPError:
-            return  # any HTTP answer (403 without credentials) means it is serving
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    pytest.fail(f"Azurite did not answer at {endpoint} within 60 s:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="session")
 def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
     """Start Azurite's blob service for the session; yields how to reach it."""
@@ -147,8 +123,8 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
     if not AZURITE_BLOB.exists():
         _install_azurite()
     workdir = tmp_path_factory.mktemp("azurite")
-    log = workdir / "azurite.log"
     port = free_port()
+    endpoint = f"http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
     command = [
         str(AZURITE_BLOB),
         "--blobHost", "127.0.0.1",
@@ -159,19 +135,10 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
         "--loose",
         "--disableTelemetry",
     ]
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
-    endpoint = f"http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
-    try:
-        _wait_until_answering(process, endpoint, log)
+    # Any HTTP answer (403 without credentials) means it is serving.
+    with running_server(command, name="Azurite", log=workdir / "azurite.log",
+                        ready=lambda: answers_http(f"{endpoint}?comp=list"), timeout=60):
         yield Azurite(port=port, endpoint=endpoint, connection_string=connection_string(endpoint))
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @pytest.fixture

@@ -14,6 +14,9 @@ from kitaru.plugins.catalog import artifact_store_backend
 from kitaru.plugins.records import StackProviderSpec
 from kitaru.testing.contracts import StackProviderContract
 from kitaru_azure import blob_resource_id, normalize_artifact_store_uri
+from tests.azure.conftest import Azurite
+from tests.cloud.records import assert_from_cloud_plugin, modules_loaded_by
+from tests.cloud.specs import local_spec, stack_spec
 
 SUBSCRIPTION = "12345678-1234-1234-1234-123456789abc"
 TENANT = "11111111-2222-3333-4444-555555555555"
@@ -26,7 +29,8 @@ def azureml() -> StackProviderSpec:
 
 
 def azureml_spec(**changes: Any) -> dict[str, Any]:
-    spec: dict[str, Any] = {
+    """A stack spec exactly as core builds it for ``--type azureml`` (``changes`` win)."""
+    return stack_spec(**{
         "name": "team",
         "artifact_store": "az://kitaru/artifacts",
         "container_registry": "teamregistry.azurecr.io",
@@ -34,20 +38,8 @@ def azureml_spec(**changes: Any) -> dict[str, Any]:
         "resource_group": "ml-rg",
         "workspace": "ml-ws",
         "region": None,
-        "credentials": None,
-        "extra": {"orchestrator": {}, "artifact_store": {}, "container_registry": {}},
-    }
-    spec.update(changes)
-    return spec
-
-
-def local_spec(uri: str, credentials: str | None = None, **extra: Any) -> dict[str, Any]:
-    return {
-        "name": "dev",
-        "artifact_store": uri,
-        "credentials": credentials,
-        "extra": {"orchestrator": {}, "artifact_store": dict(extra), "container_registry": {}},
-    }
+        **changes,
+    })
 
 
 class TestAzureStackProviderContract(StackProviderContract):
@@ -61,10 +53,18 @@ class TestAzureStackProviderContract(StackProviderContract):
     def stack_spec(self) -> Mapping[str, Any]:
         return azureml_spec()
 
+    def test_verify_accepts_the_sample_spec(  # type: ignore[override]
+        self, stack_provider: StackProviderSpec, azurite_env: Azurite
+    ) -> None:
+        """The suite skips ``verify`` for cloud types; here it runs against Azurite."""
+        spec = azureml_spec(artifact_store=f"az://{azurite_env.create_container()}/kitaru")
+        assert stack_provider.verify is not None
+        assert stack_provider.verify(spec) is None
+
 
 def test_the_record_declares_the_azureml_type() -> None:
     record = azureml()
-    assert record.source is not None and record.source.distribution == "kitaru-azure"
+    assert_from_cloud_plugin("azure", record)
     assert (record.name, record.provider, record.title) == ("azureml", "azure", "AzureML")
     assert record.required_fields == (
         "artifact_store", "container_registry", "subscription_id", "resource_group", "workspace"
@@ -79,6 +79,11 @@ def test_the_record_declares_the_azureml_type() -> None:
     backend = record.artifact_store_backend
     assert backend is not None
     assert (backend.schemes, backend.provider) == (("az", "abfs", "abfss"), "azure")
+
+
+def test_importing_the_plugin_loads_no_engine_and_no_azure_sdk() -> None:
+    prefixes = ("zenml", "azure.", "adlfs")
+    assert modules_loaded_by("import kitaru_azure.plugin, kitaru_azure", prefixes) == []
 
 
 @pytest.mark.parametrize("uri", ["az://kitaru/x", "abfs://kitaru", "ABFSS://kitaru/x"])
@@ -280,7 +285,7 @@ def test_local_backend_with_implicit_credentials_has_no_connector(
     built = backend.build(local_spec("abfss://kitaru/runs/", max_concurrency=4))
     assert built == {
         "artifact_store": {
-            "name": "dev",
+            "name": "shared",
             "flavor": "azure",
             "configuration": {"path": "abfs://kitaru/runs", "max_concurrency": 4},
         }
@@ -297,13 +302,13 @@ def test_local_backend_with_a_service_principal_links_a_connector(
     )
     assert built == {
         "service_connector": {
-            "name": "dev",
+            "name": "shared",
             "connector_type": "azure",
             "auth_method": "service-principal",
             "configuration": {"tenant_id": TENANT, "client_id": CLIENT, "client_secret": SECRET},
         },
         "artifact_store": {
-            "name": "dev",
+            "name": "shared",
             "flavor": "azure",
             "configuration": {"path": "az://kitaru"},
             "connector": True,

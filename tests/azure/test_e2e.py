@@ -9,13 +9,9 @@ artifacts through :class:`kitaru.KitaruClient`. Every stack is created with
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -24,27 +20,18 @@ import kitaru.stacks
 from kitaru.plugins.stack_helpers import VERIFY_OBJECT_PREFIX
 from tests.azure.conftest import AZURE_STORAGE_ENV, AZURITE_KEY, Azurite
 from tests.azure.test_build import CLIENT, SUBSCRIPTION, TENANT
-from tests.conftest import run_python, subprocess_env
+from tests.cloud.cli import SESSION_CONFIG, created_item, refusal, run_kitaru
+from tests.cloud.engine import engine_client, registered_under
+from tests.cloud.specs import unique_name
+from tests.conftest import run_python
 
-KITARU = Path(sys.executable).with_name("kitaru")
-SESSION_CONFIG = Path(os.environ["KITARU_CONFIG_PATH"])
 FLOW = Path(__file__).with_name("flows") / "azure_report.py"
 SECRET = "Sx8Q~e2e-client-secret"
 
 
-def _unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
 def kitaru_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in subprocess_env(SESSION_CONFIG).items() if k not in AZURE_STORAGE_ENV}
-    return subprocess.run(
-        [str(KITARU), *args],
-        capture_output=True,
-        text=True,
-        env={**base, "COLUMNS": "200", "NO_COLOR": "1", **env},
-        timeout=300,
-    )
+    """``kitaru ARGS -o json`` on the session's config, with no Azure settings but ``env``."""
+    return run_kitaru(SESSION_CONFIG, *args, env=env, hide=AZURE_STORAGE_ENV)
 
 
 @pytest.fixture
@@ -55,50 +42,24 @@ def stacks_to_delete() -> Iterator[list[str]]:
         kitaru.stacks.delete_stack(name, recursive=True)
 
 
-def _zenml_client() -> Any:
-    from kitaru._engine.bootstrap import load_engine
-
-    load_engine()
-    from zenml.client import Client
-
-    return Client()
-
-
-def _registered(name: str) -> dict[str, bool]:
-    """Whether a stack, any component, or a service connector with ``name`` exists."""
-    from zenml.enums import StackComponentType
-
-    client = _zenml_client()
-    return {
-        "stack": bool(client.list_stacks(name=name).items),
-        **{
-            kind.value: bool(client.list_stack_components(name=name, type=kind).items)
-            for kind in (StackComponentType.ORCHESTRATOR, StackComponentType.ARTIFACT_STORE,
-                         StackComponentType.CONTAINER_REGISTRY)
-        },
-        "connector": bool(client.list_service_connectors(name=name).items),
-    }
-
-
 def test_local_stack_on_azurite_runs_a_flow_and_keeps_artifacts_there(
     azurite_env: Azurite, stacks_to_delete: list[str]
 ) -> None:
     container = azurite_env.create_container()
-    name = _unique("az-local")
+    name = unique_name("az-local")
     created = kitaru_cli(
         "stack", "create", name, "--artifact-store", f"abfss://{container}/kitaru",
-        "--no-activate", "-o", "json",
+        "--no-activate",
         AZURE_STORAGE_CONNECTION_STRING=azurite_env.connection_string,
     )
-    assert created.returncode == 0, created.stderr
+    item = created_item(created)
     stacks_to_delete.append(name)
-    item = json.loads(created.stdout)["item"]
     assert (item["name"], item["stack_type"], item["is_active"]) == (name, "local", False)
     assert "service_connectors_created" not in item
     assert AZURITE_KEY not in created.stdout + created.stderr
     assert azurite_env.blob_names(container) == [], "verification left its probe behind"
 
-    store = _zenml_client().get_stack_component("artifact_store", name)
+    store = engine_client().get_stack_component("artifact_store", name)
     assert (store.flavor_name, store.configuration["path"]) == ("azure", f"abfs://{container}/kitaru")
     assert store.connector is None
 
@@ -128,7 +89,7 @@ def test_local_stack_on_azurite_runs_a_flow_and_keeps_artifacts_there(
 def test_azureml_stack_with_no_verify_registers_connector_and_components(
     stacks_to_delete: list[str],
 ) -> None:
-    name = _unique("azml")
+    name = unique_name("azml")
     created = kitaru_cli(
         "stack", "create", name, "--type", "azureml",
         "--artifact-store", "abfss://kitaru/runs",
@@ -138,12 +99,11 @@ def test_azureml_stack_with_no_verify_registers_connector_and_components(
         "--credentials", f"azure-service-principal:{TENANT}:{CLIENT}:{SECRET}",
         "--extra", "orchestrator.mode=compute-cluster",
         "--extra", "orchestrator.compute_name=kitaru-cpu",
-        "--async", "--no-verify", "--no-activate", "-o", "json",
+        "--async", "--no-verify", "--no-activate",
     )
-    assert created.returncode == 0, created.stderr
+    item = created_item(created)
     stacks_to_delete.append(name)
     assert SECRET not in created.stdout + created.stderr
-    item = json.loads(created.stdout)["item"]
     assert item["stack_type"] == "azureml"
     assert item["service_connectors_created"] == [name]
     assert sorted(item["components_created"]) == sorted(
@@ -151,7 +111,7 @@ def test_azureml_stack_with_no_verify_registers_connector_and_components(
     )
     assert item["resources"]["provider"] == "azure"
 
-    client = _zenml_client()
+    client = engine_client()
     connector = client.get_service_connector(name)
     assert connector.auth_method == "service-principal"
     assert "client_secret" not in connector.configuration
@@ -174,23 +134,21 @@ def test_azureml_stack_with_no_verify_registers_connector_and_components(
 
     stacks_to_delete.remove(name)
     kitaru.stacks.delete_stack(name, recursive=True)
-    assert not any(_registered(name).values())
+    assert not any(registered_under(name).values())
 
 
 def test_verification_against_a_missing_container_fails_and_registers_nothing(
     azurite_env: Azurite,
 ) -> None:
-    name = _unique("az-missing")
+    name = unique_name("az-missing")
     result = kitaru_cli(
         "stack", "create", name, "--artifact-store", "az://no-such-container/kitaru",
-        "--no-activate", "-o", "json",
+        "--no-activate",
         AZURE_STORAGE_CONNECTION_STRING=azurite_env.connection_string,
     )
-    assert result.returncode == 1
-    assert result.stdout == ""
-    error = json.loads(result.stderr)["error"]
+    error = refusal(result)
     assert error["type"] == "KitaruUsageError"
     assert error["message"].startswith("Azure Blob container 'no-such-container' does not exist")
     assert error["message"].endswith("Create it, or pass --no-verify to skip this check.")
     assert AZURITE_KEY not in result.stderr
-    assert not any(_registered(name).values())
+    assert not any(registered_under(name).values())

@@ -8,44 +8,46 @@ deliberately broken variant of it.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 import pytest
 
 from kitaru.errors import KitaruUsageError
-from kitaru.plugins import get_plugin_manager
 from kitaru.plugins.catalog import artifact_store_backend
 from kitaru.plugins.stack_helpers import VERIFY_OBJECT_PREFIX
-from tests.azure.conftest import AZURITE_ACCOUNT, AZURITE_KEY, Azurite, connection_string, free_port
+from tests.azure.conftest import AZURITE_ACCOUNT, AZURITE_KEY, Azurite, connection_string
+from tests.azure.test_build import CLIENT, TENANT, azureml, azureml_spec
+from tests.cloud.servers import free_port
+from tests.cloud.specs import local_spec
 
-TENANT = "11111111-2222-3333-4444-555555555555"
-CLIENT = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 
-
-def verify(uri: str, credentials: str | None = None) -> None:
-    spec = {
-        "name": "dev",
-        "artifact_store": uri,
-        "credentials": credentials,
-        "extra": {"orchestrator": {}, "artifact_store": {}},
-    }
+def verify(uri: str, credentials: str | None = None, **store_extra: str) -> None:
+    """Verify ``uri`` with the backend core finds for its scheme, as a local stack does."""
     backend = artifact_store_backend(uri)
     assert backend.verify is not None
-    backend.verify(spec)
+    backend.verify(local_spec(uri, credentials, **store_extra))
 
 
-def verify_error(uri: str, credentials: str | None = None) -> str:
+def verify_error(uri: str, credentials: str | None = None, **store_extra: str) -> str:
+    """The message ``verify`` fails with; it must never hold the account key."""
     with pytest.raises(KitaruUsageError) as caught:
-        verify(uri, credentials)
+        verify(uri, credentials, **store_extra)
     message = str(caught.value)
     assert AZURITE_KEY not in message, "an account key leaked into an error message"
     assert "AccountKey" not in message
     return message
 
 
-def _sas_connection_string(azurite: Azurite, container: str, **permissions: bool) -> str:
+def _verify_with_sas(
+    azurite: Azurite, env: pytest.MonkeyPatch, uri_path: str = "", **permissions: bool
+) -> tuple[str, str]:
+    """Verify a new container through a SAS limited to ``permissions``.
+
+    Returns:
+        The container's name and the error message.
+    """
     from azure.storage.blob import ContainerSasPermissions, generate_container_sas
 
+    container = azurite.create_container()
     sas = generate_container_sas(
         AZURITE_ACCOUNT,
         container,
@@ -53,7 +55,11 @@ def _sas_connection_string(azurite: Azurite, container: str, **permissions: bool
         permission=ContainerSasPermissions(**permissions),
         expiry=datetime.now(timezone.utc) + timedelta(hours=1),
     )
-    return f"BlobEndpoint={azurite.endpoint};SharedAccessSignature={sas}"
+    env.setenv(
+        "AZURE_STORAGE_CONNECTION_STRING",
+        f"BlobEndpoint={azurite.endpoint};SharedAccessSignature={sas}",
+    )
+    return container, verify_error(f"az://{container}{uri_path}")
 
 
 @pytest.mark.parametrize("prefix", ["", "/runs/nested"])
@@ -71,25 +77,13 @@ def test_abfss_uris_are_verified_too(azurite_env: Azurite) -> None:
 
 def test_the_azureml_type_verifies_its_container(azurite_env: Azurite) -> None:
     container = azurite_env.create_container()
-    azureml = get_plugin_manager().stack_providers()["azureml@azure"]
-    spec: dict[str, Any] = {
-        "name": "team",
-        "artifact_store": f"az://{container}/kitaru",
-        "container_registry": "teamregistry.azurecr.io",
-        "subscription_id": "12345678-1234-1234-1234-123456789abc",
-        "resource_group": "ml",
-        "workspace": "ws",
-        "region": None,
-        "credentials": None,
-        "extra": {"orchestrator": {}, "artifact_store": {}, "container_registry": {}},
-    }
-    assert azureml.verify is not None
-    azureml.verify(spec)
+    record = azureml()
+    assert record.verify is not None
+    record.verify(azureml_spec(artifact_store=f"az://{container}/kitaru"))
     message = verify_error(f"az://{container}-missing")
     assert "does not exist" in message
-    spec["artifact_store"] = f"az://{container}-missing"
     with pytest.raises(KitaruUsageError, match="does not exist"):
-        azureml.verify(spec)
+        record.verify(azureml_spec(artifact_store=f"az://{container}-missing"))
 
 
 def test_missing_container_says_create_it_or_skip(azurite_env: Azurite) -> None:
@@ -104,10 +98,7 @@ def test_missing_container_says_create_it_or_skip(azurite_env: Azurite) -> None:
 def test_read_only_credentials_fail_because_the_probe_is_written(
     azurite: Azurite, no_azure_env: pytest.MonkeyPatch
 ) -> None:
-    container = azurite.create_container()
-    read_only = _sas_connection_string(azurite, container, read=True, list=True)
-    no_azure_env.setenv("AZURE_STORAGE_CONNECTION_STRING", read_only)
-    message = verify_error(f"az://{container}")
+    container, message = _verify_with_sas(azurite, no_azure_env, read=True, list=True)
     assert message.startswith("Azure rejected the credentials from AZURE_STORAGE_CONNECTION_STRING")
     assert "sig=" not in message and "SharedAccessSignature" not in message
     assert azurite.blob_names(container) == []
@@ -116,10 +107,7 @@ def test_read_only_credentials_fail_because_the_probe_is_written(
 def test_credentials_that_cannot_delete_leave_a_named_probe(
     azurite: Azurite, no_azure_env: pytest.MonkeyPatch
 ) -> None:
-    container = azurite.create_container()
-    write_only = _sas_connection_string(azurite, container, write=True, create=True)
-    no_azure_env.setenv("AZURE_STORAGE_CONNECTION_STRING", write_only)
-    message = verify_error(f"az://{container}/p")
+    container, message = _verify_with_sas(azurite, no_azure_env, "/p", write=True, create=True)
     left = azurite.blob_names(container)
     assert len(left) == 1 and left[0].startswith(f"p/{VERIFY_OBJECT_PREFIX}")
     assert "could not delete it" in message and left[0] in message
@@ -179,14 +167,6 @@ def test_bad_uris_fail_before_any_request(no_azure_env: pytest.MonkeyPatch) -> N
 def test_a_store_secret_is_named_when_verification_has_no_credentials(
     no_azure_env: pytest.MonkeyPatch,
 ) -> None:
-    spec = {
-        "name": "dev",
-        "artifact_store": "az://kitaru",
-        "credentials": None,
-        "extra": {"orchestrator": {}, "artifact_store": {"authentication_secret": "azurite"}},
-    }
-    with pytest.raises(KitaruUsageError) as caught:
-        artifact_store_backend("az://kitaru").verify(spec)
-    message = str(caught.value)
+    message = verify_error("az://kitaru", authentication_secret="azurite")
     assert message.startswith("The artifact store authenticates with the secret 'azurite'")
     assert "AZURE_STORAGE_CONNECTION_STRING" in message and "--no-verify" in message

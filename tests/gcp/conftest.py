@@ -6,7 +6,8 @@ HTTP, and stops it at the end. ``gcs_env`` points *this* process at it for
 one test (``STORAGE_EMULATOR_HOST``, set with ``monkeypatch`` so it never
 leaks into other test modules) and hides any developer credentials;
 ``gcs_child_env`` gives the same settings to CLI and flow subprocesses.
-``bucket`` creates a fresh bucket per test.
+``bucket`` creates a fresh bucket per test. ``registry`` (from
+``tests.cloud.engine``) registers built descriptions with the engine.
 
 No test here may reach Google: every child process also gets google-auth's
 metadata-server addresses pointed at a closed loopback port, so a code path
@@ -17,17 +18,16 @@ traffic anywhere.
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.cloud.engine import registry  # noqa: F401  (the fixture, shared by import)
+from tests.cloud.servers import answers_http, free_port, running_server
 
 EMULATOR = Path(sys.executable).with_name("gcp-storage-emulator")
 
@@ -55,50 +55,20 @@ EMULATOR_ADC: dict[str, str] = {
 """The placeholder Application Default Credentials ``docs/gcp.md`` shows for emulator shells."""
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_until_answering(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gcp-storage-emulator exited early with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/storage/v1/b?project={TEST_PROJECT}", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"gcp-storage-emulator did not answer at {url} within {timeout} s")
-
-
 @pytest.fixture(scope="session")
 def gcs_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The URL of a real GCS emulator for this test session (``http://127.0.0.1:PORT``)."""
     if not EMULATOR.exists():
         pytest.fail(f"gcp-storage-emulator is not installed next to {sys.executable}; run uv sync")
     port = free_port()
-    log_path = tmp_path_factory.mktemp("gcs-emulator") / "emulator.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(EMULATOR), "start", "--host", "127.0.0.1", "--port", str(port), "--in-memory"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
     url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_answering(url, process)
+    with running_server(
+        [str(EMULATOR), "start", "--host", "127.0.0.1", "--port", str(port), "--in-memory"],
+        name="gcp-storage-emulator",
+        log=tmp_path_factory.mktemp("gcs-emulator") / "emulator.log",
+        ready=lambda: answers_http(f"{url}/storage/v1/b?project={TEST_PROJECT}"),
+    ):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -199,16 +169,3 @@ def service_account_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
     )
     return path
-
-
-def stack_spec(name: str = "team", **fields: Any) -> dict[str, Any]:
-    """A stack spec as core builds it: every field, then ``extra`` with all three targets."""
-    extra = fields.pop("extra", {}) or {}
-    spec: dict[str, Any] = {"name": name, "artifact_store": None, "credentials": None}
-    spec.update(fields)
-    spec["extra"] = {
-        "orchestrator": dict(extra.get("orchestrator", {})),
-        "artifact_store": dict(extra.get("artifact_store", {})),
-        "container_registry": dict(extra.get("container_registry", {})),
-    }
-    return spec

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator, Mapping
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,12 @@ from kitaru.plugins import StackProviderSpec, get_plugin_manager, reset_plugin_m
 from kitaru.plugins.catalog import artifact_store_backend
 from kitaru.testing.contracts import StackProviderContract
 from kitaru_gcp import GCS_BACKEND, KUBERNETES_STACK_PROVIDER, VERTEX_STACK_PROVIDER
-from tests.gcp.conftest import stack_spec
+from tests.cloud.records import (
+    assert_entry_point,
+    assert_from_cloud_plugin,
+    modules_loaded_by,
+)
+from tests.cloud.specs import local_spec, stack_spec
 
 REGISTRY = "europe-west1-docker.pkg.dev/my-project/kitaru"
 
@@ -45,25 +49,27 @@ def gke(fresh_manager: None) -> StackProviderSpec:
 
 
 def vertex_spec(**fields: Any) -> dict[str, Any]:
-    values = {
+    """A stack spec exactly as core builds it for ``--type vertex`` (``fields`` win)."""
+    return stack_spec(**{
+        "name": "team",
         "artifact_store": "gs://team-bucket/kitaru",
         "container_registry": REGISTRY,
         "region": "europe-west1",
-    }
-    values.update(fields)
-    return stack_spec("team", **values)
+        **fields,
+    })
 
 
 def gke_spec(**fields: Any) -> dict[str, Any]:
-    values = {
+    """A stack spec exactly as core builds it for ``--type kubernetes`` with ``gs://``."""
+    return stack_spec(**{
+        "name": "team",
         "artifact_store": "gs://team-bucket/kitaru",
         "container_registry": "gcr.io/my-project",
         "cluster": "kitaru-cluster",
         "region": "europe-west1",
         "namespace": None,
-    }
-    values.update(fields)
-    return stack_spec("team", **values)
+        **fields,
+    })
 
 
 def build(provider: StackProviderSpec, spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -75,21 +81,15 @@ def build(provider: StackProviderSpec, spec: Mapping[str, Any]) -> dict[str, Any
 
 
 def test_gcp_entry_point_is_declared_by_kitaru_gcp() -> None:
-    [entry_point] = [ep for ep in metadata.entry_points(group="kitaru") if ep.name == "gcp"]
-    assert entry_point.value == "kitaru_gcp.plugin"
-    assert entry_point.dist is not None and entry_point.dist.name == "kitaru-gcp"
+    assert_entry_point("gcp")
 
 
 def test_both_stack_types_come_from_the_gcp_plugin(
     vertex: StackProviderSpec, gke: StackProviderSpec
 ) -> None:
     manager = get_plugin_manager()
+    assert_from_cloud_plugin("gcp", vertex, gke)
     for provider in (vertex, gke):
-        assert provider.source is not None
-        assert provider.source.plugin == "gcp"
-        assert provider.source.distribution == "kitaru-gcp"
-        assert provider.source.version == metadata.version("kitaru-gcp")
-        assert provider.provider == "gcp"
         assert provider.artifact_store_schemes == ("gs",)
         assert provider.credential_formats == ("implicit", "gcp-service-account:/path/key.json")
         assert provider.artifact_store_backend == GCS_BACKEND
@@ -97,9 +97,6 @@ def test_both_stack_types_come_from_the_gcp_plugin(
     assert (vertex.title, gke.title) == ("Vertex", "Kubernetes")
     assert [provider.key for provider in manager.stack_type_providers("vertex")] == ["vertex@gcp"]
     assert "kubernetes@gcp" in [p.key for p in manager.stack_type_providers("kubernetes")]
-    [info] = [info for info in manager.plugins() if info.name == "gcp"]
-    assert info.hooks == ("kitaru_stack_providers",)
-    assert not [problem for problem in manager.problems if "gcp" in problem]
 
 
 def test_declared_fields_and_which_are_required(
@@ -128,16 +125,8 @@ def test_gs_uris_find_the_gcs_backend(fresh_manager: None) -> None:
 
 
 def test_importing_the_plugin_loads_no_engine_and_no_google_sdk() -> None:
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, kitaru_gcp.plugin, kitaru_gcp;"
-        "print(sorted(m for m in sys.modules if m.startswith(('zenml', 'gcsfs', 'google.cloud.',"
-        " 'google.auth', 'google.api_core'))))"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "[]"
+    prefixes = ("zenml", "gcsfs", "google.cloud.", "google.auth", "google.api_core")
+    assert modules_loaded_by("import kitaru_gcp.plugin, kitaru_gcp", prefixes) == []
 
 
 # -- vertex ---------------------------------------------------------------------
@@ -342,12 +331,7 @@ def test_gke_rejects_bad_values(
 
 def test_local_stack_with_implicit_credentials_gets_no_connector(fresh_manager: None) -> None:
     local = get_plugin_manager().stack_providers()["local"]
-    spec = {
-        "name": "shared",
-        "artifact_store": "gs://team-bucket/kitaru",
-        "credentials": None,
-        "extra": {"orchestrator": {}, "artifact_store": {"authentication_secret": "s"}},
-    }
+    spec = local_spec("gs://team-bucket/kitaru", authentication_secret="s")
     assert build(local, spec) == {
         "orchestrator": {"name": "shared", "flavor": "local", "configuration": {}},
         "artifact_store": {
@@ -360,11 +344,7 @@ def test_local_stack_with_implicit_credentials_gets_no_connector(fresh_manager: 
 
 
 def test_local_stack_with_a_service_account_links_a_connector(service_account_key: Path) -> None:
-    spec = stack_spec(
-        "shared",
-        artifact_store="gs://team-bucket/kitaru",
-        credentials=f"gcp-service-account:{service_account_key}",
-    )
+    spec = local_spec("gs://team-bucket/kitaru", f"gcp-service-account:{service_account_key}")
     described = dict(GCS_BACKEND.build(spec))
     assert described == {
         "service_connector": {
@@ -386,43 +366,42 @@ def test_local_stack_with_a_service_account_links_a_connector(service_account_ke
 
 def test_backend_rejects_non_gcs_uris() -> None:
     with pytest.raises(KitaruUsageError, match="need a gs:// URI"):
-        GCS_BACKEND.build(stack_spec("x", artifact_store="/tmp/local"))
+        GCS_BACKEND.build(local_spec("/tmp/local"))
 
 
 # -- the contract suite, with real specs (build) and the emulator (verify) ---------
 
 
-class TestVertexContract(StackProviderContract):
-    @pytest.fixture
-    def stack_provider(self, vertex: StackProviderSpec) -> StackProviderSpec:
-        return vertex
+CONTRACT_CASES = {
+    "vertex": (vertex_spec, "gs://{bucket}/kitaru"),
+    "kubernetes": (gke_spec, "gs://{bucket}"),
+}
+"""Per GCP stack type: its spec, and an artifact store URI in the emulator's fresh bucket."""
+
+
+class TestGcpStackTypeContract(StackProviderContract):
+    @pytest.fixture(params=sorted(CONTRACT_CASES))
+    def stack_type(self, request: pytest.FixtureRequest) -> str:
+        return str(request.param)
 
     @pytest.fixture
-    def stack_spec(self) -> dict[str, Any]:
-        return vertex_spec()
+    def stack_provider(self, stack_type: str, fresh_manager: None) -> StackProviderSpec:
+        return get_plugin_manager().stack_providers()[f"{stack_type}@gcp"]
+
+    @pytest.fixture
+    def stack_spec(self, stack_type: str) -> dict[str, Any]:
+        spec_for, _ = CONTRACT_CASES[stack_type]
+        return spec_for()
 
     def test_verify_accepts_the_sample_spec(  # type: ignore[override]
-        self, stack_provider: StackProviderSpec, gcs_env: str, bucket: str
+        self, stack_provider: StackProviderSpec, stack_type: str, gcs_env: str, bucket: str
     ) -> None:
+        spec_for, uri = CONTRACT_CASES[stack_type]
         assert stack_provider.verify is not None
-        assert stack_provider.verify(vertex_spec(artifact_store=f"gs://{bucket}/kitaru")) is None
+        assert stack_provider.verify(spec_for(artifact_store=uri.format(bucket=bucket))) is None
 
 
-class TestGkeContract(StackProviderContract):
-    @pytest.fixture
-    def stack_provider(self, gke: StackProviderSpec) -> StackProviderSpec:
-        return gke
-
-    @pytest.fixture
-    def stack_spec(self) -> dict[str, Any]:
-        return gke_spec()
-
-    def test_verify_accepts_the_sample_spec(  # type: ignore[override]
-        self, stack_provider: StackProviderSpec, gcs_env: str, bucket: str
-    ) -> None:
-        assert stack_provider.verify is not None
-        assert stack_provider.verify(gke_spec(artifact_store=f"gs://{bucket}")) is None
-
-
-def test_records_are_the_module_level_ones(vertex: StackProviderSpec, gke: StackProviderSpec) -> None:
+def test_records_are_the_module_level_ones(
+    vertex: StackProviderSpec, gke: StackProviderSpec
+) -> None:
     assert vertex == VERTEX_STACK_PROVIDER and gke == KUBERNETES_STACK_PROVIDER

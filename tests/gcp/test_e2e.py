@@ -10,36 +10,24 @@ inspected through ZenML's own client.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import run_python, subprocess_env
+from tests.cloud.cli import created_item, refusal, run_kitaru
+from tests.conftest import run_python
 from tests.gcp.conftest import blob_names
 
-KITARU = Path(sys.executable).with_name("kitaru")
 
-
-def kitaru_json(
-    config_dir: Path, env: dict[str, str], *args: str, ok: bool = True
+def run_script(
+    path: Path, source: str, config_dir: Path, env: dict[str, str], marker: str
 ) -> dict[str, Any]:
-    """Run ``kitaru ARGS -o json``; return the JSON of stdout (or of stderr when it fails)."""
-    result = subprocess.run(
-        [str(KITARU), *args, "-o", "json"],
-        capture_output=True,
-        text=True,
-        env=subprocess_env(config_dir, COLUMNS="200", NO_COLOR="1", **env),
-        cwd=config_dir.parent,
-        timeout=300,
-    )
-    if ok:
-        assert result.returncode == 0, f"stdout={result.stdout}\nstderr={result.stderr}"
-        return json.loads(result.stdout)
-    assert result.returncode == 1, f"stdout={result.stdout}\nstderr={result.stderr}"
-    assert result.stdout == ""
-    return json.loads(result.stderr)
+    """Write ``source`` to ``path`` and run it; return the JSON it printed after ``marker``."""
+    path.write_text(source)
+    run = run_python(path, config_dir, **env)
+    assert run.returncode == 0, f"stdout={run.stdout}\nstderr={run.stderr}"
+    [line] = [line for line in run.stdout.splitlines() if line.startswith(f"{marker} ")]
+    return json.loads(line.removeprefix(f"{marker} "))
 
 
 FLOW_SCRIPT = textwrap.dedent(
@@ -98,23 +86,20 @@ def test_local_stack_keeps_flow_artifacts_in_a_gcs_bucket(
     gcs_child_env: dict[str, str],
     bucket: str,
 ) -> None:
-    created = kitaru_json(
+    created = created_item(run_kitaru(
         fresh_config_dir,
-        gcs_child_env,
         "stack", "create", "shared", "--artifact-store", f"gs://{bucket}/kitaru",
-    )["item"]
+        env=gcs_child_env,
+    ))
     assert created["stack_type"] == "local" and created["is_active"]
     assert created["components_created"] == ["orchestrator:shared", "artifact_store:shared"]
     assert "service_connectors_created" not in created  # implicit credentials: no connector
     assert created["resources"] == {"provider": "gcp", "artifact_store": f"gs://{bucket}/kitaru"}
     assert blob_names(gcs_emulator, bucket) == []  # the verification probe is gone
 
-    script = tmp_path / "gcs_flow.py"
-    script.write_text(FLOW_SCRIPT)
-    run = run_python(script, fresh_config_dir, **gcs_child_env)
-    assert run.returncode == 0, f"stdout={run.stdout}\nstderr={run.stderr}"
-    [line] = [line for line in run.stdout.splitlines() if line.startswith("REPORT ")]
-    report = json.loads(line.removeprefix("REPORT "))
+    report = run_script(
+        tmp_path / "gcs_flow.py", FLOW_SCRIPT, fresh_config_dir, gcs_child_env, "REPORT"
+    )
 
     assert report["result"] == {"value": 42, "text": "got 42"}
     assert report["store_flavor"] == "gcp"
@@ -186,15 +171,12 @@ def test_failed_verification_registers_nothing_and_vertex_registers_with_no_veri
         f"GCS bucket 'gs://kitaru-missing-bucket' does not exist on the GCS emulator at "
         f"{gcs_emulator}. Create it, or pass --no-verify to skip this check."
     )
-    failed = kitaru_json(fresh_config_dir, gcs_child_env, *vertex_args, ok=False)
-    assert failed == {
-        "command": "stack.create",
-        "error": {"message": missing, "type": "KitaruUsageError"},
-    }
+    failed = refusal(run_kitaru(fresh_config_dir, *vertex_args, env=gcs_child_env))
+    assert failed == {"message": missing, "type": "KitaruUsageError"}
 
-    created = kitaru_json(
-        fresh_config_dir, gcs_child_env, *vertex_args, "--no-verify", "--async"
-    )["item"]
+    created = created_item(run_kitaru(
+        fresh_config_dir, *vertex_args, "--no-verify", "--async", env=gcs_child_env
+    ))
     assert created["stack_type"] == "vertex"
     assert created["service_connectors_created"] == ["vx"]
     assert created["components_created"] == [
@@ -209,12 +191,9 @@ def test_failed_verification_registers_nothing_and_vertex_registers_with_no_veri
         "region": "europe-west1",
     }
 
-    script = tmp_path / "inspect_engine.py"
-    script.write_text(INSPECT_SCRIPT)
-    run = run_python(script, fresh_config_dir, **gcs_child_env)
-    assert run.returncode == 0, f"stdout={run.stdout}\nstderr={run.stderr}"
-    [line] = [line for line in run.stdout.splitlines() if line.startswith("ENGINE ")]
-    engine = json.loads(line.removeprefix("ENGINE "))
+    engine = run_script(
+        tmp_path / "inspect_engine.py", INSPECT_SCRIPT, fresh_config_dir, gcs_child_env, "ENGINE"
+    )
 
     # The failed attempt left nothing behind: one connector, and only 'vx' besides default.
     assert set(engine["stacks"]) == {"default", "vx"}

@@ -17,7 +17,9 @@ from kitaru.plugins.stack_helpers import VERIFY_OBJECT_PREFIX
 from kitaru_gcp import GCS_BACKEND, KUBERNETES_STACK_PROVIDER, VERTEX_STACK_PROVIDER
 from kitaru_gcp.artifact_store import _explain, emulator_host, verify_gcs_store
 from kitaru_gcp.credentials import parse_credentials
-from tests.gcp.conftest import anonymous_client, blob_names, free_port, stack_spec
+from tests.cloud.servers import free_port
+from tests.cloud.specs import stack_spec
+from tests.gcp.conftest import anonymous_client, blob_names
 
 
 def _verify_error(uri: str, **fields: object) -> str:
