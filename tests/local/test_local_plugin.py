@@ -128,10 +128,13 @@ def test_artifact_store_log_store_comes_from_the_local_plugin(fresh_manager: Non
     assert store.read_logs is None
 
 
-def test_local_plugin_lists_exactly_its_two_hooks(fresh_manager: None) -> None:
+def test_local_plugin_lists_exactly_its_three_hooks(fresh_manager: None) -> None:
     [info] = [info for info in get_plugin_manager().plugins() if info.name == "local"]
     assert info.distribution == "kitaru-local"
-    assert info.hooks == ("kitaru_log_stores", "kitaru_stack_providers")
+    assert info.hooks == ("kitaru_llm_backends", "kitaru_log_stores", "kitaru_stack_providers")
+    assert [b.name for b in get_plugin_manager().llm_backends().values() if b.source.plugin == "local"] == [
+        "ollama"
+    ]
 
 
 # -- build_components -----------------------------------------------------------
