@@ -220,3 +220,4 @@ def test_a_call_name_is_used_once_per_scope(provider: RecordingServer) -> None:
     with pytest.raises(KitaruExecutionError, match=r"name='same'\) is already used in this flow"):
         twice.run().wait()
     assert len(provider.requests) == 1
+

@@ -54,7 +54,14 @@ def load_calls(run_id: Any) -> list[SourceCall]:
     calls = []
     for name, attempts in groups.items():
         latest = attempts[-1]
-        outputs = latest.outputs or {}
+        # The checkpoint's return value(s) only: values it stored with
+        # kitaru.save() (an LLM call's prompt and response, say) are not
+        # outputs a replay override could replace.
+        outputs = {
+            key: items
+            for key, items in (latest.outputs or {}).items()
+            if any(_is_step_output(artifact) for artifact in items)
+        }
         parents = (invocation_of.get(str(parent)) for parent in latest.parent_step_ids or [])
         calls.append(
             SourceCall(
@@ -72,6 +79,12 @@ def load_calls(run_id: Any) -> list[SourceCall]:
             )
         )
     return calls
+
+
+def _is_step_output(artifact: Any) -> bool:
+    save_type = getattr(artifact, "save_type", None)
+    value = getattr(save_type, "value", save_type)
+    return value in (None, "step_output")
 
 
 # -- is it finished ----------------------------------------------------------------------------
