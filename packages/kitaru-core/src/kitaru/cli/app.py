@@ -23,8 +23,10 @@ from kitaru.cli.version import version_callback
 COMMAND_MODULES: tuple[str, ...] = (
     "kitaru.cli.init",
     "kitaru.cli.status",
+    "kitaru.cli.login",
     "kitaru.cli.info",
     "kitaru.cli.plugins",
+    "kitaru.cli.run",
     "kitaru.cli.executions",
     "kitaru.cli.stack",
     "kitaru.cli.log_store",

@@ -1,7 +1,7 @@
 """``kitaru status``: a compact snapshot of this Kitaru installation.
 
-Shows the SDK version, where metadata lives (local database or server), the
-active user and stack, the config directory, the log-store preference next to
+Shows the SDK version, where metadata lives (local database, the local
+server or a remote server), the local server's state, the active user and stack, the config directory, the log-store preference next to
 the active stack's log store (with the same mismatch warning as ``kitaru
 log-store show``), and the ``KITARU_*`` variables in effect with secrets
 masked. A part that cannot be read (an unreachable server, say) shows as
@@ -74,9 +74,44 @@ def try_read(read: Callable[[], _T], warnings: list[str]) -> _T | None:
         return None
 
 
-def connection_label(mode: str | None) -> str:
-    """Human label for a connection mode."""
+def connection_label(mode: str | None, local_server: Mapping[str, Any] | None = None) -> str:
+    """Human label for a connection mode (the local server is named as such)."""
+    if mode == "server" and local_server and local_server.get("connected"):
+        return "Local Kitaru server"
     return {"local": "Local database (SQLite)", "server": "Server"}.get(mode or "", UNAVAILABLE)
+
+
+def local_server_info(warnings: list[str]) -> dict[str, Any] | None:
+    """The local server's state: ``{running, url, port, connected, log_file}``, or None if never started.
+
+    Reads the daemon's files and probes its port; never starts or stops it.
+    """
+    from kitaru._engine.server import local_server_state
+
+    state = try_read(local_server_state, warnings)
+    if state is None or not state.registered:
+        return None
+    if state.connected and not state.running:
+        warnings.append(
+            f"The local Kitaru server at {state.url} is not running. Start it with `kitaru login`, "
+            f"or run `kitaru logout` to use the local database (server log: {state.log_file})."
+        )
+    return {
+        "running": state.running,
+        "url": state.url,
+        "port": state.port,
+        "connected": state.connected,
+        "log_file": state.log_file,
+    }
+
+
+def local_server_row(local_server: Mapping[str, Any] | None) -> tuple[str, str]:
+    """The status row describing the local server."""
+    if local_server is None:
+        return ("Local server", "not started (`kitaru login` starts it)")
+    state = "running" if local_server["running"] else "stopped"
+    suffix = ", connected" if local_server["connected"] else ""
+    return ("Local server", f"{state} at {local_server['url']}{suffix}")
 
 
 def _reachable(server_url: str | None, warnings: list[str]) -> bool:
@@ -104,6 +139,7 @@ def collect_status() -> dict[str, Any]:
 
     warnings: list[str] = []
     connection = try_read(engine.describe_connection, warnings)
+    local_server = local_server_info(warnings) if connection is not None else None
     user = stack = stack_log_store = None
     if connection is not None and _reachable(connection.server_url, warnings):
         user = try_read(engine.active_user_name, warnings)
@@ -120,6 +156,7 @@ def collect_status() -> dict[str, Any]:
         "connection": connection.mode if connection else None,
         "server_url": mask_url(connection.server_url) if connection and connection.server_url else None,
         "database": connection.database if connection else None,
+        "local_server": local_server,
         "active_user": user,
         "active_stack": stack,
         "config_directory": str(config_dir()),
@@ -177,12 +214,13 @@ def status(output: OutputOption = "text") -> Item:  # noqa: ARG001 (read by @com
     def text() -> list[Any]:
         rows: list[tuple[str, Any]] = [
             ("SDK version", data["sdk_version"]),
-            ("Connection", connection_label(data["connection"])),
+            ("Connection", connection_label(data["connection"], data["local_server"])),
         ]
         if data["connection"] == "server":
             rows.append(("Server URL", data["server_url"]))
         elif data["database"]:
             rows.append(("Database", data["database"]))
+        rows.append(local_server_row(data["local_server"]))
         rows += [
             ("Active user", data["active_user"] or UNAVAILABLE),
             ("Active stack", data["active_stack"] or UNAVAILABLE),

@@ -1,0 +1,232 @@
+"""Build and run the ``kitaru`` MCP server (stdio).
+
+``kitaru-mcp`` (or ``python -m kitaru.mcp``) serves these tools over stdio
+with the official MCP SDK; see ``docs/mcp.md`` for each tool's arguments and
+payload:
+
+* executions: ``kitaru_executions_list``, ``kitaru_executions_get``,
+  ``kitaru_executions_latest``, ``get_execution_logs``,
+  ``kitaru_executions_run``, ``kitaru_executions_cancel``,
+  ``kitaru_executions_input``, ``kitaru_executions_retry``,
+  ``kitaru_executions_resume``, ``kitaru_executions_replay``;
+* artifacts: ``kitaru_artifacts_list``, ``kitaru_artifacts_get``;
+* the local server: ``kitaru_start_local_server``, ``kitaru_stop_local_server``;
+* ``kitaru_status``, ``kitaru_stacks_list``, ``manage_stack``, ``kitaru_info``.
+
+``kitaru_executions_run`` loads flow code only from files under the
+server's working directory unless the server is started with
+``--allow-any-target`` (or ``KITARU_MCP_ALLOW_ANY_TARGET=1``). Flows run in
+the server process on the local default; their terminal output goes to the
+server's stderr, never into the protocol stream on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import logging
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from kitaru.mcp import executions, system
+from kitaru.mcp.executions import ALLOW_ANY_TARGET_ENV, ALLOW_ANY_TARGET_FLAG, TargetPolicy
+
+try:
+    from mcp.server.mcpserver import MCPServer as _Server
+    from mcp.server.mcpserver.exceptions import ToolError
+except ImportError:  # pragma: no cover - mcp 1.x calls it FastMCP
+    from mcp.server.fastmcp import FastMCP as _Server  # type: ignore[no-redef]
+    from mcp.server.fastmcp.exceptions import ToolError  # type: ignore[no-redef]
+
+SERVER_NAME = "kitaru"
+TRUE_WORDS = ("1", "true", "yes", "on")
+
+INSTRUCTIONS = """\
+Kitaru runs durable flows (@kitaru.flow) made of checkpoints (@kitaru.checkpoint).
+Run a flow with kitaru_executions_run(target="path/to/file.py:flow_name", args={...});
+inspect it with kitaru_executions_get and get_execution_logs; read stored values with
+kitaru_artifacts_list / kitaru_artifacts_get. An execution that is "waiting" needs input:
+kitaru_executions_input(exec_id, wait, value), then kitaru_executions_resume(exec_id) if it
+was paused. Retry a failed execution in place with kitaru_executions_retry; replay one from a
+checkpoint (optionally with edited outputs) with kitaru_executions_replay.
+"""
+
+TOOL_NAMES: tuple[str, ...] = (
+    "kitaru_executions_list",
+    "kitaru_executions_get",
+    "kitaru_executions_latest",
+    "get_execution_logs",
+    "kitaru_executions_run",
+    "kitaru_executions_cancel",
+    "kitaru_executions_input",
+    "kitaru_executions_retry",
+    "kitaru_executions_resume",
+    "kitaru_executions_replay",
+    "kitaru_artifacts_list",
+    "kitaru_artifacts_get",
+    "kitaru_start_local_server",
+    "kitaru_stop_local_server",
+    "kitaru_status",
+    "kitaru_stacks_list",
+    "manage_stack",
+    "kitaru_info",
+)
+"""Every tool the server offers, in the order it lists them."""
+
+
+def _run_tool(policy: TargetPolicy) -> Any:
+    def kitaru_executions_run(
+        target: Annotated[str, Field(description="<module_or_file.py>:<flow>, e.g. flows.py:my_flow")],
+        args: Annotated[dict[str, Any] | None, Field(description="The flow's inputs by parameter name.")] = None,
+        stack: Annotated[str | None, Field(description="Run on this stack (this execution only).")] = None,
+    ) -> dict[str, Any]:
+        """Run a flow and return its execution.
+
+        On the local default the flow runs to completion (or until it pauses on a
+        wait) before this returns. The file is imported again on every call, so
+        edits are picked up. Only files under the server's working directory can
+        be loaded unless the server was started with --allow-any-target.
+
+        Returns:
+            {"exec_id", "target", "execution": the execution or null, "warning": text or null}.
+        """
+        return executions.run_target(policy, target, args, stack)
+
+    return kitaru_executions_run
+
+
+def manage_stack(
+    action: Annotated[str, Field(description="create or delete")],
+    name: Annotated[str, Field(description="The stack name (or id, to delete).")],
+    activate: Annotated[bool, Field(description="create: make it the active stack.")] = True,
+    recursive: Annotated[bool, Field(description="delete: also delete the stack's components.")] = False,
+    force: Annotated[bool, Field(description="delete: allow deleting the active stack.")] = False,
+    stack_type: Annotated[str, Field(description="create: local, kubernetes, vertex, sagemaker or azureml.")] = "local",
+    artifact_store: Annotated[str | None, Field(description="create: s3://, gs://, az://, abfs:// URI.")] = None,
+    container_registry: Annotated[str | None, Field(description="create: registry URI (remote types).")] = None,
+    cluster: Annotated[str | None, Field(description="create: Kubernetes cluster (kubernetes).")] = None,
+    region: Annotated[str | None, Field(description="create: cloud region (remote types).")] = None,
+    subscription_id: Annotated[str | None, Field(description="create: Azure subscription id (azureml).")] = None,
+    resource_group: Annotated[str | None, Field(description="create: Azure resource group (azureml).")] = None,
+    workspace: Annotated[str | None, Field(description="create: AzureML workspace (azureml).")] = None,
+    execution_role: Annotated[str | None, Field(description="create: IAM role ARN (sagemaker).")] = None,
+    namespace: Annotated[str | None, Field(description="create: Kubernetes namespace (kubernetes).")] = None,
+    credentials: Annotated[str | None, Field(description="create: e.g. aws-profile:NAME (default: implicit).")] = None,
+    extra: Annotated[dict[str, Any] | None, Field(description='create: {"orchestrator": {...}} overrides.')] = None,
+    async_mode: Annotated[bool, Field(description="create: remote runs return once submitted.")] = False,
+    verify: Annotated[bool, Field(description="create: check access with the cloud's SDK first.")] = True,
+) -> dict[str, Any]:
+    """Create or delete a stack (where executions run).
+
+    Options marked create: are rejected for action="delete", and recursive/force
+    for action="create". Returns the same item as `kitaru stack create|delete -o json`.
+    """
+    options = {key: value for key, value in locals().items() if key not in ("action", "name")}
+    return system.manage_stack(action, name, **options)
+
+
+def as_tool(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a tool so any exception reaches the client as a tool error with Kitaru's message.
+
+    The SDK would otherwise replace an unexpected exception's message with a
+    generic "Error executing tool". The client sees ``<ExceptionType>: <message>``
+    (``KitaruStateError: Only failed executions can be retried. ...``).
+    """
+
+    def call(**kwargs: Any) -> Any:
+        try:
+            return function(**kwargs)
+        except ToolError:
+            raise
+        except Exception as exc:
+            raise ToolError(f"{type(exc).__name__}: {exc}") from exc
+
+    call.__name__ = function.__name__
+    call.__qualname__ = function.__qualname__
+    call.__doc__ = function.__doc__
+    call.__signature__ = inspect.signature(function, eval_str=True)  # type: ignore[attr-defined]
+    return call
+
+
+def build_server(*, root: Path | None = None, allow_any_target: bool = False) -> Any:
+    """Create the MCP server with every Kitaru tool registered.
+
+    Args:
+        root: The working directory flow targets are relative to (and, unless
+            ``allow_any_target``, restricted to); the current directory by default.
+        allow_any_target: Let ``kitaru_executions_run`` load code from anywhere.
+
+    Returns:
+        The SDK server object (``run("stdio")`` serves it).
+    """
+    from kitaru.cli.version import sdk_version
+
+    policy = TargetPolicy(root=(root or Path.cwd()).resolve(), allow_any=allow_any_target)
+    # The SDK puts a handler on the root logger that would print every engine
+    # record; Kitaru's terminal filtering (and the stored run logs) rely on the
+    # engine's own root handlers, so drop the SDK's.
+    handlers = list(logging.root.handlers)
+    server = _Server(name=SERVER_NAME, instructions=INSTRUCTIONS, version=sdk_version())
+    for handler in [h for h in logging.root.handlers if h not in handlers]:
+        logging.root.removeHandler(handler)
+    tools = {
+        "kitaru_executions_list": executions.kitaru_executions_list,
+        "kitaru_executions_get": executions.kitaru_executions_get,
+        "kitaru_executions_latest": executions.kitaru_executions_latest,
+        "get_execution_logs": executions.get_execution_logs,
+        "kitaru_executions_run": _run_tool(policy),
+        "kitaru_executions_cancel": executions.kitaru_executions_cancel,
+        "kitaru_executions_input": executions.kitaru_executions_input,
+        "kitaru_executions_retry": executions.kitaru_executions_retry,
+        "kitaru_executions_resume": executions.kitaru_executions_resume,
+        "kitaru_executions_replay": executions.kitaru_executions_replay,
+        "kitaru_artifacts_list": system.kitaru_artifacts_list,
+        "kitaru_artifacts_get": system.kitaru_artifacts_get,
+        "kitaru_start_local_server": system.kitaru_start_local_server,
+        "kitaru_stop_local_server": system.kitaru_stop_local_server,
+        "kitaru_status": system.kitaru_status,
+        "kitaru_stacks_list": system.kitaru_stacks_list,
+        "manage_stack": manage_stack,
+        "kitaru_info": system.kitaru_info,
+    }
+    assert tuple(tools) == TOOL_NAMES
+    for name, function in tools.items():
+        server.add_tool(as_tool(function), name=name)
+    return server
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in TRUE_WORDS
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse ``kitaru-mcp`` arguments."""
+    from kitaru.cli.version import sdk_version
+
+    parser = argparse.ArgumentParser(
+        prog="kitaru-mcp",
+        description="Kitaru's MCP server for coding agents (stdio). Configure it in your MCP client; "
+        "see docs/mcp.md.",
+    )
+    parser.add_argument(
+        ALLOW_ANY_TARGET_FLAG,
+        action="store_true",
+        help="Let kitaru_executions_run load flow code from anywhere, not only from files under the "
+        f"working directory (also: {ALLOW_ANY_TARGET_ENV}=1).",
+    )
+    parser.add_argument("--version", action="version", version=f"kitaru-mcp {sdk_version()}")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of ``kitaru-mcp``: serve the Kitaru tools over stdio until stdin closes."""
+    args = parse_args(argv)
+    server = build_server(allow_any_target=args.allow_any_target or _env_flag(ALLOW_ANY_TARGET_ENV))
+    server.run("stdio")
+
+
+__all__ = ["SERVER_NAME", "TOOL_NAMES", "build_server", "main", "parse_args"]

@@ -1,0 +1,257 @@
+"""MCP tools for artifacts, stacks, the local server, status and info.
+
+Payloads are the CLI's JSON items: ``kitaru_status`` returns what ``kitaru
+status -o json`` prints as its item, ``kitaru_stacks_list`` the items of
+``kitaru stack list -o json``, ``manage_stack`` those of ``kitaru stack
+create/delete -o json``, and so on. Secrets are masked exactly as there.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kitaru.errors import KitaruUsageError
+
+CREATE_OPTIONS: dict[str, Any] = {
+    "activate": True,
+    "stack_type": "local",
+    "artifact_store": None,
+    "container_registry": None,
+    "cluster": None,
+    "region": None,
+    "subscription_id": None,
+    "resource_group": None,
+    "workspace": None,
+    "execution_role": None,
+    "namespace": None,
+    "credentials": None,
+    "extra": None,
+    "async_mode": False,
+    "verify": True,
+}
+"""``manage_stack`` options that only apply to ``action="create"``, with their defaults."""
+
+DELETE_OPTIONS: dict[str, Any] = {"recursive": False, "force": False}
+"""``manage_stack`` options that only apply to ``action="delete"``, with their defaults."""
+
+
+# -- artifacts ------------------------------------------------------------------------------
+
+
+def kitaru_artifacts_list(
+    exec_id: str,
+    name: str | None = None,
+    kind: str | None = None,
+    producing_call: str | None = None,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """List an execution's artifacts (checkpoint outputs and kitaru.save() values), without values.
+
+    Args:
+        exec_id: The execution id.
+        name: Only artifacts with this name.
+        kind: Only kitaru.save() artifacts of this type: prompt, response, context, input, output, blob.
+        producing_call: Only artifacts of this checkpoint call (its name, e.g. research or research_2).
+        limit: At most this many.
+
+    Returns:
+        {"items": [artifact, ...], "count": n}; read a value with kitaru_artifacts_get.
+    """
+    from kitaru.client import KitaruClient
+    from kitaru.mcp.executions import item_list
+
+    refs = KitaruClient().artifacts.list(exec_id, name=name, kind=kind, producing_call=producing_call, limit=limit)
+    return item_list(refs)
+
+
+def describe_value(value: Any) -> tuple[Any, str, str]:
+    """Turn a loaded artifact value into ``(value, value_format, value_type)`` for JSON.
+
+    Plain JSON values are returned as they are (``json``); dataclasses and
+    pydantic models as their fields (``json``); anything else as its
+    ``repr`` (``repr``).
+    """
+    kind = type(value)
+    value_type = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    try:
+        json.dumps(value, allow_nan=False)
+        return value, "json", value_type
+    except (TypeError, ValueError):
+        pass
+    import dataclasses
+
+    is_dataclass = dataclasses.is_dataclass(value) and not isinstance(value, type)
+    if is_dataclass or callable(getattr(value, "model_dump", None)):
+        from kitaru.client.serialize import to_jsonable
+
+        return to_jsonable(value), "json", value_type
+    return repr(value), "repr", value_type
+
+
+def kitaru_artifacts_get(artifact_id: str) -> dict[str, Any]:
+    """Get one artifact's metadata and its stored value.
+
+    Returns:
+        The artifact (artifact_id, name, kind, save_type, producing_call,
+        metadata) plus "value", "value_format" ("json": the value itself;
+        "repr": Python's repr of a value JSON cannot hold) and "value_type".
+    """
+    from kitaru.client import KitaruClient
+    from kitaru.client.serialize import to_jsonable
+
+    ref = KitaruClient().artifacts.get(artifact_id)
+    value, value_format, value_type = describe_value(ref.load())
+    data = to_jsonable(ref)
+    data.update({"value": value, "value_format": value_format, "value_type": value_type})
+    return data
+
+
+# -- local server ---------------------------------------------------------------------------
+
+
+def kitaru_start_local_server(port: int | None = None, timeout: int = 60) -> dict[str, Any]:
+    """Start (or reuse) the local Kitaru server with its dashboard on 127.0.0.1 and connect to it.
+
+    Needs the `kitaru[server]` extra. Default port 8383; a different explicit
+    port restarts the server there.
+
+    Returns:
+        {"mode": "local", "url": ..., "action": "started" | "connected" | "restarted"}.
+    """
+    from kitaru.client.serialize import to_jsonable
+    from kitaru.connection import start_local_server
+
+    return to_jsonable(start_local_server(port=port, timeout=timeout))
+
+
+def kitaru_stop_local_server() -> dict[str, Any]:
+    """Stop the local Kitaru server (if one runs) and go back to the local database.
+
+    Returns:
+        {"stopped": true | false, "url": the server's URL or null}.
+    """
+    from kitaru.client.serialize import to_jsonable
+    from kitaru.connection import stop_local_server
+
+    return to_jsonable(stop_local_server())
+
+
+# -- status, info, stacks -------------------------------------------------------------------
+
+
+def kitaru_status() -> dict[str, Any]:
+    """Kitaru's status: SDK version, connection, active user and stack, log store, KITARU_* settings (masked)."""
+    from kitaru.cli.status import collect_status
+
+    return collect_status()
+
+
+def kitaru_info(  # noqa: A002 (`all` is the tool's documented argument name)
+    all: bool = False, all_packages: bool = False, packages: list[str] | None = None
+) -> dict[str, Any]:
+    """Diagnostics: connection, config paths, system, engine version and packages (secrets masked).
+
+    Args:
+        all: Add every installed package and the environment type.
+        all_packages: List every installed package.
+        packages: Also report these packages.
+    """
+    from kitaru.cli.info import collect_info
+
+    return collect_info(all_sections=all, all_packages=all_packages, requested_packages=list(packages or []))
+
+
+def kitaru_stacks_list() -> dict[str, Any]:
+    """List stacks (where executions run); the active one has is_active true.
+
+    Returns:
+        {"items": [{"id", "name", "is_active", "is_managed"}, ...], "count": n}.
+    """
+    from kitaru._engine.stacks import list_stack_details
+
+    # The same items as `kitaru stack list -o json` (kitaru.cli.stack.list_).
+    items = [{key: s[key] for key in ("id", "name", "is_active", "is_managed")} for s in list_stack_details()]
+    return {"items": items, "count": len(items)}
+
+
+def _given(options: dict[str, Any], defaults: dict[str, Any]) -> list[str]:
+    """Options whose value differs from their default (blank strings count as not given)."""
+    given = []
+    for name, default in defaults.items():
+        value = options.get(name, default)
+        if isinstance(value, str) and not value.strip() and default is None:
+            continue
+        if value != default:
+            given.append(name)
+    return given
+
+
+def manage_stack(action: str, name: str, **options: Any) -> dict[str, Any]:
+    """Create or delete a stack (the body of the ``manage_stack`` tool).
+
+    Args:
+        action: ``create`` or ``delete``.
+        name: The stack name (or id, for delete).
+        **options: The create options in :data:`CREATE_OPTIONS` or the delete
+            options in :data:`DELETE_OPTIONS`.
+
+    Returns:
+        The ``kitaru stack create -o json`` or ``kitaru stack delete -o json`` item.
+
+    Raises:
+        KitaruUsageError: On an unknown action, or options of the other action.
+    """
+    import kitaru.stacks
+
+    verb = (action or "").strip().lower()
+    if verb not in ("create", "delete"):
+        raise KitaruUsageError(f"Unsupported action {action!r}: use 'create' or 'delete'.")
+    unknown = sorted(set(options) - set(CREATE_OPTIONS) - set(DELETE_OPTIONS))
+    if unknown:
+        raise KitaruUsageError(f"Unknown manage_stack options: {', '.join(unknown)}.")
+    other, own = (DELETE_OPTIONS, "delete") if verb == "create" else (CREATE_OPTIONS, "create")
+    misplaced = _given(options, other)
+    if misplaced:
+        raise KitaruUsageError(
+            f"manage_stack(action='{verb}') does not take {', '.join(misplaced)}: "
+            f"{'those options apply' if len(misplaced) > 1 else 'that option applies'} to action='{own}' only."
+        )
+    if verb == "delete":
+        return kitaru.stacks._delete_stack(
+            name, recursive=bool(options.get("recursive")), force=bool(options.get("force"))
+        )
+    settings = {key: options.get(key, default) for key, default in CREATE_OPTIONS.items()}
+    extra = settings.pop("extra")
+    if extra is not None and not isinstance(extra, dict):
+        raise KitaruUsageError(
+            'extra must be an object of component overrides, e.g. {"orchestrator": {"synchronous": false}}.'
+        )
+    from kitaru.stack_request import OPTION_FIELDS
+
+    fields = {key: settings[key] for key in OPTION_FIELDS}
+    fields["extra"] = extra or {}
+    return kitaru.stacks._create_stack(
+        name,
+        stack_type=settings["stack_type"] or "local",
+        activate=bool(settings["activate"]),
+        fields=fields,
+        verify=bool(settings["verify"]),
+        async_mode=bool(settings["async_mode"]),
+        surface="python",
+    )
+
+
+__all__ = [
+    "CREATE_OPTIONS",
+    "DELETE_OPTIONS",
+    "describe_value",
+    "kitaru_artifacts_get",
+    "kitaru_artifacts_list",
+    "kitaru_info",
+    "kitaru_start_local_server",
+    "kitaru_stacks_list",
+    "kitaru_status",
+    "kitaru_stop_local_server",
+    "manage_stack",
+]

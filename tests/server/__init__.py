@@ -1,0 +1,1 @@
+"""Local server, remote connection and dashboard tests (one shared server per session)."""

@@ -1,0 +1,125 @@
+"""The dashboard in a real browser: Debian's headless Chromium, driven by Selenium.
+
+A flow runs while connected to the session's local server; the dashboard's
+runs page must list its execution under the flow's name. The screenshot is
+kept at ``test-artifacts/dashboard.png`` in the repository root.
+
+Chromium and ChromeDriver come from Debian (``apt-get install chromium
+chromium-driver``); nothing is downloaded by the test. Without them the test
+skips, except in CI (``CI`` set), where it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+from tests.server.conftest import FLOW_NAME, ServerSession
+
+ARTIFACT = REPO_ROOT / "test-artifacts" / "dashboard.png"
+CHROMIUM_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1400,900",
+)
+
+
+def _browser_binaries() -> tuple[str, str]:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if chromium and driver:
+        return chromium, driver
+    reason = (
+        "the dashboard test needs Debian's Chromium and ChromeDriver "
+        "(apt-get install chromium chromium-driver); not found on PATH"
+    )
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    chromium, driver_path = _browser_binaries()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
+    driver = webdriver.Chrome(
+        service=Service(driver_path, log_output=str(tmp_path / "chromedriver.log")), options=options
+    )
+    driver.set_page_load_timeout(60)
+    driver.set_script_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _page_text(driver: Any) -> str:
+    return str(driver.execute_script("return document.body ? document.body.innerText : ''"))
+
+
+def _log_in_if_asked(driver: Any) -> None:
+    """The local server lets its default user in without a password; if a
+    login form shows anyway, sign in as that user (empty password)."""
+    from selenium.webdriver.common.by import By
+
+    if "/login" not in driver.current_url:
+        return
+    driver.find_element(By.CSS_SELECTOR, "input[name='username']").send_keys("default")
+    driver.find_element(By.CSS_SELECTOR, "button[type='submit']").click()
+
+
+def _wait_for(driver: Any, wanted: list[str], timeout: float = 90) -> str:
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline:
+        _log_in_if_asked(driver)
+        text = _page_text(driver)
+        if all(item in text for item in wanted):
+            return text
+        time.sleep(0.5)
+    ARTIFACT.parent.mkdir(exist_ok=True)
+    driver.save_screenshot(str(ARTIFACT))
+    raise AssertionError(
+        f"the dashboard at {driver.current_url} never showed {wanted}; screenshot at {ARTIFACT}.\n"
+        f"Page text:\n{text[:2000]}"
+    )
+
+
+def test_dashboard_lists_the_execution_under_the_flow_name(
+    server: ServerSession, recorded_execution: dict[str, Any], browser: Any
+) -> None:
+    exec_id = recorded_execution["exec_id"]
+    browser.get(f"{server.url}/projects/default/runs")
+    text = _wait_for(browser, [FLOW_NAME, exec_id[:8]])
+    ARTIFACT.parent.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACT))
+    assert "/survey" not in browser.current_url  # Kitaru skips the engine's sign-up survey
+    assert "/projects/default/runs" in browser.current_url
+    # The run's row: its generated name starts with the flow's name.
+    row = next(line for line in text.splitlines() if FLOW_NAME in line and line.startswith("#"))
+    assert row.split("-", 1)[1].startswith(FLOW_NAME)
+    assert ARTIFACT.stat().st_size > 10_000
+
+    # The execution's own page opens too.
+    browser.get(f"{server.url}/projects/default/runs/{exec_id}")
+    _wait_for(browser, [FLOW_NAME, "greet", "shout"])
