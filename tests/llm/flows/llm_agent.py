@@ -1,4 +1,4 @@
-"""A flow with two flow-body LLM calls, one inline call, and a checkpoint that can fail.
+"""Flows with two flow-body LLM calls, then a checkpoint that can fail or calls an LLM inline.
 
 ``LLM_AGENT_FAIL`` names a file: while it exists, ``publish`` fails, so a test
 can make the execution fail after the paid calls and then retry it.
@@ -15,11 +15,11 @@ MODEL = "openai/gpt-4o-mini"
 
 
 @kitaru.checkpoint
-def publish(draft: str, summary: str) -> str:
+def publish(draft: str) -> str:
     flag = os.environ.get("LLM_AGENT_FAIL")
     if flag and Path(flag).exists():
         raise RuntimeError("the publisher is down")
-    return f"PUBLISHED: {draft} / {summary}"
+    return f"PUBLISHED: {draft}"
 
 
 @kitaru.checkpoint
@@ -37,4 +37,12 @@ def agent(topic: str) -> str:
         max_tokens=50,
         temperature=0.2,
     )
-    return publish(draft, summarise(draft))
+    return publish(draft)
+
+
+@kitaru.flow
+def agent_with_summary(topic: str) -> str:
+    """The same two calls, then a checkpoint that makes an inline call of its own."""
+    notes = kitaru.llm(f"Research {topic}", model=MODEL, name="research")
+    draft = kitaru.llm(f"Draft a post from: {notes}", model=MODEL, max_tokens=50)
+    return summarise(draft)
