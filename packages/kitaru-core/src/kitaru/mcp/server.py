@@ -36,11 +36,12 @@ from kitaru.mcp import executions, system
 from kitaru.mcp.executions import ALLOW_ANY_TARGET_ENV, ALLOW_ANY_TARGET_FLAG, TargetPolicy
 
 try:
-    from mcp.server.mcpserver import MCPServer as _Server
+    from mcp.server.mcpserver import MCPServer as _Server  # the SDK's FastMCP server (renamed in mcp 2)
     from mcp.server.mcpserver.exceptions import ToolError
-except ImportError:  # pragma: no cover - mcp 1.x calls it FastMCP
-    from mcp.server.fastmcp import FastMCP as _Server  # type: ignore[no-redef]
-    from mcp.server.fastmcp.exceptions import ToolError  # type: ignore[no-redef]
+except ImportError as exc:  # pragma: no cover - an mcp 1.x install
+    raise ImportError(
+        "kitaru-mcp needs version 2 or newer of the MCP SDK. Install with: pip install -U 'kitaru[mcp]'"
+    ) from exc
 
 SERVER_NAME = "kitaru"
 TRUE_WORDS = ("1", "true", "yes", "on")
