@@ -19,6 +19,7 @@ from kitaru.errors import KitaruFeatureNotAvailableError, KitaruUsageError
 from kitaru.plugins import manager as manager_module
 from kitaru.plugins.records import PluginSource
 from kitaru.stack_request import resolve_stack_request
+from kitaru.testing.managers import only_plugins
 
 S3 = "s3://team-bucket/kitaru"
 GS = "gs://team-bucket/kitaru"
@@ -204,15 +205,8 @@ def test_a_blank_name_is_refused() -> None:
 @pytest.fixture
 def without_cloud_plugins() -> Iterator[None]:
     """The plugin manager a user has after a plain `pip install kitaru`."""
-    manager = manager_module.KitaruPluginManager()
-    manager.load_builtins()
-    manager.register(kitaru_local.plugin, PluginSource("local", "kitaru-local", "0.1.0"))
-    saved = manager_module._manager
-    manager_module._manager = manager
-    try:
+    with only_plugins(local=kitaru_local.plugin):
         yield
-    finally:
-        manager_module._manager = saved
 
 
 @pytest.mark.parametrize(
@@ -308,7 +302,9 @@ def test_a_missing_stack_file_is_named(tmp_path: Path) -> None:
 def only_aws_plugin(without_cloud_plugins: None) -> None:
     import kitaru_aws.plugin
 
-    manager_module._manager.register(kitaru_aws.plugin, PluginSource("aws", "kitaru-aws", "0.1.0"))
+    manager_module.get_plugin_manager().register(
+        kitaru_aws.plugin, PluginSource("aws", "kitaru-aws", "0.1.0")
+    )
 
 
 def test_kubernetes_on_gcs_names_the_gcp_extra_when_only_aws_is_installed(only_aws_plugin: None) -> None:

@@ -20,7 +20,6 @@ import json
 import re
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -31,6 +30,7 @@ import yaml
 
 import kitaru
 import kitaru_local.plugin
+from kitaru.testing.managers import only_plugins
 from kitaru._llm import call as call_module
 from kitaru._llm import credentials as credentials_module
 from kitaru._llm.backends import backend_for
@@ -40,8 +40,7 @@ from kitaru._llm.registry import ENV_DEFAULT_MODEL, ENV_REGISTRY, resolve_model
 from kitaru._llm.usage import describe_cost, summarize
 from kitaru.errors import KitaruError
 from kitaru.plugins import get_plugin_manager
-from kitaru.plugins import manager as manager_module
-from kitaru.plugins.records import LlmBackendSpec, LlmRequest, PluginSource
+from kitaru.plugins.records import LlmBackendSpec, LlmRequest
 from tests.llm.recording_server import RecordingServer, json_response
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,18 +112,9 @@ def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return config
 
 
-@contextmanager
-def without_cloud_plugins() -> Iterator[None]:
-    """The plugins of a plain ``pip install kitaru``: core and local."""
-    manager = manager_module.KitaruPluginManager()
-    manager.load_builtins()
-    manager.register(kitaru_local.plugin, PluginSource("local", "kitaru-local", "0.1.0"))
-    saved = manager_module._manager
-    manager_module._manager = manager
-    try:
-        yield
-    finally:
-        manager_module._manager = saved
+def without_cloud_plugins() -> Any:
+    """The plugins a user has after a plain `pip install kitaru`."""
+    return only_plugins(local=kitaru_local.plugin)
 
 
 # -- providers ------------------------------------------------------------------------

@@ -25,7 +25,6 @@ import shlex
 import tomllib
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +32,12 @@ import pytest
 import typer.main
 
 import kitaru_local.plugin
+from kitaru.testing.managers import only_plugins
 from kitaru.cli.stack import ALL_TARGETS, parse_extras
 from kitaru.cli.stack_file import ALL_KEYS, read_stack_file
 from kitaru.errors import KitaruError
 from kitaru.plugins import catalog, get_plugin_manager, stack_helpers
-from kitaru.plugins import manager as manager_module
-from kitaru.plugins.records import STACK_SPEC_DOC, PluginSource
+from kitaru.plugins.records import STACK_SPEC_DOC
 from kitaru.stack_request import OPTION_FIELDS, resolve_stack_request
 from kitaru.testing.distributions import ThrowawayDistribution, make_distribution
 
@@ -282,18 +281,9 @@ def test_the_quoted_validation_messages_are_the_real_ones() -> None:
     assert not missing, "docs/stacks.md quotes outdated messages; the code says:\n" + "\n".join(missing)
 
 
-@contextmanager
-def only_local_plugins() -> Iterator[None]:
+def only_local_plugins() -> Any:
     """The plugins a user has after a plain `pip install kitaru`."""
-    manager = manager_module.KitaruPluginManager()
-    manager.load_builtins()
-    manager.register(kitaru_local.plugin, PluginSource("local", "kitaru-local", "0.1.0"))
-    saved = manager_module._manager
-    manager_module._manager = manager
-    try:
-        yield
-    finally:
-        manager_module._manager = saved
+    return only_plugins(local=kitaru_local.plugin)
 
 
 def test_the_quoted_missing_plugin_messages_are_the_real_ones() -> None:
