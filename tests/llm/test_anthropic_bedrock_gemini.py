@@ -526,7 +526,7 @@ class TestCloudBackendRecords(LlmBackendContract):
 def test_records_declare_prefix_credentials_and_extra() -> None:
     declared = {name: (r.prefixes, r.credential_env, r.extra) for name, r in RECORDS.items()}
     assert declared == {
-        "anthropic": (("anthropic/",), ("ANTHROPIC_API_KEY",), "anthropic"),
+        "anthropic": (("anthropic/",), ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"), "anthropic"),
         "bedrock": (
             ("bedrock/",),
             ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"),

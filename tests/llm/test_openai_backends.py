@@ -371,7 +371,7 @@ def test_records_declare_prefix_credentials_and_extra() -> None:
         "openai": (("openai/",), ("OPENAI_API_KEY",), "openai"),
         "openrouter": (("openrouter/",), ("OPENROUTER_API_KEY",), "openai"),
         "ollama": (("ollama/",), (), "openai"),
-        "azure": (("azure/",), ("AZURE_OPENAI_API_KEY",), "azure"),
+        "azure": (("azure/",), ("AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN"), "azure"),
     }
 
 
