@@ -9,6 +9,7 @@ in a subprocess with the ``fresh_config_dir`` fixture.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,16 @@ os.environ["ZENML_CONFIG_PATH"] = str(_SESSION_CONFIG)
 os.environ.setdefault("ZENML_ANALYTICS_OPT_IN", "false")
 os.environ.pop("KITARU_SERVER_URL", None)
 os.environ.pop("KITARU_AUTH_TOKEN", None)
+
+
+@pytest.fixture
+def fresh_manager() -> Iterator[None]:
+    """Load plugins from scratch, and leave no manager behind for other tests."""
+    from kitaru.plugins import reset_plugin_manager
+
+    reset_plugin_manager()
+    yield
+    reset_plugin_manager()
 
 
 @pytest.fixture

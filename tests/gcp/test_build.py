@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from kitaru.errors import KitaruUsageError
-from kitaru.plugins import StackProviderSpec, get_plugin_manager, reset_plugin_manager
+from kitaru.plugins import StackProviderSpec, get_plugin_manager
 from kitaru.plugins.catalog import artifact_store_backend
 from kitaru.testing.contracts import StackProviderContract
 from kitaru_gcp import GCS_BACKEND, KUBERNETES_STACK_PROVIDER, VERTEX_STACK_PROVIDER
@@ -30,12 +30,6 @@ from tests.cloud.specs import local_spec, stack_spec
 
 REGISTRY = "europe-west1-docker.pkg.dev/my-project/kitaru"
 
-
-@pytest.fixture
-def fresh_manager() -> Iterator[None]:
-    reset_plugin_manager()
-    yield
-    reset_plugin_manager()
 
 
 @pytest.fixture

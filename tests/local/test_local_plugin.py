@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -29,18 +28,10 @@ from kitaru.plugins import (
     LogStoreSpec,
     StackProviderSpec,
     get_plugin_manager,
-    reset_plugin_manager,
 )
 
 FIX = "Pass a directory you can write to with --extra artifact_store.path=DIR."
 
-
-@pytest.fixture
-def fresh_manager() -> Iterator[None]:
-    """Load plugins from scratch, and leave no manager behind for other tests."""
-    reset_plugin_manager()
-    yield
-    reset_plugin_manager()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ runs in the calling process and this call returns when it ends.
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Any
 from uuid import UUID
@@ -110,13 +109,11 @@ def _public(run: Any) -> ExecutionStatus:
 
 def _make_flow_importable(run: Any) -> None:
     """Let this process import the flow's module, wherever the user ran it from."""
-    from zenml.utils import source_utils
+    from kitaru._engine.sources import use_source_root
 
     root = (run.run_metadata or {}).get(runs.SOURCE_ROOT_KEY)
     if isinstance(root, str) and root:
-        if root not in sys.path:
-            sys.path.insert(0, root)
-        source_utils.set_custom_source_root(root)
+        use_source_root(root)
 
 
 def _continue(run: Any, *, reason: str, verb: str) -> None:
