@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kitaru._engine import ownership
+from kitaru.execution import ownership
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,29 @@
-"""The engine adapter: the only package in Kitaru that imports ZenML.
+"""The ZenML adapter: implements :mod:`kitaru.engine` and nothing else.
 
-Everything else speaks Kitaru (flows, checkpoints, executions) and calls into
-these modules, so a ZenML upgrade touches one place. Call
-:func:`kitaru._engine.bootstrap.load_engine` before importing ZenML.
+This is the only package that imports ZenML (or touches its private API,
+each use commented). It holds no Kitaru rules and no user-facing messages:
+it translates port calls into ZenML calls and ZenML models into the port's
+plain records. :func:`kitaru.engine.get_engine` loads it by name and calls
+:func:`create_engine`.
 """
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kitaru._engine.run_store import ZenMLRunStore
+
+
+@dataclass
+class ZenMLEngine:
+    """Kitaru's engine port, implemented on ZenML (one attribute per concern)."""
+
+    runs: ZenMLRunStore
+
+
+def create_engine() -> ZenMLEngine:
+    """Build the adapter (called once per process by :func:`kitaru.engine.get_engine`)."""
+    return ZenMLEngine(runs=ZenMLRunStore())
+
+
+__all__ = ["ZenMLEngine", "create_engine"]

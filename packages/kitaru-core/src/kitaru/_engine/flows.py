@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from kitaru import _scope
 from kitaru._console import format_duration, say
-from kitaru._engine import ownership, runs
+from kitaru._engine import runs
+from kitaru.execution import ownership
 from kitaru._engine.bootstrap import load_engine
 from kitaru.client.status import public_status
 from kitaru.errors import KitaruRuntimeError, KitaruStateError, KitaruUsageError

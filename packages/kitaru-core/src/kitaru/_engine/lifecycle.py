@@ -14,7 +14,8 @@ from typing import Any
 from uuid import UUID
 
 from kitaru._console import format_duration, say
-from kitaru._engine import ownership, runs
+from kitaru._engine import runs
+from kitaru.execution import ownership
 from kitaru._engine.bootstrap import load_engine
 from kitaru.client.status import ExecutionStatus, public_status
 from kitaru.errors import KitaruBackendError, KitaruStateError, KitaruUsageError

@@ -39,7 +39,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from kitaru._console import format_duration, say
-from kitaru._engine import ownership, runs
+from kitaru._engine import runs
+from kitaru.execution import ownership
 from kitaru._engine.replay_plan import (
     OVERRIDE_PREFIX,
     Override,

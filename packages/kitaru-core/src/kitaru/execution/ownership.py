@@ -19,8 +19,6 @@ requests and interrupts the flow body promptly (see :class:`RunSupervisor`).
 
 from __future__ import annotations
 
-import fcntl
-import json
 import logging
 import os
 import signal
@@ -30,25 +28,34 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock
+
+from kitaru.config.paths import config_dir
+from kitaru.engine import get_engine
+from kitaru.locks import is_locked, try_lock
+from kitaru.settings import settings
+
 logger = logging.getLogger("kitaru")
 
 OWNER_KEY = "kitaru_owner"
 HEARTBEAT_KEY = "kitaru_heartbeat"
 HEARTBEAT_INTERVAL = 30.0
+DEFAULT_HEARTBEAT_TIMEOUT = 300.0
 STOP_POLL_INTERVAL = 1.0
+STOPPING = "stopping"
+"""The engine status of an execution someone asked to cancel."""
 
 
 def heartbeat_timeout() -> float:
     """Seconds without a heartbeat after which a remote owner counts as dead."""
     try:
-        return float(os.environ.get("KITARU_HEARTBEAT_TIMEOUT", "300"))
+        return float(settings().heartbeat_timeout or DEFAULT_HEARTBEAT_TIMEOUT)
     except ValueError:
-        return 300.0
+        return DEFAULT_HEARTBEAT_TIMEOUT
 
 
-def _lock_path(exec_id: str) -> Path:
-    from kitaru.config.paths import config_dir
-
+def lock_path(exec_id: str) -> Path:
+    """The lock file the owner of ``exec_id`` holds on this machine."""
     return config_dir() / "runs" / f"{exec_id}.lock"
 
 
@@ -78,37 +85,30 @@ def release_run_lock(exec_id: str) -> None:
 
 
 class RunLock:
-    """An exclusive ``flock`` on the execution's lock file.
+    """An exclusive lock on the execution's lock file (:mod:`kitaru.locks`).
 
     Taken when the flow body starts; released by :func:`release_run_lock`
     after the engine has recorded the execution's outcome.
     """
 
     def __init__(self, exec_id: str) -> None:
-        self.path = _lock_path(exec_id)
-        self._fd: int | None = None
+        self.path = lock_path(exec_id)
+        self._lock: FileLock | None = None
 
     def acquire(self) -> bool:
         """Take the lock; False if another live process holds it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
+        lock = try_lock(self.path)
+        if lock is None:
             return False
-        os.ftruncate(fd, 0)
-        os.write(fd, json.dumps(owner_record()).encode())
-        self._fd = fd
+        self._lock = lock
         _held[self.path.stem] = self
         return True
 
     def release(self) -> None:
         """Release the lock (the file stays; it is reused on the next continuation)."""
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
 
 def local_owner_alive(exec_id: str) -> bool | None:
@@ -118,20 +118,7 @@ def local_owner_alive(exec_id: str) -> bool | None:
         True or False, or None when there is no lock file here (the owner,
         if any, is on another machine).
     """
-    path = _lock_path(exec_id)
-    try:
-        fd = os.open(path, os.O_RDWR)
-    except FileNotFoundError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    else:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False
-    finally:
-        os.close(fd)
+    return is_locked(lock_path(exec_id))
 
 
 def owner_is_dead(exec_id: str, metadata: dict[str, Any]) -> tuple[bool, str]:
@@ -187,19 +174,12 @@ class RunSupervisor:
         self._done.set()
 
     def _loop(self) -> None:
-        from uuid import UUID
-
-        from zenml.client import Client
-        from zenml.enums import ExecutionStatus
-
-        from kitaru._engine.runs import log_run_metadata
-
-        run_id = UUID(self.exec_id)
+        runs = get_engine().runs
         since_beat = 0.0
         while not self._done.wait(STOP_POLL_INTERVAL):
             try:
-                status = Client().zen_store.get_run(run_id, hydrate=False).status
-                if status == ExecutionStatus.STOPPING and not self.cancel_requested.is_set():
+                status = runs.get_run(self.exec_id, details=False).status
+                if status == STOPPING and not self.cancel_requested.is_set():
                     self.cancel_requested.set()
                     if self._interruptible:
                         # A real signal (not interrupt_main) so a checkpoint
@@ -208,6 +188,6 @@ class RunSupervisor:
                 since_beat += STOP_POLL_INTERVAL
                 if since_beat >= HEARTBEAT_INTERVAL:
                     since_beat = 0.0
-                    log_run_metadata(self.exec_id, {HEARTBEAT_KEY: utc_timestamp()})
+                    runs.log_run_metadata(self.exec_id, {HEARTBEAT_KEY: utc_timestamp()})
             except Exception as exc:  # never let supervision kill the run
                 logger.debug("Kitaru supervisor for %s: %s", self.exec_id, exc)

@@ -1,0 +1,87 @@
+"""The one run loader: read an execution, word its errors once, detect a dead owner.
+
+Every reader of an execution (the client, a flow handle, the CLI, lifecycle
+commands, log followers) loads it through :func:`load_run`, so:
+
+* the id is parsed by :func:`kitaru.execution.ids.parse_execution_id`;
+* a missing execution is always ``Execution '<id>' was not found. List
+  executions with `kitaru executions list`.``;
+* a store failure is always ``Failed to <action> execution '<id>': <why>``;
+* an execution whose process died (``kill -9``, OOM, a closed laptop) is
+  marked failed first (:func:`reconcile_crashed`), so nobody waits forever on
+  an execution shown as ``running``.
+"""
+
+from __future__ import annotations
+
+from kitaru.engine import get_engine
+from kitaru.engine.errors import RecordNotFound
+from kitaru.engine.runs import RunRecord
+from kitaru.errors import KitaruBackendError, KitaruError, KitaruStateError
+from kitaru.execution import ownership
+from kitaru.execution.ids import LIST_EXECUTIONS_HINT, parse_execution_id
+
+CRASH_MARKER = "execution process died"
+"""Part of every crash reason; :func:`kitaru.errors.classify_failure_origin` maps it to ``runtime``."""
+
+ALIVE_STATUSES = frozenset({"running", "resuming", "initializing"})
+"""Engine statuses in which an execution needs a live process."""
+
+
+def not_found(exec_id: str) -> KitaruStateError:
+    """The error for an execution id the store does not know."""
+    return KitaruStateError(f"Execution '{exec_id}' was not found. {LIST_EXECUTIONS_HINT}")
+
+
+def load_run(exec_id: str, *, action: str = "load") -> RunRecord:
+    """Load an execution with its details, after marking it failed if its process died.
+
+    Args:
+        exec_id: The execution id (a full UUID).
+        action: The verb for a store failure's message (``load``, ``refresh``).
+
+    Raises:
+        KitaruUsageError: If ``exec_id`` is not a UUID.
+        KitaruStateError: If there is no such execution.
+        KitaruBackendError: If the store cannot be read.
+    """
+    run_id = parse_execution_id(exec_id)
+    runs = get_engine().runs
+    try:
+        run = runs.get_run(run_id)
+        if reconcile_crashed(run):
+            run = runs.get_run(run_id)
+        return run
+    except RecordNotFound:
+        raise not_found(exec_id) from None
+    except KitaruError:
+        raise
+    except Exception as exc:
+        raise KitaruBackendError(f"Failed to {action} execution '{exec_id}': {exc}") from exc
+
+
+def reconcile_crashed(run: RunRecord) -> bool:
+    """Mark a running execution failed if the process running it has died.
+
+    Args:
+        run: The execution, read with details (its metadata names the owner).
+
+    Returns:
+        Whether the execution was marked failed.
+    """
+    if run.status not in ALIVE_STATUSES:
+        return False
+    dead, why = ownership.owner_is_dead(run.id, dict(run.metadata))
+    if not dead:
+        return False
+    runs = get_engine().runs
+    if runs.get_run(run.id, details=False).finished:
+        return False  # it finished between our two reads
+    try:
+        runs.fail_run(run.id, f"Kitaru: {CRASH_MARKER}: {why}. Retry it with: kitaru executions retry {run.id}")
+    except Exception:  # lost a race with the owner publishing its outcome
+        return runs.get_run(run.id, details=False).status == "failed"
+    return True
+
+
+__all__ = ["ALIVE_STATUSES", "CRASH_MARKER", "load_run", "not_found", "reconcile_crashed"]
