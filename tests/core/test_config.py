@@ -22,13 +22,14 @@ from kitaru.config import (
     configure,
     get_connection_overrides,
     get_runtime_config,
-    image_to_docker_settings_kwargs,
+    image_for_build,
     read_global_config,
     requirement_names_kitaru,
     reset_configure,
     resolve_execution_config,
     update_global_config,
 )
+from kitaru._engine.images import docker_settings_kwargs
 from kitaru.config.paths import config_file
 from kitaru.errors import KitaruUsageError
 
@@ -394,6 +395,11 @@ def test_coerce_image_from_docker_settings_and_back() -> None:
 
 
 # --- Docker settings conversion ------------------------------------------------
+
+
+def image_to_docker_settings_kwargs(image: object) -> dict:
+    """What a remote execution's DockerSettings are built from: Kitaru's rule, then the adapter's mapping."""
+    return docker_settings_kwargs(image_for_build(image).model_dump(exclude_none=True))
 
 
 def test_docker_kwargs_for_empty_settings() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kitaru._engine.images import ZenMLImages
 from kitaru._engine.run_store import ZenMLRunStore
 
 
@@ -19,11 +20,12 @@ class ZenMLEngine:
     """Kitaru's engine port, implemented on ZenML (one attribute per concern)."""
 
     runs: ZenMLRunStore
+    images: ZenMLImages
 
 
 def create_engine() -> ZenMLEngine:
     """Build the adapter (called once per process by :func:`kitaru.engine.get_engine`)."""
-    return ZenMLEngine(runs=ZenMLRunStore())
+    return ZenMLEngine(runs=ZenMLRunStore(), images=ZenMLImages())
 
 
 __all__ = ["ZenMLEngine", "create_engine"]

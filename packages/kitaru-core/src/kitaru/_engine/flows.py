@@ -167,11 +167,11 @@ def _engine_options(resolved: Any) -> dict[str, Any]:
     if resolved.retries:
         options["retry"] = StepRetryConfig(max_retries=resolved.retries, delay=0, backoff=0)
     if resolved.image is not None:
-        from zenml.config import DockerSettings
+        from kitaru._engine.images import ZenMLImages
+        from kitaru.config import image_for_build
 
-        from kitaru.config import image_to_docker_settings_kwargs
-
-        options["settings"] = {"docker": DockerSettings(**image_to_docker_settings_kwargs(resolved.image))}
+        image = image_for_build(resolved.image).model_dump(exclude_none=True)
+        options["settings"] = {"docker": ZenMLImages().to_engine(image)}
     return options
 
 

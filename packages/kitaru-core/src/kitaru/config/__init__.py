@@ -19,7 +19,7 @@ from kitaru.config.models import (
 )
 from kitaru.config.resolve import (
     build_frozen_spec,
-    image_to_docker_settings_kwargs,
+    image_for_build,
     merge_images,
     requirement_names_kitaru,
     resolve_execution_config,
@@ -54,7 +54,7 @@ __all__ = [
     "find_pyproject",
     "get_connection_overrides",
     "get_runtime_config",
-    "image_to_docker_settings_kwargs",
+    "image_for_build",
     "mask_environment",
     "merge_images",
     "parse_bool_word",

@@ -11,13 +11,14 @@ This module must not import the engine (ZenML): ``import kitaru`` stays fast.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from kitaru.engine import get_engine
+from kitaru.engine.images import UnsupportedImageFields
 from kitaru.errors import KitaruUsageError
 
 BLANK_MESSAGE = "Configuration string values cannot be empty."
@@ -191,48 +192,6 @@ class ImageSettings(_KitaruModel):
         return not self.model_dump(exclude_none=True)
 
 
-_DOCKER_FIELD_MAP = {
-    "parent_image": "base_image",
-    "image_tag": "image_tag",
-    "dockerfile": "dockerfile",
-    "build_context_root": "build_context_root",
-    "target_repository": "target_repository",
-    "requirements": "requirements",
-    "apt_packages": "apt_packages",
-    "environment": "environment",
-    "user": "user",
-    "replicate_local_python_environment": "replicate_local_python_environment",
-}
-
-
-def _from_docker_settings(settings: Any) -> ImageSettings:
-    data = settings.model_dump(exclude_defaults=True)
-    build_config = data.pop("build_config", None) or {}
-    options = dict(build_config.get("build_options") or {})
-    image: dict[str, Any] = {}
-    if "platform" in options:
-        image["platform"] = options.pop("platform")
-    unsupported = [name for name in data if name not in _DOCKER_FIELD_MAP]
-    if options or set(build_config) - {"build_options"}:
-        unsupported.append("build_config")
-    if isinstance(data.get("requirements"), str):
-        unsupported.append("requirements (file path)")
-    if "replicate_local_python_environment" in data and not isinstance(
-        data["replicate_local_python_environment"], bool
-    ):
-        unsupported.append("replicate_local_python_environment (non-bool)")
-    if unsupported:
-        raise KitaruUsageError(
-            "These DockerSettings fields have no Kitaru image equivalent: "
-            f"{', '.join(sorted(set(unsupported)))}. Pass ImageSettings instead, or set "
-            "them on the stack's image builder."
-        )
-    for docker_name, image_name in _DOCKER_FIELD_MAP.items():
-        if docker_name in data:
-            image[image_name] = data[docker_name]
-    return ImageSettings.model_validate(image)
-
-
 def coerce_image(value: Any) -> ImageSettings | None:
     """Turn any accepted image input into :class:`ImageSettings`.
 
@@ -253,9 +212,16 @@ def coerce_image(value: Any) -> ImageSettings | None:
         return ImageSettings(base_image=value)
     if isinstance(value, Mapping):
         return ImageSettings.model_validate(dict(value))
-    docker_module = sys.modules.get("zenml.config.docker_settings")
-    if docker_module is not None and isinstance(value, docker_module.DockerSettings):
-        return _from_docker_settings(value)
+    if isinstance(value, BaseModel):  # the engine's own image settings (ZenML's DockerSettings)
+        try:
+            fields = get_engine().images.from_engine(value)
+        except UnsupportedImageFields as exc:
+            raise KitaruUsageError(
+                f"These DockerSettings fields have no Kitaru image equivalent: {exc}. Pass "
+                "ImageSettings instead, or set them on the stack's image builder."
+            ) from None
+        if fields is not None:
+            return ImageSettings.model_validate(fields)
     raise KitaruUsageError(
         f"Unsupported image value {_short_repr(value)} of type {type(value).__name__}. "
         "Use an image name string, a mapping of image settings, ImageSettings or DockerSettings."

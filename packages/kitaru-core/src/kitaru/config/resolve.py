@@ -170,32 +170,22 @@ def requirement_names_kitaru(requirement: str) -> bool:
     return is_kitaru_path or bool(_ARCHIVE_NAME.match(last))
 
 
-def image_to_docker_settings_kwargs(image: ImageSettings | str | Mapping[str, Any] | None) -> dict[str, Any]:
-    """Return keyword arguments for ZenML ``DockerSettings`` built from ``image``.
+def image_for_build(image: ImageSettings | str | Mapping[str, Any] | None) -> ImageSettings:
+    """Return the image settings a remote execution is built with.
 
     ``kitaru`` is appended to the requirements unless a requirement already
     installs it or the user controls the image (``base_image`` or ``dockerfile``
-    set). No settings at all give ``{"requirements": ["kitaru"]}``.
+    set); no settings at all give ``requirements=["kitaru"]``. The engine
+    adapter translates the result into its own build settings.
 
     Args:
         image: Image settings in any form accepted by :func:`coerce_image`.
-
-    Returns:
-        A plain dict; the engine adapter passes it to ``DockerSettings(**kwargs)``.
     """
     settings = coerce_image(image) or ImageSettings()
-    data = settings.model_dump(exclude_none=True)
-    kwargs: dict[str, Any] = {}
-    if "base_image" in data:
-        kwargs["parent_image"] = data.pop("base_image")
-    platform = data.pop("platform", None)
-    if platform is not None:
-        kwargs["build_config"] = {"build_options": {"platform": platform}}
-    kwargs.update(data)
-    requirements = list(kwargs.get("requirements", []))
+    requirements = list(settings.requirements or [])
     user_controls_image = settings.base_image is not None or settings.dockerfile is not None
     if not user_controls_image and not any(requirement_names_kitaru(item) for item in requirements):
         requirements.append("kitaru")
-    if requirements:
-        kwargs["requirements"] = requirements
-    return kwargs
+    if not requirements:
+        return settings
+    return settings.model_copy(update={"requirements": requirements})

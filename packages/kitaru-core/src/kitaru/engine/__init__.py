@@ -23,16 +23,18 @@ import importlib
 import threading
 from typing import Protocol
 
+from kitaru.engine.images import ImageTranslator
 from kitaru.engine.runs import RunStore
 
 ADAPTER_MODULE = "kitaru._engine"
-"""The module that provides the engine (``ENGINE`` attribute, built on first use)."""
+"""The module that provides the engine: its ``create_engine()`` builds the adapter."""
 
 
 class Engine(Protocol):
     """Every capability Kitaru uses, one attribute per concern."""
 
     runs: RunStore
+    images: ImageTranslator
 
 
 _engine: Engine | None = None
