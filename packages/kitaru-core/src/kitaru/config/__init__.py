@@ -33,7 +33,6 @@ from kitaru.config.runtime import (
 )
 from kitaru.config.sources import (
     find_pyproject,
-    parse_bool_word,
     read_env_config,
     read_global_config,
     read_pyproject_config,
@@ -57,7 +56,6 @@ __all__ = [
     "image_for_build",
     "mask_environment",
     "merge_images",
-    "parse_bool_word",
     "read_env_config",
     "read_global_config",
     "read_pyproject_config",

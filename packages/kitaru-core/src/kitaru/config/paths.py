@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from kitaru.settings import settings
+
 CONFIG_FILE_NAME = "kitaru.yaml"
 PROJECT_MARKER_DIR = ".kitaru"
 
@@ -15,8 +17,9 @@ def config_dir() -> Path:
     ``KITARU_CONFIG_PATH`` wins, then ``ZENML_CONFIG_PATH``, then the OS app
     dir for ``kitaru`` (``~/.config/kitaru`` on Linux). Not created here.
     """
-    for variable in ("KITARU_CONFIG_PATH", "ZENML_CONFIG_PATH"):
-        value = os.environ.get(variable, "").strip()
+    # The engine's variable counts too: a process the engine started (a step
+    # on a remote pod, the local server) may only have that one.
+    for value in (settings().config_path, os.environ.get("ZENML_CONFIG_PATH", "").strip()):
         if value:
             return Path(value).expanduser().resolve()
     import click

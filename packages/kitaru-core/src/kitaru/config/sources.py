@@ -11,20 +11,19 @@ import json
 import os
 import tempfile
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from kitaru.config.models import EXECUTION_FIELDS, validate_execution_layer
 from kitaru.config.paths import config_file
 from kitaru.errors import KitaruUsageError
+from kitaru.locks import file_lock
+from kitaru.settings import parse_bool, settings
 
 PYPROJECT_NAME = "pyproject.toml"
 GLOBAL_CONFIG_VERSION = 1
 
-_TRUE_WORDS = frozenset({"true", "1", "yes", "on", "t", "y"})
-_FALSE_WORDS = frozenset({"false", "0", "no", "off", "f", "n"})
-BOOL_WORDS = ("true", "false", "1", "0", "yes", "no", "on", "off", "t", "f", "y", "n")
 
 
 # --- pyproject.toml -------------------------------------------------------
@@ -107,36 +106,6 @@ def read_pyproject_config(start: Path | None = None) -> dict[str, Any]:
 # --- environment ----------------------------------------------------------
 
 
-def parse_bool_word(value: str, *, variable: str) -> bool:
-    """Parse a boolean word (true/false/1/0/yes/no/on/off/t/f/y/n, any case).
-
-    Args:
-        value: The text to parse.
-        variable: Name of the variable, used in the error message.
-
-    Returns:
-        The boolean.
-
-    Raises:
-        KitaruUsageError: If ``value`` is not one of the accepted words.
-    """
-    word = value.strip().lower()
-    if word in _TRUE_WORDS:
-        return True
-    if word in _FALSE_WORDS:
-        return False
-    raise KitaruUsageError(
-        f"Invalid {variable} value {value!r}. Use one of: {', '.join(BOOL_WORDS)} (any case)."
-    )
-
-
-def _env_value(environ: Mapping[str, str], name: str) -> str | None:
-    value = environ.get(name)
-    if value is None or not value.strip():
-        return None
-    return value.strip()
-
-
 def read_env_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Read the execution layer from ``KITARU_STACK/CACHE/RETRIES/IMAGE``.
 
@@ -152,24 +121,21 @@ def read_env_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     Raises:
         KitaruUsageError: For ``KITARU_RUNNER`` or an invalid value, naming the variable.
     """
-    env = os.environ if environ is None else environ
-    runner = _env_value(env, "KITARU_RUNNER")
+    env = settings(environ)
+    runner = env.runner
     if runner is not None:
         raise KitaruUsageError(
             f"KITARU_RUNNER was renamed to KITARU_STACK. Set KITARU_STACK={runner} and unset KITARU_RUNNER."
         )
     layer: dict[str, Any] = {}
-    stack = _env_value(env, "KITARU_STACK")
-    if stack is not None:
-        layer["stack"] = stack
-    cache = _env_value(env, "KITARU_CACHE")
-    if cache is not None:
-        layer["cache"] = parse_bool_word(cache, variable="KITARU_CACHE")
-    retries = _env_value(env, "KITARU_RETRIES")
-    if retries is not None:
-        layer["retries"] = _parse_env_retries(retries)
+    if env.stack is not None:
+        layer["stack"] = env.stack
+    if env.cache is not None:
+        layer["cache"] = parse_bool(env.cache, variable="KITARU_CACHE")
+    if env.retries is not None:
+        layer["retries"] = _parse_env_retries(env.retries)
     layer = validate_execution_layer(layer, source="Environment")
-    image = _env_value(env, "KITARU_IMAGE")
+    image = env.image
     if image is not None:
         layer.update(validate_execution_layer({"image": _parse_env_image(image)}, source="KITARU_IMAGE"))
     return layer
@@ -238,21 +204,6 @@ def read_global_config() -> dict[str, Any]:
     return _load_global_config(config_file())
 
 
-@contextlib.contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
-    try:
-        import fcntl
-    except ImportError:  # Windows: atomic replace still keeps the file whole.
-        yield
-        return
-    with lock_path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def update_global_config(mutator: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     """Read, change and atomically rewrite ``kitaru.yaml``.
 
@@ -271,7 +222,7 @@ def update_global_config(mutator: Callable[[dict[str, Any]], None]) -> dict[str,
 
     path = config_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _exclusive(path.with_name(path.name + ".lock")):
+    with file_lock(path.with_name(path.name + ".lock")):
         try:
             data = _load_global_config(path)
         except KitaruUsageError:

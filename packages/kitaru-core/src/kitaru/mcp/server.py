@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import inspect
 import logging
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -34,6 +33,7 @@ from pydantic import Field
 
 from kitaru.mcp import executions, system
 from kitaru.mcp.executions import ALLOW_ANY_TARGET_ENV, ALLOW_ANY_TARGET_FLAG, TargetPolicy
+from kitaru.settings import settings
 
 try:
     from mcp.server.mcpserver import MCPServer as _Server  # the SDK's FastMCP server (renamed in mcp 2)
@@ -44,7 +44,6 @@ except ImportError as exc:  # pragma: no cover - an mcp 1.x install
     ) from exc
 
 SERVER_NAME = "kitaru"
-TRUE_WORDS = ("1", "true", "yes", "on")
 
 INSTRUCTIONS = """\
 Kitaru runs durable flows (@kitaru.flow) made of checkpoints (@kitaru.checkpoint).
@@ -200,10 +199,6 @@ def build_server(*, root: Path | None = None, allow_any_target: bool = False) ->
     return server
 
 
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in TRUE_WORDS
-
-
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Parse ``kitaru-mcp`` arguments."""
     from kitaru.cli.version import sdk_version
@@ -226,7 +221,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``kitaru-mcp``: serve the Kitaru tools over stdio until stdin closes."""
     args = parse_args(argv)
-    server = build_server(allow_any_target=args.allow_any_target or _env_flag(ALLOW_ANY_TARGET_ENV))
+    server = build_server(allow_any_target=args.allow_any_target or settings().mcp_allow_any_target)
     server.run("stdio")
 
 

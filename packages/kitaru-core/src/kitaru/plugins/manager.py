@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import logging
-import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from kitaru.plugins.records import (
     PluginSource,
     StackProviderSpec,
 )
+from kitaru.settings import settings
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class PluginInfo:
 
 
 def _raise_errors() -> bool:
-    return os.environ.get(RAISE_ERRORS_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+    return settings().raise_plugin_errors
 
 
 def _distribution_version(distribution: str) -> str:
