@@ -22,7 +22,7 @@ Importing ``kitaru`` is cheap: the engine (ZenML) loads on first use.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kitaru.errors import (
     FailureOrigin,
@@ -40,6 +40,15 @@ from kitaru.errors import (
     KitaruWaitValidationError,
 )
 from kitaru.plugins.hookspecs import hookimpl
+
+if TYPE_CHECKING:  # what editors and type checkers see; at run time these load on first use
+    from kitaru.checkpoints import checkpoint
+    from kitaru.client import KitaruClient
+    from kitaru.config import ImageSettings, KitaruConfig, configure
+    from kitaru.connection import connect
+    from kitaru.flows import FlowHandle, flow
+    from kitaru.primitives import llm, load, log, save, wait
+    from kitaru.stacks import StackInfo, create_stack, current_stack, delete_stack, list_stacks, use_stack
 
 __version__ = "0.1.0"
 
