@@ -35,6 +35,7 @@ from typing import Any
 from kitaru.errors import KitaruUsageError
 from kitaru.plugins.stack_helpers import bucket_and_prefix, component, connector, extra_for
 from kitaru_azure.credentials import ACCESS_TOKEN, AzureCredentials, parse_credentials
+from kitaru_azure.verification import check_container_writable
 
 AZURE_SCHEMES: tuple[str, ...] = ("az", "abfs", "abfss")
 """URI schemes of Azure Blob artifact stores (``abfss`` is stored as ``abfs``)."""
@@ -177,8 +178,6 @@ def verify_azure_artifact_store(spec: Mapping[str, Any]) -> None:
             rejected or missing, or the endpoint cannot be reached; the
             message says what to do (or to pass ``--no-verify``).
     """
-    from kitaru_azure.verification import check_container_writable
-
     credentials = parse_credentials(spec.get("credentials"))
     container, prefix = bucket_and_prefix(normalize_artifact_store_uri(spec.get("artifact_store")))
     secret_name = extra_for(spec, "artifact_store").get("authentication_secret")

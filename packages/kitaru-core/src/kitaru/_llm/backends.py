@@ -9,6 +9,7 @@ the extra that installs it.
 from __future__ import annotations
 
 from kitaru.errors import KitaruUsageError
+from kitaru.plugins import get_plugin_manager
 from kitaru.plugins.records import LlmBackendSpec
 
 PROVIDER_EXTRAS: dict[str, str] = {
@@ -56,8 +57,6 @@ def backend_for(model: str) -> tuple[LlmBackendSpec, str]:
         KitaruUsageError: For a malformed model, a provider whose plugin is
             not installed (naming the extra), or an unknown provider.
     """
-    from kitaru.plugins import get_plugin_manager
-
     provider, _ = split_model(model)
     text = model.strip()
     lowered = text.lower()

@@ -21,6 +21,7 @@ import os
 import threading
 from collections.abc import Iterator
 
+from kitaru._llm.secrets import secret_values
 from kitaru.errors import KitaruRuntimeError
 from kitaru.plugins.records import LlmBackendSpec
 
@@ -60,8 +61,6 @@ def credentials_for(backend: LlmBackendSpec, secret: str | None, model: str) -> 
             f"(kitaru secrets set {backend.name} --{variable}=...; kitaru model register ALIAS "
             f"--model {model} --secret {backend.name})."
         )
-    from kitaru._llm.secrets import secret_values
-
     values = secret_values(secret)
     if variable not in values:
         raise KitaruRuntimeError(

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kitaru.config.sources import read_global_config
 from kitaru.errors import KitaruUsageError
 from kitaru.plugins.records import LlmBackendSpec, ModelPrice
 
@@ -45,8 +46,6 @@ def configured_prices() -> dict[str, ModelPrice]:
         KitaruUsageError: When the section or an entry is malformed; the
             message names the entry and the expected shape.
     """
-    from kitaru.config.sources import read_global_config
-
     section = read_global_config().get(PRICES_SECTION)
     if section is None:
         return {}

@@ -13,6 +13,7 @@ ArtifactStoreBackend(schemes=('s3',), provider='aws', ...)
 from __future__ import annotations
 
 from kitaru.errors import KitaruFeatureNotAvailableError, KitaruUsageError
+from kitaru.plugins.manager import get_plugin_manager
 from kitaru.plugins.records import ArtifactStoreBackend
 
 PROVIDER_LABELS: dict[str, str] = {"aws": "AWS", "gcp": "GCP", "azure": "Azure"}
@@ -104,8 +105,6 @@ def uri_scheme(uri: str) -> str | None:
 
 def artifact_store_backends() -> dict[str, ArtifactStoreBackend]:
     """Every installed artifact-store backend, by URI scheme (first registered wins)."""
-    from kitaru.plugins.manager import get_plugin_manager
-
     backends: dict[str, ArtifactStoreBackend] = {}
     for spec in get_plugin_manager().stack_providers().values():
         backend = spec.artifact_store_backend

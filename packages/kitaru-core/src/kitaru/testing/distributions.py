@@ -42,6 +42,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from kitaru.plugins import reset_plugin_manager
+
 _MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _DISTRIBUTION_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 
@@ -90,8 +92,6 @@ class ThrowawayDistribution:
         Yields:
             This distribution.
         """
-        from kitaru.plugins import reset_plugin_manager
-
         sys.path.insert(0, str(self.root))
         importlib.invalidate_caches()
         reset_plugin_manager()
