@@ -207,7 +207,7 @@ def verify_gcs_store(spec: Mapping[str, Any]) -> None:
 def _storage_client(credentials: GcpCredentials, emulator: str | None) -> Any:
     """A google-cloud-storage client for these credentials (anonymous for an emulator)."""
     from google.auth.credentials import AnonymousCredentials
-    from google.cloud import storage
+    from google.cloud import storage  # type: ignore[attr-defined]  # a namespace package mypy cannot see into
 
     if emulator is not None:
         return storage.Client(

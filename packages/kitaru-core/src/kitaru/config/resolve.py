@@ -125,17 +125,19 @@ def build_frozen_spec(
     registry = None
     if model_registry is not None:
         registry = json.loads(json.dumps(dict(model_registry), default=str))
-    return FrozenExecutionSpec(
-        version=FrozenExecutionSpec.CURRENT_VERSION,
-        resolved_execution={
-            "stack": resolved.stack,
-            "image": resolved.image,
-            "cache": resolved.cache,
-            "retries": resolved.retries,
-        },
-        flow_defaults={key: value for key, value in (flow_defaults or {}).items() if value is not None},
-        connection=FrozenConnection(server_url=server_url.rstrip("/") if server_url else None, project=project),
-        model_registry=registry,
+    return FrozenExecutionSpec.model_validate(
+        {
+            "version": FrozenExecutionSpec.CURRENT_VERSION,
+            "resolved_execution": {
+                "stack": resolved.stack,
+                "image": resolved.image,
+                "cache": resolved.cache,
+                "retries": resolved.retries,
+            },
+            "flow_defaults": {key: value for key, value in (flow_defaults or {}).items() if value is not None},
+            "connection": FrozenConnection(server_url=server_url.rstrip("/") if server_url else None, project=project),
+            "model_registry": registry,
+        }
     )
 
 

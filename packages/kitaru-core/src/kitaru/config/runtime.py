@@ -89,7 +89,7 @@ def configure(
                 execution[name] = value
         new_execution = KitaruConfig(**execution)
         new_connection = _connection_layer
-        if project is not UNSET:
+        if not isinstance(project, _Unset):
             new_connection = KitaruConfig(project=project)
         _execution_layer, _connection_layer = new_execution, new_connection
         return new_execution

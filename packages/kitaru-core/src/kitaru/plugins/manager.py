@@ -198,7 +198,7 @@ class KitaruPluginManager:
                         f"expected {record_type.__name__}. Skipping it."
                     )
                     continue
-                records.append(dataclasses.replace(record, source=source))
+                records.append(dataclasses.replace(record, source=source))  # type: ignore[type-var]  # every hook record is a dataclass
         self._cache[hook_name] = records
         return records
 

@@ -77,7 +77,7 @@ def _write_pydantic(value: Any) -> bytes:
     return value.model_dump_json().encode()
 
 
-def _read_pydantic(data: bytes, python_type: type | None) -> Any:
+def _read_pydantic(data: bytes, python_type: Any) -> Any:
     if python_type is None:
         raise TypeError("the pydantic model class could not be imported")
     return python_type.model_validate_json(data)

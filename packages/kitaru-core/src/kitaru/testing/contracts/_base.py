@@ -65,10 +65,11 @@ class RecordContract:
         assert_valid_name(contract_record.name, self.kind)
 
     def test_record_is_frozen(self, contract_record: Any) -> None:
-        assert dataclasses.is_dataclass(contract_record)
+        is_dataclass = dataclasses.is_dataclass(contract_record)
+        assert is_dataclass
         with pytest.raises(dataclasses.FrozenInstanceError):
             # Assigning the same value: harmless if the record is not frozen.
-            contract_record.name = contract_record.name  # type: ignore[misc]
+            contract_record.name = contract_record.name
         mutable = [
             field.name
             for field in dataclasses.fields(contract_record)
