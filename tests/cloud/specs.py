@@ -1,4 +1,4 @@
-"""Stack specs shaped exactly like the ones core builds (see ``kitaru.stack_request``).
+"""Stack specs shaped exactly like the ones core builds (see ``kitaru.stacks.request``).
 
 Core hands a plugin ``{name, artifact_store, credentials, <each declared
 field>, extra}``. ``extra`` always holds every target the stack type may

@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
-from kitaru.cli.output import is_secret_name, json_requested, mask_secret, mask_url
+from kitaru.cli.output import json_requested
+from kitaru.masking import is_secret_name, mask_secret, mask_url
 
 KITARU = Path(sys.executable).with_name("kitaru")
 OUTPUT_ERROR = "Error: `--output` must be either `text` or `json`.\n"

@@ -10,7 +10,6 @@ flavor, and the session store one with the ``datadog`` flavor.
 from __future__ import annotations
 
 import json
-import os
 import stat
 import subprocess
 import sys
@@ -331,8 +330,8 @@ def datadog_stack() -> Iterator[str]:
 
 
 def test_active_datadog_stack_is_compared_with_the_preference(datadog_stack: str) -> None:
-    from kitaru._engine.log_store_component import active_stack_log_store
     from kitaru.cli.log_store import describe
+    from kitaru.stacks import active_stack_log_store
 
     stack = active_stack_log_store()
     assert (stack.stack_name, stack.component_name, stack.flavor) == (datadog_stack, datadog_stack, "datadog")

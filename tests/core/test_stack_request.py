@@ -18,7 +18,7 @@ from kitaru.cli.stack_file import read_stack_file
 from kitaru.errors import KitaruFeatureNotAvailableError, KitaruUsageError
 from kitaru.plugins import manager as manager_module
 from kitaru.plugins.records import PluginSource
-from kitaru.stack_request import resolve_stack_request
+from kitaru.stacks.request import resolve_stack_request
 from kitaru.testing.managers import only_plugins
 
 S3 = "s3://team-bucket/kitaru"

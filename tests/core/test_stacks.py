@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 
 import kitaru.stacks as stacks
+from kitaru.engine import get_engine
+from kitaru.engine.stacks import NewComponent
 from kitaru.errors import KitaruStateError
 from tests.conftest import run_python, subprocess_env
 
@@ -30,12 +32,17 @@ def _unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
+def _engine_client() -> Any:
+    """ZenML's client, to check what the engine really stores."""
+    from kitaru._engine.bootstrap import client
+
+    return client()
+
+
 def _component_names(target: str) -> set[str]:
-    from kitaru._engine.stacks import _client, _component_type
     from zenml.utils.pagination_utils import depaginate
 
-    client = _client()
-    return {c.name for c in depaginate(client.list_stack_components, type=_component_type(target).value)}
+    return {c.name for c in depaginate(_engine_client().list_stack_components, type=target)}
 
 
 @pytest.fixture
@@ -82,17 +89,15 @@ def cli_json_error(config_dir: Path, command: str, *args: str) -> dict[str, Any]
 
 
 def test_create_stack_registers_managed_local_stack(restore_default: list[str]) -> None:
-    from kitaru._engine.stacks import stack_details
-
     name = _unique("py-dev")
     restore_default.append(name)
     info = stacks.create_stack(name, labels={"team": "agents"})
     assert info.name == name and info.is_active
     assert stacks.current_stack().name == name
-    details = stack_details(name)
-    assert details["is_managed"] and details["stack_type"] == "local"
-    assert details["labels"] == {"team": "agents", "kitaru.managed": "true"}
-    assert {(c["type"], c["name"], c["flavor"]) for c in details["components"]} == {
+    details = stacks.stack_details(name)
+    assert details.is_managed and details.stack_type == "local"
+    assert details.labels == {"team": "agents", "kitaru.managed": "true"}
+    assert {(c.type, c.name, c.flavor) for c in details.components} == {
         ("orchestrator", name, "local"),
         ("artifact_store", name, "local"),
     }
@@ -113,15 +118,13 @@ def test_create_stack_no_activate_and_duplicate(restore_default: list[str]) -> N
 def test_create_stack_rolls_back_when_stack_registration_fails(
     restore_default: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kitaru._engine import stacks as engine
-
     name = _unique("py-broken")
     restore_default.append(name)
 
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("stack registration exploded")
 
-    monkeypatch.setattr(engine, "register_stack", boom)
+    monkeypatch.setattr(get_engine().stacks, "register_stack", boom)
     with pytest.raises(RuntimeError, match="exploded"):
         stacks.create_stack(name)
     monkeypatch.undo()
@@ -136,18 +139,16 @@ def test_create_stack_rolls_back_when_stack_registration_fails(
 def test_create_stack_rolls_back_when_second_component_fails(
     restore_default: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kitaru._engine import stacks as engine
-
     name = _unique("py-half")
     restore_default.append(name)
-    real = engine.register_component
+    real = get_engine().stacks.register_component
 
-    def second_fails(target: str, description: dict[str, Any], connector_id: Any = None) -> str:
-        if target == "artifact_store":
+    def second_fails(component: NewComponent) -> str:
+        if component.type == "artifact_store":
             raise RuntimeError("artifact store refused")
-        return real(target, description, connector_id)
+        return real(component)
 
-    monkeypatch.setattr(engine, "register_component", second_fails)
+    monkeypatch.setattr(get_engine().stacks, "register_component", second_fails)
     with pytest.raises(RuntimeError, match="refused"):
         stacks.create_stack(name)
     assert name not in _component_names("orchestrator")
@@ -178,11 +179,11 @@ def test_delete_without_recursive_keeps_components(restore_default: list[str]) -
     assert name not in {s.name for s in stacks.list_stacks()}
     assert name in _component_names("orchestrator")
     assert name in _component_names("artifact_store")
-    from kitaru._engine import stacks as engine
+    from zenml.enums import StackComponentType
 
     for target in ("orchestrator", "artifact_store"):
-        model = engine._client().get_stack_component(engine._component_type(target), name)
-        engine.delete_component(target, str(model.id))
+        model = _engine_client().get_stack_component(StackComponentType(target), name)
+        get_engine().stacks.delete_component(target, str(model.id))
 
 
 # -- CLI (subprocess, fresh config dir) -------------------------------------------
@@ -323,10 +324,9 @@ SAGEMAKER_FIELDS = {
 
 
 def _connector_names() -> set[str]:
-    from kitaru._engine.stacks import _client
     from zenml.utils.pagination_utils import depaginate
 
-    return {c.name for c in depaginate(_client().list_service_connectors)}
+    return {c.name for c in depaginate(_engine_client().list_service_connectors)}
 
 
 def test_remote_stack_registers_a_connector_and_recursive_delete_removes_it(
@@ -334,17 +334,14 @@ def test_remote_stack_registers_a_connector_and_recursive_delete_removes_it(
 ) -> None:
     name = _unique("sm")
     restore_default.append(name)
-    result = stacks._create_stack(
+    result = stacks.create_stack_with_summary(
         name, stack_type="sagemaker", fields=SAGEMAKER_FIELDS, verify=False, activate=False
     )
     assert result["service_connectors_created"] == [name]
     assert result["resources"]["provider"] == "aws"
     assert name in _connector_names()
-    from kitaru._engine.stacks import stack_details
-
-    details = stack_details(name)
-    assert details["stack_type"] == "sagemaker"
-    deleted = stacks._delete_stack(name, recursive=True)
+    assert stacks.stack_details(name).stack_type == "sagemaker"
+    deleted = stacks.delete_stack_with_summary(name, recursive=True)
     assert sorted(deleted["components_deleted"]) == sorted(
         f"{target}:{name}" for target in ("orchestrator", "artifact_store", "container_registry")
     )
@@ -355,17 +352,15 @@ def test_remote_stack_registers_a_connector_and_recursive_delete_removes_it(
 def test_remote_stack_creation_rolls_back_the_connector_too(
     monkeypatch: pytest.MonkeyPatch, restore_default: list[str]
 ) -> None:
-    from kitaru._engine import stacks as engine
-
     name = _unique("sm-half")
     restore_default.append(name)
 
     def refuse(*args: Any, **kwargs: Any) -> dict[str, Any]:
         raise RuntimeError("stack registration refused")
 
-    monkeypatch.setattr(engine, "register_stack", refuse)
+    monkeypatch.setattr(get_engine().stacks, "register_stack", refuse)
     with pytest.raises(RuntimeError, match="refused"):
-        stacks._create_stack(name, stack_type="sagemaker", fields=SAGEMAKER_FIELDS, verify=False)
+        stacks.create_stack_with_summary(name, stack_type="sagemaker", fields=SAGEMAKER_FIELDS, verify=False)
     assert name not in _connector_names()
     for target in ("orchestrator", "artifact_store", "container_registry"):
         assert name not in _component_names(target)
@@ -379,7 +374,7 @@ def test_invalid_extra_is_caught_before_anything_is_registered(restore_default: 
     restore_default.append(name)
     fields = {**SAGEMAKER_FIELDS, "extra": {"orchestrator": {"instance_typ": "ml.m5.large"}}}
     with pytest.raises(KitaruUsageError) as excinfo:
-        stacks._create_stack(name, stack_type="sagemaker", fields=fields, verify=False)
+        stacks.create_stack_with_summary(name, stack_type="sagemaker", fields=fields, verify=False)
     assert "'instance_typ' (did you mean instance_type?)" in str(excinfo.value)
     assert name not in _connector_names()
     assert name not in _component_names("orchestrator")

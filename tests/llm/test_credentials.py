@@ -11,8 +11,8 @@ import uuid
 
 import pytest
 
-from kitaru._engine.secrets import create_private_secret
 from kitaru._llm.credentials import credentials_for
+from kitaru._llm.secret_store import create_private_secret
 from kitaru.errors import KitaruRuntimeError
 from kitaru.plugins import get_plugin_manager
 

@@ -111,9 +111,10 @@ def test_the_flag_and_the_environment_allow_any_target(monkeypatch: pytest.Monke
     assert server.parse_args([]).allow_any_target is False
     assert server.parse_args(["--allow-any-target"]).allow_any_target is True
     monkeypatch.setenv("KITARU_MCP_ALLOW_ANY_TARGET", "1")
-    assert server._env_flag("KITARU_MCP_ALLOW_ANY_TARGET") is True
+    assert server.allows_any_target(server.parse_args([])) is True
     monkeypatch.setenv("KITARU_MCP_ALLOW_ANY_TARGET", "0")
-    assert server._env_flag("KITARU_MCP_ALLOW_ANY_TARGET") is False
+    assert server.allows_any_target(server.parse_args([])) is False
+    assert server.allows_any_target(server.parse_args(["--allow-any-target"])) is True
 
 
 def test_server_is_named_kitaru_and_registers_every_tool(tmp_path: Path) -> None:

@@ -32,14 +32,15 @@ import pytest
 import typer.main
 
 import kitaru_local.plugin
-from kitaru.testing.managers import only_plugins
-from kitaru.cli.stack import ALL_TARGETS, parse_extras
+from kitaru.cli.stack import parse_extras
 from kitaru.cli.stack_file import ALL_KEYS, read_stack_file
 from kitaru.errors import KitaruError
 from kitaru.plugins import catalog, get_plugin_manager, stack_helpers
 from kitaru.plugins.records import STACK_SPEC_DOC
-from kitaru.stack_request import OPTION_FIELDS, resolve_stack_request
+from kitaru.stacks.request import EXTRA_TARGETS as ALL_TARGETS
+from kitaru.stacks.request import OPTION_FIELDS, resolve_stack_request
 from kitaru.testing.distributions import ThrowawayDistribution, make_distribution
+from kitaru.testing.managers import only_plugins
 
 pytest_plugins = ("pytester",)
 
@@ -457,11 +458,11 @@ def test_the_engine_accepts_the_documented_stacks(tmp_path: Path) -> None:
         try:
             fields = example_fields(get_plugin_manager().stack_providers()["kapsule@scaleway"])
             fields["credentials"] = "scaleway-keys:SCWACCESS:s3cr3t"
-            remote = kitaru.stacks._create_stack(
+            remote = kitaru.stacks.create_stack_with_summary(
                 f"docs-kapsule-{suffix}", stack_type="kapsule", activate=False, fields=fields, verify=False
             )
             created.append(remote["name"])
-            local = kitaru.stacks._create_stack(
+            local = kitaru.stacks.create_stack_with_summary(
                 f"docs-scw-{suffix}",
                 stack_type="local",
                 activate=False,
@@ -470,7 +471,7 @@ def test_the_engine_accepts_the_documented_stacks(tmp_path: Path) -> None:
             )
             created.append(local["name"])
         finally:
-            deleted = [kitaru.stacks._delete_stack(name, recursive=True) for name in created]
+            deleted = [kitaru.stacks.delete_stack_with_summary(name, recursive=True) for name in created]
     assert remote["service_connectors_created"] == [remote["name"]]
     assert len(remote["components_created"]) == 3 and len(local["components_created"]) == 2
     assert deleted[0]["service_connectors_deleted"] == [remote["name"]]

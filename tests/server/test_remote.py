@@ -21,7 +21,7 @@ from tests.server.conftest import FLOW_NAME, ServerSession, config_snapshot, jso
 
 CREATE_KEY = """
 import sys
-from kitaru._engine.environment import load_engine
+from kitaru.connection.environment import load_engine
 
 load_engine()
 from zenml.client import Client

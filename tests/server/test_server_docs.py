@@ -47,9 +47,9 @@ def test_documented_login_options_exist() -> None:
     ],
 )
 def test_quoted_messages_come_from_the_code(message: str) -> None:
-    from kitaru._engine import login, login_checks, server, server_state
+    from kitaru.connection import local_server, login, login_checks
 
-    sources = "".join(inspect.getsource(module) for module in (login, login_checks, server, server_state))
+    sources = "".join(inspect.getsource(module) for module in (login, login_checks, local_server))
     assert message in DOC.replace("\n", " ") or message.split(" (")[0] in DOC
     assert message.rstrip() in sources.replace('f"', '"'), message
 
@@ -57,7 +57,7 @@ def test_quoted_messages_come_from_the_code(message: str) -> None:
 def test_missing_extra_message_is_the_documented_one(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    from kitaru._engine.server_state import check_server_extra
+    from kitaru.connection.local_server import check_server_extra
     from kitaru.errors import KitaruFeatureNotAvailableError
 
     monkeypatch.setitem(sys.modules, "uvicorn", None)

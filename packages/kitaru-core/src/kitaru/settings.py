@@ -178,6 +178,13 @@ def settings(environ: Mapping[str, str] | None = None) -> KitaruSettings:
     return KitaruSettings.from_environ(os.environ if environ is None else environ)
 
 
+def default_config_dir() -> str:
+    """The config directory when no variable chooses one: the OS app dir for ``kitaru`` (``~/.config/kitaru``)."""
+    import click
+
+    return click.get_app_dir("kitaru")
+
+
 def variables() -> tuple[str, ...]:
     """Every ``KITARU_*`` variable Kitaru reads, in field order."""
     return tuple(KitaruSettings.variable(name) for name in _FIELDS)
@@ -188,6 +195,7 @@ __all__ = [
     "FALSE_WORDS",
     "KitaruSettings",
     "TRUE_WORDS",
+    "default_config_dir",
     "is_true",
     "parse_bool",
     "settings",

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kitaru._engine.connection import ZenMLConnection
 from kitaru._engine.images import ZenMLImages
+from kitaru._engine.log_stores import ZenMLLogStores
 from kitaru._engine.run_store import ZenMLRunStore
+from kitaru._engine.secrets import ZenMLSecrets
+from kitaru._engine.stacks import ZenMLStacks
 
 
 @dataclass
@@ -21,11 +25,22 @@ class ZenMLEngine:
 
     runs: ZenMLRunStore
     images: ZenMLImages
+    stacks: ZenMLStacks
+    secrets: ZenMLSecrets
+    connection: ZenMLConnection
+    log_stores: ZenMLLogStores
 
 
 def create_engine() -> ZenMLEngine:
     """Build the adapter (called once per process by :func:`kitaru.engine.get_engine`)."""
-    return ZenMLEngine(runs=ZenMLRunStore(), images=ZenMLImages())
+    return ZenMLEngine(
+        runs=ZenMLRunStore(),
+        images=ZenMLImages(),
+        stacks=ZenMLStacks(),
+        secrets=ZenMLSecrets(),
+        connection=ZenMLConnection(),
+        log_stores=ZenMLLogStores(),
+    )
 
 
 __all__ = ["ZenMLEngine", "create_engine"]

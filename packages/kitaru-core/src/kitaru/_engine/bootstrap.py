@@ -1,9 +1,10 @@
 """Prepare the process for the engine, then load it.
 
-Before ZenML is first imported, Kitaru translates its own environment
-variables into ZenML's (SPEC §5.3), points ZenML's config at the Kitaru config
-directory, and turns off engine behaviour Kitaru does not want (analytics,
-rich tracebacks). After the import, it installs the terminal interceptor.
+Before ZenML is first imported, Kitaru's settings (``KITARU_*``, read through
+:func:`kitaru.settings.settings`) are translated into ZenML's variables (SPEC
+§5.3), ZenML's config is pointed at the Kitaru config directory, and engine
+behaviour Kitaru does not want (analytics, rich tracebacks) is turned off.
+After the import, the terminal interceptor is installed.
 
 ZenML also calls :func:`zenml_init_hook` through its ``zenml.init_hooks``
 entry point, so the translation applies even when a process imports ZenML
@@ -12,20 +13,30 @@ directly (for example a step entrypoint on a remote orchestrator).
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import warnings
+from pathlib import Path
+from typing import Any
 
-_TRANSLATIONS: tuple[tuple[str, str], ...] = (
-    ("KITARU_SERVER_URL", "ZENML_STORE_URL"),
-    ("KITARU_AUTH_TOKEN", "ZENML_STORE_API_KEY"),
-    ("KITARU_PROJECT", "ZENML_ACTIVE_PROJECT_ID"),
-    ("KITARU_DEBUG", "ZENML_DEBUG"),
-    ("KITARU_ANALYTICS_OPT_IN", "ZENML_ANALYTICS_OPT_IN"),
-    ("KITARU_DEFAULT_ANALYTICS_SOURCE", "ZENML_DEFAULT_ANALYTICS_SOURCE"),
-    ("KITARU_CONFIG_PATH", "ZENML_CONFIG_PATH"),
+from kitaru._engine.terminal import install_terminal_interceptor
+from kitaru.engine.connection import IncompleteServerSettings
+from kitaru.locks import file_lock
+from kitaru.settings import KitaruSettings, default_config_dir, settings
+
+TRANSLATIONS: tuple[tuple[str, str], ...] = (
+    ("server_url", "ZENML_STORE_URL"),
+    ("auth_token", "ZENML_STORE_API_KEY"),
+    ("project", "ZENML_ACTIVE_PROJECT_ID"),
+    ("debug", "ZENML_DEBUG"),
+    ("analytics_opt_in", "ZENML_ANALYTICS_OPT_IN"),
+    ("default_analytics_source", "ZENML_DEFAULT_ANALYTICS_SOURCE"),
+    ("config_path", "ZENML_CONFIG_PATH"),
 )
+"""Kitaru setting → the engine variable it fills."""
+
+STORE_AUTH_VARIABLES = ("ZENML_STORE_URL", "ZENML_STORE_API_KEY", "ZENML_STORE_USERNAME", "ZENML_STORE_PASSWORD")
+"""The engine's variables that choose its server and credentials."""
 
 # Defaults Kitaru sets unless the user chose otherwise.
 _ENGINE_DEFAULTS: dict[str, str] = {
@@ -45,50 +56,60 @@ _ENGINE_DEFAULTS: dict[str, str] = {
 _translated = False
 _loaded = False
 _lock = threading.RLock()
-logger = logging.getLogger("kitaru")
+
+
+def translated_variables() -> dict[str, str]:
+    """Engine variable → the Kitaru variable that fills it."""
+    return {engine: KitaruSettings.variable(field) for field, engine in TRANSLATIONS}
+
+
+def kitaru_values(current: KitaruSettings | None = None) -> dict[str, str]:
+    """The engine variables Kitaru's settings fill, with their values (unset settings left out).
+
+    A switch (``KITARU_DEBUG``) is passed on as ``true`` when on.
+    """
+    current = current or settings()
+    values: dict[str, str] = {}
+    for field, engine in TRANSLATIONS:
+        value = getattr(current, field)
+        if isinstance(value, bool):
+            value = "true" if value else None
+        if value:
+            values[engine] = value
+    return values
 
 
 def translate_environment() -> None:
-    """Map ``KITARU_*`` variables to the engine's ``ZENML_*`` ones, once per process.
+    """Map ``KITARU_*`` settings to the engine's ``ZENML_*`` variables, once per process.
 
     A Kitaru value wins over a conflicting ZenML value, with a warning.
 
     Raises:
-        RuntimeError: If a server URL is set without a token, or a token
-            without a server URL.
+        IncompleteServerSettings: If a server URL is set without a token, or a
+            token without a server URL.
     """
     global _translated
     with _lock:
         if _translated:
             return
-        for kitaru_name, zenml_name in _TRANSLATIONS:
-            value = os.environ.get(kitaru_name, "").strip()
-            if not value:
-                continue
+        kitaru_names = translated_variables()
+        for zenml_name, value in kitaru_values().items():
             existing = os.environ.get(zenml_name)
             if existing is not None and existing != value:
+                kitaru_name = kitaru_names[zenml_name]
                 warnings.warn(
-                    f"{kitaru_name} and {zenml_name} are both set and differ; "
-                    f"using {kitaru_name}.",
+                    f"{kitaru_name} and {zenml_name} are both set and differ; using {kitaru_name}.",
                     stacklevel=2,
                 )
             os.environ[zenml_name] = value
         url = os.environ.get("ZENML_STORE_URL", "").strip()
         token = os.environ.get("ZENML_STORE_API_KEY", "").strip()
         if url.startswith(("http://", "https://")) and not token:
-            raise RuntimeError(
-                "KITARU_SERVER_URL is set but no token is: set KITARU_AUTH_TOKEN too, "
-                "or unset KITARU_SERVER_URL to use the local default."
-            )
+            raise IncompleteServerSettings("auth_token")
         if token and not url:
-            raise RuntimeError(
-                "KITARU_AUTH_TOKEN is set but no server URL is: set KITARU_SERVER_URL "
-                "too, or unset KITARU_AUTH_TOKEN."
-            )
+            raise IncompleteServerSettings("server_url")
         if not os.environ.get("ZENML_CONFIG_PATH", "").strip():
-            from kitaru.config.paths import config_dir
-
-            os.environ["ZENML_CONFIG_PATH"] = str(config_dir())
+            os.environ["ZENML_CONFIG_PATH"] = default_config_dir()
         for name, value in _ENGINE_DEFAULTS.items():
             os.environ.setdefault(name, value)
         if not url.startswith(("http://", "https://")):
@@ -105,10 +126,19 @@ def zenml_init_hook() -> None:
     translate_environment()
 
 
+def engine_config_dir() -> Path:
+    """The engine's config directory (the Kitaru config directory), without importing ZenML."""
+    translate_environment()
+    return Path(os.environ["ZENML_CONFIG_PATH"]).expanduser().resolve()
+
+
 def load_engine() -> None:
     """Prepare the environment, import ZenML and quiet its terminal output.
 
     Safe to call many times and from several threads.
+
+    Raises:
+        IncompleteServerSettings: See :func:`translate_environment`.
     """
     global _loaded
     if _loaded:
@@ -120,11 +150,17 @@ def load_engine() -> None:
         _quiet_cloud_sdk_warnings()
         import zenml  # noqa: F401  (the import initialises ZenML's logging)
 
-        from kitaru._engine.terminal import install_terminal_interceptor
-
         install_terminal_interceptor()
         _initialize_local_store_once()
         _loaded = True
+
+
+def client() -> Any:
+    """ZenML's client, after preparing the process for the engine."""
+    load_engine()
+    from zenml.client import Client
+
+    return Client()
 
 
 def _quiet_cloud_sdk_warnings() -> None:
@@ -146,29 +182,34 @@ def _initialize_local_store_once() -> None:
 
     The engine creates its store on first use; two processes doing that at
     the same moment on a brand-new config dir make one of them fail with a
-    migration error. Kitaru serialises that first use with ``flock`` and
+    migration error. Kitaru serialises that first use with a file lock and
     leaves a marker per engine version, so later processes skip the lock.
     """
     if os.environ.get("ZENML_STORE_URL", "").strip().startswith(("http://", "https://")):
         return
-    import fcntl
-    from pathlib import Path
-
     from zenml import __version__ as engine_version
 
-    config_dir = Path(os.environ["ZENML_CONFIG_PATH"])
-    marker = config_dir / f".kitaru-store-ready-{engine_version}"
+    directory = Path(os.environ["ZENML_CONFIG_PATH"])
+    marker = directory / f".kitaru-store-ready-{engine_version}"
     if marker.exists():
         return
-    config_dir.mkdir(parents=True, exist_ok=True)
-    with open(config_dir / ".kitaru-store.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if not marker.exists():
-                from zenml.client import Client
+    with file_lock(directory / ".kitaru-store.lock"):
+        if not marker.exists():
+            from zenml.client import Client
 
-                Client().zen_store  # noqa: B018  (creates and migrates the store)
-                Client().active_stack_model  # noqa: B018  (creates the default stack)
-                marker.touch()
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+            Client().zen_store  # noqa: B018  (creates and migrates the store)
+            Client().active_stack_model  # noqa: B018  (creates the default stack)
+            marker.touch()
+
+
+__all__ = [
+    "STORE_AUTH_VARIABLES",
+    "TRANSLATIONS",
+    "client",
+    "engine_config_dir",
+    "kitaru_values",
+    "load_engine",
+    "translate_environment",
+    "translated_variables",
+    "zenml_init_hook",
+]

@@ -1,20 +1,11 @@
-"""Log in to a remote Kitaru server, and log out (remote or local).
+"""Save and forget a login in ZenML's configuration.
 
-A Kitaru server is an engine (ZenML) server. Logging in with an API key
-follows one rule: check everything first, write only when it all worked.
-
-1. The URL must be ``http://`` or ``https://``; a bare workspace name or ID is
-   handed to the engine's managed-server ("pro") login instead.
-2. The server's public info endpoint must answer (this also tells whether it
-   is a managed server and which auth scheme it uses).
-3. The API key must be accepted by the server's login endpoint.
-4. Only then are the key (in ``credentials.yaml``) and the server URL (in
-   ``config.yaml``) saved. If saving or selecting the project still fails,
-   both files are restored byte for byte.
-
-Steps 1 to 3 (:mod:`kitaru._engine.login_checks`) run before the engine
-touches the config directory, so a refused key leaves it exactly as it was.
-API keys are never put in messages, return values or logs.
+ZenML keeps a login in two files of its config directory: the store (server
+URL, TLS settings) in ``config.yaml`` and API keys and tokens in
+``credentials.yaml``, plus a CA bundle it may copy under ``local_stores``.
+Kitaru checks everything before calling in here (:mod:`kitaru.connection`);
+:func:`login_transaction` puts the files back byte for byte if saving still
+fails.
 """
 
 from __future__ import annotations
@@ -24,36 +15,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from kitaru._engine.login_checks import (
-    AUTH_ENV_VARS,
-    DEFAULT_HTTP_TIMEOUT,
-    INVALID_URL_MESSAGE,
-    active_auth_env_vars,
-    check_api_key,
-    normalize_server_url,
-    refuse_if_auth_env,
-    server_info,
-    short_reason,
-    verify_setting,
-)
-from kitaru.errors import KitaruBackendError, KitaruUsageError
-
-# -- what gets written, and how it is undone ------------------------------------
+from kitaru._engine.bootstrap import engine_config_dir, load_engine
+from kitaru.engine.connection import ServerEndpoints, ServerInfo
+from kitaru.engine.errors import RecordNotFound
 
 
 def _login_files() -> list[Path]:
-    from kitaru.config.paths import config_dir
-
-    root = config_dir()
-    return [
-        root / "config.yaml",
-        root / "credentials.yaml",
-        root / "local_stores" / "certificates" / "ca_bundle.pem",
-    ]
+    root = engine_config_dir()
+    return [root / "config.yaml", root / "credentials.yaml", root / "local_stores" / "certificates" / "ca_bundle.pem"]
 
 
 @contextmanager
-def restore_on_failure() -> Iterator[None]:
+def login_transaction() -> Iterator[None]:
     """Put the login files back exactly as they were if the body raises.
 
     The engine keeps the files' contents in process-wide objects too; those
@@ -78,97 +51,73 @@ def _reset_engine_singletons() -> None:
     from zenml.config.global_config import GlobalConfiguration
     from zenml.login.credentials_store import CredentialsStore
 
-    CredentialsStore._clear()  # type: ignore[attr-defined]  (forget in-memory keys, keep the file)
+    # ZenML private API: forget the in-memory keys (the file is restored separately).
+    CredentialsStore._clear()
+    # ZenML private API: drop the singletons so the restored files are read again.
     GlobalConfiguration._reset_instance()
     Client._reset_instance()
 
 
-# -- login / logout ----------------------------------------------------------------------
+def protect_credentials_file(*, create: bool = False) -> None:
+    """Make the saved credentials readable by their owner only (mode 0600).
 
-
-def login_remote(
-    server: str,
-    *,
-    api_key: str | None = None,
-    refresh: bool = False,
-    project: str | None = None,
-    no_verify_ssl: bool = False,
-    ssl_ca_cert: str | None = None,
-    cloud_api_url: str | None = None,
-    timeout: float | None = None,
-) -> dict[str, Any]:
-    """Connect to a remote Kitaru server and save the login.
+    The engine writes ``credentials.yaml`` with the default file mode, keeping
+    the mode of an existing file. It holds API keys and tokens, so the file is
+    created owner-only before a key goes in and tightened after a login.
 
     Args:
-        server: Server URL, or a managed workspace name or ID.
-        api_key: API key of a service account (never echoed).
-        refresh: Start a fresh browser login even if credentials are saved.
-        project: Project to make active after connecting.
-        no_verify_ssl: Skip TLS certificate verification.
-        ssl_ca_cert: CA bundle to verify the server with (wins over ``no_verify_ssl``).
-        cloud_api_url: The managed-server control plane URL, for managed servers.
-        timeout: Seconds to wait for each request to the server.
-
-    Returns:
-        ``{"mode": "remote", "url": ..., "project": <active project name or None>}``.
-
-    Raises:
-        KitaruUsageError: For an invalid URL or when auth variables are set.
-        KitaruBackendError: For any failure talking to the server; nothing is
-            saved in that case.
+        create: Create the (empty) file if it does not exist yet.
     """
-    from kitaru._engine.bootstrap import translate_environment
-    from kitaru._engine.environment import load_engine
-
-    value, is_url = normalize_server_url(server)
-    if api_key is not None and not api_key.strip():
-        raise KitaruUsageError("The API key is empty. Pass the key your server administrator gave you.")
-    if timeout is not None and (isinstance(timeout, bool) or not timeout > 0):
-        raise KitaruUsageError(f"Invalid timeout {timeout!r}: use a positive number of seconds.")
-    refuse_if_auth_env("log in")
-    verify = verify_setting(no_verify_ssl, ssl_ca_cert)
-    seconds = float(timeout) if timeout is not None else DEFAULT_HTTP_TIMEOUT
-    try:
-        translate_environment()  # the engine is imported below, but not initialised yet
-    except RuntimeError as exc:
-        raise KitaruUsageError(str(exc)) from exc
-    # Checks that need no engine state come first: a refused key leaves even a
-    # brand-new config directory untouched.
-    info = server_info(value, verify, seconds) if is_url else None
-    managed = info is None or info.is_pro_server()
-    if api_key and not managed:
-        check_api_key(value, api_key, verify, seconds)
-    load_engine()
-    with restore_on_failure():
-        try:
-            if managed:
-                url = _login_managed(value, api_key, refresh, project, verify,
-                                     cloud_api_url or (info.pro_api_url if info else None))
-            else:
-                url = _login_plain(value, info, api_key, refresh, verify, seconds)
-            project_name = _select_project(project)
-        except (KitaruBackendError, KitaruUsageError):
-            raise
-        except (Exception, SystemExit) as exc:
-            raise KitaruBackendError(
-                f"Could not log in to the Kitaru server at {value}: {short_reason(exc)}. Nothing was saved."
-            ) from None
-    return {"mode": "remote", "url": url, "project": project_name}
+    path = engine_config_dir() / "credentials.yaml"
+    if create and not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+    if path.exists():
+        path.chmod(0o600)
 
 
-def _login_plain(
-    url: str, info: Any, api_key: str | None, refresh: bool, verify: bool | str, timeout: float
-) -> str:
-    from zenml.config.global_config import GlobalConfiguration
+def server_endpoints(url: str) -> ServerEndpoints:
+    """The engine server's info and login URLs, and its API-key grant."""
+    from zenml.constants import API, INFO, LOGIN, VERSION_1
+    from zenml.enums import OAuthGrantTypes
+
+    return ServerEndpoints(
+        info=f"{url}{API}{VERSION_1}{INFO}",
+        login=f"{url}{API}{VERSION_1}{LOGIN}",
+        api_key_grant=str(OAuthGrantTypes.ZENML_API_KEY.value),
+    )
+
+
+def parse_server_info(payload: Any) -> ServerInfo:
+    """Read the server's info answer (raises ``ValueError`` when it is not one)."""
+    from pydantic import ValidationError
     from zenml.enums import AuthScheme
+    from zenml.models import ServerModel
+
+    try:
+        info = ServerModel.model_validate(payload)
+    except ValidationError as exc:
+        raise ValueError(str(exc)) from None
+    return ServerInfo(
+        managed=bool(info.is_pro_server()),
+        no_auth=info.auth_scheme == AuthScheme.NO_AUTH,
+        managed_api_url=info.pro_api_url,
+    )
+
+
+def save_server_login(
+    url: str, *, api_key: str | None, no_auth: bool, refresh: bool, verify: bool | str, timeout: float
+) -> str:
+    """Save a login to a (not managed) server and make it the store; return its URL."""
+    from zenml.config.global_config import GlobalConfiguration
     from zenml.login.credentials_store import get_credentials_store
     from zenml.zen_stores.rest_zen_store import RestZenStoreConfiguration
 
     credentials = get_credentials_store()
-    if api_key:  # already accepted by the server (check_api_key)
+    if api_key:
         protect_credentials_file(create=True)  # owner-only before the key is written
         credentials.set_api_key(url, api_key)
-    elif info.auth_scheme == AuthScheme.NO_AUTH:
+    elif no_auth:
         pass  # a local-style server: it accepts every request as its default user
     elif refresh or not credentials.has_valid_credentials(url):
         from zenml.login.web_login import web_login
@@ -180,31 +129,11 @@ def _login_plain(
     return url
 
 
-def protect_credentials_file(*, create: bool = False) -> None:
-    """Make the saved credentials readable by their owner only (mode 0600).
-
-    The engine writes ``credentials.yaml`` with the default file mode, keeping
-    the mode of an existing file. It holds API keys and tokens, so Kitaru
-    creates it owner-only before a key goes in and tightens it after a login.
-
-    Args:
-        create: Create the (empty) file if it does not exist yet.
-    """
-    from kitaru.config.paths import config_dir
-
-    path = config_dir() / "credentials.yaml"
-    if create and not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-    if path.exists():
-        path.chmod(0o600)
-
-
-def _login_managed(
-    server: str, api_key: str | None, refresh: bool, project: str | None,
+def save_managed_login(
+    server: str, *, api_key: str | None, refresh: bool, project: str | None,
     verify: bool | str, cloud_api_url: str | None,
 ) -> str:
-    """Log in to a managed ("pro") server through the engine's own flow."""
+    """Log in to a managed ("pro") server through the engine's own flow; return its URL."""
     from zenml.cli.login import connect_to_pro_server
     from zenml.config.global_config import GlobalConfiguration
 
@@ -216,28 +145,25 @@ def _login_managed(
     return str(GlobalConfiguration().store_configuration.url)
 
 
-def _select_project(project: str | None) -> str | None:
+def activate_project(name_or_id: str) -> str:
+    """Make a project active and return its name (``RecordNotFound`` if it does not exist)."""
     from zenml.client import Client
 
-    client = Client()
-    if project:
-        try:
-            return str(client.set_active_project(project).name)
-        except KeyError:
-            raise KitaruUsageError(
-                f"No project named or with ID '{project}' exists on this server. Nothing was "
-                "saved; check the name (your server administrator can list projects)."
-            ) from None
     try:
-        return str(client.active_project.name)
-    except Exception:
-        return None
+        return str(Client().set_active_project(name_or_id).name)
+    except KeyError:
+        raise RecordNotFound(name_or_id) from None
 
 
-def saved_remote_url() -> str | None:
-    """Return the saved remote server URL, if the client is logged in to one."""
-    from kitaru._engine.environment import load_engine
+def active_project_name() -> str:
+    """The active project's name."""
+    from zenml.client import Client
 
+    return str(Client().active_project.name)
+
+
+def saved_server_url() -> str | None:
+    """The saved server URL, if the engine's configuration points at a server."""
     load_engine()
     from zenml.config.global_config import GlobalConfiguration
     from zenml.enums import StoreType
@@ -248,7 +174,7 @@ def saved_remote_url() -> str | None:
     return str(store.url)
 
 
-def forget_remote_login(url: str) -> None:
+def forget_server_login(url: str) -> None:
     """Return to the local database and delete the saved credentials for ``url``."""
     from zenml.config.global_config import GlobalConfiguration
     from zenml.login.credentials_store import get_credentials_store
@@ -258,22 +184,22 @@ def forget_remote_login(url: str) -> None:
 
 
 def uses_local_database() -> bool:
-    """Whether the client's store is now the local SQLite database."""
+    """Whether the store is now the local SQLite database."""
     from zenml.config.global_config import GlobalConfiguration
 
     return str(GlobalConfiguration().store_configuration.url).startswith("sqlite:")
 
 
 __all__ = [
-    "AUTH_ENV_VARS",
-    "INVALID_URL_MESSAGE",
-    "active_auth_env_vars",
-    "forget_remote_login",
-    "login_remote",
-    "normalize_server_url",
+    "activate_project",
+    "active_project_name",
+    "forget_server_login",
+    "login_transaction",
+    "parse_server_info",
     "protect_credentials_file",
-    "refuse_if_auth_env",
-    "saved_remote_url",
+    "save_managed_login",
+    "save_server_login",
+    "saved_server_url",
+    "server_endpoints",
     "uses_local_database",
-    "verify_setting",
 ]

@@ -1,68 +1,56 @@
-"""The local Kitaru server: the engine's server and dashboard as a daemon.
+"""ZenML's local server deployment: its daemon, files and store connection.
 
-``kitaru login`` without a server URL (and the MCP ``kitaru_start_local_server``
-tool) start the engine's own local server deployment: ZenML's
-``LocalServerDeployer`` with its daemon provider runs ``uvicorn`` in a
-detached process that serves the REST API and the dashboard, and stores its
-pid file, log and settings under ``<config dir>/zen_server/daemon/``. The
-server shares the local SQLite database with the client, so executions that
-ran before the login show up in the dashboard too.
-
-Kitaru's rules on top of the engine's machinery:
-
-* The server binds ``127.0.0.1`` only (loopback), on port 8383 by default.
-* A running server is reused (``action="connected"``); an explicit different
-  port restarts it (``"restarted"``); otherwise it is started (``"started"``).
-* A port held by another program is reported before anything starts.
-* Every failure is a :class:`~kitaru.errors.KitaruBackendError` that names the
-  daemon log file.
-
-The engine's local server accepts requests without credentials (it serves one
-user on one machine), which is why it must never listen beyond loopback.
+ZenML's ``LocalServerDeployer`` with its daemon provider runs ``uvicorn`` in
+a detached process that serves the REST API and the dashboard, and keeps its
+settings, pid file and log under ``<config dir>/zen_server/daemon/``. The
+server shares the local SQLite database with the client. Kitaru's rules
+(loopback only, default port, reuse, messages) live in
+:mod:`kitaru.connection.local_server`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
+import ipaddress
 import os
-import time
-from collections.abc import Callable, Iterator
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from kitaru._engine.server_state import (
-    DEFAULT_PORT,
-    LOOPBACK,
-    SERVER_EXTRA_HINT,
-    LocalServerState,
-    check_server_extra,
-    daemon_log_file,
-    deployer,
-    engine_source_root,
-    healthy,
-    local_server_state,
-    port_in_use,
-    registered_deployment,
-    validate_port,
-    validate_timeout,
-)
-from kitaru.errors import KitaruBackendError
+from kitaru._engine.bootstrap import STORE_AUTH_VARIABLES, engine_config_dir, load_engine, translated_variables
+from kitaru.engine.connection import LocalServerRecord
 
-#: Variables the daemon must not inherit: the Kitaru ones would be translated
-#: again inside the daemon (pointing it at the client's config instead of its
-#: own), the store ones would point the server at another server.
-_DAEMON_ENV_BLOCKLIST = (
-    "KITARU_CONFIG_PATH",
-    "KITARU_SERVER_URL",
-    "KITARU_AUTH_TOKEN",
-    "KITARU_PROJECT",
-    "ZENML_STORE_URL",
-    "ZENML_STORE_API_KEY",
-    "ZENML_STORE_USERNAME",
-    "ZENML_STORE_PASSWORD",
-    "ZENML_ACTIVE_PROJECT_ID",
-)
+SERVER_MODULES = ("fastapi", "uvicorn", "jwt", "multipart")
+"""Modules the engine's server needs (all come with the ``kitaru[server]`` extra)."""
 
-Progress = Callable[[str], None]
+
+def _daemon_dir() -> Path:
+    return engine_config_dir() / "zen_server" / "daemon"
+
+
+def server_log_file() -> Path:
+    """The daemon's log file (``<config dir>/zen_server/daemon/service.log``)."""
+    return _daemon_dir() / "service.log"
+
+
+def missing_server_modules() -> tuple[str, ...]:
+    """The server modules that cannot be imported."""
+    return tuple(name for name in SERVER_MODULES if importlib.util.find_spec(name) is None)
+
+
+def _daemon_blocklist() -> tuple[str, ...]:
+    """Variables the daemon must not inherit.
+
+    The Kitaru ones would be translated again inside the daemon (pointing it
+    at the client's config instead of its own), the store ones would point
+    the server at another server.
+    """
+    translated = translated_variables()
+    kitaru = tuple(translated[name] for name in ("ZENML_CONFIG_PATH", "ZENML_STORE_URL", "ZENML_STORE_API_KEY",
+                                                 "ZENML_ACTIVE_PROJECT_ID"))
+    return (*kitaru, *STORE_AUTH_VARIABLES, "ZENML_ACTIVE_PROJECT_ID")
 
 
 @contextlib.contextmanager
@@ -71,10 +59,10 @@ def _daemon_environment() -> Iterator[None]:
 
     The engine builds the daemon's environment from ``os.environ`` and then
     points ``ZENML_CONFIG_PATH`` at the daemon's own copy of the config. This
-    process has already translated its ``KITARU_*`` variables, so removing
-    them for the moment of the spawn changes nothing here.
+    process has already translated its Kitaru variables, so removing them for
+    the moment of the spawn changes nothing here.
     """
-    saved = {name: os.environ.pop(name) for name in _DAEMON_ENV_BLOCKLIST if name in os.environ}
+    saved = {name: os.environ.pop(name) for name in _daemon_blocklist() if name in os.environ}
     try:
         yield
     finally:
@@ -88,8 +76,6 @@ def _engine_quiet() -> Iterator[None]:
     Kitaru reports progress itself; and stdout may be a protocol channel
     (``-o json``, or the MCP server's stdio).
     """
-    import sys
-
     from zenml.console import console
 
     was_quiet = console.quiet
@@ -101,57 +87,114 @@ def _engine_quiet() -> Iterator[None]:
         console.quiet = was_quiet
 
 
-def _failure(what: str, detail: str | None = None) -> KitaruBackendError:
-    message = f"{what}."
-    if detail:
-        message = f"{what}: {detail}."
-    return KitaruBackendError(
-        f"{message} See the server log at {daemon_log_file()}; fix the cause, then run "
-        "`kitaru login` again (or `kitaru logout` to remove the local server)."
+@contextlib.contextmanager
+def _source_root() -> Iterator[None]:
+    """Give the engine a source root when the main module has no file.
+
+    The engine reloads the daemon's settings through its source loader, which
+    wants a source root; ``python -c`` and some embedding hosts have none.
+    """
+    from zenml.utils import source_utils
+
+    try:
+        source_utils.get_source_root()
+        needs_root = False
+    except RuntimeError:
+        needs_root = True
+    if not needs_root:
+        yield
+        return
+    source_utils.set_custom_source_root(os.getcwd())
+    try:
+        yield
+    finally:
+        source_utils.set_custom_source_root(None)
+
+
+def _deployer() -> Any:
+    load_engine()
+    from zenml.zen_server.deploy.deployer import LocalServerDeployer
+
+    return LocalServerDeployer()
+
+
+def _deployment() -> Any | None:
+    from zenml.zen_server.deploy.exceptions import ServerDeploymentNotFoundError
+
+    deployer = _deployer()
+    try:
+        with _source_root():
+            return deployer.get_server()
+    except ServerDeploymentNotFoundError:
+        return None
+
+
+def _daemon_pid() -> int | None:
+    """The pid of the live daemon process, from its pid file, or None."""
+    import psutil
+
+    try:
+        pid = int((_daemon_dir() / "service.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if psutil.pid_exists(pid) else None
+
+
+def local_server() -> LocalServerRecord | None:
+    """The registered local server deployment, or None (reads its files only)."""
+    if not (_daemon_dir() / "service.json").exists():
+        return None
+    deployment = _deployment()
+    if deployment is None:
+        return None
+    return LocalServerRecord(
+        port=getattr(deployment.config, "port", None), pid=_daemon_pid(), is_running=bool(deployment.is_running)
     )
 
 
-def _deploy(port: int, timeout: int) -> str:
-    """Start (or reconfigure) the daemon on ``port`` and return its URL."""
-    import ipaddress
-
+def deploy_local_server(host: str, port: int, timeout: int) -> bool:
+    """Start (or reconfigure) the daemon on ``host:port``; return whether it runs."""
     from zenml.enums import ServerProviderType
     from zenml.zen_server.deploy.deployment import LocalServerDeploymentConfig
 
-    config = LocalServerDeploymentConfig(
+    # The daemon provider's fields (address, port, blocking) are extra fields of the base config.
+    config = LocalServerDeploymentConfig(  # type: ignore[call-arg]
         provider=ServerProviderType.DAEMON,
-        ip_address=ipaddress.IPv4Address(LOOPBACK),
+        ip_address=ipaddress.IPv4Address(host),
         port=port,
         blocking=False,
     )
-    url = f"http://{LOOPBACK}:{port}"
-    try:
-        local_deployer = deployer()
-        with _daemon_environment(), engine_source_root(), _engine_quiet():
-            deployment = local_deployer.deploy_server(config, timeout=timeout)
-    except Exception as exc:
-        raise _failure(f"The local Kitaru server did not start on port {port}",
-                       f"{type(exc).__name__}: {exc}") from exc
-    deadline = time.monotonic() + min(5, timeout)
-    while not healthy(url) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    if not (deployment.is_running and healthy(url)):
-        raise _failure(f"The local Kitaru server did not become ready on {url} within {timeout} s")
-    return url
+    deployer = _deployer()
+    with _daemon_environment(), _source_root(), _engine_quiet():
+        deployment = deployer.deploy_server(config, timeout=timeout)
+    return bool(deployment.is_running)
 
 
-def _connect(url: str) -> None:
+def remove_local_server(timeout: int) -> None:
+    """Stop and remove the registered daemon."""
+    deployer = _deployer()
+    with _source_root(), _engine_quiet():
+        deployer.remove_server(timeout=timeout)
+
+
+def connect_to_server(url: str) -> None:
+    """Use the server at ``url`` as the store, without credentials."""
+    load_engine()
     from zenml.config.global_config import GlobalConfiguration
     from zenml.zen_stores.rest_zen_store import RestZenStoreConfiguration
 
-    try:
-        GlobalConfiguration().set_store(RestZenStoreConfiguration(url=url))
-    except Exception as exc:
-        raise _failure(f"Could not connect to the local Kitaru server at {url}",
-                       f"{type(exc).__name__}: {exc}") from exc
+    GlobalConfiguration().set_store(RestZenStoreConfiguration(url=url))
 
 
-def _skip_dashboard_survey() -> None:
+def use_local_database() -> None:
+    """Use the local database as the store."""
+    load_engine()
+    from zenml.config.global_config import GlobalConfiguration
+
+    GlobalConfiguration().set_default_store()
+
+
+def skip_dashboard_survey() -> None:
     """Open the dashboard on its pages, not on the engine's sign-up survey.
 
     The engine's dashboard asks a new user for survey answers and an email
@@ -161,6 +204,7 @@ def _skip_dashboard_survey() -> None:
     limitation), so this writes to the local database the server shares.
     Best effort: the dashboard still works (after the survey) if this fails.
     """
+    load_engine()
     from zenml.config.global_config import GlobalConfiguration
     from zenml.models import UserUpdate
     from zenml.zen_stores.base_zen_store import BaseZenStore
@@ -172,116 +216,19 @@ def _skip_dashboard_survey() -> None:
         if user.email_opted_in is not None and metadata.get("finished_onboarding_survey"):
             return
         metadata.update(finished_onboarding_survey=True, overview_tour_done=True)
-        store.update_user(
-            user.id,
-            UserUpdate(name=user.name, email_opted_in=False, user_metadata=metadata),
-        )
+        store.update_user(user.id, UserUpdate(name=user.name, email_opted_in=False, user_metadata=metadata))
     except Exception:  # noqa: BLE001 (cosmetic; never fail a login over it)
         return
 
 
-def start_local_server(
-    port: int | None = None, timeout: float = 60, progress: Progress | None = None
-) -> dict[str, Any]:
-    """Start (or reuse) the local server on loopback and connect to it.
-
-    Args:
-        port: TCP port; None reuses the registered server's port, else 8383.
-        timeout: Seconds to wait for the server to answer (at least 1).
-        progress: Called with one human line per step (``Starting local
-            Kitaru server...``); None is silent.
-
-    Returns:
-        ``{"mode": "local", "url": ..., "action": "connected" | "restarted" | "started"}``.
-
-    Raises:
-        KitaruUsageError: For a bad port or timeout.
-        KitaruFeatureNotAvailableError: Without the ``kitaru[server]`` extra.
-        KitaruBackendError: If the port is taken or the server fails; the
-            message names the daemon log.
-    """
-    say = progress or (lambda _line: None)
-    wanted = validate_port(port) if port is not None else None
-    seconds = validate_timeout(timeout)
-    check_server_extra()
-    state = local_server_state()
-    if state.running and state.url and (wanted is None or wanted == state.port):
-        say(f"Server already running at {state.url}")
-        _skip_dashboard_survey()
-        _connect(state.url)
-        say(f"Connected to local Kitaru server: {state.url}")
-        return {"mode": "local", "url": state.url, "action": "connected"}
-    # A stopped server comes back where it was (after a reboot, say).
-    target = wanted or state.port or DEFAULT_PORT
-    if state.running:
-        say(f"Restarting local Kitaru server on port {target}...")
-        action = "restarted"
-    else:
-        say("Starting local Kitaru server...")
-        action = "started"
-    ours = state.pid is not None and state.port == target
-    if port_in_use(target) and not ours:
-        raise KitaruBackendError(
-            f"Port {target} on {LOOPBACK} is already in use by another program. Stop it, "
-            "or choose another port with `kitaru login --port N`."
-        )
-    _skip_dashboard_survey()
-    url = _deploy(target, seconds)
-    say(f"Server running at {url}")
-    _connect(url)
-    say(f"Connected to local Kitaru server: {url}")
-    return {"mode": "local", "url": url, "action": action}
-
-
-def stop_local_server(timeout: float = 30) -> dict[str, Any]:
-    """Stop and remove the registered local server; disconnect if connected.
-
-    Safe to call when no server is registered (``stopped`` is then False).
-
-    Args:
-        timeout: Seconds to wait for the daemon to stop.
-
-    Returns:
-        ``{"stopped": bool, "url": <URL it served> | None}``.
-
-    Raises:
-        KitaruBackendError: If the daemon cannot be stopped.
-    """
-    deployment = registered_deployment()
-    if deployment is None:
-        return {"stopped": False, "url": None}
-    port = getattr(deployment.config, "port", None)
-    url = f"http://{LOOPBACK}:{port}" if port else None
-    was_running = bool(deployment.is_running)
-    try:
-        local_deployer = deployer()
-        with engine_source_root(), _engine_quiet():
-            local_deployer.remove_server(timeout=validate_timeout(timeout))
-    except Exception as exc:
-        raise _failure("Could not stop the local Kitaru server", f"{type(exc).__name__}: {exc}") from exc
-    _disconnect_if_pointing_at(url)
-    return {"stopped": was_running, "url": url}
-
-
-def _disconnect_if_pointing_at(url: str | None) -> None:
-    """Return to the local database if the client still points at ``url``."""
-    from zenml.config.global_config import GlobalConfiguration
-
-    config = GlobalConfiguration()
-    if url and config.store_configuration.url == url:
-        config.set_default_store()
-
-
 __all__ = [
-    "DEFAULT_PORT",
-    "LOOPBACK",
-    "LocalServerState",
-    "SERVER_EXTRA_HINT",
-    "check_server_extra",
-    "daemon_log_file",
-    "local_server_state",
-    "start_local_server",
-    "stop_local_server",
-    "validate_port",
-    "validate_timeout",
+    "SERVER_MODULES",
+    "connect_to_server",
+    "deploy_local_server",
+    "local_server",
+    "missing_server_modules",
+    "remove_local_server",
+    "server_log_file",
+    "skip_dashboard_survey",
+    "use_local_database",
 ]

@@ -7,7 +7,8 @@
 * :mod:`kitaru._llm.pricing`: dated price tables and ``kitaru.yaml`` overrides.
 * :mod:`kitaru._llm.usage`: an execution's tokens and cost.
 * :mod:`kitaru._llm.registry`: model aliases (``kitaru model ...``).
-* :mod:`kitaru._llm.secrets`: secret values for the credential overlay.
+* :mod:`kitaru._llm.secrets`: secret values for the credential overlay
+  (:mod:`kitaru._llm.secret_store`: exact lookups over the engine port).
 
 Nothing here is imported by ``import kitaru``; the engine loads on first call.
 The package is private (``_llm``) so that it never shadows the public

@@ -27,6 +27,7 @@ import time
 from typing import Any
 
 from kitaru import _scope
+from kitaru._llm.messages import call_name, check_options, normalise_prompt
 from kitaru.checkpoints import checkpoint
 from kitaru.errors import (
     KitaruBackendError,
@@ -35,7 +36,6 @@ from kitaru.errors import (
     KitaruRuntimeError,
     KitaruUsageError,
 )
-from kitaru._llm.messages import call_name, check_options, normalise_prompt
 
 MOCK_ENV = "KITARU_LLM_MOCK_RESPONSE"
 """Answer every call with this text, contacting no provider."""

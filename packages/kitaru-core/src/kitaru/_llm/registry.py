@@ -40,7 +40,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kitaru._llm import registry_schema, registry_store
 from kitaru._llm.registry_schema import (
     ALIAS_PATTERN,
     ENV_DEFAULT_MODEL,
@@ -234,16 +233,36 @@ def resolve_model(model: str | None = None, environ: Mapping[str, str] | None = 
 
 
 # Everything callers import from here: this module's own names plus the
-# schema and store names it re-exports.
-__all__ = sorted(
-    {
-        *registry_schema.__all__,
-        *registry_store.__all__,
-        "ResolvedModel",
-        "effective_registry",
-        "merge_registries",
-        "resolve_model",
-        "snapshot",
-        "with_registry_env",
-    }
-)
+# schema and store names it re-exports (listed, so linters see the re-exports).
+__all__ = [
+    "ALIAS_PATTERN",
+    "ENV_DEFAULT_MODEL",
+    "ENV_REGISTRY",
+    "EXAMPLE_MODEL",
+    "ModelAlias",
+    "ModelRegistry",
+    "NO_MODEL_MESSAGE",
+    "RemovedAlias",
+    "ResolvedModel",
+    "SECTION",
+    "SOURCE_DEFAULT_ALIAS",
+    "SOURCE_DEFAULT_MODEL",
+    "SOURCE_ENVIRONMENT",
+    "SOURCE_EXPLICIT",
+    "SOURCE_LOCAL",
+    "describe",
+    "effective_registry",
+    "merge_registries",
+    "normalise_alias",
+    "parse_registry",
+    "read_env_registry",
+    "read_local_registry",
+    "register_alias",
+    "remove_alias",
+    "resolve_model",
+    "set_default_alias",
+    "snapshot",
+    "validate_model",
+    "validate_secret_reference",
+    "with_registry_env",
+]

@@ -13,8 +13,9 @@ names only, and only :func:`secret_values` (for the credential overlay) and
 
 Errors: a secret that does not exist is :class:`~kitaru.errors.KitaruRuntimeError`
 (SPEC §6); a store that fails or cannot be reached is
-:class:`~kitaru.errors.KitaruBackendError`. Importing this module is free; the
-engine loads on the first call.
+:class:`~kitaru.errors.KitaruBackendError`. How names are looked up and store
+failures worded is :mod:`kitaru._llm.secret_store`. Importing this module is
+free; the engine loads on the first call.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kitaru._llm import secret_store
+from kitaru.engine.errors import RecordNotFound
+from kitaru.engine.secrets import SecretRecord
 from kitaru.errors import KitaruBackendError, KitaruRuntimeError, KitaruUsageError
 
 KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -69,7 +73,7 @@ class SecretSummary:
         }
 
 
-def _summary(record: Any) -> SecretSummary:
+def _summary(record: SecretRecord) -> SecretSummary:
     return SecretSummary(
         id=record.id,
         name=record.name,
@@ -153,12 +157,10 @@ def get_summary(name_or_id: str) -> SecretSummary:
     return _summary(_get(name_or_id))
 
 
-def _get(name_or_id: str) -> Any:
-    from kitaru._engine import secrets as engine
-
+def _get(name_or_id: str) -> SecretRecord:
     try:
-        return engine.get_secret(name_or_id)
-    except KeyError:
+        return secret_store.get_secret(name_or_id)
+    except RecordNotFound:
         raise _not_found(name_or_id) from None
 
 
@@ -225,22 +227,20 @@ def set_secret(name: str, values: Mapping[str, str]) -> tuple[SecretSummary, str
         KitaruUsageError: For an invalid name, key or value.
         KitaruBackendError: If the store fails.
     """
-    from kitaru._engine import secrets as engine
-
     checked = validate_values(values)
     name = validate_secret_name(name)
-    existing = engine.find_secret(name)
+    existing = secret_store.find_secret(name)
     if existing is None or existing.name != name:  # an id is not a name to create under
         if existing is not None:
             raise KitaruUsageError(
                 f"'{name}' is the id of secret '{existing.name}'. Use its name: kitaru secrets set "
                 f"{existing.name} --KEY=value"
             )
-        return _summary(engine.create_private_secret(name, checked)), RESULT_CREATED, ()
+        return _summary(secret_store.create_private_secret(name, checked)), RESULT_CREATED, ()
     replaced = tuple(sorted(key for key in checked if key in existing.values))
     try:
-        record = engine.update_secret_values(existing.id, checked)
-    except KeyError:
+        record = secret_store.update_secret_values(existing.id, checked)
+    except RecordNotFound:
         raise _not_found(name) from None
     return _summary(record), RESULT_UPDATED, replaced
 
@@ -251,9 +251,7 @@ def list_summaries() -> list[SecretSummary]:
     Raises:
         KitaruBackendError: If the store fails.
     """
-    from kitaru._engine import secrets as engine
-
-    return [_summary(record) for record in engine.list_secret_records()]
+    return [_summary(record) for record in secret_store.list_secret_records()]
 
 
 def delete_secret(name_or_id: str) -> SecretSummary:
@@ -266,12 +264,10 @@ def delete_secret(name_or_id: str) -> SecretSummary:
         KitaruRuntimeError: If it does not exist.
         KitaruBackendError: If the store fails.
     """
-    from kitaru._engine import secrets as engine
-
     summary = get_summary(name_or_id)
     try:
-        engine.delete_secret(summary.id)
-    except KeyError:
+        secret_store.delete_secret_record(summary.id)
+    except RecordNotFound:
         raise _not_found(name_or_id) from None
     return summary
 

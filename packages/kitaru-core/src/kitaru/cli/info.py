@@ -16,10 +16,11 @@ from typing import Annotated, Any
 
 import typer
 
-from kitaru.cli.output import Item, OutputOption, command, mask_url, panel, to_json
+from kitaru.cli.output import Item, OutputOption, command, panel, to_json
 from kitaru.cli.status import connection_label, environment_panel, kitaru_environment, try_read
 from kitaru.cli.version import sdk_version
 from kitaru.errors import KitaruUsageError
+from kitaru.masking import mask_url
 
 FILE_FORMATS: dict[str, str] = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
 SOURCE_LABELS: dict[str, str] = {
@@ -115,11 +116,11 @@ def collect_info(
     Returns:
         The JSON item of ``kitaru info``; secrets are already masked.
     """
-    from kitaru._engine import environment as engine
     from kitaru.config.paths import config_dir, config_file, local_stores_dir
+    from kitaru.connection import describe_connection, engine_version
 
     warnings: list[str] = []
-    connection = try_read(engine.describe_connection, warnings)
+    connection = try_read(describe_connection, warnings)
     connection_data: dict[str, Any] | None = None
     if connection is not None:
         connection_data = {
@@ -153,7 +154,7 @@ def collect_info(
             "repository": str(repository) if repository else None,
         },
         "system": system,
-        "zenml_version": engine.engine_version(),
+        "zenml_version": engine_version(),
         "packages": select_packages(
             installed_packages(),
             all_packages=all_packages or all_sections,

@@ -24,8 +24,9 @@ from typing import Annotated, Any
 
 import typer
 
-from kitaru.cli.output import Item, OutputOption, command, mask_url, panel
+from kitaru.cli.output import Item, OutputOption, command, panel
 from kitaru.errors import KitaruError
+from kitaru.masking import mask_url
 
 group = typer.Typer(
     name="log-store",
@@ -129,15 +130,15 @@ def read_stack_log_store(warnings: list[str]) -> Any:
         warnings: Gets a warning when the stack cannot be read.
 
     Returns:
-        A :class:`kitaru._engine.log_store_component.StackLogStore`, or ``None``.
+        A :class:`kitaru.stacks.StackLogStore`, or ``None``.
     """
-    from kitaru._engine import environment
-    from kitaru._engine.log_store_component import active_stack_log_store
+    from kitaru.connection import check_server_reachable, describe_connection
+    from kitaru.stacks import active_stack_log_store
 
     try:
-        connection = environment.describe_connection()
+        connection = describe_connection()
         if connection.server_url is not None:
-            environment.check_server_reachable(connection.server_url)
+            check_server_reachable(connection.server_url)
         return active_stack_log_store()
     except KitaruError as exc:
         warnings.append(f"Could not compare the preference with the active stack: {exc}")

@@ -39,9 +39,8 @@ def _read_api_key(value: str | None) -> str | None:
 
 
 def _login_local(port: int | None, timeout: float | None) -> Item:
-    from kitaru._engine.login import active_auth_env_vars, saved_remote_url
-    from kitaru._engine.server import local_server_state
-    from kitaru.connection import start_local_server
+    from kitaru.connection import local_server_state, saved_server_url, start_local_server
+    from kitaru.connection.environment import active_auth_env_vars
 
     warnings: list[str] = []
     overrides = active_auth_env_vars()
@@ -50,7 +49,7 @@ def _login_local(port: int | None, timeout: float | None) -> Item:
             f"{', '.join(overrides)} {'is' if len(overrides) == 1 else 'are'} set and will keep "
             "choosing the server for processes that have it; unset it to use the local server."
         )
-    remote = saved_remote_url()
+    remote = saved_server_url()
     local = local_server_state()
     if remote and remote != local.url:
         warnings.append(

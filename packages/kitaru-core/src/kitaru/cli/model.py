@@ -15,12 +15,12 @@ loads the engine (to check the secret); the rest reads and writes ``kitaru.yaml`
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Any
 
 import typer
 
 from kitaru.cli.output import Item, Items, OutputOption, command, panel
+from kitaru.settings import settings
 
 group = typer.Typer(
     name="model",
@@ -62,7 +62,7 @@ def _override_warnings(alias: str | None = None) -> list[str]:
                 f"{registry.ENV_REGISTRY} sets the default alias to '{overlay.default}', which wins "
                 "over kitaru.yaml here."
             )
-    default_model = os.environ.get(registry.ENV_DEFAULT_MODEL, "").strip()
+    default_model = settings().default_model
     if default_model:
         warnings.append(
             f"{registry.ENV_DEFAULT_MODEL}={default_model} is set, so kitaru.llm() without model= uses it "
@@ -138,7 +138,7 @@ def list_(output: OutputOption = "text") -> Items:  # noqa: ARG001
                 line += f" | from {registry.ENV_REGISTRY}"
             rows.append((item["alias"], line))
         text = panel("Kitaru models", rows)
-    default_model = os.environ.get(registry.ENV_DEFAULT_MODEL, "").strip()
+    default_model = settings().default_model
     warnings = []
     if default_model:
         warnings.append(f"{registry.ENV_DEFAULT_MODEL}={default_model} overrides the default alias.")

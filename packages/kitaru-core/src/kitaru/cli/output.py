@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from kitaru.errors import KitaruError, KitaruUsageError
+from kitaru.settings import settings
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -321,7 +322,7 @@ def stdout_to_stderr() -> Iterator[None]:
 
 
 def _debug() -> bool:
-    return os.environ.get("KITARU_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}
+    return settings().debug
 
 
 def command(key: str) -> Callable[[F], F]:
@@ -400,61 +401,3 @@ def json_requested(args: Sequence[str]) -> bool:
         elif arg.lower() in {"--output=json", "-ojson", "-o=json"}:
             return True
     return False
-
-
-# -- secrets --------------------------------------------------------------------
-
-SECRET_NAME_MARKERS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL", "AUTH")
-MASK = "***"
-
-
-def is_secret_name(name: str) -> bool:
-    """Whether a variable or field name holds a secret (``KITARU_AUTH_TOKEN``)."""
-    upper = name.upper()
-    return any(marker in upper for marker in SECRET_NAME_MARKERS)
-
-
-def mask_secret(value: str) -> str:
-    """Hide a secret, keeping a prefix long enough to recognise it.
-
-    At most a third of the value is shown: the first 8 characters of a value
-    of 24 or more characters, the first 6 of 18 to 23, otherwise nothing.
-
-    Args:
-        value: The secret.
-
-    Returns:
-        ``prefix***`` or ``***``.
-    """
-    if len(value) >= 24:
-        return value[:8] + MASK
-    if len(value) >= 18:
-        return value[:6] + MASK
-    return MASK
-
-
-def mask_url(url: str) -> str:
-    """Hide the password in a URL's user-info (``mysql://user:***@host/db``)."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    netloc = f"{user}:{MASK}@{host}"
-    if parts.port is not None:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
-def mask_value(name: str, value: str) -> str:
-    """Mask ``value`` if ``name`` says it is secret, and any password in a URL."""
-    if is_secret_name(name):
-        return mask_secret(value)
-    if "://" in value:
-        return mask_url(value)
-    return value

@@ -1,7 +1,9 @@
 """``kitaru stack``: list, inspect, switch, create and delete stacks (SPEC §4.3).
 
 Stack types come from plugins (``kitaru plugins``); validation of the options
-lives in :mod:`kitaru.stack_request`, creation in :mod:`kitaru.stacks`.
+lives in :mod:`kitaru.stacks.request`, creation and deletion in
+:mod:`kitaru.stacks`. The domain is imported when a command runs, so that
+``kitaru --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -12,9 +14,6 @@ import typer
 
 from kitaru.cli.output import Item, Items, OutputOption, command, panel
 from kitaru.errors import KitaruUsageError
-from kitaru.stack_request import EXTRA_TARGETS as ALL_TARGETS
-from kitaru.stack_request import LOCAL_EXTRA_TARGETS as LOCAL_TARGETS
-from kitaru.stack_request import OPTION_FIELDS as OPTION_KEYS
 
 ROLE_LABELS: dict[str, str] = {
     "orchestrator": "Runner",
@@ -46,6 +45,8 @@ def parse_extras(values: list[str] | None, *, allowed_targets: tuple[str, ...]) 
     """
     import yaml
 
+    from kitaru.stacks.request import EXTRA_TARGETS
+
     result: dict[str, Any] = {}
     for raw in values or []:
         key, sep, text = raw.partition("=")
@@ -57,7 +58,7 @@ def parse_extras(values: list[str] | None, *, allowed_targets: tuple[str, ...]) 
             )
         target = parts[0]
         if target not in allowed_targets:
-            if target in ALL_TARGETS:
+            if target in EXTRA_TARGETS:
                 raise KitaruUsageError(
                     f"--extra {target}.* is not allowed for local stacks. "
                     f"Targets: {', '.join(allowed_targets)}."
@@ -92,25 +93,25 @@ def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> None:
             base[key] = value
 
 
-def _component_details(component: dict[str, Any]) -> str | None:
-    configuration = component.get("configuration") or {}
-    if component["type"] == "artifact_store" and configuration.get("path"):
+def _component_details(component: Any) -> str | None:
+    configuration = component.configuration or {}
+    if component.type == "artifact_store" and configuration.get("path"):
         return str(configuration["path"])
     if configuration:
         return ", ".join(f"{key}={value}" for key, value in sorted(configuration.items()))
     return None
 
 
-def _show_components(details: dict[str, Any]) -> list[dict[str, Any]]:
+def _show_components(details: Any) -> list[dict[str, Any]]:
     items = []
-    for component in details["components"]:
-        role = ROLE_LABELS.get(component["type"], "Additional component")
-        item: dict[str, Any] = {"role": role, "name": component["name"], "backend": component["flavor"]}
+    for component in details.components:
+        role = ROLE_LABELS.get(component.type, "Additional component")
+        item: dict[str, Any] = {"role": role, "name": component.name, "backend": component.flavor}
         component_details = _component_details(component)
         if component_details is not None:
             item["details"] = component_details
         if role == "Additional component":
-            item["purpose"] = component["type"]
+            item["purpose"] = component.type
         items.append(item)
     return items
 
@@ -121,10 +122,9 @@ def _show_components(details: dict[str, Any]) -> list[dict[str, Any]]:
 @command("stack.list")
 def list_(output: OutputOption = "text") -> Items:  # noqa: ARG001
     """List every stack; the active one is marked."""
-    from kitaru._engine.stacks import list_stack_details
+    from kitaru.stacks import stack_list_items
 
-    stacks = list_stack_details()
-    data = [{key: s[key] for key in ("id", "name", "is_active", "is_managed")} for s in stacks]
+    data = stack_list_items()
     lines = [f"{s['name']}: {s['id']}" + (" (active)" if s["is_active"] else "") for s in data]
     return Items(data, text=lines or "No stacks.")
 
@@ -132,9 +132,9 @@ def list_(output: OutputOption = "text") -> Items:  # noqa: ARG001
 @command("stack.current")
 def current(output: OutputOption = "text") -> Item:  # noqa: ARG001
     """Show the active stack."""
-    import kitaru.stacks
+    from kitaru.stacks import current_stack
 
-    info = kitaru.stacks.current_stack()
+    info = current_stack()
     data = {"id": info.id, "name": info.name, "is_active": True}
     return Item(data, text=lambda: panel("Kitaru stack", [("Name", info.name), ("ID", info.id)]))
 
@@ -142,30 +142,24 @@ def current(output: OutputOption = "text") -> Item:  # noqa: ARG001
 @command("stack.show")
 def show(name_or_id: StackArgument, output: OutputOption = "text") -> Item:  # noqa: ARG001
     """Show a stack and its components."""
-    from kitaru._engine.stacks import stack_details
-    from kitaru.errors import KitaruStateError
+    from kitaru.stacks import stack_details
 
-    try:
-        details = stack_details(name_or_id.strip())
-    except KeyError:
-        raise KitaruStateError(
-            f"No stack named or with id '{name_or_id}'. List stacks with `kitaru stack list`."
-        ) from None
+    details = stack_details(name_or_id)
     components = _show_components(details)
     data = {
-        "id": details["id"],
-        "name": details["name"],
-        "is_active": details["is_active"],
-        "is_managed": details["is_managed"],
-        "stack_type": details["stack_type"],
+        "id": details.id,
+        "name": details.name,
+        "is_active": details.is_active,
+        "is_managed": details.is_managed,
+        "stack_type": details.stack_type,
         "components": components,
     }
     rows: list[tuple[str, Any]] = [
-        ("Name", details["name"]),
-        ("ID", details["id"]),
-        ("Type", details["stack_type"]),
-        ("Active", details["is_active"]),
-        ("Managed", details["is_managed"]),
+        ("Name", details.name),
+        ("ID", details.id),
+        ("Type", details.stack_type),
+        ("Active", details.is_active),
+        ("Managed", details.is_managed),
     ]
     for component in components:
         value = f"{component['name']} ({component['backend']})"
@@ -181,9 +175,9 @@ def show(name_or_id: StackArgument, output: OutputOption = "text") -> Item:  # n
 @command("stack.use")
 def use(stack: StackArgument, output: OutputOption = "text") -> Item:  # noqa: ARG001
     """Activate a stack."""
-    import kitaru.stacks
+    from kitaru.stacks import use_stack
 
-    info = kitaru.stacks.use_stack(stack)
+    info = use_stack(stack)
     data = {"id": info.id, "name": info.name, "is_active": True}
     return Item(data, text=f"Active stack: {info.name}")
 
@@ -259,9 +253,10 @@ def create(
     output: OutputOption = "text",  # noqa: ARG001
 ) -> Item:
     """Create a stack: local (this machine), or kubernetes, vertex, sagemaker, azureml."""
-    import kitaru.stacks
     from kitaru.cli.stack_file import read_stack_file
     from kitaru.plugins.stack_helpers import deep_merge
+    from kitaru.stacks import create_stack_with_summary
+    from kitaru.stacks.request import EXTRA_TARGETS, LOCAL_EXTRA_TARGETS, OPTION_FIELDS
 
     settings: dict[str, Any] = read_stack_file(file) if file else {}
     flags = {
@@ -288,11 +283,11 @@ def create(
     if not settings.get("name") or not str(settings["name"]).strip():
         raise KitaruUsageError("Name the stack: kitaru stack create NAME (or 'name:' in --file).")
     kind = (settings.get("type") or "local").strip().lower() or "local"
-    targets = LOCAL_TARGETS if kind == "local" else ALL_TARGETS
+    targets = LOCAL_EXTRA_TARGETS if kind == "local" else EXTRA_TARGETS
     overrides = deep_merge(settings.get("extra") or {}, parse_extras(extra, allowed_targets=targets))
-    fields = {key: settings.get(key) for key in OPTION_KEYS}
+    fields = {key: settings.get(key) for key in OPTION_FIELDS}
     fields["extra"] = overrides
-    result = kitaru.stacks._create_stack(
+    result = create_stack_with_summary(
         str(settings["name"]),
         stack_type=kind,
         activate=settings.get("activate", True) is not False,
@@ -336,9 +331,9 @@ def delete(
     output: OutputOption = "text",  # noqa: ARG001
 ) -> Item:
     """Delete a stack."""
-    import kitaru.stacks
+    from kitaru.stacks import delete_stack_with_summary
 
-    result = kitaru.stacks._delete_stack(stack, recursive=recursive, force=force)
+    result = delete_stack_with_summary(stack, recursive=recursive, force=force)
     lines = [f"Deleted stack: {result['deleted_stack']}"]
     if result["components_deleted"]:
         lines.append(f"Deleted components: {', '.join(result['components_deleted'])}")

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from kitaru.errors import KitaruUsageError
-from kitaru.stack_request import OPTION_FIELDS
+from kitaru.stacks.request import OPTION_FIELDS
 
 STRING_KEYS: tuple[str, ...] = ("name", "type", *OPTION_FIELDS)
 """Keys whose value is a string."""

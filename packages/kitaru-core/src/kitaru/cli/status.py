@@ -16,9 +16,10 @@ from typing import Any, TypeVar
 
 import typer
 
-from kitaru.cli.output import Item, OutputOption, command, mask_url, mask_value, panel
+from kitaru.cli.output import Item, OutputOption, command, panel
 from kitaru.cli.version import sdk_version
 from kitaru.errors import KitaruError
+from kitaru.masking import mask_url, mask_value
 
 PUBLIC_ENV_VARS: tuple[str, ...] = (
     "KITARU_SERVER_URL",
@@ -86,7 +87,7 @@ def local_server_info(warnings: list[str]) -> dict[str, Any] | None:
 
     Reads the daemon's files and probes its port; never starts or stops it.
     """
-    from kitaru._engine.server import local_server_state
+    from kitaru.connection import local_server_state
 
     state = try_read(local_server_state, warnings)
     if state is None or not state.registered:
@@ -118,7 +119,7 @@ def _reachable(server_url: str | None, warnings: list[str]) -> bool:
     """Probe a server quickly so status never waits for the engine's retries."""
     if server_url is None:
         return True
-    from kitaru._engine.environment import check_server_reachable
+    from kitaru.connection import check_server_reachable
 
     try:
         check_server_reachable(server_url)
@@ -134,21 +135,20 @@ def collect_status() -> dict[str, Any]:
     Returns:
         The JSON item of ``kitaru status``.
     """
-    from kitaru._engine import environment as engine
     from kitaru.config.paths import config_dir
+    from kitaru.connection import active_stack_name, active_user_name, describe_connection
+    from kitaru.stacks import active_stack_log_store
 
     warnings: list[str] = []
-    connection = try_read(engine.describe_connection, warnings)
+    connection = try_read(describe_connection, warnings)
     local_server = local_server_info(warnings) if connection is not None else None
     user = stack = stack_log_store = None
     if connection is not None and _reachable(connection.server_url, warnings):
-        user = try_read(engine.active_user_name, warnings)
+        user = try_read(active_user_name, warnings)
         # The same store answers both; don't wait for it twice.
         if user is not None:
-            stack = try_read(engine.active_stack_name, warnings)
+            stack = try_read(active_stack_name, warnings)
         if stack is not None:
-            from kitaru._engine.log_store_component import active_stack_log_store
-
             stack_log_store = try_read(active_stack_log_store, warnings)
     log_store = _log_store_status(stack_log_store, warnings)
     return {

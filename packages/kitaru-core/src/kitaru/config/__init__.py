@@ -14,7 +14,6 @@ from kitaru.config.models import (
     KitaruConfig,
     ResolvedExecutionConfig,
     coerce_image,
-    mask_environment,
     validate_server_url,
 )
 from kitaru.config.resolve import (
@@ -38,6 +37,7 @@ from kitaru.config.sources import (
     read_pyproject_config,
     update_global_config,
 )
+from kitaru.masking import mask_environment
 
 __all__ = [
     "UNSET",

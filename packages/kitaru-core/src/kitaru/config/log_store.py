@@ -30,7 +30,6 @@ is configured. This module never imports the engine.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,6 +39,8 @@ from urllib.parse import urlsplit
 from kitaru.config.paths import config_file
 from kitaru.config.sources import read_global_config, update_global_config
 from kitaru.errors import KitaruUsageError
+from kitaru.plugins import get_plugin_manager
+from kitaru.settings import settings
 
 SECTION = "log_store"
 """The ``kitaru.yaml`` key holding the preference."""
@@ -156,8 +157,6 @@ def _clean_key(value: Any, *, what: str) -> str:
 
 def installed_backends() -> dict[str, Any]:
     """The log stores installed plugins register, by name (``LogStoreSpec`` records)."""
-    from kitaru.plugins import get_plugin_manager
-
     return dict(get_plugin_manager().log_stores())
 
 
@@ -190,11 +189,6 @@ def unknown_backend_warning(backend: str) -> str | None:
 # -- reading -----------------------------------------------------------------
 
 
-def _env_value(environ: Mapping[str, str], name: str) -> str | None:
-    value = environ.get(name)
-    return value.strip() if value is not None and value.strip() else None
-
-
 def read_env_preference(environ: Mapping[str, str] | None = None) -> LogStorePreference | None:
     """Read the preference from ``KITARU_LOG_STORE_*`` variables.
 
@@ -212,10 +206,10 @@ def read_env_preference(environ: Mapping[str, str] | None = None) -> LogStorePre
             invalid. The message names the variables to change and never
             contains the key.
     """
-    env = os.environ if environ is None else environ
-    backend_text = _env_value(env, ENV_BACKEND)
-    endpoint_text = _env_value(env, ENV_ENDPOINT)
-    api_key = _env_value(env, ENV_API_KEY)
+    current = settings(environ)
+    backend_text = current.log_store_backend
+    endpoint_text = current.log_store_endpoint
+    api_key = current.log_store_api_key
     if backend_text is None and endpoint_text is None and api_key is None:
         return None
     others = [name for name, value in ((ENV_ENDPOINT, endpoint_text), (ENV_API_KEY, api_key)) if value]

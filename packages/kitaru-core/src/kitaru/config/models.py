@@ -10,7 +10,6 @@ This module must not import the engine (ZenML): ``import kitaru`` stays fast.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -20,11 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from kitaru.engine import get_engine
 from kitaru.engine.images import UnsupportedImageFields
 from kitaru.errors import KitaruUsageError
+from kitaru.masking import mask_environment
 
 BLANK_MESSAGE = "Configuration string values cannot be empty."
 SERVER_URL_MESSAGE = "Please use an http:// or https:// URL."
-SECRET_KEY_PATTERN = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL|AUTH", re.IGNORECASE)
-MASK = "***"
 
 #: Execution fields that every precedence layer may set.
 EXECUTION_FIELDS = ("stack", "image", "cache", "retries")
@@ -353,21 +351,6 @@ class ResolvedExecutionConfig(_KitaruModel):
     cache: bool = True
     retries: int = Field(default=0, ge=0)
     layers: dict[str, str] = Field(default_factory=dict)
-
-
-def mask_environment(environment: Mapping[str, str] | None) -> dict[str, str] | None:
-    """Replace values of secret-looking keys with ``***``.
-
-    Args:
-        environment: Environment variables, or ``None``.
-
-    Returns:
-        A copy where values whose key contains KEY, TOKEN, SECRET, PASSWORD,
-        CREDENTIAL or AUTH (any case) are masked.
-    """
-    if environment is None:
-        return None
-    return {key: MASK if SECRET_KEY_PATTERN.search(key) else value for key, value in environment.items()}
 
 
 def mask_image(image: ImageSettings | None) -> ImageSettings | None:

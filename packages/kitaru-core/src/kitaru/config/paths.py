@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from kitaru.settings import settings
+from kitaru.settings import default_config_dir, settings
 
 CONFIG_FILE_NAME = "kitaru.yaml"
 PROJECT_MARKER_DIR = ".kitaru"
@@ -22,9 +22,7 @@ def config_dir() -> Path:
     for value in (settings().config_path, os.environ.get("ZENML_CONFIG_PATH", "").strip()):
         if value:
             return Path(value).expanduser().resolve()
-    import click
-
-    return Path(click.get_app_dir("kitaru"))
+    return Path(default_config_dir())
 
 
 def config_file() -> Path:

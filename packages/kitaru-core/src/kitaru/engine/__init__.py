@@ -23,8 +23,12 @@ import importlib
 import threading
 from typing import Protocol
 
+from kitaru.engine.connection import Connection
 from kitaru.engine.images import ImageTranslator
+from kitaru.engine.log_stores import LogStoreComponents
 from kitaru.engine.runs import RunStore
+from kitaru.engine.secrets import SecretStore
+from kitaru.engine.stacks import StackStore
 
 ADAPTER_MODULE = "kitaru._engine"
 """The module that provides the engine: its ``create_engine()`` builds the adapter."""
@@ -35,6 +39,10 @@ class Engine(Protocol):
 
     runs: RunStore
     images: ImageTranslator
+    stacks: StackStore
+    secrets: SecretStore
+    connection: Connection
+    log_stores: LogStoreComponents
 
 
 _engine: Engine | None = None

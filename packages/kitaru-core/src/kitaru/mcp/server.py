@@ -199,6 +199,11 @@ def build_server(*, root: Path | None = None, allow_any_target: bool = False) ->
     return server
 
 
+def allows_any_target(args: argparse.Namespace) -> bool:
+    """Whether flows may run from anywhere: ``--allow-any-target`` or ``KITARU_MCP_ALLOW_ANY_TARGET``."""
+    return bool(args.allow_any_target) or settings().mcp_allow_any_target
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Parse ``kitaru-mcp`` arguments."""
     from kitaru.cli.version import sdk_version
@@ -221,8 +226,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``kitaru-mcp``: serve the Kitaru tools over stdio until stdin closes."""
     args = parse_args(argv)
-    server = build_server(allow_any_target=args.allow_any_target or settings().mcp_allow_any_target)
+    server = build_server(allow_any_target=allows_any_target(args))
     server.run("stdio")
 
 
-__all__ = ["SERVER_NAME", "TOOL_NAMES", "build_server", "main", "parse_args"]
+__all__ = ["SERVER_NAME", "TOOL_NAMES", "allows_any_target", "build_server", "main", "parse_args"]

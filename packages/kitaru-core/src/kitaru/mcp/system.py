@@ -168,10 +168,10 @@ def kitaru_stacks_list() -> dict[str, Any]:
     Returns:
         {"items": [{"id", "name", "is_active", "is_managed"}, ...], "count": n}.
     """
-    from kitaru._engine.stacks import list_stack_details
+    from kitaru.stacks import stack_list_items
 
     # The same items as `kitaru stack list -o json` (kitaru.cli.stack.list_).
-    items = [{key: s[key] for key in ("id", "name", "is_active", "is_managed")} for s in list_stack_details()]
+    items = stack_list_items()
     return {"items": items, "count": len(items)}
 
 
@@ -202,7 +202,8 @@ def manage_stack(action: str, name: str, **options: Any) -> dict[str, Any]:
     Raises:
         KitaruUsageError: On an unknown action, or options of the other action.
     """
-    import kitaru.stacks
+    from kitaru.stacks import create_stack_with_summary, delete_stack_with_summary
+    from kitaru.stacks.request import OPTION_FIELDS
 
     verb = (action or "").strip().lower()
     if verb not in ("create", "delete"):
@@ -218,7 +219,7 @@ def manage_stack(action: str, name: str, **options: Any) -> dict[str, Any]:
             f"{'those options apply' if len(misplaced) > 1 else 'that option applies'} to action='{own}' only."
         )
     if verb == "delete":
-        return kitaru.stacks._delete_stack(
+        return delete_stack_with_summary(
             name, recursive=bool(options.get("recursive")), force=bool(options.get("force"))
         )
     settings = {key: options.get(key, default) for key, default in CREATE_OPTIONS.items()}
@@ -227,11 +228,9 @@ def manage_stack(action: str, name: str, **options: Any) -> dict[str, Any]:
         raise KitaruUsageError(
             'extra must be an object of component overrides, e.g. {"orchestrator": {"synchronous": false}}.'
         )
-    from kitaru.stack_request import OPTION_FIELDS
-
     fields = {key: settings[key] for key in OPTION_FIELDS}
     fields["extra"] = extra or {}
-    return kitaru.stacks._create_stack(
+    return create_stack_with_summary(
         name,
         stack_type=settings["stack_type"] or "local",
         activate=bool(settings["activate"]),

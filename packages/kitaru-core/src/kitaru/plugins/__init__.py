@@ -19,6 +19,7 @@ and the plugin module itself::
 records. See ``docs/plugins/hooks.md`` for every hook.
 """
 
+from kitaru.plugins.catalog import artifact_store_backend
 from kitaru.plugins.hookspecs import hookimpl, hookspec
 from kitaru.plugins.manager import (
     KitaruPluginManager,
@@ -27,7 +28,6 @@ from kitaru.plugins.manager import (
     get_plugin_manager,
     reset_plugin_manager,
 )
-from kitaru.plugins.catalog import artifact_store_backend
 from kitaru.plugins.records import (
     ArtifactSerializerSpec,
     ArtifactStoreBackend,

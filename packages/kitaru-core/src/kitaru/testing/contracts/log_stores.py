@@ -7,6 +7,7 @@ import inspect
 import pytest
 
 from kitaru.plugins.records import LogStoreSpec
+from kitaru.stacks.log_store import engine_log_store_flavors
 from kitaru.testing.contracts._base import RecordContract, assert_one_line
 
 
@@ -43,8 +44,6 @@ class LogStoreContract(RecordContract):
             f"flavor of log store {log_store.name!r} must be a flavor name or None, "
             f"got {log_store.flavor!r}."
         )
-        from kitaru._engine.log_store_component import engine_log_store_flavors
-
         known = engine_log_store_flavors()
         assert log_store.flavor in known, (
             f"Log store {log_store.name!r} names the engine flavor {log_store.flavor!r}, but the "

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from kitaru.plugins.records import StackField, StackProviderSpec
+from kitaru.stacks.request import OPTION_FIELDS
 from kitaru.testing.contracts._base import RecordContract, assert_one_line, assert_valid_name
 
 FIELD_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -98,8 +99,6 @@ class StackProviderContract(RecordContract):
             f"Duplicate fields in {stack_provider.name!r}: {names}"
         )
         assert "name" not in names, "'name' is every stack's; do not declare it as a field."
-        from kitaru.stack_request import OPTION_FIELDS
-
         unknown = [name for name in names if name not in OPTION_FIELDS]
         assert not unknown, (
             f"Fields {unknown} of {stack_provider.name!r} are not stack options, so no user can "

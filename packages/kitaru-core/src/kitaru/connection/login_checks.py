@@ -1,6 +1,6 @@
-"""Checks made before a login writes anything: arguments, environment, the server itself.
+"""Checks made before a login writes anything: arguments and the server itself.
 
-Nothing here imports the engine's configuration or touches the config
+Nothing here loads the engine's configuration or touches the config
 directory, so a refused login leaves even a brand-new directory empty. The
 server is asked over plain HTTP: its public info endpoint (is it a Kitaru
 server, a managed one, which auth scheme) and its login endpoint (is this
@@ -9,55 +9,16 @@ API key valid). API keys never appear in messages.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
-from typing import Any
 
+from kitaru.engine import get_engine
+from kitaru.engine.connection import ServerInfo
 from kitaru.errors import KitaruBackendError, KitaruUsageError
 
 INVALID_URL_MESSAGE = "Invalid Kitaru server URL. Please use an http:// or https:// URL."
-#: Variables that authenticate the engine from the environment; while any is
-#: set, a saved login would be overridden, so login/logout refuse to write one.
-AUTH_ENV_VARS = (
-    "KITARU_SERVER_URL",
-    "KITARU_AUTH_TOKEN",
-    "ZENML_STORE_URL",
-    "ZENML_STORE_API_KEY",
-    "ZENML_STORE_USERNAME",
-    "ZENML_STORE_PASSWORD",
-)
 DEFAULT_HTTP_TIMEOUT = 30.0
 _HOST_LIKE = re.compile(r"[./:]|^localhost$", re.IGNORECASE)
-
-
-#: Engine variables that Kitaru fills from its own (listed once, under the Kitaru name).
-_TRANSLATED_FROM = {"ZENML_STORE_URL": "KITARU_SERVER_URL", "ZENML_STORE_API_KEY": "KITARU_AUTH_TOKEN"}
-
-
-def active_auth_env_vars() -> list[str]:
-    """Return the authentication variables set in this process (non-blank)."""
-    active = [name for name in AUTH_ENV_VARS if os.environ.get(name, "").strip()]
-    return [name for name in active if _TRANSLATED_FROM.get(name) not in active]
-
-
-def refuse_if_auth_env(action: str) -> None:
-    """Refuse to change the saved login while environment variables override it.
-
-    Args:
-        action: ``log in`` or ``log out``, for the message.
-
-    Raises:
-        KitaruUsageError: If any of :data:`AUTH_ENV_VARS` is set.
-    """
-    active = active_auth_env_vars()
-    if active:
-        raise KitaruUsageError(
-            f"Cannot {action} while {', '.join(active)} "
-            f"{'is' if len(active) == 1 else 'are'} set: these variables already choose the "
-            "server and credentials, and they would override a saved login. Use them as they "
-            "are, or unset them and run the command again."
-        )
 
 
 def normalize_server_url(server: str) -> tuple[str, bool]:
@@ -82,6 +43,18 @@ def normalize_server_url(server: str) -> tuple[str, bool]:
     return value, False
 
 
+def check_login_arguments(api_key: str | None, timeout: float | None) -> None:
+    """Refuse an empty API key or a timeout that is not a positive number of seconds.
+
+    Raises:
+        KitaruUsageError: Saying what to pass instead.
+    """
+    if api_key is not None and not api_key.strip():
+        raise KitaruUsageError("The API key is empty. Pass the key your server administrator gave you.")
+    if timeout is not None and (isinstance(timeout, bool) or not timeout > 0):
+        raise KitaruUsageError(f"Invalid timeout {timeout!r}: use a positive number of seconds.")
+
+
 def verify_setting(no_verify_ssl: bool, ssl_ca_cert: str | None) -> bool | str:
     """Return the TLS verification setting: the CA bundle wins over ``no_verify_ssl``.
 
@@ -99,32 +72,29 @@ def verify_setting(no_verify_ssl: bool, ssl_ca_cert: str | None) -> bool | str:
     return not no_verify_ssl
 
 
+def short_reason(exc: BaseException) -> str:
+    """A one-line reason: the OS error when there is one (``[Errno 111] Connection refused``)."""
+    text = str(exc)
+    found = re.search(r"\[Errno -?\d+\] [^'\")]+", text)
+    if found:
+        return found.group(0).strip()
+    text = text.splitlines()[0] if text else type(exc).__name__
+    return text[:300]
 
-# -- talking to the server before anything is written -------------------------------
 
-
-def _endpoint(url: str, path: str) -> str:
-    from zenml.constants import API, VERSION_1
-
-    return f"{url}{API}{VERSION_1}{path}"
-
-
-def server_info(url: str, verify: bool | str, timeout: float) -> Any:
+def server_info(url: str, verify: bool | str, timeout: float) -> ServerInfo:
     """Fetch the server's public info (no credentials needed).
-
-    Returns:
-        The engine's ``ServerModel``.
 
     Raises:
         KitaruBackendError: If the server cannot be reached or is not a Kitaru
             (engine) server.
     """
     import requests
-    from zenml.constants import INFO
-    from zenml.models import ServerModel
 
+    connection = get_engine().connection
+    endpoint = connection.server_endpoints(url).info
     try:
-        response = requests.get(_endpoint(url, INFO), verify=verify, timeout=timeout)
+        response = requests.get(endpoint, verify=verify, timeout=timeout)
     except requests.exceptions.SSLError as exc:
         raise KitaruBackendError(
             f"TLS verification failed for {url}: {short_reason(exc)}. Pass --ssl-ca-cert with the "
@@ -137,11 +107,10 @@ def server_info(url: str, verify: bool | str, timeout: float) -> Any:
         ) from None
     if response.status_code != 200:
         raise KitaruBackendError(
-            f"{url} did not answer like a Kitaru server (HTTP {response.status_code} from "
-            f"{_endpoint(url, INFO)}). Check the URL."
+            f"{url} did not answer like a Kitaru server (HTTP {response.status_code} from {endpoint}). Check the URL."
         )
     try:
-        return ServerModel.model_validate(response.json())
+        return connection.parse_server_info(response.json())
     except Exception:
         raise KitaruBackendError(
             f"{url} did not answer like a Kitaru server (unexpected server info). Check the URL."
@@ -155,13 +124,12 @@ def check_api_key(url: str, api_key: str, verify: bool | str, timeout: float) ->
         KitaruBackendError: If the server refuses the key or cannot be reached.
     """
     import requests
-    from zenml.constants import LOGIN
-    from zenml.enums import OAuthGrantTypes
 
+    endpoints = get_engine().connection.server_endpoints(url)
     try:
         response = requests.post(
-            _endpoint(url, LOGIN),
-            data={"grant_type": OAuthGrantTypes.ZENML_API_KEY.value, "password": api_key},
+            endpoints.login,
+            data={"grant_type": endpoints.api_key_grant, "password": api_key},
             verify=verify,
             timeout=timeout,
         )
@@ -180,24 +148,12 @@ def check_api_key(url: str, api_key: str, verify: bool | str, timeout: float) ->
         )
 
 
-def short_reason(exc: BaseException) -> str:
-    """A one-line reason: the OS error when there is one (``[Errno 111] Connection refused``)."""
-    text = str(exc)
-    found = re.search(r"\[Errno -?\d+\] [^'\")]+", text)
-    if found:
-        return found.group(0).strip()
-    text = text.splitlines()[0] if text else type(exc).__name__
-    return text[:300]
-
-
 __all__ = [
-    "AUTH_ENV_VARS",
     "DEFAULT_HTTP_TIMEOUT",
     "INVALID_URL_MESSAGE",
-    "active_auth_env_vars",
     "check_api_key",
+    "check_login_arguments",
     "normalize_server_url",
-    "refuse_if_auth_env",
     "server_info",
     "short_reason",
     "verify_setting",

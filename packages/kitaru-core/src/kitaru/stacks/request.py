@@ -1,6 +1,6 @@
 """Turn what a user asked for into a validated stack spec for one stack provider.
 
-``kitaru stack create``, its ``--file`` YAML and (later) the MCP ``manage_stack``
+``kitaru stack create``, its ``--file`` YAML and the MCP ``manage_stack``
 tool all describe a stack the same way: a name, a type, some options
 (``artifact_store``, ``region`` ...), ``--extra`` overrides and flags. This
 module checks them against what the installed plugins declare (SPEC §5.4) and
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kitaru.errors import KitaruUsageError
-from kitaru.plugins import catalog
+from kitaru.plugins import catalog, get_plugin_manager
 from kitaru.plugins.records import StackProviderSpec
 from kitaru.plugins.stack_helpers import deep_merge
 
@@ -75,7 +75,7 @@ class StackRequest:
         scheme = catalog.uri_scheme(uri) if isinstance(uri, str) else None
         if scheme is None:
             return None
-        return catalog.artifact_store_backend(uri).provider
+        return catalog.artifact_store_backend(str(uri)).provider
 
     def resources(self) -> dict[str, Any]:
         """What the stack points at, for output: provider and the given options."""
@@ -239,8 +239,6 @@ def resolve_stack_request(
         KitaruFeatureNotAvailableError: When the plugin providing the type (or
             the artifact store's scheme) is not installed; names the extra.
     """
-    from kitaru.plugins import get_plugin_manager
-
     if not isinstance(name, str) or not name.strip():
         raise KitaruUsageError("A stack needs a name: kitaru stack create NAME ...")
     name = name.strip()
@@ -320,3 +318,14 @@ def _validated_extra(
             )
         result[target] = deep_merge(result[target], copy.deepcopy(dict(values)))
     return result
+
+
+__all__ = [
+    "EXTRA_TARGETS",
+    "LOCAL_EXTRA_TARGETS",
+    "OPTION_FIELDS",
+    "StackRequest",
+    "normalise_stack_type",
+    "option_label",
+    "resolve_stack_request",
+]

@@ -1,0 +1,160 @@
+"""What Kitaru knows about a stack's components: targets, managed stacks, stack types, validation.
+
+A plugin describes each component of a new stack as ``{"name", "flavor",
+"configuration"}`` under a *target* (``orchestrator``, ``artifact_store``,
+``container_registry``). Before anything is registered,
+:func:`validate_component` checks the description against the engine
+flavor's own configuration model and says, in Kitaru's words, which option
+is wrong and how to fix it with ``--extra``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Any
+
+from kitaru.engine import get_engine
+from kitaru.engine.errors import RecordNotFound
+from kitaru.engine.stacks import ComponentRecord, InvalidConfiguration, NewConnector
+from kitaru.errors import KitaruUsageError
+from kitaru.masking import redact
+
+COMPONENT_TARGETS: tuple[str, ...] = ("orchestrator", "artifact_store", "container_registry")
+"""The components a stack description may hold, in the order they are registered and shown."""
+
+MANAGED_LABEL = "kitaru.managed"
+"""The label Kitaru puts on every stack it creates (value ``"true"``)."""
+
+REMOTE_ORCHESTRATORS: tuple[str, ...] = ("kubernetes", "vertex", "sagemaker", "azureml")
+"""Orchestrator flavors that name a stack's type."""
+
+
+def is_managed(labels: Mapping[str, str]) -> bool:
+    """Whether a stack's labels say Kitaru created it."""
+    return str(labels.get(MANAGED_LABEL, "")).lower() == "true"
+
+
+def main_components(components: tuple[ComponentRecord, ...]) -> list[ComponentRecord]:
+    """A stack's components as Kitaru shows them: one per target in target order, then the others."""
+    by_target: dict[str, ComponentRecord] = {}
+    others: list[ComponentRecord] = []
+    for component in components:
+        if component.type in COMPONENT_TARGETS:
+            by_target.setdefault(component.type, component)
+        else:
+            others.append(component)
+    return [by_target[target] for target in COMPONENT_TARGETS if target in by_target] + others
+
+
+def stack_type(components: list[ComponentRecord]) -> str:
+    """The stack's type: its remote orchestrator flavor, ``local``, or ``custom``.
+
+    A local orchestrator without a container registry is a ``local`` stack;
+    anything else that is not a known remote orchestrator is ``custom``.
+    """
+    types = {component.type: component for component in components}
+    orchestrator = types.get("orchestrator")
+    flavor = orchestrator.flavor if orchestrator is not None else None
+    if flavor in REMOTE_ORCHESTRATORS:
+        return str(flavor)
+    if flavor == "local" and "container_registry" not in types:
+        return "local"
+    return "custom"
+
+
+def _kind(target: str) -> str:
+    return target.replace("_", " ")
+
+
+def validate_component(target: str, description: Mapping[str, Any]) -> dict[str, Any]:
+    """Check a component description against its engine flavor, before anything is registered.
+
+    Args:
+        target: ``orchestrator``, ``artifact_store`` or ``container_registry``.
+        description: ``{"name", "flavor", "configuration"}``.
+
+    Returns:
+        The configuration as the engine will store it.
+
+    Raises:
+        ValueError: For an unknown target (a plugin bug).
+        KitaruUsageError: For a flavor the engine lacks, or invalid options:
+            each is named (with close matches for misspelled ones) with how
+            to fix it with ``--extra``.
+    """
+    if target not in COMPONENT_TARGETS:
+        raise ValueError(f"Unknown stack component target '{target}'. Use one of: {', '.join(COMPONENT_TARGETS)}.")
+    flavor = description["flavor"]
+    configuration = dict(description.get("configuration") or {})
+    stacks = get_engine().stacks
+    try:
+        known = list(stacks.component_fields(target, flavor))
+        unknown = sorted(set(configuration) - set(known))
+        if unknown:
+            hints = []
+            for key in unknown:
+                close = difflib.get_close_matches(key, known, n=2)
+                hints.append(f"'{key}'" + (f" (did you mean {' or '.join(close)}?)" if close else ""))
+            raise KitaruUsageError(
+                f"Invalid {target} option(s) for the '{flavor}' {_kind(target)}: "
+                f"{', '.join(hints)}. Valid options: {', '.join(known)}. "
+                f"Fix or remove --extra {target}.FIELD=VALUE."
+            )
+        return stacks.validate_configuration(target, flavor, configuration)
+    except RecordNotFound:
+        raise KitaruUsageError(
+            f"The engine has no {_kind(target)} flavor '{flavor}'. The plugin that "
+            "builds this stack needs its engine integration installed; reinstall the plugin "
+            "(pip install 'kitaru[aws]' / 'kitaru[gcp]' / 'kitaru[azure]')."
+        ) from None
+    except InvalidConfiguration as exc:
+        if exc.problems:
+            problems = "; ".join(f"{where or target}: {what}" for where, what in exc.problems)
+            raise KitaruUsageError(
+                f"Invalid {target} settings for the '{flavor}' {_kind(target)}: "
+                f"{problems}. Fix the value with --extra {target}.FIELD=VALUE."
+            ) from None
+        raise KitaruUsageError(
+            f"Invalid {target} settings for the '{flavor}' {_kind(target)}: {exc.detail}"
+        ) from None
+
+
+def register_connector(description: Mapping[str, Any]) -> str:
+    """Register a stack's service connector (its plugin verified access) and return its id.
+
+    Args:
+        description: ``{"name", "connector_type", "auth_method", "configuration"}``.
+
+    Raises:
+        KitaruUsageError: When the engine rejects the configuration; the
+            message hides every configuration value (keys, secrets, key files).
+    """
+    configuration = dict(description.get("configuration") or {})
+    connector = NewConnector(
+        name=description["name"],
+        connector_type=description["connector_type"],
+        auth_method=description["auth_method"],
+        configuration=configuration,
+    )
+    try:
+        return get_engine().stacks.register_connector(connector)
+    except InvalidConfiguration as exc:
+        # Engine errors may echo the values they reject.
+        detail = redact(str(exc.detail or exc), configuration.values(), min_length=4)
+        raise KitaruUsageError(
+            f"The engine rejected the {connector.connector_type} service connector "
+            f"({connector.auth_method}): {detail}"
+        ) from None
+
+
+__all__ = [
+    "COMPONENT_TARGETS",
+    "MANAGED_LABEL",
+    "REMOTE_ORCHESTRATORS",
+    "is_managed",
+    "main_components",
+    "register_connector",
+    "stack_type",
+    "validate_component",
+]
