@@ -31,7 +31,7 @@ class Fn:
 
     file: str
     name: str
-    caller: "Fn | None" = None
+    caller: Fn | None = None
 
     def label(self) -> str:
         text = f"{self.file.rsplit('/', 1)[-1]}:{self.name}"
@@ -39,15 +39,15 @@ class Fn:
 
 
 # Per-checkpoint entry points.
-KITARU_CALL = Fn("kitaru/_engine/checkpoints.py", "call_checkpoint")
+KITARU_CALL = Fn("kitaru/execution/checkpoint_calls.py", "call_checkpoint")
 ENGINE_STEP_CALL = Fn("zenml/steps/base_step.py", "__call__")
 
 # (bucket label, functions whose cumulative time forms it). Disjoint by construction:
 # each is called from a different point of one step launch (checked against the
 # call graph of ZenML 0.98's dynamic runner, step launcher and step runner).
 BUCKETS: list[tuple[str, list[Fn]]] = [
-    ("Kitaru: load output back into the flow body", [Fn("kitaru/_engine/checkpoints.py", "remember_output")]),
-    ("Kitaru: translate inputs (param/lineage/upload)", [Fn("kitaru/_engine/checkpoints.py", "_engine_arguments")]),
+    ("Kitaru: load output back into the flow body", [Fn("kitaru/execution/outputs.py", "receive_output")]),
+    ("Kitaru: translate inputs (param/lineage/upload)", [Fn("kitaru/execution/checkpoint_calls.py", "engine_arguments")]),
     ("compile invocation (config, spec, source hash)", [Fn("zenml/execution/pipeline/dynamic/runner.py", "_compile_or_reuse")]),
     ("upload plain inputs as artifacts", [Fn("zenml/artifacts/external_artifact.py", "upload_by_value")]),
     ("prepare step-run request", [Fn("zenml/orchestrators/step_run_utils.py", "populate_request")]),
@@ -212,8 +212,8 @@ def summarize(path: str, n: int, framework: str) -> dict[str, Any]:
 # Per-run (not per-checkpoint) work: the run call outside the checkpoints.
 RUN_CALL = Fn("_chain.py", "run_once")
 PER_RUN: list[tuple[str, Fn]] = [
-    ("Kitaru: fetch_run (status, wait)", Fn("kitaru/_engine/runs.py", "fetch_run")),
-    ("Kitaru: log_run_metadata (spec, flow, result)", Fn("kitaru/_engine/runs.py", "log_run_metadata")),
+    ("Kitaru: load_run (status, wait)", Fn("kitaru/execution/runs.py", "load_run")),
+    ("Kitaru: log_run_metadata (spec, flow, result)", Fn("kitaru/_engine/run_store.py", "log_run_metadata")),
     ("Kitaru: resolve config + frozen spec", Fn("kitaru/config/resolve.py", "resolve_execution_config")),
     ("engine: create snapshot", Fn("zenml/pipelines/pipeline_definition.py", "_create_snapshot")),
     ("engine: create placeholder run", Fn("zenml/pipelines/run_utils.py", "create_placeholder_run")),
@@ -362,38 +362,38 @@ RESUME_BUCKETS: list[tuple[str, Fn, list[tuple[str, Fn]]]] = [
         ],
     ),
     (
-        "Kitaru: load the output value (remember_output)",
-        Fn("kitaru/_engine/checkpoints.py", "remember_output"),
+        "Kitaru: load the output value (receive_output)",
+        Fn("kitaru/execution/outputs.py", "receive_output"),
         [
             ("of which source_utils.load (materializer + data type)", Fn("zenml/utils/source_utils.py", "load")),
             ("of which KitaruMaterializer.load (read data.bin + kitaru.json)", Fn("kitaru/_engine/materializer.py", "load")),
         ],
     ),
     (
-        "Kitaru: journal / divergence check (_check_journal)",
-        Fn("kitaru/_engine/checkpoints.py", "_check_journal"),
-        [("of which _call_inputs (inspect.signature + bind)", Fn("kitaru/_engine/checkpoints.py", "_call_inputs"))],
+        "Kitaru: journal / divergence check (check_journal)",
+        Fn("kitaru/execution/checkpoint_calls.py", "check_journal"),
+        [("of which call_inputs (inspect.signature + bind)", Fn("kitaru/execution/checkpoint_calls.py", "call_inputs"))],
     ),
-    ("Kitaru: translate inputs (_engine_arguments)", Fn("kitaru/_engine/checkpoints.py", "_engine_arguments"), []),
+    ("Kitaru: translate inputs (engine_arguments)", Fn("kitaru/execution/checkpoint_calls.py", "engine_arguments"), []),
     (
-        "console line (kitaru._console.say)",
-        Fn("kitaru/_console.py", "say"),
+        "console line (kitaru.execution.console.say)",
+        Fn("kitaru/execution/console.py", "say"),
         [("of which ZenML stdout wrapper + log record export", Fn("zenml/logger.py", "wrapped_write"))],
     ),
 ]
 RESUME_SETUP: list[tuple[str, Fn]] = [
-    ("load_run (read + crash check)", Fn("kitaru/_engine/lifecycle.py", "load_run")),
+    ("load_run (read + crash check)", Fn("kitaru/execution/runs.py", "load_run")),
     ("set status resuming (update_run)", Fn("zenml/zen_stores/sql_zen_store.py", "update_run")),
     ("engine runner init (DynamicPipelineRunner + 2 helpers)", Fn("zenml/execution/pipeline/dynamic/runner.py", "__init__")),
-    ("Kitaru: owner/source metadata (log_run_metadata)", Fn("kitaru/_engine/runs.py", "log_run_metadata")),
-    ("Kitaru: build the journal (continuation.install)", Fn("kitaru/_engine/continuation.py", "install")),
+    ("Kitaru: owner/source metadata (log_run_metadata)", Fn("kitaru/_engine/run_store.py", "log_run_metadata")),
+    ("Kitaru: build the journal (runtime.prepare_continuation)", Fn("kitaru/_engine/continuation.py", "prepare")),
     ("  of which hydrate step runs (store get_run_step)", Fn("zenml/zen_stores/sql_zen_store.py", "get_run_step")),
 ]
 RESUME_FINISH: list[tuple[str, Fn]] = [
     ("client returns Execution (executions.get)", Fn("kitaru/client/client.py", "get")),
     ("store get_run (final status line)", Fn("zenml/zen_stores/sql_zen_store.py", "get_run")),
     ("engine publishes run status", Fn("zenml/execution/pipeline/dynamic/runner.py", "_publish_run_status")),
-    ("Kitaru: record the result (log_run_metadata)", Fn("kitaru/_engine/runs.py", "log_run_metadata")),
+    ("Kitaru: record the result (log_run_metadata)", Fn("kitaru/_engine/run_store.py", "log_run_metadata")),
 ]
 RESUME_COUNTERS: list[tuple[str, Fn]] = [
     ("SQL statements", Fn("~", "<method 'execute' of 'sqlite3.Cursor' objects>")),
@@ -480,7 +480,7 @@ def format_resume(summary: dict[str, Any], top: int = 8) -> str:
     k, e = summary["reused_calls"], summary["executed_calls"]
     width = 66
     lines = [
-        f"phases of the profiled retry (cProfile ms)".ljust(width) + f"{'ms':>9}",
+        "phases of the profiled retry (cProfile ms)".ljust(width) + f"{'ms':>9}",
         "-" * (width + 9),
         "setup: retry call until the body reaches checkpoint 1".ljust(width) + f"{summary['setup_ms']:>9.1f}",
     ]

@@ -389,7 +389,7 @@ def analyse_first_run(trials: dict[str, list[dict[str, Any]]]) -> dict[str, Any]
     out["kitaru_minus_zenml_s"] = None if k is None or z is None else k - z
     pairs = [
         a["wall_s"] - b["wall_s"]
-        for a, b in zip(trials["kitaru"], trials["zenml"])
+        for a, b in zip(trials["kitaru"], trials["zenml"], strict=False)
         if "result" in a and "result" in b
     ]
     out["paired_kitaru_minus_zenml_s"] = median(pairs)
@@ -452,7 +452,7 @@ def analyse_wn(trials: dict[str, list[dict[str, Any]]], schedule: list[int]) -> 
     out["per_checkpoint_cpu_ratio"] = ratio(k["per_checkpoint_cpu_s"], z["per_checkpoint_cpu_s"])
     paired = [
         a["wall"] / b["wall"]
-        for a, b in zip(per_trial["kitaru"], per_trial["zenml"])
+        for a, b in zip(per_trial["kitaru"], per_trial["zenml"], strict=False)
         if a and b and b["wall"] > 0
     ]
     out["per_checkpoint_ratio_paired_median"] = median(paired)
@@ -641,7 +641,7 @@ def _render_engine_sections(cfg: dict[str, Any], s: dict[str, Any], f: dict[str,
         + f"   {fmt(w['per_checkpoint_cpu_ratio'], '.2f'):>6}",
         f"  per-checkpoint ratio, median of per-pair ratios: {fmt(w['per_checkpoint_ratio_paired_median'], '.2f')}"
         f"  (pairs: {', '.join(f'{x:.2f}' for x in w['per_checkpoint_ratio_paired_samples'])})",
-        f"  peak RSS of the W(N) process (ru_maxrss) MiB".ljust(29)
+        "  peak RSS of the W(N) process (ru_maxrss) MiB".ljust(29)
         + f"{fmt(w['kitaru']['peak_rss_mib'], '.0f'):>8}   {fmt(w['zenml']['peak_rss_mib'], '.0f'):>8}   {fmt(w['peak_rss_ratio'], '.2f'):>6}"
         + f"   (before W({w['n_values'][-1]}): {fmt(w['kitaru']['rss_before_top_mib'], '.0f')} / {fmt(w['zenml']['rss_before_top_mib'], '.0f')})",
     ]

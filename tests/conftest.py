@@ -9,10 +9,10 @@ in a subprocess with the ``fresh_config_dir`` fixture.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest

@@ -40,7 +40,7 @@ def _run(*command: str | os.PathLike[str], env: dict[str, str] | None = None) ->
 
 def ensure_environment(with_dev: bool) -> None:
     """Create ``.venv`` and sync it from ``uv.lock``."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 (this script may be started by an older python3)
         raise SystemExit(
             f"Kitaru needs Python 3.11 or newer; this is {sys.version.split()[0]}. "
             "Run this script with a newer python3."

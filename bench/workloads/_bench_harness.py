@@ -24,8 +24,8 @@ write to (see there).
 from __future__ import annotations
 
 import argparse
-import cProfile
 import collections
+import cProfile
 import gc
 import json
 import resource

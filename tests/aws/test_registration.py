@@ -166,8 +166,8 @@ def test_s3_compatible_store_with_keys_in_an_engine_secret(
     bucket: str,
 ) -> None:
     """The documented way for MinIO/R2 with explicit keys: authentication_secret, no connector."""
-    from kitaru_aws import verify_s3_bucket
     from kitaru.errors import KitaruUsageError
+    from kitaru_aws import verify_s3_bucket
 
     secret_name = unique_name("minio-keys")
     registry.create_secret(

@@ -16,9 +16,9 @@ import pytest
 
 from kitaru import KitaruClient
 from kitaru.client import ArtifactRef, Execution, ExecutionStatus
-from kitaru.client.serialize import to_jsonable
 from kitaru.config import FrozenExecutionSpec
 from kitaru.errors import FailureOrigin, KitaruStateError, KitaruUsageError
+from kitaru.jsonable import to_jsonable
 from tests.core.flows import client_flows
 
 
@@ -404,7 +404,7 @@ _FRAMES = 'Traceback (most recent call last):\n  File "agent.py", line 3, in run
 def test_failure_parsing(traceback: str | None, source: str | None, exception_type: str | None, message: str) -> None:
     from types import SimpleNamespace
 
-    from kitaru._engine.journal import build_failure
+    from kitaru.execution.failures import build_failure
 
     info = SimpleNamespace(traceback=traceback, source=source) if traceback else None
     failure = build_failure(status_reason=None, exception_info=info, fallback="Checkpoint 'x' failed.")

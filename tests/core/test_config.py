@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from kitaru._engine.images import docker_settings_kwargs
 from kitaru.config import (
     UNSET,
     FrozenExecutionSpec,
@@ -29,7 +30,6 @@ from kitaru.config import (
     resolve_execution_config,
     update_global_config,
 )
-from kitaru._engine.images import docker_settings_kwargs
 from kitaru.config.paths import config_file
 from kitaru.errors import KitaruUsageError
 

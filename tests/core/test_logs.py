@@ -9,6 +9,7 @@ followers in separate processes on a fresh config dir.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -26,18 +27,18 @@ from pathlib import Path
 import pytest
 
 from kitaru import KitaruClient
-from kitaru._engine.logs import (
+from kitaru.cli.app import run as cli
+from kitaru.cli.executions import logs as logs_cli
+from kitaru.cli.output import OutputFormat
+from kitaru.client import ExecutionStatus, LogEntry
+from kitaru.errors import KitaruLogRetrievalError, KitaruStateError, KitaruUsageError
+from kitaru.logs import (
     ENGINE_SOURCE,
     ExecutionProgress,
     get_logs,
     is_engine_line,
     sort_entries,
 )
-from kitaru.cli.app import run as cli
-from kitaru.cli.executions import logs as logs_cli
-from kitaru.cli.output import OutputFormat
-from kitaru.client import ExecutionStatus, LogEntry
-from kitaru.errors import KitaruLogRetrievalError, KitaruStateError, KitaruUsageError
 from tests.conftest import subprocess_env
 from tests.core.flows import log_flows
 
@@ -147,7 +148,7 @@ def test_failed_checkpoint_logs_include_its_traceback(runs: Runs) -> None:
 def test_client_logs_and_errors(runs: Runs) -> None:
     client = KitaruClient()
     assert client.executions.logs(runs.chatty, source="runner") == get_logs(runs.chatty, source="runner")
-    with pytest.raises(KitaruUsageError, match="Invalid execution id"):
+    with pytest.raises(KitaruUsageError, match="'not-a-uuid' is not a valid execution id"):
         client.executions.logs("not-a-uuid")
     with pytest.raises(KitaruStateError, match="was not found"):
         client.executions.logs(str(uuid.uuid4()))
@@ -188,7 +189,9 @@ def test_unreadable_log_store_points_at_its_endpoint(runs: Runs) -> None:
     from zenml.client import Client
     from zenml.enums import StackComponentType
 
-    from kitaru._engine.logs import _Reader, _Stream
+    from kitaru.engine import get_engine
+    from kitaru.logs.stores import StreamReader
+    from kitaru.logs.streams import LogStream
 
     endpoint = "http://127.0.0.1:4318/v1/logs"
     component = Client().create_stack_component(
@@ -198,12 +201,12 @@ def test_unreadable_log_store_points_at_its_endpoint(runs: Runs) -> None:
         configuration={"endpoint": endpoint},
     )
     try:
-        stored = Client().zen_store.get_run(uuid.UUID(runs.chatty), hydrate=True).log_collection[0]
-        body = stored.get_body().model_copy(update={"log_store_id": component.id})
-        in_otel = stored.model_copy(update={"body": body})
-        assert in_otel.log_store_id == component.id
+        stored = get_engine().runs.get_run(runs.chatty).log_streams[0]
+        in_otel = dataclasses.replace(stored, log_store_id=str(component.id))
+        assert in_otel.log_store_id == str(component.id)
+        reader = StreamReader(runs.chatty, get_engine().logs)
         with pytest.raises(KitaruLogRetrievalError, match=re.escape(endpoint)) as info:
-            _Reader(runs.chatty).read(_Stream(in_otel, "runner", None), include_engine=False, finished=True)
+            reader.read(LogStream(in_otel, "runner", None), include_engine=False, finished=True)
         assert "'otel' log store" in str(info.value)
     finally:
         Client().delete_stack_component(component.id, StackComponentType.LOG_STORE)
@@ -362,7 +365,7 @@ def test_follower_dedups_announces_each_wait_once_and_reports_cancellation(
         current[:] = [entries]
         return state
 
-    monkeypatch.setattr("kitaru._engine.logs.execution_progress", progress)
+    monkeypatch.setattr("kitaru.logs.execution_progress", progress)
     monkeypatch.setattr(logs_cli, "fetch_entries", lambda *_a, **_k: current[0])
     sleeps: list[float] = []
     out = io.StringIO()

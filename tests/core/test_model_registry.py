@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kitaru.config import ImageSettings, ResolvedExecutionConfig, build_frozen_spec
-from kitaru.errors import KitaruUsageError
 from kitaru._llm import registry
 from kitaru._llm.registry import ModelRegistry, ResolvedModel, resolve_model
+from kitaru.config import ImageSettings, ResolvedExecutionConfig, build_frozen_spec
+from kitaru.errors import KitaruUsageError
 
 INVALID_FILE = "The Kitaru global config file is invalid. Fix or delete"
 NO_MODEL = (

@@ -27,9 +27,9 @@ from typing import Any
 import pytest
 import yaml
 
+from kitaru._llm import secrets
 from kitaru.cli.secrets import parse_assignments
 from kitaru.errors import KitaruBackendError, KitaruRuntimeError, KitaruUsageError
-from kitaru._llm import secrets
 from tests.conftest import subprocess_env
 
 KITARU = Path(sys.executable).with_name("kitaru")
@@ -289,7 +289,7 @@ def test_secrets_and_aliases_end_to_end(tmp_path: Path, fresh_config_dir: Path) 
         {"argv": ["secrets", "delete", "openai", "-o", "json"]},  # 13
     ]
     results = run_sequence(tmp_path, fresh_config_dir, steps)
-    for index, result in enumerate(results):
+    for result in results:
         assert_no_values(result["stdout"], result["stderr"])
 
     created = ok_json(results[0])

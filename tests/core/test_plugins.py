@@ -21,10 +21,8 @@ import pytest
 
 from kitaru.plugins import (
     KitaruPluginManager,
-    LogStoreSpec,
     PluginLoadError,
     PluginSource,
-    StackProviderSpec,
     get_plugin_manager,
 )
 from kitaru.plugins.manager import RAISE_ERRORS_ENV

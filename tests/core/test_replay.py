@@ -25,7 +25,6 @@ from typing import Any
 import pytest
 
 from kitaru import KitaruClient
-from kitaru._engine.replay import SourceCall, _failure, order_calls
 from kitaru.cli.app import run as cli_run
 from kitaru.errors import (
     KitaruBackendError,
@@ -35,6 +34,8 @@ from kitaru.errors import (
     KitaruStateError,
     KitaruUsageError,
 )
+from kitaru.execution.replay import replay_failure
+from kitaru.execution.replay_plan import SourceCall, order_calls
 from kitaru.flows import FlowHandle
 from tests.core.flows import replay_flows as flows
 from tests.core.flows.replay_flows import COUNTER_ENV, RELEASE_ENV, executions_of
@@ -360,11 +361,11 @@ def test_cyclic_links_are_a_runtime_error() -> None:
 
 
 def test_engine_errors_map_to_divergence_or_backend_errors() -> None:
-    divergence = _failure("src", RuntimeError("No step run found for step `x` in original run `src`."), "new")
+    divergence = replay_failure("src", RuntimeError("No step run found for step `x` in original run `src`."), "new")
     assert isinstance(divergence, KitaruDivergenceError) and divergence.exec_id == "new"
     assert "Failed to replay execution src" in str(divergence)
-    assert isinstance(_failure("src", RuntimeError("the call sequence diverged")), KitaruDivergenceError)
-    backend = _failure("src", ConnectionError("store unreachable"))
+    assert isinstance(replay_failure("src", RuntimeError("the call sequence diverged")), KitaruDivergenceError)
+    backend = replay_failure("src", ConnectionError("store unreachable"))
     assert isinstance(backend, KitaruBackendError)
     assert str(backend) == "Failed to replay execution src: store unreachable"
 

@@ -125,7 +125,7 @@ def test_save_and_load_between_executions() -> None:
 
 
 def test_unserializable_value_is_recorded_as_blob_with_warning() -> None:
-    from kitaru._engine.serialization import UnserializableValueWarning
+    from kitaru.serializers.codec import UnserializableValueWarning
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -187,7 +187,7 @@ def test_decorator_validation() -> None:
 
 
 def test_names_are_sanitised() -> None:
-    from kitaru._naming import sanitize_name
+    from kitaru.execution.naming import sanitize_name
 
     assert sanitize_name("my-flow.v2", fallback="flow") == "my_flow_v2"
     assert sanitize_name("2fast", fallback="flow") == "flow_2fast"

@@ -27,7 +27,6 @@ from typing import Any
 import pytest
 
 import kitaru
-from kitaru import _scope
 from kitaru.errors import (
     KitaruContextError,
     KitaruExecutionError,
@@ -35,6 +34,7 @@ from kitaru.errors import (
     KitaruStateError,
     KitaruUsageError,
 )
+from kitaru.execution.scope import CheckpointScope, FlowScope, checkpoint_scope, flow_scope
 from tests.conftest import subprocess_env
 
 FLOWS_FILE = Path(__file__).parent / "flows" / "wait_flows.py"
@@ -107,7 +107,7 @@ def last_json(result: subprocess.CompletedProcess[str]) -> Any:
 STATE = """
 import json, sys
 from kitaru import KitaruClient
-from kitaru.client.serialize import to_jsonable
+from kitaru.jsonable import to_jsonable
 from kitaru.flows import FlowHandle
 exec_id = sys.argv[1]
 execution = KitaruClient().executions.get(exec_id)
@@ -122,7 +122,7 @@ print(json.dumps({
 RESUME = """
 import json, sys
 from kitaru import KitaruClient
-from kitaru.client.serialize import to_jsonable
+from kitaru.jsonable import to_jsonable
 from kitaru.flows import FlowHandle
 exec_id, client = sys.argv[1], KitaruClient()
 if len(sys.argv) > 2:  # answer the wait first, in this same process
@@ -226,7 +226,7 @@ def test_pydantic_model_wait_round_trip(project: Project) -> None:
 import json, sys
 import wait_flows
 from kitaru import KitaruClient, KitaruWaitValidationError
-from kitaru.client.serialize import to_jsonable
+from kitaru.jsonable import to_jsonable
 exec_id = sys.argv[1]
 client = KitaruClient()
 out = {"pending": to_jsonable(client.executions.pending_waits(exec_id))}
@@ -434,8 +434,8 @@ def test_wait_outside_a_flow_is_a_context_error() -> None:
 
 
 def test_wait_inside_a_checkpoint_is_a_context_error() -> None:
-    scope = _scope.CheckpointScope(name="c", type=None, execution_id=None, checkpoint_id=None)
-    with _scope.checkpoint_scope(scope), pytest.raises(KitaruContextError) as raised:
+    scope = CheckpointScope(name="c", type=None, execution_id=None, checkpoint_id=None)
+    with checkpoint_scope(scope), pytest.raises(KitaruContextError) as raised:
         kitaru.wait(schema=bool)
     assert str(raised.value) == (
         "wait() cannot be called inside a @checkpoint. Call wait() in the flow body instead."
@@ -473,19 +473,19 @@ def test_wait_in_a_checkpoint_of_a_real_flow_fails_it() -> None:
     ],
 )
 def test_invalid_wait_arguments_are_usage_errors(kwargs: dict[str, Any], message: str) -> None:
-    scope = _scope.FlowScope(name="f", flow_id=None, execution_id=None)
-    with _scope.flow_scope(scope), pytest.raises(KitaruUsageError, match=message):
+    scope = FlowScope(name="f", flow_id=None, execution_id=None)
+    with flow_scope(scope), pytest.raises(KitaruUsageError, match=message):
         kitaru.wait(**kwargs)
 
 
 def test_wait_in_a_flow_scope_without_a_running_execution() -> None:
-    scope = _scope.FlowScope(name="f", flow_id=None, execution_id=None)
-    with _scope.flow_scope(scope), pytest.raises(KitaruRuntimeError, match="no running execution"):
+    scope = FlowScope(name="f", flow_id=None, execution_id=None)
+    with flow_scope(scope), pytest.raises(KitaruRuntimeError, match="no running execution"):
         kitaru.wait(schema=bool)
 
 
 def test_poll_interval_override(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kitaru._engine.waits import poll_interval
+    from kitaru.execution.waits_body import poll_interval
 
     monkeypatch.delenv("KITARU_WAIT_POLL_INTERVAL", raising=False)
     assert poll_interval() == 5.0
@@ -504,7 +504,7 @@ def _condition(name: str, wait_id: str) -> SimpleNamespace:
 
 
 def test_select_wait_by_name_id_and_errors() -> None:
-    from kitaru._engine.waits import select_wait
+    from kitaru.execution.waits import select_wait
 
     a = _condition("approve", "11111111-1111-1111-1111-111111111111")
     b = _condition("review", "22222222-2222-2222-2222-222222222222")
@@ -523,8 +523,8 @@ def test_select_wait_by_name_id_and_errors() -> None:
 
 
 def test_validate_input_names_wait_value_and_schema() -> None:
-    from kitaru._engine.waits import validate_input
     from kitaru.errors import KitaruWaitValidationError
+    from kitaru.execution.waits import validate_input
 
     validate_input("E", "ok", True, {"type": "boolean"})
     validate_input("E", "gate", None, None)
@@ -537,12 +537,12 @@ def test_validate_input_names_wait_value_and_schema() -> None:
 
 
 def test_resolve_errors_for_unknown_and_finished_executions() -> None:
-    from kitaru._engine.waits import pending_waits, resolve_wait
+    from kitaru.client.waits import pending_waits, resolve_wait
 
-    with pytest.raises(KitaruUsageError, match="Invalid execution id"):
+    with pytest.raises(KitaruUsageError, match="'not-a-uuid' is not a valid execution id"):
         pending_waits("not-a-uuid")
     missing = "00000000-0000-0000-0000-000000000000"
-    with pytest.raises(KitaruStateError, match="does not exist"):
+    with pytest.raises(KitaruStateError, match=f"Execution '{missing}' was not found"):
         resolve_wait(missing, "x", value=None)
     handle = wait_in_checkpoint_flow.run()  # finished (failed), never waited
     with pytest.raises(KitaruStateError) as raised:
@@ -578,8 +578,8 @@ def test_cli_input_argument_errors(args: list[str], message: str, capsys: pytest
 
 
 def test_cli_auto_detect_needs_a_single_wait() -> None:
-    from kitaru.client.models import PendingWait
     from kitaru.cli.executions.waits import _choose
+    from kitaru.client.models import PendingWait
 
     one = PendingWait(wait_id="w1", name="a", question=None, schema=None)
     two = PendingWait(wait_id="w2", name="b", question=None, schema=None)

@@ -27,10 +27,10 @@ from typing import Any
 import pytest
 import typer.main
 import yaml
+from tests.llm.recording_server import RecordingServer, json_response
 
 import kitaru
 import kitaru_local.plugin
-from kitaru.testing.managers import only_plugins
 from kitaru._llm import call as call_module
 from kitaru._llm import credentials as credentials_module
 from kitaru._llm.backends import backend_for
@@ -41,7 +41,7 @@ from kitaru._llm.usage import describe_cost, summarize
 from kitaru.errors import KitaruError
 from kitaru.plugins import get_plugin_manager
 from kitaru.plugins.records import LlmBackendSpec, LlmRequest
-from tests.llm.recording_server import RecordingServer, json_response
+from kitaru.testing.managers import only_plugins
 
 ROOT = Path(__file__).resolve().parents[2]
 LLM_DOC = ROOT / "docs" / "llm.md"

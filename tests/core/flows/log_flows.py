@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import kitaru
-from kitaru import _scope
+from kitaru.execution.scope import current_checkpoint
 
 LONG_LINE_LENGTH = 12_000  # over the engine's ~5 KB chunk size
 logger = logging.getLogger("log_flows")
@@ -82,7 +82,7 @@ def logs_failing(word: str) -> str:
 @kitaru.checkpoint
 def logs_first(directory: str) -> str:
     print("first: hello")
-    scope = _scope.current_checkpoint()
+    scope = current_checkpoint()
     assert scope is not None and scope.execution_id
     (Path(directory) / "exec_id").write_text(scope.execution_id)
     return "one"
@@ -120,7 +120,7 @@ def logs_waiting(directory: str) -> str:
     print("waiting body: resumed")
     # Finish well after the answering process has read the execution back:
     # a read in the instant an execution completes can race with dead-owner
-    # detection (kitaru._engine.lifecycle.reconcile_crashed).
+    # detection (kitaru.execution.runs.reconcile_crashed).
     logs_linger(1.5)
     return first
 

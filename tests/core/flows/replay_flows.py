@@ -158,7 +158,7 @@ def replay_empty(value: int) -> int:
 @kitaru.checkpoint
 def hold(topic: str) -> str:
     """Announce the execution id next to the release file, then wait for the file."""
-    from kitaru._scope import current_checkpoint
+    from kitaru.execution.scope import current_checkpoint
 
     release = Path(os.environ[RELEASE_ENV])
     scope = current_checkpoint()

@@ -39,7 +39,7 @@ from kitaru.errors import (
     KitaruUserCodeError,
     KitaruWaitValidationError,
 )
-from kitaru.plugins.hookspecs import hookimpl
+from kitaru.plugins.hookspecs import hookimpl as hookimpl  # the one import a plugin author needs
 
 if TYPE_CHECKING:  # what editors and type checkers see; at run time these load on first use
     from kitaru.checkpoints import checkpoint

@@ -11,7 +11,8 @@ returns the output *value*, so the flow body can use it as ordinary Python::
         return len(fetch(url))
 
 Passing a checkpoint's output into another checkpoint still records the
-lineage between the two.
+lineage between the two. ``submit``, ``map`` and ``product`` run checkpoints
+concurrently and return a :class:`CheckpointFuture`.
 """
 
 from __future__ import annotations
@@ -20,10 +21,20 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
-from kitaru import _scope
-from kitaru._naming import sanitize_name
-from kitaru._signatures import publish_entrypoint
+from kitaru.engine import get_engine
+from kitaru.engine.runtime import CheckpointSpec
 from kitaru.errors import KitaruContextError, KitaruUsageError
+from kitaru.execution.checkpoint_calls import (
+    CheckpointFuture,
+    CheckpointMapFuture,
+    call_checkpoint,
+    map_checkpoint,
+    run_checkpoint_body,
+    submit_checkpoint,
+)
+from kitaru.execution.entrypoints import publish_entrypoint
+from kitaru.execution.naming import sanitize_name
+from kitaru.execution.scope import FlowScope, current_checkpoint, current_flow
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -64,31 +75,30 @@ class CheckpointDefinition:
         self.retries = retries
         self.type = type
         self.runtime = _normalize_runtime(runtime)
-        self._engine_step: Any = None
+        self._engine_checkpoint: Any = None
         functools.update_wrapper(self, func)
         definition = self
 
         def entrypoint(*args: Any, **kwargs: Any) -> Any:
-            from kitaru._engine.checkpoints import run_checkpoint_body
-
             return run_checkpoint_body(definition, args, kwargs)
 
         self.entrypoint = publish_entrypoint(
             func, entrypoint, alias=f"__kitaru_checkpoint_source_{self.name}"
         )
 
-    def engine_step(self) -> Any:
-        """Return the engine step for this checkpoint, building it on first use."""
-        if self._engine_step is None:
-            from kitaru._engine.checkpoints import build_engine_step
+    def engine_checkpoint(self) -> Any:
+        """Return the engine's checkpoint for this one, building it on first use."""
+        if self._engine_checkpoint is None:
+            spec = CheckpointSpec(
+                name=self.name, entrypoint=self.entrypoint, retries=self.retries, label=self.type, runtime=self.runtime
+            )
+            self._engine_checkpoint = get_engine().runtime.build_checkpoint(spec)
+        return self._engine_checkpoint
 
-            self._engine_step = build_engine_step(self)
-        return self._engine_step
-
-    def _require_flow(self, concurrent: bool) -> _scope.FlowScope:
-        if _scope.current_checkpoint() is not None:
+    def _require_flow(self, concurrent: bool) -> FlowScope:
+        if current_checkpoint() is not None:
             raise KitaruContextError(NESTED_MESSAGE)
-        flow = _scope.current_flow()
+        flow = current_flow()
         if flow is None:
             raise KitaruContextError(CONCURRENT_OUTSIDE_MESSAGE if concurrent else OUTSIDE_FLOW_MESSAGE)
         return flow
@@ -96,29 +106,21 @@ class CheckpointDefinition:
     def __call__(self, *args: Any, id: str | None = None, after: Any = None, **kwargs: Any) -> Any:
         """Run the checkpoint in the current flow and return its output value."""
         flow = self._require_flow(concurrent=False)
-        from kitaru._engine.checkpoints import call_checkpoint
-
         return call_checkpoint(self, flow, args, kwargs, id=id, after=after)
 
-    def submit(self, *args: Any, id: str | None = None, after: Any = None, **kwargs: Any) -> Any:
+    def submit(self, *args: Any, id: str | None = None, after: Any = None, **kwargs: Any) -> CheckpointFuture:
         """Start the checkpoint concurrently; returns a future with ``.result()``."""
         flow = self._require_flow(concurrent=True)
-        from kitaru._engine.checkpoints import submit_checkpoint
-
         return submit_checkpoint(self, flow, args, kwargs, id=id, after=after)
 
-    def map(self, *args: Any, after: Any = None, **kwargs: Any) -> Any:
+    def map(self, *args: Any, after: Any = None, **kwargs: Any) -> CheckpointMapFuture:
         """Run one invocation per element of the iterable arguments, concurrently."""
         flow = self._require_flow(concurrent=True)
-        from kitaru._engine.checkpoints import map_checkpoint
-
         return map_checkpoint(self, flow, args, kwargs, after=after, product=False)
 
-    def product(self, *args: Any, after: Any = None, **kwargs: Any) -> Any:
+    def product(self, *args: Any, after: Any = None, **kwargs: Any) -> CheckpointMapFuture:
         """Run one invocation per element of the cartesian product of the arguments."""
         flow = self._require_flow(concurrent=True)
-        from kitaru._engine.checkpoints import map_checkpoint
-
         return map_checkpoint(self, flow, args, kwargs, after=after, product=True)
 
     def __repr__(self) -> str:
@@ -167,3 +169,6 @@ def checkpoint(
     if func is not None:
         return decorate(func)
     return decorate
+
+
+__all__ = ["CheckpointDefinition", "CheckpointFuture", "CheckpointMapFuture", "checkpoint"]

@@ -20,9 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from kitaru._naming import sanitize_name
-from kitaru._signatures import publish_entrypoint
-from kitaru.client.status import ExecutionStatus, public_status
+from kitaru.engine.runs import RunRecord
 from kitaru.errors import (
     KitaruStateError,
     KitaruUsageError,
@@ -30,6 +28,16 @@ from kitaru.errors import (
     classify_failure_origin,
     execution_error_class,
 )
+from kitaru.execution.definitions import FlowBase
+from kitaru.execution.entrypoints import publish_entrypoint
+from kitaru.execution.flow_body import run_flow_body
+from kitaru.execution.keys import RESULT_KEY
+from kitaru.execution.naming import sanitize_name
+from kitaru.execution.replay import replay_flow
+from kitaru.execution.results import decode_result
+from kitaru.execution.runs import load_run
+from kitaru.execution.status import ExecutionStatus, public_status
+from kitaru.execution.submit import Submitted, submit_flow
 
 DIRECT_CALL_MESSAGE = (
     "Direct flow calls are not supported. Use: handle = my_flow.run(...) and then "
@@ -55,14 +63,16 @@ class FlowHandle:
         """The execution id."""
         return self._exec_id
 
-    def _snapshot(self) -> Any:
-        from kitaru._engine.runs import fetch_run
+    @classmethod
+    def _of(cls, submitted: Submitted) -> FlowHandle:
+        return cls(submitted.exec_id, local_result=submitted.result, has_local_result=submitted.has_result)
 
-        return fetch_run(self._exec_id)
+    def _snapshot(self) -> RunRecord:
+        return load_run(self._exec_id, action="refresh")
 
     @staticmethod
-    def _status_of(snapshot: Any) -> ExecutionStatus:
-        return public_status(snapshot.engine_status, has_active_wait=snapshot.has_active_wait)
+    def _status_of(snapshot: RunRecord) -> ExecutionStatus:
+        return public_status(snapshot.status, has_active_wait=snapshot.active_wait is not None)
 
     @property
     def status(self) -> ExecutionStatus:
@@ -108,22 +118,21 @@ class FlowHandle:
             raise KitaruStateError(f"Execution {self._exec_id} is still running (status: {status}).")
         return self._result_of(snapshot, status)
 
-    def _result_of(self, snapshot: Any, status: ExecutionStatus) -> Any:
+    def _result_of(self, snapshot: RunRecord, status: ExecutionStatus) -> Any:
         if status is ExecutionStatus.COMPLETED:
             if self._has_local_result:
                 return self._local_result
-            from kitaru._engine.runs import RESULT_KEY, decode_result
-
             return decode_result(self._exec_id, snapshot.metadata.get(RESULT_KEY))
         raise self._failure_error(snapshot, status)
 
-    def _failure_error(self, snapshot: Any, status: ExecutionStatus) -> Exception:
-        origin = classify_failure_origin(snapshot.status_reason, snapshot.traceback)
+    def _failure_error(self, snapshot: RunRecord, status: ExecutionStatus) -> Exception:
+        traceback = snapshot.exception.traceback if snapshot.exception is not None else None
+        origin = classify_failure_origin(snapshot.status_reason, traceback)
         lines = [f"Execution {self._exec_id} finished with status '{status}'."]
         if snapshot.status_reason:
             lines.append(snapshot.status_reason)
-        if snapshot.traceback:
-            last = [line for line in snapshot.traceback.strip().splitlines() if line.strip()]
+        if traceback:
+            last = [line for line in traceback.strip().splitlines() if line.strip()]
             if last and last[-1] != snapshot.status_reason:
                 lines.append(last[-1])
         recovery = build_recovery_command(self._exec_id, str(status))
@@ -137,7 +146,7 @@ class FlowHandle:
         return f"<FlowHandle exec_id={self._exec_id!r}>"
 
 
-class FlowDefinition:
+class FlowDefinition(FlowBase):
     """A function decorated with ``@flow``.
 
     Attributes:
@@ -151,24 +160,14 @@ class FlowDefinition:
         self.func = func
         self.name = sanitize_name(func.__name__, fallback="flow")
         self.defaults: dict[str, Any] = {"stack": stack, "image": image, "cache": cache, "retries": retries}
-        self._engine_pipeline: Any = None
+        self._engine_flow: Any = None
         functools.update_wrapper(self, func)
         definition = self
 
         def entrypoint(**params: Any) -> None:
-            from kitaru._engine.flows import run_flow_body
-
             return run_flow_body(definition, params)
 
         self.entrypoint = publish_entrypoint(func, entrypoint, alias=f"__kitaru_pipeline_source_{self.name}")
-
-    def engine_pipeline(self) -> Any:
-        """Return the engine pipeline for this flow, building it on first use."""
-        if self._engine_pipeline is None:
-            from kitaru._engine.flows import build_engine_pipeline
-
-            self._engine_pipeline = build_engine_pipeline(self)
-        return self._engine_pipeline
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         raise KitaruUsageError(DIRECT_CALL_MESSAGE)
@@ -198,10 +197,8 @@ class FlowDefinition:
         Returns:
             The execution's handle.
         """
-        from kitaru._engine.flows import submit_flow
-
         overrides = {"stack": stack, "image": image, "cache": cache, "retries": retries}
-        return submit_flow(self, args, kwargs, overrides)
+        return FlowHandle._of(submit_flow(self, args, kwargs, overrides))
 
     def replay(
         self,
@@ -246,10 +243,9 @@ class FlowDefinition:
             KitaruStateError: If the source is still running, or the selector
                 or an override does not fit it.
         """
-        from kitaru._engine.replay import replay_flow
-
         options = {"stack": stack, "image": image, "cache": cache, "retries": retries}
-        return replay_flow(self, exec_id, from_=from_, overrides=overrides, flow_inputs=flow_inputs, options=options)
+        submitted = replay_flow(self, exec_id, from_=from_, overrides=overrides, flow_inputs=flow_inputs, options=options)
+        return FlowHandle._of(submitted)
 
     def __repr__(self) -> str:
         return f"<kitaru flow {self.name!r}>"

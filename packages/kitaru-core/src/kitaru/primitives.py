@@ -2,22 +2,23 @@
 
 Where each may be called is fixed (SPEC §2.0): ``log`` anywhere inside a
 flow, ``save``/``load`` only inside a checkpoint, ``wait`` only in the flow
-body. ``llm`` checks its call site here too; its behaviour arrives with the
-LLM work.
+body, ``llm`` anywhere inside a flow (in the flow body it runs as the
+synthetic :data:`llm_call` checkpoint).
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from kitaru import _scope
-from kitaru.errors import (
-    KitaruContextError,
-    KitaruFeatureNotAvailableError,
-    KitaruStateError,
-    KitaruUsageError,
-)
+from kitaru._llm.call import LLM_CALL_TYPE, perform_call, prepare_request
+from kitaru.checkpoints import checkpoint
+from kitaru.engine import get_engine
+from kitaru.errors import KitaruContextError, KitaruStateError, KitaruUsageError
+from kitaru.execution.artifacts import load_named_artifact
+from kitaru.execution.ids import parse_execution_id
+from kitaru.execution.keys import ARTIFACT_TYPE_KEY
+from kitaru.execution.scope import CheckpointScope, current_checkpoint, current_flow
+from kitaru.execution.waits_body import is_flow_control, run_wait
 
 SAVE_TYPES = ("prompt", "response", "context", "input", "output", "blob")
 
@@ -32,27 +33,25 @@ def log(**metadata: Any) -> None:
         KitaruContextError: Outside a flow.
         KitaruStateError: If the current scope has no execution id.
     """
-    checkpoint = _scope.current_checkpoint()
-    flow = _scope.current_flow()
-    if checkpoint is None and flow is None:
+    inside = current_checkpoint()
+    flow = current_flow()
+    if inside is None and flow is None:
         raise KitaruContextError("kitaru.log() can only be called inside a @flow.")
     if not metadata:
         return
-    from kitaru._engine import metadata as engine_metadata
-
-    if checkpoint is not None:
-        if not checkpoint.checkpoint_id:
+    if inside is not None:
+        if not inside.checkpoint_id:
             raise KitaruStateError("The current checkpoint has no id; cannot attach metadata.")
-        engine_metadata.log_checkpoint_metadata(checkpoint.checkpoint_id, metadata)
+        get_engine().runs.log_step_metadata(inside.checkpoint_id, metadata)
         return
     assert flow is not None
     if not flow.execution_id:
         raise KitaruStateError("The current flow has no execution id; cannot attach metadata.")
-    engine_metadata.log_execution_metadata(flow.execution_id, metadata)
+    get_engine().runs.log_run_metadata(flow.execution_id, metadata)
 
 
-def _require_checkpoint(function: str) -> _scope.CheckpointScope:
-    checkpoint = _scope.current_checkpoint()
+def _require_checkpoint(function: str) -> CheckpointScope:
+    checkpoint = current_checkpoint()
     if checkpoint is None:
         raise KitaruContextError(f"kitaru.{function}() can only be called inside a @checkpoint.")
     return checkpoint
@@ -80,9 +79,7 @@ def save(name: str, value: Any, *, type: str = "output", tags: list[str] | None 
         )
     if not isinstance(name, str) or not name.strip():
         raise KitaruUsageError("kitaru.save() needs a non-empty artifact name.")
-    from kitaru._engine.artifacts import save_manual_artifact
-
-    save_manual_artifact(name.strip(), value, kind=kind, tags=tags)
+    get_engine().runtime.save_artifact(name.strip(), value, metadata={ARTIFACT_TYPE_KEY: kind}, tags=tags)
 
 
 def load(exec_id: str, name: str) -> Any:
@@ -97,16 +94,7 @@ def load(exec_id: str, name: str) -> Any:
         KitaruRuntimeError: If no artifact or several artifacts match.
     """
     _require_checkpoint("load")
-    try:
-        uuid.UUID(str(exec_id))
-    except ValueError:
-        raise KitaruUsageError(
-            f"Invalid execution id {exec_id!r}: expected a UUID such as the one "
-            "`kitaru executions list` shows."
-        ) from None
-    from kitaru._engine.artifacts import load_named_artifact
-
-    return load_named_artifact(str(exec_id), name)
+    return load_named_artifact(parse_execution_id(exec_id), name)
 
 
 def wait(
@@ -143,7 +131,7 @@ def wait(
     execution is marked paused before the exception is raised, and the next
     checkpoint call or ``wait()`` of the body raises it again, so nothing is
     journaled after an unanswered wait. Re-raise it yourself in broad
-    ``except`` blocks with ``kitaru._engine.waits.is_flow_control(exc)``.
+    ``except`` blocks with :func:`is_flow_control` (``kitaru.primitives.is_flow_control(exc)``).
 
     Args:
         schema: None for a continue/abort gate (returns None). A type
@@ -165,19 +153,12 @@ def wait(
         KitaruUsageError: If an argument is invalid.
         KitaruFeatureNotAvailableError: If the engine lacks wait support.
     """
-    if _scope.current_checkpoint() is not None:
+    if current_checkpoint() is not None:
         raise KitaruContextError(
             "wait() cannot be called inside a @checkpoint. Call wait() in the flow body instead."
         )
-    if _scope.current_flow() is None:
+    if current_flow() is None:
         raise KitaruContextError("wait() can only run inside a @flow.")
-    try:
-        from kitaru._engine.waits import run_wait
-    except ImportError as exc:
-        raise KitaruFeatureNotAvailableError(
-            f"kitaru.wait() is not available in this installation ({exc}). Reinstall "
-            "Kitaru with `pip install -U kitaru`."
-        ) from None
     return run_wait(schema=schema, name=name, question=question, timeout=timeout, metadata=metadata)
 
 
@@ -227,8 +208,41 @@ def llm(
             notes = kitaru.llm(f"Research {topic}", model="fast", name="research")
             return kitaru.llm(f"Write a post from: {notes}", system="Be concise.")
     """
-    from kitaru._llm.call import llm as call_llm
-
-    return call_llm(
-        prompt, model=model, system=system, temperature=temperature, max_tokens=max_tokens, name=name
+    flow = current_flow()
+    inside = current_checkpoint()
+    if flow is None and inside is None:
+        raise KitaruContextError("kitaru.llm() can only be called inside a @flow.")
+    scope: Any = inside if inside is not None else flow
+    request = prepare_request(
+        scope,
+        prompt,
+        model=model,
+        system=system,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        name=name,
+        inside_checkpoint=inside is not None,
     )
+    if inside is not None:
+        return _answer(request)
+    text: str = llm_call(request, id=request["name"])
+    return text
+
+
+@checkpoint(type=LLM_CALL_TYPE)
+def llm_call(request: dict[str, Any]) -> str:
+    """The synthetic checkpoint a flow-body ``kitaru.llm()`` call runs as."""
+    return _answer(request)
+
+
+def _answer(request: dict[str, Any]) -> str:
+    """Call the model (inside a checkpoint) and record the call: prompt, response, ``llm_calls`` metadata."""
+    text, record = perform_call(request)
+    name = request["name"]
+    save(f"{name}_prompt", list(request["messages"]), type="prompt")
+    save(f"{name}_response", text, type="response")
+    log(llm_calls={name: record})
+    return text
+
+
+__all__ = ["SAVE_TYPES", "is_flow_control", "llm", "llm_call", "load", "log", "save", "wait"]

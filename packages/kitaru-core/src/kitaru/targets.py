@@ -33,12 +33,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from kitaru.checkpoints import CheckpointDefinition
+from kitaru.config.paths import PROJECT_MARKER_DIR
 from kitaru.errors import KitaruUsageError
-
-if TYPE_CHECKING:
-    from kitaru.flows import FlowDefinition, FlowHandle
+from kitaru.execution.sources import use_source_root
+from kitaru.flows import FlowDefinition, FlowHandle
 
 TARGET_FORMAT = "<module_or_file.py>:<flow>"
 EXAMPLES = "e.g. flows.py:my_flow or my_package.flows:my_flow"
@@ -165,8 +166,6 @@ def run_flow_target(
             ``run()`` reserves (``stack``, ``image``, ``cache``, ``retries``).
     """
     inputs = dict(_check_args(args, loaded.flow.name))
-    from kitaru._engine.sources import use_source_root
-
     if loaded.source_root is not None:
         use_source_root(loaded.source_root)
     return loaded.flow.run(stack=stack, **inputs)
@@ -179,8 +178,6 @@ def _check_allowed(path: Path, root: Path | None, what: str, hint: str) -> None:
 
 def find_source_root(path: Path) -> Path:
     """The source root of a flow file: the nearest ``.kitaru`` project, else its directory."""
-    from kitaru.config.paths import PROJECT_MARKER_DIR
-
     for directory in path.parents:
         if (directory / PROJECT_MARKER_DIR).is_dir():
             return directory
@@ -340,8 +337,6 @@ def _check_module_allowed(reference: str, base: Path, root: Path, hint: str) -> 
 
 
 def _flow_attribute(module: ModuleType, attribute: str, reference: str) -> FlowDefinition:
-    from kitaru.flows import FlowDefinition
-
     flows = sorted(name for name, value in vars(module).items() if isinstance(value, FlowDefinition))
     available = f"Flows in it: {', '.join(flows)}." if flows else (
         "It defines no flows (functions decorated with @kitaru.flow).")
@@ -357,8 +352,6 @@ def _flow_attribute(module: ModuleType, attribute: str, reference: str) -> FlowD
 
 
 def _describe(value: Any) -> str:
-    from kitaru.checkpoints import CheckpointDefinition
-
     if isinstance(value, CheckpointDefinition):
         return "a checkpoint (checkpoints run inside a flow)"
     if isinstance(value, type):

@@ -17,8 +17,8 @@ backends here map onto the engine's log-store flavors:
   ``datadog`` sends logs to Datadog Logs. ``executions logs`` reads them back
   through that component (it needs the component's application key).
 
-None of them has a ``read_logs`` function: the engine adapter reads each
-backend itself (``kitaru._engine.logs_reading``), so a plugin ``read_logs``
+None of them has a ``read_logs`` function: Kitaru reads each backend
+through the engine (``kitaru.logs.stores``), so a plugin ``read_logs``
 would only be needed for a backend the engine cannot read.
 """
 

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kitaru._engine import codec as materializer_codec
 from kitaru._engine.connection import ZenMLConnection
 from kitaru._engine.images import ZenMLImages
 from kitaru._engine.log_stores import ZenMLLogStores
+from kitaru._engine.logs import ZenMLLogs
 from kitaru._engine.run_store import ZenMLRunStore
+from kitaru._engine.runtime import ZenMLRuntime
 from kitaru._engine.secrets import ZenMLSecrets
 from kitaru._engine.stacks import ZenMLStacks
+from kitaru._engine.wait_answers import ZenMLWaitAnswers
+from kitaru.engine.codec import ValueCodec
 
 
 @dataclass
@@ -24,22 +29,33 @@ class ZenMLEngine:
     """Kitaru's engine port, implemented on ZenML (one attribute per concern)."""
 
     runs: ZenMLRunStore
+    runtime: ZenMLRuntime
     images: ZenMLImages
     stacks: ZenMLStacks
     secrets: ZenMLSecrets
     connection: ZenMLConnection
     log_stores: ZenMLLogStores
+    logs: ZenMLLogs
+    waits: ZenMLWaitAnswers
 
 
-def create_engine() -> ZenMLEngine:
-    """Build the adapter (called once per process by :func:`kitaru.engine.get_engine`)."""
+def create_engine(*, codec: ValueCodec) -> ZenMLEngine:
+    """Build the adapter (called once per process by :func:`kitaru.engine.get_engine`).
+
+    Args:
+        codec: How Kitaru encodes stored values; the materializer uses it.
+    """
+    materializer_codec.use_codec(codec)
     return ZenMLEngine(
         runs=ZenMLRunStore(),
+        runtime=ZenMLRuntime(),
         images=ZenMLImages(),
         stacks=ZenMLStacks(),
         secrets=ZenMLSecrets(),
         connection=ZenMLConnection(),
         log_stores=ZenMLLogStores(),
+        logs=ZenMLLogs(),
+        waits=ZenMLWaitAnswers(),
     )
 
 

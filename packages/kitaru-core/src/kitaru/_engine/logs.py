@@ -1,177 +1,107 @@
-"""Read an execution's runtime logs back from where the engine stored them.
+"""ZenML's stored run logs as Kitaru's :class:`~kitaru.engine.logs.StoredLogs`.
 
-The engine captures what runs print and log into *log streams*: each
-execution (engine run) and each checkpoint attempt (step run) has a
-``log_collection`` of streams, each tagged with an engine source:
-
-* ``step``: a checkpoint's stdout (INFO), stderr (ERROR), ``logging`` records
-  and traceback; Kitaru source ``step``.
-* ``orchestrator``: the flow body's output, shared by every retry and resume
-  of the execution; Kitaru source ``runner`` (the process running the body).
-* ``prepare_step``: the engine launching a checkpoint attempt; ``engine``.
-* ``client``: the submitting process (stack summary, run duration); ``engine``.
-
-On the default stack the streams are JSON-lines files in the stack's artifact
-store, read here directly, so logs work on the local default with no server.
-A stack with a real log-store component (Datadog, OTEL, ...) is read through a
-plugin's ``read_logs`` if one is registered for that backend, else through the
-engine's component; a backend that cannot be read back raises
-:class:`~kitaru.errors.KitaruLogRetrievalError` naming its endpoint.
-
-What users see is their own output. Lines the engine or Kitaru's own terminal
-reporter wrote ("Step `x` has started.", "Checkpoint `x` finished in 0.10s.",
-"Pipeline run has finished ...") are *engine lines*: left out by default and
-returned with ``include_engine=True`` (``kitaru executions logs -vv``), with
-``source="engine"`` and their wording translated into Kitaru's vocabulary.
-
-Timestamps are the time a line was *exported* (the engine stamps lines when
-it writes a batch, about every 200 ms with Kitaru's bootstrap), so they are
-accurate to a fraction of a second and monotonic within a process.
-
-This module picks which streams to read. Reading and parsing them lives in
-:mod:`kitaru._engine.logs_reading`, and the status a follower (``--follow``)
-polls in :mod:`kitaru._engine.logs_follow`; their public names stay
-importable from here.
+Translation only: ZenML writes log streams as JSON-lines files in the stack's
+artifact store, or exports them to a log-store component; this module opens
+those places, reads raw text or records back, and turns ZenML's
+``LogEntry`` into a plain :class:`~kitaru.engine.logs.LogRecord`. Which
+streams to read and every message live in :mod:`kitaru.logs`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
+from uuid import UUID
 
-from kitaru._engine.logs_follow import ExecutionProgress, _load_run, execution_progress
-from kitaru._engine.logs_reading import (
-    ENGINE_SOURCE,
-    LOG_SOURCES,
-    RUNNER_SOURCE,
-    STEP_SOURCE,
-    _Reader,
-    _Stream,
-    _plugin_reader,
-    _read_with_plugin,
-    is_engine_line,
-    plugin_entries,
-    sort_entries,
-)
-from kitaru.client.models import LogEntry
-from kitaru.client.status import public_status
-from kitaru.errors import KitaruBackendError
-
-__all__ = [
-    "ENGINE_SOURCE",
-    "LOG_SOURCES",
-    "RUNNER_SOURCE",
-    "STEP_SOURCE",
-    "ExecutionProgress",
-    "execution_progress",
-    "get_logs",
-    "is_engine_line",
-    "plugin_entries",
-    "sort_entries",
-]
-
-_ENGINE_STREAMS = {"prepare_step", "client"}
-_STEP_PAGE_SIZE = 200
+from kitaru._engine.bootstrap import client
+from kitaru._engine.terminal import to_kitaru_vocabulary
+from kitaru.engine.logs import LogRecord, LogStoreComponent
+from kitaru.engine.runs import LogStreamRecord
 
 
-def get_logs(
-    exec_id: str,
-    *,
-    checkpoint: str | None = None,
-    source: str = STEP_SOURCE,
-    limit: int | None = None,
-    include_engine: bool = False,
-) -> list[LogEntry]:
-    """Return an execution's runtime log entries.
-
-    Args:
-        exec_id: The execution id.
-        checkpoint: Only these checkpoint calls (``source="step"``): an
-            invocation id (``think_2``) matches that call, a checkpoint name
-            (``think``) matches every call of it (``think``, ``think_2``, ...).
-        source: ``step`` for checkpoint output, in checkpoint start order;
-            ``runner`` for the flow body's output.
-        limit: Stop after this many entries (checkpoints are read in start
-            order, so the first entries are returned).
-        include_engine: Also return the engine's own lines (launch and finish
-            notices, the submitting process's summary), as ``source="engine"``.
-
-    Returns:
-        Entries sorted by timestamp; entries without one come last, in the
-        order they were stored. Chunked long messages are joined.
-
-    Raises:
-        KitaruUsageError: If ``exec_id`` is not a UUID or ``source`` is unknown.
-        KitaruStateError: If there is no such execution.
-        KitaruBackendError: If the store cannot be read.
-        KitaruLogRetrievalError: If the logs live in a backend that cannot be read back.
-    """
-    from kitaru.errors import KitaruUsageError
-
-    if source not in LOG_SOURCES:
-        raise KitaruUsageError(f"Unsupported log source {source!r}. Expected one of: step, runner.")
-    run = _load_run(exec_id)
-    finished = public_status(run.status.value).is_finished
-    if source == RUNNER_SOURCE:
-        streams = _run_streams(run, include_engine=include_engine)
-    else:
-        streams = _step_streams(run, checkpoint=checkpoint, include_engine=include_engine)
-    plugin_reader = _plugin_reader(streams)
-    if plugin_reader is not None:
-        return _read_with_plugin(plugin_reader, exec_id, checkpoint, source, limit, include_engine)
-    reader = _Reader(exec_id)
-    entries: list[LogEntry] = []
-    for stream in streams:
-        entries.extend(reader.read(stream, include_engine=include_engine, finished=finished))
-        if limit is not None and len(entries) >= limit:
-            break
-    entries = sort_entries(entries)
-    return entries if limit is None else entries[:limit]
+def log_record(entry: Any) -> LogRecord:
+    """The plain record of a ZenML ``LogEntry``."""
+    level = entry.level
+    return LogRecord(
+        message=entry.message,
+        level=int(level.value) if level is not None else None,
+        timestamp=entry.timestamp,
+        module=entry.module,
+        filename=entry.filename,
+        lineno=entry.lineno,
+        chunk_id=str(entry.id) if entry.id is not None else None,
+        chunk_index=entry.chunk_index,
+        total_chunks=entry.total_chunks,
+    )
 
 
-# -- which streams ----------------------------------------------------------------
+class ZenMLLogFiles:
+    """An instantiated ZenML artifact store, read as log files."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    @property
+    def path(self) -> str:
+        return str(self._store.path)
+
+    def read_texts(self, uri: str) -> list[str]:
+        store = self._store
+        if not store.exists(uri):
+            return []
+        if store.isdir(uri):
+            paths = [f"{uri.rstrip('/')}/{name}" for name in sorted(str(name) for name in store.listdir(uri))]
+        else:
+            paths = [uri]
+        texts = []
+        for path in paths:
+            with store.open(path, "r") as handle:
+                text = handle.read()
+            texts.append(text.decode("utf-8", errors="replace") if isinstance(text, bytes) else text)
+        return texts
 
 
-def _run_streams(run: Any, *, include_engine: bool) -> list[_Stream]:
-    streams = []
-    for logs in run.log_collection or []:
-        if logs.source == "orchestrator":
-            streams.append(_Stream(logs, RUNNER_SOURCE, None))
-        elif include_engine and logs.source in _ENGINE_STREAMS:
-            streams.append(_Stream(logs, ENGINE_SOURCE, None))
-    return streams
+class ZenMLLogs:
+    """Run and step log streams stored by ZenML."""
 
+    def open_artifact_store(self, artifact_store_id: str) -> ZenMLLogFiles:
+        from zenml.artifacts.utils import instantiate_artifact_store
 
-def _step_streams(run: Any, *, checkpoint: str | None, include_engine: bool) -> list[_Stream]:
-    streams = []
-    for step in _step_runs(run.id):
-        if checkpoint and checkpoint not in (step.name, step.config.name):
-            continue
-        for logs in step.log_collection or []:
-            if logs.source == "step":
-                streams.append(_Stream(logs, STEP_SOURCE, step.name))
-            elif include_engine and logs.source in _ENGINE_STREAMS:
-                streams.append(_Stream(logs, ENGINE_SOURCE, step.name))
-    return streams
+        model = client().zen_store.get_stack_component(UUID(artifact_store_id))
+        return ZenMLLogFiles(instantiate_artifact_store(model))
 
+    def parse_line(self, line: str) -> LogRecord | None:
+        from zenml.log_stores.artifact.artifact_log_store import parse_log_entry
 
-def _step_runs(run_id: Any) -> list[Any]:
-    """Every checkpoint attempt of a run (retried ones too), in start order."""
-    from zenml.client import Client
+        entry = parse_log_entry(line)
+        return None if entry is None else log_record(entry)
 
-    client = Client()
-    steps: list[Any] = []
-    page = 1
-    try:
+    def log_store(self, log_store_id: str) -> LogStoreComponent:
+        model = client().zen_store.get_stack_component(UUID(log_store_id))
+        endpoint = (model.configuration or {}).get("endpoint")
+        return LogStoreComponent(
+            id=str(model.id), flavor=str(model.flavor_name), endpoint=str(endpoint) if endpoint else None
+        )
+
+    def fetch_from_log_store(self, stream: LogStreamRecord) -> list[LogRecord]:
+        from zenml.stack import StackComponent
+
+        if stream.log_store_id is None:
+            return []
+        engine = client()
+        model = engine.zen_store.get_stack_component(UUID(stream.log_store_id))
+        component = StackComponent.from_model(model)
+        logs = engine.zen_store.get_logs(UUID(stream.id))
+        records: list[LogRecord] = []
+        after = None
         while True:
-            result = client.list_run_steps(
-                pipeline_run_id=run_id, hydrate=True, size=_STEP_PAGE_SIZE, page=page, sort_by="asc:created"
-            )
-            steps.extend(result.items)
-            if page >= result.total_pages:
-                break
-            page += 1
-    except Exception as exc:
-        raise KitaruBackendError(f"Failed to load the checkpoints of execution '{run_id}': {exc}") from exc
-    never = datetime.max
-    return sorted(steps, key=lambda step: (step.start_time is None, step.start_time or never))
+            page = component.fetch(logs_model=logs, after=after)  # type: ignore[attr-defined]
+            records.extend(log_record(entry) for entry in page.items)
+            if not page.after or not page.items:
+                return records
+            after = page.after
+
+    def to_kitaru_vocabulary(self, message: str) -> str:
+        return to_kitaru_vocabulary(message)
+
+
+__all__ = ["ZenMLLogFiles", "ZenMLLogs", "log_record"]

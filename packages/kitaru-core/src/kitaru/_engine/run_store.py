@@ -64,9 +64,9 @@ def log_stream_records(collection: Any) -> tuple[LogStreamRecord, ...]:
     )
 
 
-def wait_record(condition: Any) -> WaitRecord:
-    """The record of an engine wait condition."""
-    run_id = getattr(condition, "pipeline_run_id", None)
+def wait_record(condition: Any, *, run_id: str | None = None) -> WaitRecord:
+    """The record of an engine wait condition (``run_id``: its run, when the caller knows it)."""
+    run_id = run_id or getattr(condition, "pipeline_run_id", None)
     return WaitRecord(
         id=str(condition.id),
         name=condition.name,
@@ -128,8 +128,13 @@ def step_record(step: Any) -> StepRecord:
     )
 
 
-def run_record(run: Any, *, details: bool = True) -> RunRecord:
-    """The record of an engine run (``details`` needs a hydrated run)."""
+def run_record(run: Any, *, details: bool = True, with_snapshot: bool = True) -> RunRecord:
+    """The record of an engine run (``details`` needs a hydrated run).
+
+    ``with_snapshot=False`` does not read the run's snapshot (``flow_source``
+    stays None, ``can_continue`` True): reading it hydrates the snapshot,
+    several queries per run, which a listing cannot afford.
+    """
     body = run.get_body()
     if not details:
         return RunRecord(
@@ -141,7 +146,7 @@ def run_record(run: Any, *, details: bool = True) -> RunRecord:
             status_reason=body.status_reason,
             created=body.created,
         )
-    snapshot = run.snapshot
+    snapshot = run.snapshot if with_snapshot else None
     source = snapshot.pipeline_spec.source if snapshot is not None and snapshot.pipeline_spec else None
     active = run.active_wait_condition
     return RunRecord(
@@ -162,7 +167,7 @@ def run_record(run: Any, *, details: bool = True) -> RunRecord:
         flow_source=FlowSource(module=source.module, attribute=getattr(source, "attribute", None))
         if source is not None and getattr(source, "module", None)
         else None,
-        can_continue=snapshot is not None and snapshot.stack is not None,
+        can_continue=(snapshot is not None and snapshot.stack is not None) if with_snapshot else True,
         log_streams=log_stream_records(run.log_collection),
     )
 
@@ -183,7 +188,9 @@ class ZenMLRunStore:
 
     def list_runs(self, *, page: int, size: int) -> RunPage:
         result = client().list_pipeline_runs(sort_by="desc:created", size=size, page=page, hydrate=True)
-        return RunPage(items=tuple(run_record(run) for run in result.items), total_pages=result.total_pages)
+        return RunPage(
+            items=tuple(run_record(run, with_snapshot=False) for run in result.items), total_pages=result.total_pages
+        )
 
     def list_steps(self, run_ids: Sequence[str]) -> list[StepRecord]:
         steps: list[StepRecord] = []
@@ -289,7 +296,7 @@ class ZenMLRunStore:
             size=WAIT_PAGE_SIZE,
             hydrate=True,
         )
-        return [wait_record(condition) for condition in conditions]
+        return [wait_record(condition, run_id=run_id) for condition in conditions]
 
 
 __all__ = [

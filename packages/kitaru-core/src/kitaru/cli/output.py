@@ -368,8 +368,9 @@ def command(key: str) -> Callable[[F], F]:
                 )
                 raise fail(key, exc, fmt, message) from None
             emit(key, result, fmt)
-            if result is not None and getattr(result, "exit_code", 0):
-                raise typer.Exit(result.exit_code)
+            exit_code = getattr(result, "exit_code", None)
+            if exit_code:
+                raise typer.Exit(exit_code)
 
         return wrapper  # type: ignore[return-value]
 

@@ -9,6 +9,12 @@ Example::
     print(latest.status, [c.name for c in latest.checkpoints])
     if latest.status == "failed":
         client.executions.retry(latest.exec_id)
+
+Modules: :mod:`~kitaru.client.client` (the facade), :mod:`~kitaru.client.models`
+(what it returns), :mod:`~kitaru.client.reading` (executions and artifacts from
+the engine's records), :mod:`~kitaru.client.mapping` (records to models),
+:mod:`~kitaru.client.waits` (pending waits as models). Kitaru's rules live
+below, in :mod:`kitaru.execution` and :mod:`kitaru.logs`.
 """
 
 from kitaru.client.client import ArtifactsAPI, ExecutionsAPI, KitaruClient

@@ -1,18 +1,31 @@
 """``KitaruClient``: read and control executions from any process.
 
 The client is a thin facade: each namespace method validates its arguments
-and calls one engine-adapter module (``kitaru._engine.journal`` for reading,
-``lifecycle`` for retry/resume/cancel/replay, ``waits`` for wait input,
-``logs`` for runtime logs). Every method returns Kitaru models.
+and calls one domain module (:mod:`kitaru.client.reading` for executions and
+artifacts, :mod:`kitaru.client.waits` for wait input, :mod:`kitaru.logs` for
+runtime logs, :mod:`kitaru.execution.lifecycle` and
+:mod:`kitaru.execution.replay` for retry/resume/cancel/replay). Every method
+returns Kitaru models.
+
+On import, this module binds :class:`ExecutionsAPI` as the implementation of
+the :class:`~kitaru.client.models.Execution` methods
+(:func:`kitaru.client.models.bind_operations`), so ``execution.refresh()``
+works without the models importing the client.
 """
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
-from kitaru.client.models import ArtifactRef, Execution, LogEntry, PendingWait
-from kitaru.client.status import ExecutionStatus
+from kitaru.client import reading
+from kitaru.client import waits as client_waits
+from kitaru.client.models import ArtifactRef, Execution, LogEntry, PendingWait, bind_operations
 from kitaru.errors import KitaruFeatureNotAvailableError, KitaruUsageError
+from kitaru.execution.lifecycle import cancel_execution, resume_execution, retry_execution
+from kitaru.execution.replay import replay_execution
+from kitaru.execution.status import ExecutionStatus
+from kitaru.logs import LOG_SOURCES, RUNNER_SOURCE, get_logs
 
 
 def _require_id(value: str, what: str = "execution id") -> str:
@@ -26,19 +39,17 @@ class ExecutionsAPI:
 
     def get(self, exec_id: str) -> Execution:
         """Return an execution with its checkpoints, attempts and artifacts."""
-        from kitaru._engine.journal import get_execution
+        return reading.get_execution(_require_id(exec_id))
 
-        return get_execution(_require_id(exec_id))
-
-    def list(self, *, flow: str | None = None, status: str | ExecutionStatus | None = None, limit: int | None = None) -> list[Execution]:
+    def list(
+        self, *, flow: str | None = None, status: str | ExecutionStatus | None = None, limit: int | None = None
+    ) -> list[Execution]:
         """List executions, newest first, optionally by flow and status.
 
         Summaries carry ``checkpoint_count`` and ``artifact_count`` but not the
         checkpoints themselves; call :meth:`get` for those.
         """
-        from kitaru._engine.journal import list_executions
-
-        return list_executions(flow=flow, status=_parse_status(status), limit=_parse_limit(limit))
+        return reading.list_executions(flow=flow, status=_parse_status(status), limit=_parse_limit(limit))
 
     def latest(self, *, flow: str | None = None, status: str | ExecutionStatus | None = None) -> Execution:
         """Return the newest execution matching the filters.
@@ -51,61 +62,49 @@ class ExecutionsAPI:
             raise LookupError(f"No executions found for flow={flow!r} and status={status!r}.")
         return self.get(found[0].exec_id)
 
-    def logs(self, exec_id: str, *, checkpoint: str | None = None, source: str = "step", limit: int | None = None) -> list[LogEntry]:
+    def logs(
+        self, exec_id: str, *, checkpoint: str | None = None, source: str = "step", limit: int | None = None
+    ) -> builtins.list[LogEntry]:
         """Return runtime log entries of an execution (works on the local default)."""
-        from kitaru._engine.logs import get_logs
-
-        if source not in ("step", "runner"):
+        if source not in LOG_SOURCES:
             raise KitaruUsageError(f"Unsupported log source {source!r}. Expected one of: step, runner.")
-        if source == "runner" and checkpoint:
+        if source == RUNNER_SOURCE and checkpoint:
             raise KitaruUsageError("A checkpoint filter cannot be combined with source='runner'.")
         return get_logs(_require_id(exec_id), checkpoint=checkpoint, source=source, limit=_parse_limit(limit))
 
-    def pending_waits(self, exec_id: str) -> list[PendingWait]:
+    def pending_waits(self, exec_id: str) -> builtins.list[PendingWait]:
         """Return the waits of an execution that are waiting for input."""
-        from kitaru._engine.waits import pending_waits
-
-        return pending_waits(_require_id(exec_id))
+        return client_waits.pending_waits(_require_id(exec_id))
 
     def input(self, exec_id: str, *, wait: str, value: Any) -> Execution:
         """Answer a pending wait (by name or wait id) with ``value``."""
-        from kitaru._engine.waits import resolve_wait
-
-        resolve_wait(_require_id(exec_id), _require_id(wait, "wait name or id"), value=value, abort=False)
+        client_waits.resolve_wait(_require_id(exec_id), _require_id(wait, "wait name or id"), value=value, abort=False)
         return self.get(exec_id)
 
     def abort_wait(self, exec_id: str, *, wait: str) -> Execution:
         """Abort a pending wait: the flow does not continue normally."""
-        from kitaru._engine.waits import resolve_wait
-
-        resolve_wait(_require_id(exec_id), _require_id(wait, "wait name or id"), value=None, abort=True)
+        client_waits.resolve_wait(_require_id(exec_id), _require_id(wait, "wait name or id"), value=None, abort=True)
         return self.get(exec_id)
 
     def resume(self, exec_id: str) -> Execution:
         """Continue a paused execution in the same execution id."""
-        from kitaru._engine.lifecycle import resume_execution
-
         resume_execution(_require_id(exec_id))
         return self.get(exec_id)
 
     def retry(self, exec_id: str) -> Execution:
         """Re-run a failed execution in place, skipping checkpoints that succeeded."""
-        from kitaru._engine.lifecycle import retry_execution
-
         retry_execution(_require_id(exec_id))
         return self.get(exec_id)
 
     def cancel(self, exec_id: str) -> Execution:
         """Stop an execution (at its next checkpoint boundary or sooner)."""
-        from kitaru._engine.lifecycle import cancel_execution
-
         cancel_execution(_require_id(exec_id))
         return self.get(exec_id)
 
-    def replay(self, exec_id: str, *, from_: str, overrides: dict[str, Any] | None = None, **flow_inputs: Any) -> Execution:
+    def replay(
+        self, exec_id: str, *, from_: str, overrides: dict[str, Any] | None = None, **flow_inputs: Any
+    ) -> Execution:
         """Replay an execution from a checkpoint into a new execution."""
-        from kitaru._engine.replay import replay_execution
-
         new_id = replay_execution(_require_id(exec_id), from_=from_, overrides=overrides, flow_inputs=flow_inputs)
         return self.get(new_id)
 
@@ -113,19 +112,23 @@ class ExecutionsAPI:
 class ArtifactsAPI:
     """``client.artifacts``: stored values of executions."""
 
-    def list(self, exec_id: str, *, name: str | None = None, kind: str | None = None, producing_call: str | None = None, limit: int | None = None) -> list[ArtifactRef]:
+    def list(
+        self,
+        exec_id: str,
+        *,
+        name: str | None = None,
+        kind: str | None = None,
+        producing_call: str | None = None,
+        limit: int | None = None,
+    ) -> list[ArtifactRef]:
         """List an execution's artifacts, optionally filtered."""
-        from kitaru._engine.journal import list_artifacts
-
-        return list_artifacts(
+        return reading.list_artifacts(
             _require_id(exec_id), name=name, kind=kind, producing_call=producing_call, limit=_parse_limit(limit)
         )
 
     def get(self, artifact_id: str) -> ArtifactRef:
         """Return one artifact by id."""
-        from kitaru._engine.journal import get_artifact
-
-        return get_artifact(_require_id(artifact_id, "artifact id"))
+        return reading.get_artifact(_require_id(artifact_id, "artifact id"))
 
 
 class KitaruClient:
@@ -140,7 +143,9 @@ class KitaruClient:
         KitaruFeatureNotAvailableError: If a per-client override is given.
     """
 
-    def __init__(self, *, server_url: str | None = None, auth_token: str | None = None, project: str | None = None) -> None:
+    def __init__(
+        self, *, server_url: str | None = None, auth_token: str | None = None, project: str | None = None
+    ) -> None:
         if server_url is not None or auth_token is not None or project is not None:
             raise KitaruFeatureNotAvailableError(
                 "Per-client connection overrides are not supported yet. Connect with "
@@ -169,3 +174,8 @@ def _parse_limit(limit: int | None) -> int | None:
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
         raise KitaruUsageError(f"limit must be a positive integer; got {limit!r}.")
     return limit
+
+
+bind_operations(ExecutionsAPI())
+
+__all__ = ["ArtifactsAPI", "ExecutionsAPI", "KitaruClient"]

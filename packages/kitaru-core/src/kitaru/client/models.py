@@ -1,38 +1,37 @@
-"""What ``KitaruClient`` returns: executions, checkpoint calls, artifacts, waits.
+"""What ``KitaruClient`` returns: executions, checkpoint calls, artifacts, waits, log entries.
 
-These are frozen dataclasses in Kitaru's vocabulary. The engine adapter
-builds them from the store; the CLI, the MCP server and users render them
-through :func:`kitaru.client.serialize.to_jsonable`.
+These are frozen dataclasses in Kitaru's vocabulary, built from the engine's
+records by :mod:`kitaru.client.mapping`; the CLI, the MCP server and users
+render them through :func:`kitaru.jsonable.to_jsonable`. ``FailureInfo``
+(:mod:`kitaru.execution.failures`) and ``LogEntry`` (:mod:`kitaru.logs`)
+are defined with the rules that build them and importable from here too.
+
+How the models' methods reach the store, without an import cycle:
+
+* :meth:`ArtifactRef.load` calls :func:`kitaru.execution.artifacts.load_artifact`,
+  a lower layer that returns a plain value and knows nothing of the models.
+* :class:`Execution`'s methods (``refresh``, ``retry``, ``resume``,
+  ``cancel``, ``replay``) return new :class:`Execution` models, which only
+  the client's reader builds; that reader imports this module, so this
+  module cannot import it back. Instead the dependency is inverted: this
+  module declares what it needs (:class:`ExecutionOperations`, the shape of
+  ``KitaruClient().executions``) and :mod:`kitaru.client.client` binds its
+  implementation once, when it is imported (:func:`bind_operations`).
+  Importing any ``kitaru.client`` module imports the package first, whose
+  ``__init__`` imports the client, so the methods are always bound.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from kitaru.client.status import ExecutionStatus
-from kitaru.errors import FailureOrigin
-
-if TYPE_CHECKING:
-    from kitaru.client.client import KitaruClient
-
-
-@dataclass(frozen=True)
-class FailureInfo:
-    """Why an execution or checkpoint failed.
-
-    Attributes:
-        message: The status reason, else the last traceback line.
-        exception_type: The exception class name parsed from the traceback.
-        traceback: The recorded traceback, if any.
-        origin: Where the failure came from.
-    """
-
-    message: str
-    exception_type: str | None = None
-    traceback: str | None = None
-    origin: FailureOrigin = FailureOrigin.UNKNOWN
+from kitaru.errors import KitaruRuntimeError
+from kitaru.execution.artifacts import load_artifact
+from kitaru.execution.failures import FailureInfo
+from kitaru.execution.status import ExecutionStatus
+from kitaru.logs.entries import LogEntry
 
 
 @dataclass(frozen=True)
@@ -57,8 +56,6 @@ class ArtifactRef:
 
     def load(self) -> Any:
         """Load the stored value (through the serializer that wrote it)."""
-        from kitaru._engine.journal import load_artifact
-
         return load_artifact(self.artifact_id, producing_call=self.producing_call)
 
 
@@ -119,18 +116,52 @@ class PendingWait:
     entered_waiting_at: datetime | None = None
 
 
-@dataclass(frozen=True)
-class LogEntry:
-    """One runtime log line of an execution."""
+class ExecutionOperations(Protocol):
+    """What :class:`Execution`'s methods delegate to: ``KitaruClient().executions``."""
 
-    message: str
-    level: str | None = None
-    timestamp: str | None = None
-    source: str | None = None
-    checkpoint_name: str | None = None
-    module: str | None = None
-    filename: str | None = None
-    lineno: int | None = None
+    def get(self, exec_id: str) -> Execution:
+        """Load an execution with its details."""
+        ...
+
+    def retry(self, exec_id: str) -> Execution:
+        """Retry a failed execution in place."""
+        ...
+
+    def resume(self, exec_id: str) -> Execution:
+        """Resume a paused execution."""
+        ...
+
+    def cancel(self, exec_id: str) -> Execution:
+        """Cancel an execution."""
+        ...
+
+    def replay(
+        self, exec_id: str, *, from_: str, overrides: dict[str, Any] | None = None, **flow_inputs: Any
+    ) -> Execution:
+        """Replay an execution from a checkpoint into a new execution."""
+        ...
+
+
+_operations: ExecutionOperations | None = None
+
+
+def bind_operations(operations: ExecutionOperations) -> None:
+    """Give :class:`Execution`'s methods their implementation (done once by :mod:`kitaru.client.client`)."""
+    global _operations
+    _operations = operations
+
+
+def bound_operations() -> ExecutionOperations:
+    """The implementation bound by :func:`bind_operations`.
+
+    Raises:
+        KitaruRuntimeError: If nothing was bound (``kitaru.client`` was not imported).
+    """
+    if _operations is None:
+        raise KitaruRuntimeError(
+            "Execution methods need the Kitaru client; import kitaru.client (or use KitaruClient()) first."
+        )
+    return _operations
 
 
 @dataclass(frozen=True)
@@ -161,30 +192,25 @@ class Execution:
     artifact_count: int = 0
     llm_usage: dict[str, Any] | None = None
 
-    def _client(self) -> KitaruClient:
-        from kitaru.client.client import KitaruClient
-
-        return KitaruClient()
-
     def refresh(self) -> Execution:
         """Return a freshly loaded copy of this execution."""
-        return self._client().executions.get(self.exec_id)
+        return bound_operations().get(self.exec_id)
 
     def retry(self) -> Execution:
         """Retry this failed execution in place."""
-        return self._client().executions.retry(self.exec_id)
+        return bound_operations().retry(self.exec_id)
 
     def resume(self) -> Execution:
         """Resume this paused execution."""
-        return self._client().executions.resume(self.exec_id)
+        return bound_operations().resume(self.exec_id)
 
     def cancel(self) -> Execution:
         """Cancel this execution."""
-        return self._client().executions.cancel(self.exec_id)
+        return bound_operations().cancel(self.exec_id)
 
     def replay(self, *, from_: str, overrides: dict[str, Any] | None = None, **flow_inputs: Any) -> Execution:
         """Replay this execution from a checkpoint into a new execution."""
-        return self._client().executions.replay(self.exec_id, from_=from_, overrides=overrides, **flow_inputs)
+        return bound_operations().replay(self.exec_id, from_=from_, overrides=overrides, **flow_inputs)
 
     def list_checkpoints(self) -> list[CheckpointCall]:
         """The checkpoint calls (loads details if this is a summary)."""
@@ -193,3 +219,17 @@ class Execution:
     def list_artifacts(self) -> list[ArtifactRef]:
         """The artifacts (loads details if this is a summary)."""
         return self.artifacts if self.artifacts else self.refresh().artifacts
+
+
+__all__ = [
+    "ArtifactRef",
+    "CheckpointAttempt",
+    "CheckpointCall",
+    "Execution",
+    "ExecutionOperations",
+    "FailureInfo",
+    "LogEntry",
+    "PendingWait",
+    "bind_operations",
+    "bound_operations",
+]

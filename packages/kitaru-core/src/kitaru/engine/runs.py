@@ -231,7 +231,11 @@ class RunStore(Protocol):
         ...
 
     def list_runs(self, *, page: int, size: int) -> RunPage:
-        """Read one page of runs, newest first, with details."""
+        """Read one page of runs, newest first, with details (one query per page).
+
+        The snapshot-derived fields are not read: ``flow_source`` is None and
+        ``can_continue`` True; read a run with :meth:`get_run` for those.
+        """
         ...
 
     def list_steps(self, run_ids: Sequence[str]) -> list[StepRecord]:

@@ -1,7 +1,7 @@
 """MCP tools for executions: list, get, latest, logs, run, cancel, input, retry, resume, replay.
 
 Each tool is a plain function returning JSON-able data built with the CLI's
-serializer (:func:`kitaru.client.serialize.to_jsonable`), so an agent sees the
+serializer (:func:`kitaru.jsonable.to_jsonable`), so an agent sees the
 same fields as ``kitaru executions get -o json``. Lists come back as
 ``{"items": [...], "count": n}`` like the CLI's JSON lists. Errors are raised
 and reach the MCP client as tool errors with Kitaru's message.
@@ -52,14 +52,14 @@ def _client() -> Any:
 
 def execution_item(execution: Execution) -> dict[str, Any]:
     """An execution as JSON, exactly as ``kitaru executions get -o json`` prints its item."""
-    from kitaru.client.serialize import to_jsonable
+    from kitaru.jsonable import to_jsonable
 
     return to_jsonable(execution)
 
 
 def item_list(items: list[Any]) -> dict[str, Any]:
     """A list payload: ``{"items": [...], "count": n}`` (the CLI's JSON list shape)."""
-    from kitaru.client.serialize import to_jsonable
+    from kitaru.jsonable import to_jsonable
 
     data = [to_jsonable(item) for item in items]
     return {"items": data, "count": len(data)}

@@ -26,7 +26,8 @@ from kitaru.plugins.records import ArtifactSerializerSpec
 _TUPLE_MARKER = "__kitaru_tuple__"
 
 
-def _is_json_able(value: Any, depth: int = 0) -> bool:
+def is_json_able(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` is plain JSON data (finite numbers, str keys; tuples allowed) the json serializer writes."""
     if depth > 100:
         return False
     if value is None or isinstance(value, (bool, int, str)):
@@ -34,10 +35,10 @@ def _is_json_able(value: Any, depth: int = 0) -> bool:
     if isinstance(value, float):
         return math.isfinite(value)
     if isinstance(value, (list, tuple)):
-        return all(_is_json_able(item, depth + 1) for item in value)
+        return all(is_json_able(item, depth + 1) for item in value)
     if isinstance(value, dict):
         return all(
-            isinstance(key, str) and key != _TUPLE_MARKER and _is_json_able(item, depth + 1)
+            isinstance(key, str) and key != _TUPLE_MARKER and is_json_able(item, depth + 1)
             for key, item in value.items()
         )
     return False
@@ -59,11 +60,13 @@ def _decode_hook(obj: dict[str, Any]) -> Any:
     return obj
 
 
-def _write_json(value: Any) -> bytes:
+def write_json(value: Any) -> bytes:
+    """Encode JSON-able data compactly; tuples are marked so they read back as tuples."""
     return json.dumps(_encode(value), separators=(",", ":"), allow_nan=False).encode()
 
 
-def _read_json(data: bytes, _python_type: type | None) -> Any:
+def read_json(data: bytes, _python_type: type | None = None) -> Any:
+    """Decode what :func:`write_json` wrote."""
     return json.loads(data.decode(), object_hook=_decode_hook)
 
 
@@ -140,9 +143,9 @@ BUILTIN_SERIALIZERS: tuple[ArtifactSerializerSpec, ...] = (
         name="json",
         content_type="application/json",
         can_write=lambda value: type(value) in (type(None), bool, int, float, dict, list, tuple)
-        and _is_json_able(value),
-        write=_write_json,
-        read=_read_json,
+        and is_json_able(value),
+        write=write_json,
+        read=read_json,
         python_types=(type(None), bool, int, float, dict, list, tuple),
         priority=10,
     ),

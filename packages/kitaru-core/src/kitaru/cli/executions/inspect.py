@@ -1,7 +1,7 @@
 """``kitaru executions get`` and ``kitaru executions list``.
 
 Both render :class:`~kitaru.client.Execution` models: text mode as a Rich
-panel or table, JSON mode through :func:`kitaru.client.serialize.to_jsonable`
+panel or table, JSON mode through :func:`kitaru.jsonable.to_jsonable`
 (the same serializer the MCP server uses)::
 
     kitaru executions list --flow research_agent --status failed --limit 5
@@ -27,7 +27,8 @@ def format_time(value: datetime | None) -> str | None:
     """Format a timestamp for text output (``2026-01-31 12:00:05 UTC``)."""
     if value is None:
         return None
-    suffix = " UTC" if value.utcoffset() is not None and value.utcoffset().total_seconds() == 0 else ""
+    offset = value.utcoffset()
+    suffix = " UTC" if offset is not None and offset.total_seconds() == 0 else ""
     return value.strftime("%Y-%m-%d %H:%M:%S") + suffix
 
 
@@ -125,7 +126,7 @@ def get(
 ) -> Item:
     """Show an execution: status, timing, failure, pending wait and checkpoints."""
     from kitaru.client import KitaruClient
-    from kitaru.client.serialize import to_jsonable
+    from kitaru.jsonable import to_jsonable
 
     execution = KitaruClient().executions.get(exec_id)
     return Item(to_jsonable(execution), text=lambda: execution_panel(execution))
@@ -152,7 +153,7 @@ def list_(
 ) -> Items:
     """List executions, newest first."""
     from kitaru.client import KitaruClient
-    from kitaru.client.serialize import to_jsonable
+    from kitaru.jsonable import to_jsonable
 
     executions = KitaruClient().executions.list(flow=flow, status=status, limit=limit)
     return Items(

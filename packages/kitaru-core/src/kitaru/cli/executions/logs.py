@@ -176,7 +176,7 @@ def fetch_entries(
 ) -> list[LogEntry]:
     """Read entries through the client; ``-vv`` also asks the engine for its own lines."""
     if verbose >= 2:
-        from kitaru._engine.logs import get_logs
+        from kitaru.logs import get_logs
 
         return get_logs(exec_id, checkpoint=checkpoint, source=source, limit=limit, include_engine=True)
     from kitaru.client import KitaruClient
@@ -198,8 +198,8 @@ def _show(
     verbose: int,
     output: OutputFormat = OutputFormat.TEXT,
 ) -> Items:
-    from kitaru._engine.logs import execution_progress
-    from kitaru.client.serialize import to_jsonable
+    from kitaru.jsonable import to_jsonable
+    from kitaru.logs import execution_progress
 
     entries = fetch_entries(exec_id, checkpoint=checkpoint, source=source, limit=limit, verbose=verbose)
     lines: list[str] = []
@@ -279,7 +279,7 @@ class Follower:
 
     def run(self) -> int:
         """Follow until the execution ends; return the exit code."""
-        from kitaru._engine.logs import execution_progress
+        from kitaru.logs import execution_progress
 
         polled_unfinished = False
         while True:
@@ -308,7 +308,7 @@ class Follower:
         return 1
 
     def _print_new(self, entries: list[LogEntry]) -> None:
-        from kitaru.client.serialize import to_jsonable
+        from kitaru.jsonable import to_jsonable
 
         for entry in entries:
             key = entry_key(entry)
@@ -443,7 +443,9 @@ def logs(
     except (KitaruError, ValueError) as exc:
         raise fail(KEY, exc, fmt) from None
     except Exception as exc:
-        if os.environ.get("KITARU_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}:
+        from kitaru.settings import settings
+
+        if settings().debug:
             raise
         message = f"{exc} (unexpected {type(exc).__name__}; rerun with KITARU_DEBUG=1 to see the traceback)"
         raise fail(KEY, exc, fmt, message) from None

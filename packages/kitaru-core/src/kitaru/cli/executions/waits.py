@@ -82,27 +82,15 @@ def _find(waits: list[PendingWait], selector: str) -> PendingWait | None:
     return next((wait for wait in waits if wait.wait_id == selector.lower()), None)
 
 
-def _engine_state(exec_id: str) -> tuple[str | None, str | None]:
-    """The engine status and reason, after marking the execution failed if its process died."""
-    try:
-        from kitaru._engine.lifecycle import load_run
-
-        run = load_run(exec_id, hydrate=False)
-        return str(run.status.value), run.get_body().status_reason
-    except (ImportError, KitaruError):
-        from kitaru._engine.waits import engine_status
-
-        return engine_status(exec_id), None
-
-
 def _resume_hint(exec_id: str) -> str | None:
     """What happens next after a wait was answered."""
-    status, reason = _engine_state(exec_id)
+    from kitaru.execution.runs import CRASH_MARKER
+    from kitaru.execution.waits import execution_state
+
+    status, reason = execution_state(exec_id)
     if status == "paused":
         return f"The execution is paused; continue it with `kitaru executions resume {exec_id}`."
     if status == "failed":
-        from kitaru._engine.lifecycle import CRASH_MARKER
-
         if reason and CRASH_MARKER in reason:
             return (
                 "The process that was running the execution has died; continue it with "
@@ -117,7 +105,7 @@ def _resume_hint(exec_id: str) -> str | None:
 
 def _execution_item(execution: Any, exec_id: str, wait: str) -> dict[str, Any]:
     """The execution after resolving, serialized as ``executions get`` does."""
-    from kitaru.client.serialize import to_jsonable
+    from kitaru.jsonable import to_jsonable
 
     return to_jsonable(execution)
 
@@ -220,7 +208,7 @@ def input_(
 
 
 def _waiting_executions(exec_id: str | None) -> list[tuple[str, list[PendingWait]]]:
-    from kitaru._engine.waits import all_pending_waits, pending_waits
+    from kitaru.client.waits import all_pending_waits, pending_waits
 
     if exec_id is not None:
         return [(exec_id.strip(), pending_waits(exec_id.strip()))]
@@ -228,7 +216,7 @@ def _waiting_executions(exec_id: str | None) -> list[tuple[str, list[PendingWait
 
 
 def _describe(exec_id: str, wait: PendingWait) -> Any:
-    from kitaru._engine.waits import describe_execution
+    from kitaru.client.waits import describe_execution
 
     flow, status = describe_execution(exec_id)
     since = wait.entered_waiting_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip() if wait.entered_waiting_at else None

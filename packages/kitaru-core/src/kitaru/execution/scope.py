@@ -1,8 +1,14 @@
 """Where are we? Flow and checkpoint scopes, tracked with context variables.
 
 The flow scope is set while a flow body runs; the checkpoint scope while a
-checkpoint function runs. Primitives (`log`, `save`, `load`, checkpoint calls)
-look at these to enforce the call-site rules of SPEC §2.0.
+checkpoint function runs. Primitives (``log``, ``save``, ``wait``, ``llm``)
+and checkpoint calls look at them to enforce the call-site rules of SPEC §2.0
+and to find the execution they belong to::
+
+    from kitaru.execution.scope import current_checkpoint, current_flow
+
+    if current_checkpoint() is not None:
+        ...  # inside a @checkpoint
 """
 
 from __future__ import annotations
@@ -16,22 +22,33 @@ from typing import Any
 
 @dataclass
 class FlowScope:
-    """The flow body currently running in this context."""
+    """The flow body currently running in this context.
+
+    Attributes:
+        name: The flow's name.
+        flow_id: The engine's id of the flow.
+        execution_id: The execution the body runs for.
+        outputs: ``id(value) -> (value, handle, info)`` for every checkpoint
+            output the body received: passing that value on to another
+            checkpoint records the lineage instead of storing it again.
+        llm_calls: How many ``kitaru.llm()`` calls the body made.
+        llm_names: Their names (each is also an invocation id).
+        journal: The recorded calls when the body continues an execution
+            (retry, resume) or replays one (:class:`kitaru.execution.journal.Journal`).
+        supervisor: The owning process's supervisor (knows whether a cancel
+            was requested).
+        call_counts: Calls per checkpoint name so far, to name invocations as
+            the engine does.
+    """
 
     name: str
     flow_id: str | None
     execution_id: str | None
-    # id(value) -> (value, engine output handle): lets a checkpoint output that
-    # the body passes on to another checkpoint keep its lineage.
-    outputs: dict[int, tuple[Any, Any]] = field(default_factory=dict)
+    outputs: dict[int, tuple[Any, Any, Any]] = field(default_factory=dict)
     llm_calls: int = 0
-    # Names of the LLM calls made so far (each is also an invocation id).
     llm_names: set[str] = field(default_factory=set)
-    # The recorded calls when this body continues an execution (retry, resume).
     journal: Any = None
-    # The owning process's supervisor (knows whether a cancel was requested).
     supervisor: Any = None
-    # Calls per checkpoint name so far, to name invocations as the engine does.
     call_counts: dict[str, int] = field(default_factory=dict)
 
     def next_invocation_id(self, checkpoint: str, explicit_id: str | None) -> str:
@@ -56,9 +73,7 @@ class CheckpointScope:
 
 
 _flow_scope: ContextVar[FlowScope | None] = ContextVar("kitaru_flow_scope", default=None)
-_checkpoint_scope: ContextVar[CheckpointScope | None] = ContextVar(
-    "kitaru_checkpoint_scope", default=None
-)
+_checkpoint_scope: ContextVar[CheckpointScope | None] = ContextVar("kitaru_checkpoint_scope", default=None)
 
 
 def current_flow() -> FlowScope | None:
@@ -89,3 +104,6 @@ def checkpoint_scope(scope: CheckpointScope) -> Iterator[CheckpointScope]:
         yield scope
     finally:
         _checkpoint_scope.reset(token)
+
+
+__all__ = ["CheckpointScope", "FlowScope", "checkpoint_scope", "current_checkpoint", "current_flow", "flow_scope"]

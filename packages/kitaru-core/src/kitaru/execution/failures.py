@@ -1,8 +1,8 @@
-"""Describe a failure the engine recorded as Kitaru's :class:`~kitaru.client.models.FailureInfo`.
+"""Why an execution or a checkpoint attempt failed: :class:`FailureInfo`, from what the engine recorded.
 
-For a failed run or checkpoint attempt the engine keeps a *status reason*
-(runs only) and an ``ExceptionInfo``: the traceback text and the import path
-of the exception class (``builtins.ValueError``). From those:
+For a failed run or attempt the engine keeps a *status reason* (runs only)
+and an :class:`~kitaru.engine.runs.ExceptionRecord`: the traceback text and
+the import path of the exception class (``builtins.ValueError``). From those:
 
 * the message is the status reason, else the traceback's final
   ``Type: message`` (every line of a multi-line message), else a fallback;
@@ -12,18 +12,36 @@ of the exception class (``builtins.ValueError``). From those:
 * the origin (user code, runtime, backend, divergence) comes from
   :func:`kitaru.errors.classify_failure_origin`.
 
-Only parsing happens here; :mod:`kitaru._engine.journal` reads the records.
+Only parsing happens here; :mod:`kitaru.client.reading` reads the records.
+``FailureInfo`` is also importable from :mod:`kitaru.client.models`.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from kitaru.client.models import FailureInfo
-from kitaru.errors import classify_failure_origin
+from kitaru.errors import FailureOrigin, classify_failure_origin
 
 _EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::\s|:$|$)")
+
+
+@dataclass(frozen=True)
+class FailureInfo:
+    """Why an execution or checkpoint failed.
+
+    Attributes:
+        message: The status reason, else the last traceback line.
+        exception_type: The exception class name parsed from the traceback.
+        traceback: The recorded traceback, if any.
+        origin: Where the failure came from.
+    """
+
+    message: str
+    exception_type: str | None = None
+    traceback: str | None = None
+    origin: FailureOrigin = FailureOrigin.UNKNOWN
 
 
 def _lines(text: str | None) -> list[str]:
@@ -34,9 +52,10 @@ def _exception_line(traceback: str | None, source: str | None) -> tuple[int, str
     """Find the ``Type: message`` line that ends a traceback.
 
     Scans from the end (back to the last ``Traceback`` header) so multi-line
-    messages are handled: the line must be unindented, start with a dotted identifier followed by ``:`` (or be only
-    the identifier), and name the class the engine recorded (``source``) or,
-    without one, a CapWords class name.
+    messages are handled: the line must be unindented, start with a dotted
+    identifier followed by ``:`` (or be only the identifier), and name the
+    class the engine recorded (``source``) or, without one, a CapWords class
+    name.
 
     Returns:
         The line's index and the exception class name, or None.
@@ -87,14 +106,14 @@ def failure_message(status_reason: str | None, traceback: str | None, source: st
     return lines[-1].strip() if lines else fallback
 
 
-def build_failure(
-    *, status_reason: str | None, exception_info: Any, fallback: str
-) -> FailureInfo:
-    """Describe a failure from the engine's status reason and exception info.
+def build_failure(*, status_reason: str | None, exception_info: Any, fallback: str) -> FailureInfo:
+    """Describe a failure from the engine's status reason and recorded exception.
 
     Args:
-        status_reason: The run's status reason (steps have none).
-        exception_info: The engine's ``ExceptionInfo`` (traceback, source), if any.
+        status_reason: The run's status reason (attempts have none).
+        exception_info: What the engine recorded about the exception: an
+            :class:`~kitaru.engine.runs.ExceptionRecord` or anything with
+            ``traceback`` and ``source`` attributes; None if nothing was.
         fallback: The message when there is neither a reason nor a traceback.
     """
     traceback = getattr(exception_info, "traceback", None) or None
@@ -105,3 +124,6 @@ def build_failure(
         traceback=traceback,
         origin=classify_failure_origin(status_reason, traceback),
     )
+
+
+__all__ = ["FailureInfo", "build_failure", "failure_message", "parse_exception_type"]

@@ -1,4 +1,4 @@
-"""Turn function names into valid flow and checkpoint names."""
+"""Turn function names into valid flow and checkpoint names (``2nd-pass`` -> ``flow_2nd_pass``)."""
 
 from __future__ import annotations
 
@@ -23,3 +23,5 @@ def sanitize_name(raw: str, *, fallback: str) -> str:
     if name[0].isdigit():
         return f"{fallback}_{name}"
     return name
+
+__all__ = ["sanitize_name"]

@@ -1,12 +1,15 @@
-"""Tell the engine where the source code of the flow about to run lives.
+"""Where the flow's source code lives, so any process can import it again.
 
 The engine records a *source root* with every execution and imports the
 flow's module relative to it when the execution is retried, resumed or
 replayed, possibly in another process. It guesses the root from the main
 script, which is wrong when a flow is loaded from a target string by a
 console script (``kitaru run flows.py:my_flow``, ``kitaru-mcp``): the main
-script then lives in the virtualenv's ``bin`` directory. :mod:`kitaru.targets`
-calls :func:`use_source_root` with the flow file's real root before running it.
+script then lives in the virtualenv's ``bin`` directory. So :mod:`kitaru.targets`
+calls :func:`use_source_root` with the flow file's real root before running
+it, every flow body records the root as run metadata
+(:data:`~kitaru.execution.keys.SOURCE_ROOT_KEY`), and
+:func:`make_flow_importable` uses it when the execution continues elsewhere.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from kitaru._engine.bootstrap import load_engine
+from kitaru.engine import get_engine
+from kitaru.engine.runs import RunRecord
+from kitaru.execution.keys import SOURCE_ROOT_KEY
 
 
 def use_source_root(root: str | Path) -> None:
@@ -27,15 +32,19 @@ def use_source_root(root: str | Path) -> None:
     Args:
         root: The directory module names are relative to.
     """
-    load_engine()
-    from zenml.utils import source_utils
-
     entry = str(Path(root).resolve())
     if sys.path[:1] != [entry]:
         if entry in sys.path:
             sys.path.remove(entry)
         sys.path.insert(0, entry)
-    source_utils.set_custom_source_root(entry)
+    get_engine().runtime.set_source_root(entry)
 
 
-__all__ = ["use_source_root"]
+def make_flow_importable(run: RunRecord) -> None:
+    """Let this process import the flow of ``run``, wherever the user ran it from."""
+    root = run.metadata.get(SOURCE_ROOT_KEY)
+    if isinstance(root, str) and root:
+        use_source_root(root)
+
+
+__all__ = ["make_flow_importable", "use_source_root"]

@@ -1,9 +1,9 @@
 """Plan a replay: what it reuses, where it starts again, and where overrides go.
 
 Pure logic over the source execution's checkpoint calls (:class:`SourceCall`,
-read from the store by :func:`kitaru._engine.replay_source.load_calls`).
+read from the store by :func:`kitaru.execution.replay.load_calls`).
 Nothing here touches the store or runs anything, so every rule can be tested
-on hand-made calls; :mod:`kitaru._engine.replay` carries the plan out.
+on hand-made calls; :mod:`kitaru.execution.replay` carries the plan out.
 
 1. :func:`order_calls` puts the calls in replay order: Kahn's algorithm over
    the recorded upstream links, ties broken by invocation id; by when they ran
@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from kitaru.engine.runs import ArtifactRecord
 from kitaru.errors import KitaruRuntimeError, KitaruStateError, KitaruUsageError
 
 OVERRIDE_PREFIX = "checkpoint."
@@ -35,7 +36,21 @@ OVERRIDE_PREFIX = "checkpoint."
 
 @dataclass(frozen=True)
 class SourceCall:
-    """One checkpoint call of the source execution (its latest attempt)."""
+    """One checkpoint call of the source execution (its latest attempt).
+
+    Attributes:
+        invocation_id: ``name``, ``name_2`` or the explicit ``id=``.
+        checkpoint: The checkpoint's name.
+        call_id: The latest attempt's id.
+        attempt_ids: Every attempt's id.
+        status: The latest attempt's engine status word.
+        successful: Whether the latest attempt succeeded.
+        started: When the first attempt started.
+        parents: Invocation ids of the calls it came after.
+        outputs: Its return value's artifacts (not its ``kitaru.save()`` values).
+        output_names: Their output names.
+        inputs: Input name -> artifact ids it received.
+    """
 
     invocation_id: str
     checkpoint: str
@@ -45,7 +60,7 @@ class SourceCall:
     successful: bool
     started: datetime
     parents: tuple[str, ...] = ()
-    outputs: tuple[Any, ...] = ()
+    outputs: tuple[ArtifactRecord, ...] = ()
     output_names: tuple[str, ...] = ()
     inputs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -199,7 +214,7 @@ class ReplayPlan:
 
 def _consumers(exec_id: str, source: SourceCall, calls: list[SourceCall], key: str) -> tuple[tuple[str, str], ...]:
     """Every ``(invocation id, input name)`` that received ``source``'s output."""
-    produced = {str(artifact.id) for artifact in source.outputs}
+    produced = {artifact.id for artifact in source.outputs}
     found = []
     for call in calls:
         for input_name, artifact_ids in call.inputs.items():
@@ -279,3 +294,16 @@ def plan_replay(
             )
     reused_ids = tuple(call.invocation_id for call in reused)
     return ReplayPlan(exec_id, selected, calls[start], reused_ids, tuple(planned))
+
+
+__all__ = [
+    "OVERRIDE_PREFIX",
+    "Override",
+    "ReplayPlan",
+    "SourceCall",
+    "order_calls",
+    "parse_overrides",
+    "plan_replay",
+    "require_selector",
+    "select_call",
+]

@@ -59,3 +59,5 @@ def publish_entrypoint(
     if module is not None:
         setattr(module, alias, body)
     return body
+
+__all__ = ["engine_signature", "publish_entrypoint"]

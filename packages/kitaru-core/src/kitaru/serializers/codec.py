@@ -1,13 +1,18 @@
-"""Turn values into bytes and back through Kitaru's serializer plugins.
+"""Turn values into stored bytes and back through Kitaru's serializer plugins.
 
-ZenML stores artifacts through materializers. :class:`KitaruMaterializer`
-asks the registered Kitaru serializers (``kitaru_artifact_serializers`` hook)
-to turn a value into bytes and stores them in one file, after a one-line JSON
-header naming the serializer and the Python type, so reading picks the same
+Every checkpoint output, ``kitaru.save()`` value and flow result is written
+by the registered Kitaru serializers (``kitaru_artifact_serializers`` hook):
+one file whose first line is a JSON header naming the serializer and the
+Python type, followed by the serializer's bytes, so reading picks the same
 serializer. One file means one write per artifact, which matters on object
-stores.
-A value no serializer can write is stored as a *blob* (its ``repr`` and
-Python type) with a warning instead of failing the execution.
+stores. A value no serializer can write is stored as a *blob* (its ``repr``
+and Python type) with a warning instead of failing the execution.
+
+The engine adapter writes and reads the bytes; it receives :func:`codec`
+(a :class:`~kitaru.engine.codec.ValueCodec`) when the engine is created::
+
+    content, exact = codec().encode({"a": (1, 2)})
+    assert codec().decode(content) == {"a": (1, 2)}
 """
 
 from __future__ import annotations
@@ -16,16 +21,16 @@ import importlib
 import json
 import logging
 import warnings
-from collections import OrderedDict
 from typing import Any
 
 from kitaru.errors import KitaruRuntimeError
+from kitaru.plugins import get_plugin_manager
+from kitaru.serializers.fresh import remember_fresh_value
 
 logger = logging.getLogger("kitaru")
 
 BLOB_SERIALIZER = "blob"
-_FRESH_LIMIT = 256
-_fresh_values: OrderedDict[str, Any] = OrderedDict()
+"""The pseudo-serializer of a value no serializer could write."""
 
 
 class UnserializableValueWarning(UserWarning):
@@ -55,8 +60,6 @@ def serialize(value: Any) -> tuple[dict[str, str], bytes]:
     Returns:
         The header (serializer name, content type, Python type) and the bytes.
     """
-    from kitaru.plugins import get_plugin_manager
-
     type_path = python_type_path(type(value))
     for spec in get_plugin_manager().artifact_serializers():
         try:
@@ -74,7 +77,7 @@ def serialize(value: Any) -> tuple[dict[str, str], bytes]:
         "Register a serializer for it with the kitaru_artifact_serializers hook, or "
         "return a JSON-able value, a pydantic model or a dataclass.",
         UnserializableValueWarning,
-        stacklevel=2,
+        stacklevel=3,
     )
     blob = {"repr": repr(value), "python_type": type_path}
     header = {"serializer": BLOB_SERIALIZER, "content_type": "application/json", "python_type": type_path}
@@ -87,8 +90,6 @@ def deserialize(header: dict[str, str], data: bytes) -> Any:
     Raises:
         KitaruRuntimeError: If the serializer is not installed or fails.
     """
-    from kitaru.plugins import get_plugin_manager
-
     name = header.get("serializer", "")
     type_path = header.get("python_type", "unknown")
     if name == BLOB_SERIALIZER:
@@ -110,20 +111,36 @@ def deserialize(header: dict[str, str], data: bytes) -> Any:
         ) from exc
 
 
-def remember_fresh_value(uri: str, value: Any) -> None:
-    """Keep a just-stored value in memory so this process need not read it back.
+class KitaruCodec:
+    """Kitaru's :class:`~kitaru.engine.codec.ValueCodec`: a header line, then the serializer's bytes."""
 
-    The flow body receives a checkpoint's output right after the checkpoint
-    stored it; on the inline runtime that value is still in memory. Bounded,
-    so values nobody asks for (``kitaru.save()``) cannot pile up.
-    """
-    _fresh_values[uri] = value
-    while len(_fresh_values) > _FRESH_LIMIT:
-        _fresh_values.popitem(last=False)
+    def encode(self, value: Any) -> tuple[bytes, bool]:
+        header, payload = serialize(value)
+        return json.dumps(header).encode() + b"\n" + payload, header["serializer"] != BLOB_SERIALIZER
+
+    def decode(self, content: bytes) -> Any:
+        header_line, _, payload = content.partition(b"\n")
+        return deserialize(json.loads(header_line), payload)
+
+    def remember(self, location: str, value: Any) -> None:
+        remember_fresh_value(location, value)
 
 
-def take_fresh_value(uri: str) -> tuple[bool, Any]:
-    """Return ``(True, value)`` if ``uri`` was stored by this process just now."""
-    if uri in _fresh_values:
-        return True, _fresh_values.pop(uri)
-    return False, None
+_CODEC = KitaruCodec()
+
+
+def codec() -> KitaruCodec:
+    """The process's codec (what :func:`kitaru.engine.get_engine` hands the adapter)."""
+    return _CODEC
+
+
+__all__ = [
+    "BLOB_SERIALIZER",
+    "KitaruCodec",
+    "UnserializableValueWarning",
+    "codec",
+    "deserialize",
+    "import_python_type",
+    "python_type_path",
+    "serialize",
+]

@@ -1,0 +1,352 @@
+"""Checkpoint calls in a flow body: how inputs travel, the journal check, the terminal lines.
+
+Calling a checkpoint in a flow body launches it in the engine and hands the
+body its output *value* (:mod:`kitaru.execution.outputs`). Kitaru decides how
+each argument reaches the engine (:func:`to_engine_input`):
+
+* a future, or the output value of an earlier checkpoint, travels as that
+  output's handle: lineage, nothing stored again;
+* a small JSON-able value travels as a plain parameter: no artifact at all
+  (a third of a bare engine step's cost is uploading plain inputs);
+* anything else is stored once with Kitaru's serializers.
+
+When the execution continues (retry, resume) or replays another, each call
+is checked against the journal first (:mod:`kitaru.execution.journal`). Each
+call prints one line: finished, cached, reused, failed or cancelled.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from kitaru.engine import get_engine
+from kitaru.engine.runtime import FlowRuntime, OutputInfo
+from kitaru.errors import KitaruUsageError
+from kitaru.execution.console import format_duration, say
+from kitaru.execution.journal import CallInput
+from kitaru.execution.outputs import known_output, receive_output, remember_output
+from kitaru.execution.scope import CheckpointScope, FlowScope, checkpoint_scope, current_flow, flow_scope
+from kitaru.execution.values import load_artifact
+from kitaru.serializers.builtin import is_json_able
+
+
+class CallableCheckpoint(Protocol):
+    """What a call needs from a checkpoint (:class:`kitaru.checkpoints.CheckpointDefinition`)."""
+
+    name: str
+    type: str | None
+    func: Callable[..., Any]
+
+    def engine_checkpoint(self) -> Any:
+        """The engine's checkpoint (built once)."""
+        ...
+
+
+# -- futures --------------------------------------------------------------------
+
+
+class CheckpointFuture:
+    """A checkpoint running concurrently; ``result()`` returns its output value.
+
+    Returned by ``my_checkpoint.submit(...)``. Pass the future itself to
+    another checkpoint (or to ``after=``) to make that checkpoint wait for it
+    and record the lineage::
+
+        draft = write.submit(topic)
+        review(draft)            # waits for write, records write -> review
+        print(draft.result())
+    """
+
+    def __init__(self, engine_future: Any, flow: FlowScope, name: str) -> None:
+        self.engine_future = engine_future
+        self._flow = flow
+        self._name = name
+
+    def result(self) -> Any:
+        """Wait for the checkpoint and return its output value."""
+        return remember_output(self._flow, get_engine().runtime.result(self.engine_future))
+
+    def load(self) -> Any:
+        """Alias of :meth:`result`."""
+        return self.result()
+
+    def __repr__(self) -> str:
+        return f"<CheckpointFuture {self._name!r}>"
+
+
+class CheckpointMapFuture(CheckpointFuture):
+    """Several invocations of one checkpoint (``map``/``product``).
+
+    Wraps either the engine's map future (when mapping over a checkpoint
+    output) or a list of futures Kitaru submitted itself (plain iterables).
+    """
+
+    def result(self) -> list[Any]:
+        """Wait for every invocation and return their output values in order."""
+        if isinstance(self.engine_future, list):
+            return [future.result() for future in self.engine_future]
+        handles = get_engine().runtime.results(self.engine_future)
+        return [remember_output(self._flow, handle) for handle in handles]
+
+
+# -- inputs -----------------------------------------------------------------------
+
+
+def is_small_json(runtime: FlowRuntime, value: Any) -> bool:
+    """Whether ``value`` travels as a plain parameter (JSON-able, not a tuple, within the engine's limit)."""
+    if isinstance(value, tuple) or not is_json_able(value):
+        return False
+    try:
+        return len(json.dumps(value)) <= runtime.parameter_limit()
+    except (TypeError, ValueError):
+        return False
+
+
+def to_engine_input(runtime: FlowRuntime, flow: FlowScope, value: Any) -> Any:
+    """Translate a value from the flow body into what the engine's checkpoint receives.
+
+    * a future or the output value of an earlier checkpoint -> its handle
+      (lineage, no upload);
+    * a small JSON-able value -> a plain parameter (no artifact at all);
+    * anything else -> an artifact written by Kitaru's serializers.
+    """
+    if isinstance(value, CheckpointFuture):
+        return value.engine_future
+    handle = known_output(flow, value)
+    if handle is not None:
+        return handle
+    if isinstance(value, list) and value:
+        handles = [known_output(flow, item) for item in value]
+        if all(item is not None for item in handles):
+            return handles
+    if is_small_json(runtime, value):
+        return value
+    return runtime.input_artifact(value)
+
+
+def engine_after(after: Any) -> Any:
+    """Translate ``after=`` (futures or lists of them) for the engine."""
+    if after is None:
+        return None
+    if isinstance(after, CheckpointFuture):
+        return after.engine_future
+    if isinstance(after, Iterable) and not isinstance(after, (str, bytes)):
+        return [item.engine_future if isinstance(item, CheckpointFuture) else item for item in after]
+    return after
+
+
+def engine_arguments(
+    runtime: FlowRuntime, flow: FlowScope, args: tuple[Any, ...], kwargs: Mapping[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Translate every argument of a call (:func:`to_engine_input`)."""
+    return (
+        tuple(to_engine_input(runtime, flow, value) for value in args),
+        {name: to_engine_input(runtime, flow, value) for name, value in kwargs.items()},
+    )
+
+
+def call_inputs(
+    runtime: FlowRuntime,
+    checkpoint: CallableCheckpoint,
+    call: tuple[tuple[Any, ...], Mapping[str, Any]],
+    engine_call: tuple[tuple[Any, ...], Mapping[str, Any]],
+) -> dict[str, CallInput]:
+    """Each input of a call: the body's value and, if it travels as outputs, their artifact ids."""
+    signature = inspect.signature(checkpoint.func)
+    try:
+        values = signature.bind_partial(*call[0], **call[1]).arguments
+        engine_values = signature.bind_partial(*engine_call[0], **engine_call[1]).arguments
+    except TypeError:
+        return {}
+    inputs = {}
+    for name, value in values.items():
+        if isinstance(value, CheckpointFuture) or (
+            isinstance(value, list) and any(isinstance(item, CheckpointFuture) for item in value)
+        ):
+            continue  # resolved by the engine; its lineage is compared through the producer
+        engine_value = engine_values.get(name)
+        items = engine_value if isinstance(engine_value, list) else [engine_value]
+        ids = [runtime.output_id(item) for item in items]
+        artifact_ids = tuple(ids) if ids and all(item is not None for item in ids) else None
+        inputs[name] = CallInput(value=value, artifact_ids=artifact_ids)
+    return inputs
+
+
+def _load_recorded_input(artifact_id: Any) -> Any:
+    return load_artifact(str(artifact_id), "a recorded checkpoint input")
+
+
+def check_journal(
+    runtime: FlowRuntime,
+    checkpoint: CallableCheckpoint,
+    flow: FlowScope,
+    invocation_id: str,
+    call: tuple[tuple[Any, ...], Mapping[str, Any]],
+    engine_call: tuple[tuple[Any, ...], Mapping[str, Any]],
+) -> bool:
+    """Compare this call with the journal of a continued or replayed execution.
+
+    Returns:
+        Whether the journal recorded this call (its output will be reused).
+
+    Raises:
+        KitaruDivergenceError: If the call differs from the journal.
+    """
+    journal = flow.journal
+    if journal is None:
+        return False
+    known = invocation_id in journal.by_id
+    journal.check(checkpoint.name, invocation_id, call_inputs(runtime, checkpoint, call, engine_call), _load_recorded_input)
+    return bool(known)
+
+
+# -- calls ----------------------------------------------------------------------
+
+
+def _was_reused(info: OutputInfo, started_at: datetime) -> bool:
+    """Whether the output existed before this call (a cache hit or a reused result)."""
+    return info.created is not None and info.created < started_at
+
+
+def call_checkpoint(
+    checkpoint: CallableCheckpoint,
+    flow: FlowScope,
+    args: tuple[Any, ...],
+    kwargs: Mapping[str, Any],
+    *,
+    id: str | None,
+    after: Any,
+) -> Any:
+    """Run a checkpoint synchronously and return its output value."""
+    runtime = get_engine().runtime
+    engine_checkpoint = checkpoint.engine_checkpoint()
+    engine_args, engine_kwargs = engine_arguments(runtime, flow, args, kwargs)
+    invocation_id = flow.next_invocation_id(checkpoint.name, id)
+    journaled = check_journal(runtime, checkpoint, flow, invocation_id, (args, kwargs), (engine_args, engine_kwargs))
+    started_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    started = time.perf_counter()
+    try:
+        handle = runtime.call(engine_checkpoint, engine_args, engine_kwargs, id=id, after=engine_after(after))
+    except BaseException as exc:
+        if runtime.flow_control(exc) is not None:
+            raise  # a pause or abort unwinding the body, not a checkpoint failure
+        cancelled = flow.supervisor is not None and flow.supervisor.cancel_requested.is_set()
+        outcome = "cancelled" if cancelled else "failed"
+        say(f"Checkpoint `{invocation_id}` {outcome} after {format_duration(time.perf_counter() - started)}.")
+        raise
+    value, info = receive_output(flow, handle)
+    if journaled:
+        say(f"Checkpoint `{info.invocation_id}` reused from {flow.journal.reused_from}.")
+    elif _was_reused(info, started_at):
+        say(f"Checkpoint `{info.invocation_id}` cached.")
+    else:
+        say(f"Checkpoint `{info.invocation_id}` finished in {format_duration(time.perf_counter() - started)}.")
+    return value
+
+
+def submit_checkpoint(
+    checkpoint: CallableCheckpoint,
+    flow: FlowScope,
+    args: tuple[Any, ...],
+    kwargs: Mapping[str, Any],
+    *,
+    id: str | None,
+    after: Any,
+) -> CheckpointFuture:
+    """Start a checkpoint concurrently."""
+    runtime = get_engine().runtime
+    engine_args, engine_kwargs = engine_arguments(runtime, flow, args, kwargs)
+    invocation_id = flow.next_invocation_id(checkpoint.name, id)
+    check_journal(runtime, checkpoint, flow, invocation_id, (args, kwargs), (engine_args, engine_kwargs))
+    future = runtime.submit(checkpoint.engine_checkpoint(), engine_args, engine_kwargs, id=id, after=engine_after(after))
+    return CheckpointFuture(future, flow, invocation_id)
+
+
+def map_checkpoint(
+    checkpoint: CallableCheckpoint,
+    flow: FlowScope,
+    args: tuple[Any, ...],
+    kwargs: Mapping[str, Any],
+    *,
+    after: Any,
+    product: bool,
+) -> CheckpointMapFuture:
+    """Fan a checkpoint out over its iterable arguments.
+
+    Mapping over a checkpoint's output uses the engine's map (the expansion is
+    journaled); mapping over plain iterables submits one invocation per item.
+    """
+    if not any(known_output(flow, value) is not None for value in (*args, *kwargs.values())):
+        futures = _submit_each(checkpoint, flow, args, kwargs, after=after, product=product)
+        return CheckpointMapFuture(futures, flow, checkpoint.name)
+    runtime = get_engine().runtime
+    engine_args, engine_kwargs = engine_arguments(runtime, flow, args, kwargs)
+    future = runtime.map(checkpoint.engine_checkpoint(), engine_args, engine_kwargs, after=engine_after(after), product=product)
+    return CheckpointMapFuture(future, flow, checkpoint.name)
+
+
+def _submit_each(
+    checkpoint: CallableCheckpoint,
+    flow: FlowScope,
+    args: tuple[Any, ...],
+    kwargs: Mapping[str, Any],
+    *,
+    after: Any,
+    product: bool,
+) -> list[CheckpointFuture]:
+    names = list(kwargs)
+    columns = [list(value) for value in (*args, *kwargs.values())]
+    if not product and len({len(column) for column in columns}) > 1:
+        raise KitaruUsageError(
+            f"{checkpoint.name}.map() needs iterables of equal length; got lengths "
+            f"{[len(column) for column in columns]}. Use .product() for all combinations."
+        )
+    rows = itertools.product(*columns) if product else zip(*columns, strict=False)
+    futures = []
+    for row in rows:
+        positional, keyword = row[: len(args)], dict(zip(names, row[len(args) :], strict=True))
+        futures.append(submit_checkpoint(checkpoint, flow, positional, keyword, id=None, after=after))
+    return futures
+
+
+# -- inside the checkpoint ---------------------------------------------------------
+
+
+def run_checkpoint_body(checkpoint: CallableCheckpoint, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
+    """Run the user's checkpoint function inside the engine's step (called by the engine).
+
+    Enters the checkpoint scope (and a flow scope when only the engine's
+    context exists, as on a remote step pod) so ``log``/``save``/``load`` work.
+    """
+    runtime = get_engine().runtime
+    step = runtime.current_step()
+    scope = CheckpointScope(name=checkpoint.name, type=checkpoint.type, execution_id=step.run_id, checkpoint_id=step.step_id)
+    with checkpoint_scope(scope):
+        if current_flow() is not None:
+            return checkpoint.func(*args, **kwargs)
+        flow = runtime.current_step_flow()
+        with flow_scope(FlowScope(name=flow.name, flow_id=flow.id, execution_id=step.run_id)):
+            return checkpoint.func(*args, **kwargs)
+
+
+__all__ = [
+    "CallableCheckpoint",
+    "CheckpointFuture",
+    "CheckpointMapFuture",
+    "call_checkpoint",
+    "call_inputs",
+    "check_journal",
+    "engine_after",
+    "engine_arguments",
+    "is_small_json",
+    "map_checkpoint",
+    "run_checkpoint_body",
+    "submit_checkpoint",
+    "to_engine_input",
+]

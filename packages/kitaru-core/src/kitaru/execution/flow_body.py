@@ -1,0 +1,100 @@
+"""The flow body, as the engine runs it: ownership, journal, scope and the recorded result.
+
+The engine calls :func:`run_flow_body` (through the flow's published
+entrypoint) inside the execution, in the submitting process on the local
+default or on a remote orchestrator's pod. Before the user's function runs:
+
+* the process takes ownership of the execution: a lock that dies with it, the
+  owner and a first heartbeat as run metadata, and a supervisor thread
+  (:mod:`kitaru.execution.ownership`), so a killed process is detected and a
+  cancel interrupts the body promptly;
+* what identifies the execution is recorded: the flow's name, the source
+  root, and the frozen spec of the submission;
+* when the execution continues (retry, resume), the engine is prepared to
+  run failed calls again and the journal of recorded calls is built, so the
+  body is checked against it (:mod:`kitaru.execution.journal`).
+
+When the body returns, its value is recorded (:mod:`kitaru.execution.results`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from kitaru.engine import get_engine
+from kitaru.errors import KitaruRuntimeError, KitaruStateError
+from kitaru.execution import ownership
+from kitaru.execution.definitions import FlowBase
+from kitaru.execution.journal import Journal, journal_of
+from kitaru.execution.keys import FLOW_KEY, RESULT_KEY, SOURCE_ROOT_KEY, SPEC_KEY
+from kitaru.execution.outputs import known_output_info
+from kitaru.execution.results import encode_result
+from kitaru.execution.scope import FlowScope, flow_scope
+from kitaru.execution.submit import current_submission
+
+
+def _continuation_journal(exec_id: str) -> Journal | None:
+    """Prepare the engine to continue ``exec_id`` and return its journal (None for a fresh execution)."""
+    steps = get_engine().runtime.prepare_continuation(exec_id)
+    return journal_of(exec_id, steps) if steps else None
+
+
+def run_flow_body(flow: FlowBase, params: Mapping[str, Any]) -> None:
+    """Run the user's flow body inside the engine's execution (called by the engine).
+
+    Takes ownership of the execution, prepares the continuation of a retried
+    or resumed execution, runs the body in the flow scope and records its
+    return value.
+
+    Raises:
+        KitaruRuntimeError: If no execution is running in this context.
+        KitaruStateError: If another live process is running this execution.
+    """
+    engine = get_engine()
+    run = engine.runtime.current_run()
+    if run is None:
+        raise KitaruRuntimeError("No execution is running in this context.")
+    exec_id = run.id
+    lock = ownership.RunLock(exec_id)
+    if not lock.acquire():
+        raise KitaruStateError(
+            f"Execution {exec_id} is already being run by another live process; "
+            "wait for it to finish or cancel it with `kitaru executions cancel`."
+        )
+    supervisor = ownership.RunSupervisor(exec_id)
+    try:
+        submission = current_submission()
+        metadata: dict[str, Any] = {
+            FLOW_KEY: flow.name,
+            SOURCE_ROOT_KEY: engine.runtime.source_root(),
+            ownership.OWNER_KEY: ownership.owner_record(),
+            ownership.HEARTBEAT_KEY: ownership.utc_timestamp(),
+        }
+        if submission is not None:
+            submission.exec_id = exec_id
+            submission.supervisor = supervisor
+            if submission.spec is not None:
+                metadata[SPEC_KEY] = submission.spec
+                submission.spec_logged = True
+        engine.runs.log_run_metadata(exec_id, metadata)
+        supervisor.start()
+
+        scope = FlowScope(name=flow.name, flow_id=run.flow_id, execution_id=exec_id)
+        scope.journal = _continuation_journal(exec_id) or (submission.journal if submission is not None else None)
+        scope.supervisor = supervisor
+        with flow_scope(scope):
+            value = flow.func(**params)
+
+        returned = known_output_info(scope, value)
+        engine.runs.log_run_metadata(exec_id, {RESULT_KEY: encode_result(value, checkpoint_output=returned)})
+        if submission is not None:
+            submission.result = value
+            submission.has_result = True
+    finally:
+        supervisor.stop()
+        # The lock stays held until the engine has recorded the outcome: see
+        # ownership.release_run_lock, called by whoever started the run.
+
+
+__all__ = ["run_flow_body"]

@@ -1,0 +1,152 @@
+"""Retry, resume and cancel an execution: the rules, the messages, the terminal lines.
+
+Retry and resume continue an execution *in place* (same execution id): the
+engine re-runs the flow body, the journal hands back every checkpoint output
+that already succeeded, and only what failed or never ran executes (see
+:mod:`kitaru.execution.flow_body` and :mod:`kitaru.execution.journal`). On the
+local default the continuation runs in the calling process and these calls
+return when it ends::
+
+    retry_execution(exec_id)     # a failed (or crashed) execution
+    resume_execution(exec_id)    # a paused one, once its waits are answered
+    cancel_execution(exec_id)    # stop it at the next checkpoint boundary, or sooner
+
+Every execution is loaded through :func:`kitaru.execution.runs.load_run`, so a
+crashed execution shows ``failed`` here and can be retried.
+"""
+
+from __future__ import annotations
+
+import time
+
+from kitaru.engine import get_engine
+from kitaru.engine.runs import RunRecord
+from kitaru.errors import KitaruStateError
+from kitaru.execution import ownership
+from kitaru.execution.console import format_duration, say
+from kitaru.execution.runs import load_run
+from kitaru.execution.sources import make_flow_importable
+from kitaru.execution.status import ExecutionStatus, public_status
+
+CANCEL_WAIT_SECONDS = 60.0
+"""How long :func:`cancel_execution` waits for a running execution to stop."""
+
+CANCELLED_REASON = "Cancelled by user."
+
+
+def public_status_of(run: RunRecord) -> ExecutionStatus:
+    """The public status of a loaded execution (``waiting`` when a wait is active)."""
+    return public_status(run.status, has_active_wait=run.active_wait is not None)
+
+
+def _continue(run: RunRecord, *, reason: str, verb: str) -> None:
+    """Set the execution to resuming and let its orchestrator re-run the flow body."""
+    if not run.can_continue:
+        raise KitaruStateError(f"Execution {run.id} cannot continue: its snapshot or stack was deleted.")
+    make_flow_importable(run)
+    engine = get_engine()
+    previous = run.status
+    try:
+        engine.runs.set_status(run.id, "resuming", reason=reason)
+    except Exception as exc:
+        raise KitaruStateError(
+            f"Execution {run.id} cannot continue: {exc}. Another process may be continuing it already."
+        ) from exc
+
+    say(f"{verb} execution `{run.id}`.")
+    started = time.perf_counter()
+    try:
+        try:
+            engine.runtime.resume_run(run.id)
+        finally:
+            ownership.release_run_lock(run.id)
+    except (Exception, KeyboardInterrupt) as exc:  # the outcome is recorded on the execution
+        refreshed = engine.runs.get_run(run.id, details=False)
+        if refreshed.status == "resuming":  # failed before the body started
+            engine.runs.set_status(run.id, previous, reason=f"Could not continue: {exc}")
+            raise KitaruStateError(f"Execution {run.id} could not continue: {exc}") from exc
+        if isinstance(exc, KeyboardInterrupt) and refreshed.status not in (ownership.STOPPING, "stopped"):
+            raise
+    final = engine.runs.get_run(run.id)
+    say(f"Execution {run.id} {public_status_of(final)} in {format_duration(time.perf_counter() - started)}.")
+
+
+def retry_execution(exec_id: str) -> None:
+    """Re-run a failed execution in place, skipping checkpoints that succeeded.
+
+    Raises:
+        KitaruStateError: If the execution is not failed.
+    """
+    run = load_run(exec_id)
+    status = public_status_of(run)
+    if status is not ExecutionStatus.FAILED:
+        hint = (
+            " Resume it with `kitaru executions resume` once its wait is answered."
+            if status is ExecutionStatus.WAITING
+            else ""
+        )
+        raise KitaruStateError(f"Only failed executions can be retried. Execution {exec_id} is {status}.{hint}")
+    _continue(run, reason="Retry requested.", verb="Retrying")
+
+
+def resume_execution(exec_id: str) -> None:
+    """Continue a paused execution whose waits have been answered.
+
+    Raises:
+        KitaruStateError: If a wait is still pending or the execution is not paused.
+    """
+    run = load_run(exec_id)
+    if run.active_wait is not None:
+        raise KitaruStateError(
+            f"Resolve pending wait input before resuming execution {exec_id}: it is waiting on "
+            f"`{run.active_wait.name}`. Answer it with `kitaru executions input {exec_id} --value JSON`."
+        )
+    if run.status != "paused":
+        hint = f" Retry it with `kitaru executions retry {exec_id}`." if run.status == "failed" else ""
+        raise KitaruStateError(
+            f"Only paused executions can be resumed. Execution {exec_id} is {public_status_of(run)}.{hint}"
+        )
+    _continue(run, reason="Resume requested.", verb="Resuming")
+
+
+def cancel_execution(exec_id: str) -> None:
+    """Stop an execution: a running one at its next checkpoint boundary or sooner.
+
+    A waiting or paused execution stops at once (its wait is aborted). A
+    running one is asked to stop; its owning process interrupts the body
+    within a second. If that process is gone, the execution is stopped here.
+
+    Raises:
+        KitaruStateError: If the execution already finished, or does not stop
+            within a minute.
+    """
+    engine = get_engine()
+    run = load_run(exec_id)
+    if run.finished:
+        raise KitaruStateError(
+            f"Execution {exec_id} already finished with status {public_status_of(run)}; there is nothing to cancel."
+        )
+    if run.status == "paused" or run.active_wait is not None:
+        if run.active_wait is not None:
+            engine.waits.abort(run.active_wait.id)
+        if not engine.runs.get_run(run.id, details=False).finished:
+            engine.runs.set_status(run.id, "stopped", reason=CANCELLED_REASON)
+        return
+    engine.runs.set_status(run.id, ownership.STOPPING, reason=CANCELLED_REASON)
+    deadline = time.monotonic() + CANCEL_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        current = engine.runs.get_run(run.id)
+        if current.finished:
+            return
+        dead, _ = ownership.owner_is_dead(exec_id, dict(current.metadata))
+        if dead or ownership.OWNER_KEY not in current.metadata:
+            engine.runs.set_status(run.id, "stopped", reason=CANCELLED_REASON)
+            return
+        time.sleep(0.5)
+    raise KitaruStateError(
+        f"Execution {exec_id} was asked to stop but is still running after "
+        f"{int(CANCEL_WAIT_SECONDS)}s; it stops at its next checkpoint boundary."
+    )
+
+
+__all__ = ["CANCEL_WAIT_SECONDS", "cancel_execution", "public_status_of", "resume_execution", "retry_execution"]
