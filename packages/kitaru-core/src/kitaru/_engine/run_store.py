@@ -179,12 +179,12 @@ def _ids_filter(ids: Sequence[str]) -> Any:
 class ZenMLRunStore:
     """Runs, step runs, artifacts and waits in ZenML's store."""
 
-    def get_run(self, run_id: str, *, details: bool = True) -> RunRecord:
+    def get_run(self, run_id: str, *, details: bool = True, with_source: bool = False) -> RunRecord:
         try:
             run = client().zen_store.get_run(UUID(run_id), hydrate=details)
         except KeyError:
             raise RecordNotFound(run_id) from None
-        return run_record(run, details=details)
+        return run_record(run, details=details, with_snapshot=with_source)
 
     def list_runs(self, *, page: int, size: int) -> RunPage:
         result = client().list_pipeline_runs(sort_by="desc:created", size=size, page=page, hydrate=True)

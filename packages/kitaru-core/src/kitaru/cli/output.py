@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -38,6 +37,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from kitaru.errors import KitaruError, KitaruUsageError
+from kitaru.jsonable import dumps
 from kitaru.settings import settings
 
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ def stderr_console() -> Console:
 
 def to_json(payload: Any) -> str:
     """Serialise ``payload`` the way every command does (indented, ``str`` fallback)."""
-    return json.dumps(payload, indent=2, default=str, ensure_ascii=False)
+    return dumps(payload, indent=2)
 
 
 def display(value: Any) -> str:

@@ -84,7 +84,7 @@ def run(
     loaded = load_flow_target(target)
     handle = run_flow_target(loaded, flow_inputs, stack=stack)
     from kitaru.client import KitaruClient
-    from kitaru.client.serialize import to_jsonable
+    from kitaru.jsonable import to_jsonable
 
     execution = KitaruClient().executions.get(handle.exec_id)
     return Item(

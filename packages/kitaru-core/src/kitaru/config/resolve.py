@@ -8,7 +8,6 @@ every layer. Images merge field by field and their ``environment`` key by key.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -23,6 +22,7 @@ from kitaru.config.models import (
 )
 from kitaru.config.runtime import get_runtime_layer
 from kitaru.config.sources import read_env_config, read_pyproject_config
+from kitaru.jsonable import to_jsonable
 
 #: Layer names, lowest precedence first, as recorded in ``ResolvedExecutionConfig.layers``.
 LAYER_ORDER = ("default", "active_stack", "pyproject", "env", "configure", "decorator", "call")
@@ -124,7 +124,7 @@ def build_frozen_spec(
     """
     registry = None
     if model_registry is not None:
-        registry = json.loads(json.dumps(dict(model_registry), default=str))
+        registry = to_jsonable(dict(model_registry))
     return FrozenExecutionSpec.model_validate(
         {
             "version": FrozenExecutionSpec.CURRENT_VERSION,

@@ -185,8 +185,10 @@ class RunRecord:
         stack_name: The stack it ran on (None if deleted).
         original_run_id: The run it was replayed from.
         active_wait: The wait it is waiting on, if any.
-        flow_source: Where its flow can be imported from.
-        can_continue: Whether the engine still has what it needs to continue
+        flow_source: Where its flow can be imported from (read only when asked:
+            ``get_run(..., with_source=True)``).
+        can_continue: (Read with ``flow_source``; True when not read.) Whether
+            the engine still has what it needs to continue
             the run in place (its snapshot and stack).
         log_streams: The run-level log streams (flow body, submitting process).
     """
@@ -226,8 +228,16 @@ class RunStore(Protocol):
     reports them in Kitaru's words.
     """
 
-    def get_run(self, run_id: str, *, details: bool = True) -> RunRecord:
-        """Read one run; ``details=False`` skips metadata, waits and sources (one cheap read)."""
+    def get_run(self, run_id: str, *, details: bool = True, with_source: bool = False) -> RunRecord:
+        """Read one run.
+
+        Args:
+            run_id: The run's id.
+            details: Read metadata, waits and log streams too (else one cheap read).
+            with_source: Also read where its flow lives and whether it can
+                continue (``flow_source``, ``can_continue``): several more
+                queries, needed only to retry, resume or replay it.
+        """
         ...
 
     def list_runs(self, *, page: int, size: int) -> RunPage:

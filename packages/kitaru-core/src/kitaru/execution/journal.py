@@ -22,6 +22,7 @@ from typing import Any
 
 from kitaru.engine.runs import StepRecord
 from kitaru.errors import KitaruDivergenceError
+from kitaru.jsonable import to_jsonable
 
 
 @dataclass
@@ -138,7 +139,7 @@ class Journal:
 
 
 def _normalized(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
+    return json.dumps(to_jsonable(value), sort_keys=True)
 
 
 def _short(value: Any, limit: int = 80) -> str:

@@ -77,7 +77,7 @@ def retry_execution(exec_id: str) -> None:
     Raises:
         KitaruStateError: If the execution is not failed.
     """
-    run = load_run(exec_id)
+    run = load_run(exec_id, with_source=True)
     status = public_status_of(run)
     if status is not ExecutionStatus.FAILED:
         hint = (
@@ -95,7 +95,7 @@ def resume_execution(exec_id: str) -> None:
     Raises:
         KitaruStateError: If a wait is still pending or the execution is not paused.
     """
-    run = load_run(exec_id)
+    run = load_run(exec_id, with_source=True)
     if run.active_wait is not None:
         raise KitaruStateError(
             f"Resolve pending wait input before resuming execution {exec_id}: it is waiting on "

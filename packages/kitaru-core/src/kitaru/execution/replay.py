@@ -396,7 +396,7 @@ def replay_execution(
     """
     require_selector(from_)
     parse_overrides(overrides)
-    run = load_run(exec_id)
+    run = load_run(exec_id, with_source=True)
     require_finished(run)
     flow = find_flow(run)
     submitted = replay_flow(

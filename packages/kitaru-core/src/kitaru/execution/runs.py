@@ -33,12 +33,14 @@ def not_found(exec_id: str) -> KitaruStateError:
     return KitaruStateError(f"Execution '{exec_id}' was not found. {LIST_EXECUTIONS_HINT}")
 
 
-def load_run(exec_id: str, *, action: str = "load") -> RunRecord:
+def load_run(exec_id: str, *, action: str = "load", with_source: bool = False) -> RunRecord:
     """Load an execution with its details, after marking it failed if its process died.
 
     Args:
         exec_id: The execution id (a full UUID).
         action: The verb for a store failure's message (``load``, ``refresh``).
+        with_source: Also read where its flow lives and whether it can
+            continue (for retry, resume and replay; several more queries).
 
     Raises:
         KitaruUsageError: If ``exec_id`` is not a UUID.
@@ -48,9 +50,9 @@ def load_run(exec_id: str, *, action: str = "load") -> RunRecord:
     run_id = parse_execution_id(exec_id)
     runs = get_engine().runs
     try:
-        run = runs.get_run(run_id)
+        run = runs.get_run(run_id, with_source=with_source)
         if reconcile_crashed(run):
-            run = runs.get_run(run_id)
+            run = runs.get_run(run_id, with_source=with_source)
         return run
     except RecordNotFound:
         raise not_found(exec_id) from None

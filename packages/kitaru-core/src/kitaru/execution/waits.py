@@ -42,6 +42,7 @@ from kitaru.errors import (
 )
 from kitaru.execution.ids import parse_execution_id
 from kitaru.execution.runs import load_run
+from kitaru.jsonable import dumps
 
 PENDING = "pending"
 """The engine status of a wait that waits for input."""
@@ -126,7 +127,7 @@ def json_value(value: Any) -> Any:
 
 
 def _show(value: Any) -> str:
-    return json.dumps(value, default=str)
+    return dumps(value)
 
 
 def validation_error(exec_id: str, name: str, value: Any, schema: Any, reason: str) -> KitaruWaitValidationError:

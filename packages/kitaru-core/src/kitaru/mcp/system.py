@@ -83,7 +83,7 @@ def describe_value(value: Any) -> tuple[Any, str, str]:
 
     is_dataclass = dataclasses.is_dataclass(value) and not isinstance(value, type)
     if is_dataclass or callable(getattr(value, "model_dump", None)):
-        from kitaru.client.serialize import to_jsonable
+        from kitaru.jsonable import to_jsonable
 
         return to_jsonable(value), "json", value_type
     return repr(value), "repr", value_type
@@ -98,7 +98,7 @@ def kitaru_artifacts_get(artifact_id: str) -> dict[str, Any]:
         "repr": Python's repr of a value JSON cannot hold) and "value_type".
     """
     from kitaru.client import KitaruClient
-    from kitaru.client.serialize import to_jsonable
+    from kitaru.jsonable import to_jsonable
 
     ref = KitaruClient().artifacts.get(artifact_id)
     value, value_format, value_type = describe_value(ref.load())
@@ -119,8 +119,8 @@ def kitaru_start_local_server(port: int | None = None, timeout: int = 60) -> dic
     Returns:
         {"mode": "local", "url": ..., "action": "started" | "connected" | "restarted"}.
     """
-    from kitaru.client.serialize import to_jsonable
     from kitaru.connection import start_local_server
+    from kitaru.jsonable import to_jsonable
 
     return to_jsonable(start_local_server(port=port, timeout=timeout))
 
@@ -131,8 +131,8 @@ def kitaru_stop_local_server() -> dict[str, Any]:
     Returns:
         {"stopped": true | false, "url": the server's URL or null}.
     """
-    from kitaru.client.serialize import to_jsonable
     from kitaru.connection import stop_local_server
+    from kitaru.jsonable import to_jsonable
 
     return to_jsonable(stop_local_server())
 

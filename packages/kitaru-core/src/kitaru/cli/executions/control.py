@@ -19,7 +19,7 @@ ExecIdArgument = Annotated[str, typer.Argument(help="The execution id (see `kita
 
 def execution_item(execution: Any) -> dict[str, Any]:
     """The JSON item for an execution (the shared client serializer)."""
-    from kitaru.client.serialize import to_jsonable
+    from kitaru.jsonable import to_jsonable
 
     return to_jsonable(execution)
 

@@ -27,7 +27,6 @@ follow mode too; the outcome is still reported).
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 import time
@@ -47,6 +46,7 @@ from kitaru.cli.output import (
     stdout_to_stderr,
 )
 from kitaru.errors import KitaruError, KitaruUsageError
+from kitaru.jsonable import dumps
 
 if TYPE_CHECKING:
     from kitaru.client.models import LogEntry
@@ -354,7 +354,7 @@ class Follower:
             _write(self.out, text)
 
     def _json(self, event: str, item: Any) -> None:
-        _write(self.out, json.dumps({"command": KEY, "event": event, "item": item}, default=str, ensure_ascii=False))
+        _write(self.out, dumps({"command": KEY, "event": event, "item": item}))
 
 
 @contextlib.contextmanager
