@@ -16,13 +16,20 @@ import sys
 import textwrap
 import types
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from kitaru.plugins import (
+    ArtifactStoreBackend,
     KitaruPluginManager,
+    LlmBackendSpec,
+    LogStoreSpec,
     PluginLoadError,
+    PluginRecordError,
     PluginSource,
+    StackField,
+    StackProviderSpec,
     get_plugin_manager,
 )
 from kitaru.plugins.manager import RAISE_ERRORS_ENV
@@ -146,8 +153,8 @@ def test_duplicate_record_names_name_both_sources(caplog: pytest.LogCaptureFixtu
     with caplog.at_level(logging.WARNING, logger="kitaru.plugins.manager"):
         stores = manager.log_stores()
 
-    assert stores["shared"].description == "from alpha", "the first registered must win"
-    assert stores["shared"].source == PluginSource("alpha", "kitaru-alpha", "1.2")
+    assert stores["shared"].description == "from beta", "pluggy calls the later-registered plugin first"
+    assert stores["shared"].source == PluginSource("beta", "beta-dist", "3.4")
     [problem] = manager.problems
     assert "Duplicate log store 'shared'" in problem
     assert "plugin 'alpha' (kitaru-alpha 1.2)" in problem
@@ -157,6 +164,144 @@ def test_duplicate_record_names_name_both_sources(caplog: pytest.LogCaptureFixtu
 
     manager.log_stores()  # asking again does not repeat the report
     assert len(manager.problems) == 1
+
+
+def test_tryfirst_decides_a_conflict_whatever_the_registration_order() -> None:
+    """pluggy orders the hook calls, so ``tryfirst`` beats the later-registered plugin."""
+    eager = _module(
+        "eager_mod",
+        """
+        import kitaru
+        from kitaru.plugins import LogStoreSpec
+
+        @kitaru.hookimpl(tryfirst=True)
+        def kitaru_log_stores():
+            yield LogStoreSpec(name="shared", description="from eager")
+        """,
+    )
+    for order in (("eager", "plain"), ("plain", "eager")):
+        manager = KitaruPluginManager()
+        plugins = {"eager": eager, "plain": _log_store_plugin("plain_mod", "shared", "from plain")}
+        for name in order:
+            manager.register(plugins[name], PluginSource(plugin=name, distribution=f"kitaru-{name}", version="1"))
+        assert manager.log_stores()["shared"].description == "from eager", order
+        assert manager.log_stores()["shared"].source == PluginSource("eager", "kitaru-eager", "1")
+        [problem] = manager.problems
+        assert "Using the one from plugin 'eager'" in problem
+
+
+def test_a_hook_wrapper_sees_and_changes_every_plugins_records() -> None:
+    """A ``wrapper=True`` hookimpl wraps the whole call, as in any pluggy host; what it adds is its own."""
+    wrapper = _module(
+        "wrapping_mod",
+        """
+        import kitaru
+        from kitaru.plugins import LogStoreSpec
+
+        seen = []
+
+        @kitaru.hookimpl(wrapper=True)
+        def kitaru_log_stores():
+            results = yield
+            seen.extend(record.name for produced in results for record in produced)
+            kept = [[record for record in produced if record.name != "dropped"] for produced in results]
+            return [*kept, [LogStoreSpec(name="added", description="by the wrapper")]]
+        """,
+    )
+    manager = KitaruPluginManager()
+    manager.register(_log_store_plugin("kept_mod", "kept", "kept"), PluginSource("kept", "kitaru-kept", "1"))
+    manager.register(_log_store_plugin("dropped_mod", "dropped", "dropped"), PluginSource("dropped", "d", "1"))
+    manager.register(wrapper, PluginSource("wrapping", "kitaru-wrapping", "2"))
+
+    stores = manager.log_stores()
+
+    assert sorted(wrapper.seen) == ["dropped", "kept"]  # type: ignore[attr-defined]
+    assert sorted(stores) == ["added", "kept"]
+    assert stores["kept"].source == PluginSource("kept", "kitaru-kept", "1")
+    assert stores["added"].source == PluginSource("wrapping", "kitaru-wrapping", "2")
+
+
+def test_hook_calls_are_traced_by_pluggy() -> None:
+    manager = KitaruPluginManager()
+    manager.register(_log_store_plugin("traced_mod", "traced", "traced"), PluginSource("traced", "t", "1"))
+    calls: list[str] = []
+    manager._pm.add_hookcall_monitoring(  # noqa: SLF001 - what a debugging session would do
+        lambda hook_name, impls, kwargs: calls.append(hook_name), lambda *args: None
+    )
+    manager.log_stores()
+    assert calls == ["kitaru_log_stores"]
+
+
+def test_a_failing_hookimpl_is_skipped_without_breaking_the_others() -> None:
+    failing = _module(
+        "failing_mod",
+        """
+        import kitaru
+
+        @kitaru.hookimpl
+        def kitaru_log_stores():
+            raise RuntimeError("boom")
+        """,
+    )
+    manager = KitaruPluginManager()
+    manager.register(_log_store_plugin("fine_mod", "fine", "fine"), PluginSource("fine", "f", "1"))
+    manager.register(failing, PluginSource("failing", "kitaru-failing", "1"))
+    assert list(manager.log_stores()) == ["fine"]
+    assert any("plugin 'failing' (kitaru-failing 1) failed in kitaru_log_stores(): RuntimeError: boom" in p
+               for p in manager.problems)
+
+
+def test_a_malformed_record_fails_where_the_plugin_loads_naming_the_plugin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dist = make_distribution(
+        tmp_path / "site",
+        "kitaru-halfdone",
+        version="0.3",
+        modules={
+            "kitaru_halfdone": """
+                import kitaru
+                from kitaru.plugins import StackField, StackProviderSpec
+
+                HALF = StackProviderSpec(name="half", fields=(StackField("app_name", required=True),))
+
+                @kitaru.hookimpl
+                def kitaru_stack_providers():
+                    yield HALF
+            """
+        },
+        entry_points={"halfdone": "kitaru_halfdone"},
+    )
+    with dist.activated():
+        manager = get_plugin_manager()
+        assert "half" not in manager.stack_providers()
+        [problem] = [p for p in manager.problems if "halfdone" in p]
+    assert "plugin 'halfdone' (kitaru-halfdone 0.3)" in problem
+    assert "StackProviderSpec 'half': build_components is required" in problem
+    monkeypatch.setenv(RAISE_ERRORS_ENV, "1")
+    with dist.activated(), pytest.raises(PluginLoadError, match="build_components is required"):
+        get_plugin_manager()
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: StackField("App-Name"), "invalid field name 'App-Name'"),
+        (lambda: StackField("type"), "'type' is taken by `kitaru stack create` itself"),
+        (lambda: StackProviderSpec(name="Bad Name", build_components=print), "invalid stack type name 'Bad Name'"),
+        (lambda: LogStoreSpec(name="x", read_logs="not callable"), "read_logs must be a function"),  # type: ignore[arg-type]
+        (lambda: LlmBackendSpec(name="echo", prefixes=("echo/",)), "call is required"),
+        (lambda: LlmBackendSpec(name="echo", prefixes=("echo",), call=print), "invalid model prefix 'echo'"),
+        (
+            lambda: ArtifactStoreBackend(schemes=("s3://",), provider="aws", build=print),
+            "invalid URI scheme (bare, lowercase) 's3://'",
+        ),
+    ],
+)
+def test_records_check_themselves_when_built(build: Any, message: str) -> None:
+    with pytest.raises(PluginRecordError) as excinfo:
+        build()
+    assert message in str(excinfo.value)
 
 
 def test_builtin_serializer_wins_over_a_plugin_reusing_its_name() -> None:
@@ -278,7 +423,7 @@ def test_record_of_the_wrong_type_is_skipped_with_a_message() -> None:
         def kitaru_stack_providers():
             yield LogStoreSpec(name="not-a-stack")
             yield {"name": "a-dict"}
-            yield StackProviderSpec(name="real", description="A real one.")
+            yield StackProviderSpec(name="real", description="A real one.", build_components=dict)
         """,
     )
     manager = plugin_manager_with(confused, name="confused", distribution="kitaru-confused")

@@ -259,10 +259,7 @@ def test_stack_file_accepts_both_spellings_and_dotted_extra(tmp_path: Path) -> N
     assert read_stack_file(path) == {
         "name": "team",
         "type": "sagemaker",
-        "artifact_store": "s3://b",
-        "container_registry": "r",
-        "execution_role": "arn",
-        "region": "eu",
+        "fields": {"artifact_store": "s3://b", "container_registry": "r", "execution_role": "arn", "region": "eu"},
         "verify": False,
         "async": True,
         "activate": False,

@@ -2,7 +2,9 @@
 
 Core's serializers and its LLM backends for OpenAI and OpenRouter go through
 the same hooks as any third-party plugin (see ``kitaru plugins``). The
-records only describe; their SDKs are imported when a call is made.
+records only describe; their SDKs are imported when a call is made. Core's
+hookimpls are ``tryfirst``, so a plugin reusing a built-in name loses (and is
+reported) unless it marks its own hookimpl ``tryfirst`` to override on purpose.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from kitaru.serializers.builtin import kitaru_artifact_serializers
 __all__ = ["kitaru_artifact_serializers", "kitaru_llm_backends"]
 
 
-@hookimpl
+@hookimpl(tryfirst=True)  # core's names win a conflict unless a plugin also says tryfirst
 def kitaru_llm_backends() -> Iterator[LlmBackendSpec]:
     """Register the OpenAI, Anthropic and OpenRouter backends (SDKs from the extras)."""
     yield OPENAI_BACKEND

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from kitaru.cli.output import Item, Items, OutputOption, command, panel
+from kitaru.cli.stack_fields import StackCreateCommand
 from kitaru.errors import KitaruUsageError
 
 ROLE_LABELS: dict[str, str] = {
@@ -182,60 +183,18 @@ def use(stack: StackArgument, output: OutputOption = "text") -> Item:  # noqa: A
     return Item(data, text=f"Active stack: {info.name}")
 
 
-def _option(help_text: str, flag: str) -> Any:
-    return typer.Option(flag, help=help_text, show_default=False)
-
-
-RESOURCE_LABELS: tuple[tuple[str, str], ...] = (
-    ("provider", "Provider"),
-    ("cluster", "Cluster"),
-    ("namespace", "Namespace"),
-    ("region", "Region"),
-    ("subscription_id", "Subscription"),
-    ("resource_group", "Resource group"),
-    ("workspace", "Workspace"),
-    ("artifact_store", "Artifacts"),
-    ("container_registry", "Registry"),
-    ("execution_role", "Execution role"),
-)
-"""Resource keys and their text labels, in the order ``stack create`` prints them."""
-
-
 @command("stack.create")
 def create(
+    ctx: typer.Context,
     name: Annotated[
         str | None, typer.Argument(help="The stack name (also names its components); may come from --file.")
     ] = None,
     file: Annotated[str | None, typer.Option("--file", "-f", help="Read settings from a YAML file.")] = None,
     stack_type: Annotated[
         str | None,
-        typer.Option("--type", help="Stack type: local (default), kubernetes, vertex, sagemaker or azureml."),
+        typer.Option("--type", help="Stack type (default local); `kitaru stack types` lists them."),
     ] = None,
     no_activate: Annotated[bool, typer.Option("--no-activate", help="Do not activate the new stack.")] = False,
-    artifact_store: Annotated[
-        str | None,
-        _option("Where artifacts live: s3://, gs://, az://, abfs:// URI (local: also a directory).",
-                "--artifact-store"),
-    ] = None,
-    container_registry: Annotated[
-        str | None, _option("Container registry URI for images (remote types).", "--container-registry")
-    ] = None,
-    cluster: Annotated[str | None, _option("Kubernetes cluster name (kubernetes).", "--cluster")] = None,
-    region: Annotated[str | None, _option("Cloud region (remote types).", "--region")] = None,
-    subscription_id: Annotated[str | None, _option("Azure subscription id (azureml).", "--subscription-id")] = None,
-    resource_group: Annotated[str | None, _option("Azure resource group (azureml).", "--resource-group")] = None,
-    workspace: Annotated[str | None, _option("AzureML workspace name (azureml).", "--workspace")] = None,
-    execution_role: Annotated[
-        str | None, _option("IAM role ARN SageMaker jobs run as (sagemaker).", "--execution-role")
-    ] = None,
-    namespace: Annotated[
-        str | None, _option("Kubernetes namespace (kubernetes; default 'default').", "--namespace")
-    ] = None,
-    credentials: Annotated[
-        str | None,
-        _option("Cloud credentials, e.g. aws-profile:NAME, gcp-service-account:/key.json, "
-                "azure-service-principal:TENANT:CLIENT:SECRET (default: implicit).", "--credentials"),
-    ] = None,
     extra: Annotated[
         list[str] | None,
         typer.Option(
@@ -252,28 +211,20 @@ def create(
     ] = False,
     output: OutputOption = "text",  # noqa: ARG001
 ) -> Item:
-    """Create a stack: local (this machine), or kubernetes, vertex, sagemaker, azureml."""
-    from kitaru.cli.stack_file import read_stack_file
+    """Create a stack of any installed type: local (this machine, the default) or a plugin's.
+
+    Each type's options are flags (`--region`, `--cluster` ...): `kitaru stack types` lists them.
+    """
+    from kitaru.cli.stack_fields import field_values
+    from kitaru.cli.stack_file import FIELDS_KEY, read_stack_file
     from kitaru.plugins.stack_helpers import deep_merge
     from kitaru.stacks import create_stack_with_summary
-    from kitaru.stacks.request import EXTRA_TARGETS, LOCAL_EXTRA_TARGETS, OPTION_FIELDS
+    from kitaru.stacks.request import EXTRA_TARGETS, LOCAL_EXTRA_TARGETS
 
     settings: dict[str, Any] = read_stack_file(file) if file else {}
-    flags = {
-        "name": name,
-        "type": stack_type,
-        "artifact_store": artifact_store,
-        "container_registry": container_registry,
-        "cluster": cluster,
-        "region": region,
-        "subscription_id": subscription_id,
-        "resource_group": resource_group,
-        "workspace": workspace,
-        "execution_role": execution_role,
-        "namespace": namespace,
-        "credentials": credentials,
-    }
-    settings.update({key: value for key, value in flags.items() if value is not None})
+    fields: dict[str, Any] = dict(settings.pop(FIELDS_KEY, {}))
+    fields.update(field_values(ctx))
+    settings.update({key: value for key, value in {"name": name, "type": stack_type}.items() if value is not None})
     if no_activate:
         settings["activate"] = False
     if no_verify:
@@ -285,7 +236,6 @@ def create(
     kind = (settings.get("type") or "local").strip().lower() or "local"
     targets = LOCAL_EXTRA_TARGETS if kind == "local" else EXTRA_TARGETS
     overrides = deep_merge(settings.get("extra") or {}, parse_extras(extra, allowed_targets=targets))
-    fields = {key: settings.get(key) for key in OPTION_FIELDS}
     fields["extra"] = overrides
     result = create_stack_with_summary(
         str(settings["name"]),
@@ -300,9 +250,10 @@ def create(
     def text() -> list[Any]:
         lines: list[Any] = [f"Created stack: {result['name']} ({result['stack_type']})"]
         resources = result.get("resources", {})
-        for key, label in RESOURCE_LABELS:
-            if resources.get(key):
-                lines.append(f"{label}: {resources[key]}")
+        labels = resource_labels(result["stack_type"])
+        for key, value in resources.items():
+            if value:
+                lines.append(f"{labels.get(key, key)}: {value}")
         path = (overrides.get("artifact_store") or {}).get("path")
         if path and "artifact_store" not in resources:
             from pathlib import Path
@@ -343,12 +294,70 @@ def delete(
     return Item(result, text=lines)
 
 
+def resource_labels(stack_type: str) -> dict[str, str]:
+    """How ``stack create`` names a stack's resources: ``Provider`` and each field's title."""
+    from kitaru.plugins import catalog
+
+    labels = {"provider": "Provider"}
+    for known in catalog.known_stack_types():
+        if known.name == stack_type:
+            labels.update({field.name: field.title for field in known.fields})
+    return labels
+
+
+@command("stack.types")
+def types(output: OutputOption = "text") -> Items:  # noqa: ARG001
+    """List the stack types you can create, with each type's options (flags)."""
+    from kitaru.plugins import catalog
+
+    items = []
+    for known in catalog.known_stack_types():
+        item: dict[str, Any] = {
+            "name": known.name,
+            "provider": known.provider,
+            "title": known.title,
+            "description": known.description,
+            "installed": known.installed,
+            "plugin": known.plugin,
+            "fields": [
+                {
+                    "name": field.name,
+                    "flag": field.flag,
+                    "required": field.required,
+                    "description": field.description,
+                    "example": field.example,
+                }
+                for field in known.fields
+            ],
+        }
+        if not known.installed and known.plugin is not None:
+            item["install"] = catalog.install_hint([known.plugin])
+        items.append(item)
+
+    def text() -> list[str]:
+        lines: list[str] = []
+        for item in items:
+            where = f" ({catalog.plugin_label([item['provider']])})" if item["provider"] else ""
+            state = f" Not installed: {item.get('install', 'no plugin')}." if not item["installed"] else ""
+            if lines:
+                lines.append("")
+            lines.append(f"--type {item['name']}{where}: {item['description']}{state}")
+            for field in item["fields"]:
+                need = "required" if field["required"] else "optional"
+                example = f" e.g. {field['example']}" if field["example"] else ""
+                lines.append(f"  {field['flag']}  ({need}) {field['description']}{example}")
+        return lines
+
+    return Items(items, text=text)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``stack`` group to ``app``."""
     group.command("list")(list_)
     group.command("current")(current)
     group.command("show")(show)
     group.command("use")(use)
-    group.command("create")(create)
+    group.command("create", cls=StackCreateCommand)(create)
+    group.command("types")(types)
     group.command("delete")(delete)
     app.add_typer(group, name="stack")

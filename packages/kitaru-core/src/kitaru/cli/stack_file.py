@@ -13,9 +13,11 @@ can keep its stack definition in the repository::
       orchestrator:
         instance_type: ml.m5.xlarge
 
-Keys may be spelled with underscores or dashes (``artifact-store``), but not
-both for one key. Unknown keys and wrong value types are errors; options given
-on the command line override the file.
+Besides ``name``, ``type``, ``activate``, ``verify``, ``async`` and ``extra``,
+the keys are the fields of the installed stack types (``kitaru stack types``),
+so a plugin's type brings its own keys. Keys may be spelled with underscores or
+dashes (``artifact-store``), but not both for one key. Unknown keys and wrong
+value types are errors; options given on the command line override the file.
 """
 
 from __future__ import annotations
@@ -25,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from kitaru.errors import KitaruUsageError
-from kitaru.stacks.request import OPTION_FIELDS
+from kitaru.plugins import catalog
 
-STRING_KEYS: tuple[str, ...] = ("name", "type", *OPTION_FIELDS)
-"""Keys whose value is a string."""
+STRING_KEYS: tuple[str, ...] = ("name", "type")
+"""The file's own keys whose value is a string (every stack field is one too)."""
 
 BOOL_KEYS: tuple[str, ...] = ("activate", "verify", "async")
 """Keys whose value is true or false."""
@@ -36,7 +38,13 @@ BOOL_KEYS: tuple[str, ...] = ("activate", "verify", "async")
 MAPPING_KEYS: tuple[str, ...] = ("extra",)
 """Keys whose value is a mapping (``extra``: target → settings)."""
 
-ALL_KEYS: tuple[str, ...] = STRING_KEYS + BOOL_KEYS + MAPPING_KEYS
+FIELDS_KEY = "fields"
+"""Where :func:`read_stack_file` puts the stack fields' values (``{"region": ...}``)."""
+
+
+def file_keys() -> tuple[str, ...]:
+    """Every key a stack file may hold: its own, then each known stack field's."""
+    return (*STRING_KEYS, *BOOL_KEYS, *MAPPING_KEYS, *catalog.known_fields())
 
 
 def read_stack_file(path: str | Path) -> dict[str, Any]:
@@ -46,9 +54,9 @@ def read_stack_file(path: str | Path) -> dict[str, Any]:
         path: The YAML file.
 
     Returns:
-        The settings with canonical (underscore) keys. ``extra`` is a mapping
-        of target to settings; dotted keys in it (``artifact_store.path``)
-        are expanded.
+        The settings with canonical (underscore) keys; the stack fields'
+        values are under :data:`FIELDS_KEY`. ``extra`` is a mapping of target
+        to settings; dotted keys in it (``artifact_store.path``) are expanded.
 
     Raises:
         KitaruUsageError: When the file is missing, not YAML, not a mapping,
@@ -74,28 +82,35 @@ def read_stack_file(path: str | Path) -> dict[str, Any]:
         raise KitaruUsageError(f"{where} must hold a mapping of settings (name: ..., type: ...).")
 
     settings: dict[str, Any] = {}
+    fields: dict[str, Any] = {}
     spelled: dict[str, str] = {}
+    known = file_keys()
     for raw_key, value in data.items():
         if not isinstance(raw_key, str):
             raise KitaruUsageError(f"{where}: keys must be strings; got {raw_key!r}.")
         key = raw_key.strip().replace("-", "_")
-        if key not in ALL_KEYS:
+        if key not in known:
             raise KitaruUsageError(
-                f"{where}: unknown key '{raw_key}'. Known keys: {', '.join(ALL_KEYS)}."
+                f"{where}: unknown key '{raw_key}'. Known keys: {', '.join(known)}."
             )
         if key in spelled:
             raise KitaruUsageError(
                 f"{where}: '{spelled[key]}' and '{raw_key}' are the same setting; keep one."
             )
         spelled[key] = raw_key
-        settings[key] = _checked(where, raw_key, key, value)
+        if key in (*STRING_KEYS, *BOOL_KEYS, *MAPPING_KEYS):
+            settings[key] = _checked(where, raw_key, key, value)
+        else:
+            fields[key] = _checked(where, raw_key, key, value)
+    if fields:
+        settings[FIELDS_KEY] = fields
     return settings
 
 
 def _checked(where: str, raw_key: str, key: str, value: Any) -> Any:
     if value is None:
         return None
-    if key in STRING_KEYS:
+    if key not in (*BOOL_KEYS, *MAPPING_KEYS):
         if not isinstance(value, str):
             raise KitaruUsageError(
                 f"{where}: '{raw_key}' must be a string; got {type(value).__name__} {value!r}."

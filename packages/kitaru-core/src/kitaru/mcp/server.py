@@ -99,34 +99,58 @@ def _run_tool(policy: TargetPolicy) -> Any:
     return kitaru_executions_run
 
 
-def manage_stack(
-    action: Annotated[str, Field(description="create or delete")],
-    name: Annotated[str, Field(description="The stack name (or id, to delete).")],
-    activate: Annotated[bool, Field(description="create: make it the active stack.")] = True,
-    recursive: Annotated[bool, Field(description="delete: also delete the stack's components.")] = False,
-    force: Annotated[bool, Field(description="delete: allow deleting the active stack.")] = False,
-    stack_type: Annotated[str, Field(description="create: local, kubernetes, vertex, sagemaker or azureml.")] = "local",
-    artifact_store: Annotated[str | None, Field(description="create: s3://, gs://, az://, abfs:// URI.")] = None,
-    container_registry: Annotated[str | None, Field(description="create: registry URI (remote types).")] = None,
-    cluster: Annotated[str | None, Field(description="create: Kubernetes cluster (kubernetes).")] = None,
-    region: Annotated[str | None, Field(description="create: cloud region (remote types).")] = None,
-    subscription_id: Annotated[str | None, Field(description="create: Azure subscription id (azureml).")] = None,
-    resource_group: Annotated[str | None, Field(description="create: Azure resource group (azureml).")] = None,
-    workspace: Annotated[str | None, Field(description="create: AzureML workspace (azureml).")] = None,
-    execution_role: Annotated[str | None, Field(description="create: IAM role ARN (sagemaker).")] = None,
-    namespace: Annotated[str | None, Field(description="create: Kubernetes namespace (kubernetes).")] = None,
-    credentials: Annotated[str | None, Field(description="create: e.g. aws-profile:NAME (default: implicit).")] = None,
-    extra: Annotated[dict[str, Any] | None, Field(description='create: {"orchestrator": {...}} overrides.')] = None,
-    async_mode: Annotated[bool, Field(description="create: remote runs return once submitted.")] = False,
-    verify: Annotated[bool, Field(description="create: check access with the cloud's SDK first.")] = True,
-) -> dict[str, Any]:
-    """Create or delete a stack (where executions run).
+MANAGE_STACK_HEAD: tuple[tuple[str, Any, Any, str], ...] = (
+    ("action", str, inspect.Parameter.empty, "create or delete"),
+    ("name", str, inspect.Parameter.empty, "The stack name (or id, to delete)."),
+    ("activate", bool, True, "create: make it the active stack."),
+    ("recursive", bool, False, "delete: also delete the stack's components."),
+    ("force", bool, False, "delete: allow deleting the active stack."),
+    ("stack_type", str, "local", "create: the stack type (local, or an installed plugin's type)."),
+)
+MANAGE_STACK_TAIL: tuple[tuple[str, Any, Any, str], ...] = (
+    ("options", dict[str, Any] | None, None, 'create: stack fields as an object, e.g. {"region": "eu-west-1"}.'),
+    ("extra", dict[str, Any] | None, None, 'create: {"orchestrator": {...}} component overrides.'),
+    ("async_mode", bool, False, "create: remote runs return once submitted."),
+    ("verify", bool, True, "create: check access with the cloud's SDK first."),
+)
+"""``manage_stack``'s own parameters (name, type, default, description); the stack fields go between."""
 
-    Options marked create: are rejected for action="delete", and recursive/force
-    for action="create". Returns the same item as `kitaru stack create|delete -o json`.
+
+def manage_stack_tool() -> Callable[..., Any]:
+    """The ``manage_stack`` tool, with one parameter per stack field of the installed plugins.
+
+    Its schema is generated from the plugins' records, like the CLI's flags:
+    a third-party type's ``StackField("app_name")`` is an ``app_name``
+    parameter. Fields of first-party types whose plugin is not installed are
+    parameters too, so the error can name the extra to install.
     """
-    options = {key: value for key, value in locals().items() if key not in ("action", "name")}
-    return system.manage_stack(action, name, **options)
+    from kitaru.plugins import catalog
+
+    def manage_stack(**arguments: Any) -> dict[str, Any]:
+        """Create or delete a stack (where executions run).
+
+        Options marked create: are rejected for action="delete", and recursive/force
+        for action="create". Returns the same item as `kitaru stack create|delete -o json`.
+        """
+        return system.manage_stack(arguments.pop("action"), arguments.pop("name"), **arguments)
+
+    fields = [
+        (name, str | None, None, "create: " + catalog.describe_fields(declared))
+        for name, declared in catalog.known_fields().items()
+    ]
+    manage_stack.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=default,
+                annotation=Annotated[annotation, Field(description=description)],
+            )
+            for name, annotation, default, description in (*MANAGE_STACK_HEAD, *fields, *MANAGE_STACK_TAIL)
+        ],
+        return_annotation=dict[str, Any],
+    )
+    return manage_stack
 
 
 def as_tool(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -190,7 +214,7 @@ def build_server(*, root: Path | None = None, allow_any_target: bool = False) ->
         "kitaru_stop_local_server": system.kitaru_stop_local_server,
         "kitaru_status": system.kitaru_status,
         "kitaru_stacks_list": system.kitaru_stacks_list,
-        "manage_stack": manage_stack,
+        "manage_stack": manage_stack_tool(),
         "kitaru_info": system.kitaru_info,
     }
     assert tuple(tools) == TOOL_NAMES

@@ -16,21 +16,16 @@ from kitaru.errors import KitaruUsageError
 CREATE_OPTIONS: dict[str, Any] = {
     "activate": True,
     "stack_type": "local",
-    "artifact_store": None,
-    "container_registry": None,
-    "cluster": None,
-    "region": None,
-    "subscription_id": None,
-    "resource_group": None,
-    "workspace": None,
-    "execution_role": None,
-    "namespace": None,
-    "credentials": None,
+    "options": None,
     "extra": None,
     "async_mode": False,
     "verify": True,
 }
-"""``manage_stack`` options that only apply to ``action="create"``, with their defaults."""
+"""``manage_stack`` options that only apply to ``action="create"``, with their defaults.
+
+Each installed stack type's fields (``region``, ``cluster`` ...) are create
+options too: the tool has one parameter per field, and ``options`` takes the
+same values as a mapping."""
 
 DELETE_OPTIONS: dict[str, Any] = {"recursive": False, "force": False}
 """``manage_stack`` options that only apply to ``action="delete"``, with their defaults."""
@@ -193,25 +188,34 @@ def manage_stack(action: str, name: str, **options: Any) -> dict[str, Any]:
     Args:
         action: ``create`` or ``delete``.
         name: The stack name (or id, for delete).
-        **options: The create options in :data:`CREATE_OPTIONS` or the delete
-            options in :data:`DELETE_OPTIONS`.
+        **options: The create options in :data:`CREATE_OPTIONS` plus the
+            stack fields, or the delete options in :data:`DELETE_OPTIONS`.
+            ``options`` (a mapping of field values) merges with the fields
+            given one by one; a field given both ways must agree.
 
     Returns:
         The ``kitaru stack create -o json`` or ``kitaru stack delete -o json`` item.
 
     Raises:
-        KitaruUsageError: On an unknown action, or options of the other action.
+        KitaruUsageError: On an unknown action or option, or options of the other action.
     """
+    from kitaru.plugins import catalog
     from kitaru.stacks import create_stack_with_summary, delete_stack_with_summary
-    from kitaru.stacks.request import OPTION_FIELDS
 
     verb = (action or "").strip().lower()
     if verb not in ("create", "delete"):
         raise KitaruUsageError(f"Unsupported action {action!r}: use 'create' or 'delete'.")
-    unknown = sorted(set(options) - set(CREATE_OPTIONS) - set(DELETE_OPTIONS))
+    known_fields = catalog.known_fields()
+    field_defaults = dict.fromkeys(known_fields)
+    unknown = sorted(set(options) - set(CREATE_OPTIONS) - set(DELETE_OPTIONS) - set(known_fields))
     if unknown:
-        raise KitaruUsageError(f"Unknown manage_stack options: {', '.join(unknown)}.")
-    other, own = (DELETE_OPTIONS, "delete") if verb == "create" else (CREATE_OPTIONS, "create")
+        raise KitaruUsageError(
+            f"Unknown manage_stack options: {', '.join(unknown)}. Stack fields: {', '.join(known_fields)}."
+        )
+    create_defaults = {
+        "activate": True, "stack_type": "local", **field_defaults, **CREATE_OPTIONS
+    }  # the order messages list them in, as the tool lists its parameters
+    other, own = (DELETE_OPTIONS, "delete") if verb == "create" else (create_defaults, "create")
     misplaced = _given(options, other)
     if misplaced:
         raise KitaruUsageError(
@@ -223,12 +227,12 @@ def manage_stack(action: str, name: str, **options: Any) -> dict[str, Any]:
             name, recursive=bool(options.get("recursive")), force=bool(options.get("force"))
         )
     settings = {key: options.get(key, default) for key, default in CREATE_OPTIONS.items()}
+    fields = _field_values(options, known_fields, settings.pop("options"))
     extra = settings.pop("extra")
     if extra is not None and not isinstance(extra, dict):
         raise KitaruUsageError(
             'extra must be an object of component overrides, e.g. {"orchestrator": {"synchronous": false}}.'
         )
-    fields = {key: settings[key] for key in OPTION_FIELDS}
     fields["extra"] = extra or {}
     return create_stack_with_summary(
         name,
@@ -239,6 +243,20 @@ def manage_stack(action: str, name: str, **options: Any) -> dict[str, Any]:
         async_mode=bool(settings["async_mode"]),
         surface="python",
     )
+
+
+def _field_values(options: dict[str, Any], known: Any, mapping: Any) -> dict[str, Any]:
+    """The stack fields given one by one and in ``options``; the two must agree."""
+    values = {key: options[key] for key in known if options.get(key) is not None}
+    if mapping is None:
+        return values
+    if not isinstance(mapping, dict) or not all(isinstance(key, str) for key in mapping):
+        raise KitaruUsageError('options must be an object of stack fields, e.g. {"region": "eu-west-1"}.')
+    for key, value in mapping.items():
+        if key in values and values[key] != value:
+            raise KitaruUsageError(f"Stack field '{key}' is given twice with different values; give it once.")
+        values[key] = value
+    return values
 
 
 __all__ = [

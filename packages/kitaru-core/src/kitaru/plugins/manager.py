@@ -1,17 +1,27 @@
 """Load Kitaru plugins and give typed access to what they register.
 
 Built-in plugins (core's own serializers) and third-party plugins found under
-the ``kitaru`` entry-point group go through the same hooks. Nothing outside
-this module calls ``pm.hook`` directly: use the typed facade instead.
+the ``kitaru`` entry-point group go through the same hooks, called through
+pluggy, so pluggy decides the order: ``tryfirst`` hookimpls first, then the
+plugin registered later before the one registered earlier (entry points are
+registered by name), then ``trylast``; hook wrappers and ``pm.trace`` work as
+in any pluggy host. When two records share a name, the first in that order
+wins and the duplicate is reported with both sources. Core's hookimpls are
+``tryfirst``, so a plugin overrides a built-in only by saying so.
+
+Nothing outside this module calls ``pm.hook`` directly: use the typed facade
+instead (``manager.stack_providers()`` ...).
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import functools
 import importlib
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from importlib import metadata
 from types import ModuleType
@@ -52,6 +62,32 @@ class PluginInfo:
     distribution: str
     version: str
     hooks: tuple[str, ...]
+
+
+def _with_source(record: _R, source: PluginSource) -> _R:
+    """A copy of a frozen record with ``source`` set (not rebuilt: it checked itself already)."""
+    stamped = copy.copy(record)
+    object.__setattr__(stamped, "source", source)
+    return stamped
+
+
+def _stamping_wrapper(function: Callable[..., Any], source: PluginSource) -> Callable[..., Any]:
+    """Wrap a ``wrapper=True`` hookimpl: records it adds come back stamped with its plugin's source."""
+
+    @functools.wraps(function)
+    def stamped(*args: Any, **kwargs: Any) -> Generator[None, Any, Any]:
+        result = yield from function(*args, **kwargs)
+        return [
+            [
+                _with_source(record, source)
+                if dataclasses.is_dataclass(record) and getattr(record, "source", source) is None
+                else record
+                for record in produced
+            ]
+            for produced in result
+        ]
+
+    return stamped
 
 
 def _raise_errors() -> bool:
@@ -100,6 +136,7 @@ class KitaruPluginManager:
             )
             return
         self._sources[source.plugin] = source
+        self._stamp_hookimpls(plugin, source)
         self._cache.clear()
         for caller in self._pm.get_hookcallers(plugin) or []:
             if caller.name.startswith("kitaru_") and caller.name not in HOOK_RECORD_TYPES:
@@ -123,7 +160,10 @@ class KitaruPluginManager:
         A plugin that fails to import is logged and skipped, unless
         ``KITARU_RAISE_PLUGIN_ERRORS=1`` makes it fatal.
         """
-        for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        # By name, so the order (and so which plugin wins a name conflict) is
+        # the same on every machine, whatever the order of sys.path.
+        entry_points = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+        for entry_point in entry_points:
             distribution = entry_point.dist.name if entry_point.dist else "unknown"
             source = PluginSource(
                 plugin=entry_point.name,
@@ -170,27 +210,42 @@ class KitaruPluginManager:
 
     # -- typed facade ---------------------------------------------------------
 
-    def _collect(self, hook_name: str, record_type: type[_R]) -> list[_R]:
-        if hook_name in self._cache:
-            return self._cache[hook_name]
-        records: list[_R] = []
-        caller = getattr(self._pm.hook, hook_name)
-        impls = {impl.plugin_name: impl for impl in caller.get_hookimpls()}
-        # Registration order (builtins first), so the first registered wins a
-        # name conflict. pluggy keeps its own call order (last registered
-        # first), which is why we do not iterate its list directly.
-        for plugin_name, source in self._sources.items():
-            impl = impls.get(plugin_name)
-            if impl is None:
+    def _stamp_hookimpls(self, plugin: ModuleType | object, source: PluginSource) -> None:
+        """Make the plugin's hookimpls return their records stamped with ``source``.
+
+        pluggy has validated the hookimpls and placed them in its call order
+        (``tryfirst``/``trylast``, then registration); only the functions are
+        wrapped, so ordering, wrappers and tracing stay pluggy's. A plain
+        hookimpl that raises, or returns something other than the hook's
+        record type, is reported and contributes nothing instead of breaking
+        the whole hook call. A wrapper's records that no hookimpl stamped
+        (ones it added) get the wrapper plugin's source.
+        """
+        for caller in self._pm.get_hookcallers(plugin) or []:
+            record_type = HOOK_RECORD_TYPES.get(caller.name)
+            if record_type is None:
                 continue
+            for impl in caller.get_hookimpls():
+                if impl.plugin is not plugin:
+                    continue
+                if impl.hookwrapper:
+                    continue  # old-style wrappers see and force results; they add no records of their own
+                if impl.wrapper:
+                    impl.function = _stamping_wrapper(impl.function, source)
+                else:
+                    impl.function = self._stamping_impl(impl.function, caller.name, record_type, source)
+
+    def _stamping_impl(
+        self, function: Callable[..., Any], hook_name: str, record_type: type, source: PluginSource
+    ) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def stamped(*args: Any, **kwargs: Any) -> list[Any]:
             try:
-                produced: Iterable[Any] = impl.function() or ()
-                produced = list(produced)
+                produced = list(function(*args, **kwargs) or ())
             except Exception as exc:
-                self._fail(
-                    f"{source} failed in {hook_name}(): {type(exc).__name__}: {exc}", exc
-                )
-                continue
+                self._fail(f"{source} failed in {hook_name}(): {type(exc).__name__}: {exc}", exc)
+                return []
+            records = []
             for record in produced:
                 if not isinstance(record, record_type):
                     self._problem(
@@ -198,7 +253,19 @@ class KitaruPluginManager:
                         f"expected {record_type.__name__}. Skipping it."
                     )
                     continue
-                records.append(dataclasses.replace(record, source=source))  # type: ignore[type-var]  # every hook record is a dataclass
+                records.append(_with_source(record, source))
+            return records
+
+        return stamped
+
+    def _collect(self, hook_name: str, record_type: type[_R]) -> list[_R]:
+        """Call a registration hook through pluggy; its records, in pluggy's call order."""
+        if hook_name in self._cache:
+            return self._cache[hook_name]
+        results = getattr(self._pm.hook, hook_name)()
+        records: list[_R] = [
+            record for produced in results for record in produced if isinstance(record, record_type)
+        ]
         self._cache[hook_name] = records
         return records
 

@@ -152,7 +152,7 @@ BUILTIN_SERIALIZERS: tuple[ArtifactSerializerSpec, ...] = (
 )
 
 
-@hookimpl
+@hookimpl(tryfirst=True)  # core's names win a conflict unless a plugin also says tryfirst
 def kitaru_artifact_serializers() -> tuple[ArtifactSerializerSpec, ...]:
     """Register core's built-in serializers."""
     return BUILTIN_SERIALIZERS

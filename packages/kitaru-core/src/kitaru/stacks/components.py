@@ -19,9 +19,8 @@ from kitaru.engine.errors import RecordNotFound
 from kitaru.engine.stacks import ComponentRecord, InvalidConfiguration, NewConnector
 from kitaru.errors import KitaruUsageError
 from kitaru.masking import redact
-
-COMPONENT_TARGETS: tuple[str, ...] = ("orchestrator", "artifact_store", "container_registry")
-"""The components a stack description may hold, in the order they are registered and shown."""
+from kitaru.plugins.records import ComponentSpec, ConnectorSpec
+from kitaru.plugins.records.stacks import COMPONENT_TARGETS, thaw
 
 MANAGED_LABEL = "kitaru.managed"
 """The label Kitaru puts on every stack it creates (value ``"true"``)."""
@@ -67,12 +66,12 @@ def _kind(target: str) -> str:
     return target.replace("_", " ")
 
 
-def validate_component(target: str, description: Mapping[str, Any]) -> dict[str, Any]:
+def validate_component(target: str, component: ComponentSpec) -> dict[str, Any]:
     """Check a component description against its engine flavor, before anything is registered.
 
     Args:
         target: ``orchestrator``, ``artifact_store`` or ``container_registry``.
-        description: ``{"name", "flavor", "configuration"}``.
+        component: What the plugin described.
 
     Returns:
         The configuration as the engine will store it.
@@ -85,8 +84,8 @@ def validate_component(target: str, description: Mapping[str, Any]) -> dict[str,
     """
     if target not in COMPONENT_TARGETS:
         raise ValueError(f"Unknown stack component target '{target}'. Use one of: {', '.join(COMPONENT_TARGETS)}.")
-    flavor = description["flavor"]
-    configuration = dict(description.get("configuration") or {})
+    flavor = component.flavor
+    configuration = thaw(component.configuration)
     stacks = get_engine().stacks
     try:
         known = list(stacks.component_fields(target, flavor))
@@ -120,21 +119,21 @@ def validate_component(target: str, description: Mapping[str, Any]) -> dict[str,
         ) from None
 
 
-def register_connector(description: Mapping[str, Any]) -> str:
+def register_connector(description: ConnectorSpec) -> str:
     """Register a stack's service connector (its plugin verified access) and return its id.
 
     Args:
-        description: ``{"name", "connector_type", "auth_method", "configuration"}``.
+        description: The connector the plugin described (named by now).
 
     Raises:
         KitaruUsageError: When the engine rejects the configuration; the
             message hides every configuration value (keys, secrets, key files).
     """
-    configuration = dict(description.get("configuration") or {})
+    configuration = thaw(description.configuration)
     connector = NewConnector(
-        name=description["name"],
-        connector_type=description["connector_type"],
-        auth_method=description["auth_method"],
+        name=description.name,
+        connector_type=description.connector_type,
+        auth_method=description.auth_method,
         configuration=configuration,
     )
     try:

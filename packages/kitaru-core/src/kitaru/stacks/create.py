@@ -12,15 +12,17 @@ re-raised.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 from kitaru.engine import get_engine
 from kitaru.engine.stacks import NewComponent, StackStore
-from kitaru.errors import KitaruFeatureNotAvailableError, KitaruStateError, KitaruUsageError
+from kitaru.errors import KitaruStateError, KitaruUsageError
+from kitaru.plugins.records import ComponentSpec, PluginRecordError, StackComponents
 from kitaru.stacks.components import MANAGED_LABEL, register_connector, validate_component
 from kitaru.stacks.info import StackInfo
-from kitaru.stacks.request import resolve_stack_request
+from kitaru.stacks.request import StackRequest, resolve_stack_request
 
 LOCAL_STACK_TYPE = "local"
 """The only stack type :func:`create_stack` creates from Python."""
@@ -87,19 +89,14 @@ def create_stack_with_summary(
     extra = options.pop("extra", None)
     request = resolve_stack_request(name, stack_type, options, extra=extra, async_mode=async_mode, surface=surface)
     provider = request.provider
-    if provider.build_components is None:
-        raise KitaruFeatureNotAvailableError(
-            f"The '{request.stack_type}' stack type from {provider.source} cannot create stacks "
-            "(it has no build_components)."
-        )
-    description = {key: dict(value) for key, value in provider.build_components(request.spec).items()}
-    connector = description.pop("service_connector", None)
-    components = description
-    configurations = {target: validate_component(target, component) for target, component in components.items()}
-    if verify and provider.verify is not None:
-        provider.verify(request.spec)
+    components = _components(request)
+    configurations = {target: validate_component(target, component) for target, component in components.components()}
+    verifier = provider.verifier()
+    if verify and verifier is not None:
+        verifier(request.spec)
     stacks = get_engine().stacks
-    _check_names_free(stacks, request.name, components, connector)
+    connector = components.service_connector
+    _check_names_free(stacks, request.name, components)
 
     all_labels = {str(k): str(v) for k, v in (labels or {}).items()}
     all_labels[MANAGED_LABEL] = "true"
@@ -110,15 +107,15 @@ def create_stack_with_summary(
     try:
         if connector is not None:
             connector_id = register_connector(connector)
-        for target, component in components.items():
-            linked = connector_id is not None and bool(component.get("connector"))
+        for target, component in components.components():
+            linked = connector_id is not None and component.connector
             new = NewComponent(
                 type=target,
-                name=component["name"],
-                flavor=component["flavor"],
+                name=component.name,
+                flavor=component.flavor,
                 configuration=configurations[target],
                 connector_id=connector_id if linked else None,
-                connector_resource_id=component.get("connector_resource_id") if linked else None,
+                connector_resource_id=component.connector_resource_id if linked else None,
             )
             created.append((target, stacks.register_component(new)))
         record = stacks.register_stack(request.name, dict(created), all_labels)
@@ -133,35 +130,70 @@ def create_stack_with_summary(
         "name": record.name,
         "is_active": bool(activate),
         "previous_active_stack": previous,
-        "components_created": [f"{target}:{components[target]['name']}" for target, _ in created],
+        "components_created": [f"{target}:{component.name}" for target, component in components.components()],
         "stack_type": request.stack_type,
     }
     if connector is not None:
-        result["service_connectors_created"] = [connector["name"]]
+        result["service_connectors_created"] = [connector.name]
     resources = request.resources()
     if resources:
         result["resources"] = resources
     return result
 
 
-def _check_names_free(
-    stacks: StackStore, name: str, components: Mapping[str, Any], connector: Mapping[str, Any] | None
-) -> None:
+def _components(request: StackRequest) -> StackComponents:
+    """Ask the type's plugin for the stack's components, named like the stack unless it named them.
+
+    Raises:
+        KitaruUsageError: When the plugin's answer is malformed (a plugin bug,
+            named with the plugin that made it).
+    """
+    provider = request.provider
+    assert provider.build_components is not None  # checked when the record was built
+    try:
+        components = StackComponents.coerce(provider.build_components(request.spec))
+    except PluginRecordError as exc:
+        raise KitaruUsageError(
+            f"The '{request.stack_type}' stack type from {provider.source} described its components "
+            f"wrongly: {exc} This is a bug in that plugin; report it to its authors."
+        ) from None
+    return StackComponents(
+        orchestrator=_named(components.orchestrator, request.name),
+        artifact_store=_named(components.artifact_store, request.name),
+        container_registry=(
+            None if components.container_registry is None else _named(components.container_registry, request.name)
+        ),
+        service_connector=(
+            None
+            if components.service_connector is None
+            else dataclasses.replace(
+                components.service_connector, name=components.service_connector.name or request.name
+            )
+        ),
+    )
+
+
+def _named(component: ComponentSpec, name: str) -> ComponentSpec:
+    return component if component.name else dataclasses.replace(component, name=name)
+
+
+def _check_names_free(stacks: StackStore, name: str, components: StackComponents) -> None:
     if stacks.stack_exists(name):
         raise KitaruStateError(
             f"A stack named '{name}' already exists. Pick another name, or delete it with "
             f"`kitaru stack delete {name}`."
         )
-    for target, description in components.items():
-        if stacks.component_exists(target, description["name"]):
+    for target, component in components.components():
+        if stacks.component_exists(target, component.name):
             kind = target.replace("_", " ")
             article = "An" if kind[0] in "aeiou" else "A"
             raise KitaruStateError(
-                f"{article} {kind} named '{description['name']}' already exists; pick another stack name."
+                f"{article} {kind} named '{component.name}' already exists; pick another stack name."
             )
-    if connector is not None and stacks.connector_exists(connector["name"]):
+    connector = components.service_connector
+    if connector is not None and stacks.connector_exists(connector.name):
         raise KitaruStateError(
-            f"A service connector named '{connector['name']}' already exists; pick another stack name."
+            f"A service connector named '{connector.name}' already exists; pick another stack name."
         )
 
 

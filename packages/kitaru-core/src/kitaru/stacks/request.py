@@ -26,28 +26,15 @@ from typing import Any
 
 from kitaru.errors import KitaruUsageError
 from kitaru.plugins import catalog, get_plugin_manager
-from kitaru.plugins.records import StackProviderSpec
+from kitaru.plugins.records import StackProviderSpec, StackSpec
+from kitaru.plugins.records.stacks import COMPONENT_TARGETS, LOCAL_TARGETS
 from kitaru.plugins.stack_helpers import deep_merge
 
-OPTION_FIELDS: tuple[str, ...] = (
-    "artifact_store",
-    "container_registry",
-    "cluster",
-    "region",
-    "subscription_id",
-    "resource_group",
-    "workspace",
-    "execution_role",
-    "namespace",
-    "credentials",
-)
-"""Every stack option, in the order messages list them."""
-
-EXTRA_TARGETS: tuple[str, ...] = ("orchestrator", "artifact_store", "container_registry")
+EXTRA_TARGETS: tuple[str, ...] = COMPONENT_TARGETS
 """Components ``--extra TARGET.FIELD=VALUE`` may override."""
 
-LOCAL_EXTRA_TARGETS: tuple[str, ...] = ("orchestrator", "artifact_store")
-"""A local stack has no container registry."""
+LOCAL_EXTRA_TARGETS: tuple[str, ...] = LOCAL_TARGETS
+"""A stack type without a cloud provider has no container registry."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +51,7 @@ class StackRequest:
     name: str
     stack_type: str
     provider: StackProviderSpec
-    spec: Mapping[str, Any]
+    spec: StackSpec
 
     @property
     def cloud(self) -> str | None:
@@ -80,9 +67,9 @@ class StackRequest:
     def resources(self) -> dict[str, Any]:
         """What the stack points at, for output: provider and the given options."""
         values: dict[str, Any] = {"provider": self.cloud}
-        for option in OPTION_FIELDS:
-            if option != "credentials" and self.spec.get(option) is not None:
-                values[option] = self.spec[option]
+        for name in self.provider.field_names:
+            if name != "credentials" and self.spec.value(name) is not None:
+                values[name] = self.spec.value(name)
         return {key: value for key, value in values.items() if value is not None}
 
 
@@ -93,10 +80,6 @@ def option_label(option: str, surface: str) -> str:
 
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _documented_types() -> tuple[str, ...]:
-    return tuple(catalog.STACK_TYPE_PROVIDERS)
 
 
 def _type_list(types: list[str] | tuple[str, ...]) -> str:
@@ -113,25 +96,16 @@ def _flag_list(types: list[str]) -> str:
     return ", ".join(flags[:-1]) + f", or {flags[-1]}"
 
 
-def _accepting_types(providers: Mapping[str, StackProviderSpec]) -> dict[str, list[str]]:
-    """Option → the stack types (documented order first) that accept it."""
-    order = list(_documented_types())
-    order += sorted({spec.name for spec in providers.values()} - set(order))
-    accepted: dict[str, list[str]] = {}
-    for type_name in order:
-        names = {field for field in catalog.STACK_TYPE_FIELDS.get(type_name, ())}
-        for spec in providers.values():
-            if spec.name == type_name:
-                names |= {field.name for field in spec.fields}
-        for option in names:
-            accepted.setdefault(option, []).append(type_name)
-    return accepted
+def _accepting_types() -> dict[str, list[str]]:
+    """Field → the stack types (installed or first-party, message order) that accept it."""
+    return {
+        name: list(dict.fromkeys(known.name for known, _ in declared))
+        for name, declared in catalog.known_fields().items()
+    }
 
 
-def _misplaced_options_error(
-    stack_type: str, options: list[str], providers: Mapping[str, StackProviderSpec], surface: str
-) -> KitaruUsageError:
-    accepted = _accepting_types(providers)
+def _misplaced_options_error(stack_type: str, options: list[str], surface: str) -> KitaruUsageError:
+    accepted = _accepting_types()
     groups: dict[tuple[str, ...], list[str]] = {}
     for option in options:
         groups.setdefault(tuple(accepted.get(option, ())), []).append(option)
@@ -141,20 +115,13 @@ def _misplaced_options_error(
         if not types:
             sentences.append(f"No stack type accepts: {labels}.")
         elif len(types) == 1:
-            title = _title(types[0], providers)
+            title = catalog.stack_title(types[0])
             sentences.append(f"{title}-only options require --type {types[0]}: {labels}")
         elif "local" not in types and len(types) >= 4:
             sentences.append(f"Remote stack options require {_flag_list(list(types))}: {labels}")
         else:
             sentences.append(f"Options for {_flag_list(list(types))} only: {labels}")
     return KitaruUsageError(" ".join(sentences) + f" (got --type {stack_type}).")
-
-
-def _title(stack_type: str, providers: Mapping[str, StackProviderSpec]) -> str:
-    for spec in providers.values():
-        if spec.name == stack_type:
-            return spec.title
-    return catalog.STACK_TYPE_TITLES.get(stack_type, stack_type.capitalize())
 
 
 def _scheme_list(schemes: tuple[str, ...] | list[str]) -> str:
@@ -177,31 +144,29 @@ def _choose_provider(
     stack_type: str, candidates: list[StackProviderSpec], uri: str | None, surface: str
 ) -> StackProviderSpec:
     """Pick the provider of ``stack_type`` that serves the artifact store's scheme."""
-    if len(candidates) == 1 and not candidates[0].artifact_store_schemes:
+    if len(candidates) == 1 and not candidates[0].schemes:
         return candidates[0]
     if uri is None:
         return candidates[0]
     scheme = catalog.uri_scheme(uri)
     for candidate in candidates:
-        if scheme in candidate.artifact_store_schemes:
+        if scheme in candidate.schemes:
             return candidate
     # The scheme's first-party plugin also provides this type but is not installed.
-    provider = catalog.SCHEME_PROVIDERS.get(scheme or "")
-    if provider in catalog.STACK_TYPE_PROVIDERS.get(stack_type, ()):
+    first_party = catalog.scheme_providers()
+    provider = first_party.get(scheme or "")
+    if provider is not None and provider in catalog.first_party_providers(stack_type):
         raise catalog.missing_stack_type_error_for(stack_type, provider)
     title = candidates[0].title
-    schemes = [s for c in candidates for s in c.artifact_store_schemes]
+    schemes = [s for c in candidates for s in c.schemes]
     if len(candidates) == 1:
         raise KitaruUsageError(
             f"{title} stacks require {_scheme_list(schemes)} artifact store URI. Received: '{uri}'."
         )
     # Several providers: infer the cloud from the scheme.
-    if scheme is None or scheme not in catalog.SCHEME_PROVIDERS and scheme not in schemes:
+    if scheme is None or scheme not in first_party and scheme not in schemes:
         catalog.artifact_store_backend(uri)  # raises the "Cannot infer cloud provider" error
-    documented = [
-        s for s, p in catalog.SCHEME_PROVIDERS.items()
-        if p in catalog.STACK_TYPE_PROVIDERS.get(stack_type, ())
-    ]
+    documented = [s for s, p in first_party.items() if p in catalog.first_party_providers(stack_type)]
     raise KitaruUsageError(
         f"{title} stacks require {_scheme_list(documented or schemes)} artifact store URI. "
         f"Received: '{uri}'."
@@ -243,13 +208,10 @@ def resolve_stack_request(
         raise KitaruUsageError("A stack needs a name: kitaru stack create NAME ...")
     name = name.strip()
     kind = normalise_stack_type(stack_type)
-    manager = get_plugin_manager()
-    providers = manager.stack_providers()
-    candidates = manager.stack_type_providers(kind)
+    candidates = get_plugin_manager().stack_type_providers(kind)
     if not candidates:
-        if kind not in _documented_types():
-            known = list(_documented_types())
-            known += sorted({spec.name for spec in providers.values()} - set(known))
+        known = catalog.type_names()
+        if kind not in known:
             raise KitaruUsageError(f"Unsupported stack type: {stack_type}. Use {_type_list(known)}.")
         raise catalog.missing_stack_type_error(kind)
 
@@ -258,25 +220,26 @@ def resolve_stack_request(
         for key, value in (options or {}).items()
         if not _blank(value)
     }
-    unknown = sorted(set(given) - set(OPTION_FIELDS) - {f.name for c in candidates for f in c.fields})
+    accepted_anywhere = _accepting_types()
+    unknown = sorted(set(given) - set(accepted_anywhere))
     if unknown:
-        raise KitaruUsageError(f"Unknown stack options: {', '.join(unknown)}.")
-    accepted = {field.name for candidate in candidates for field in candidate.fields}
-    misplaced = [option for option in [*OPTION_FIELDS, *unknown] if option in given and option not in accepted]
+        raise KitaruUsageError(
+            f"Unknown stack options: {', '.join(option_label(name, surface) for name in unknown)}. "
+            f"See the options of each stack type with `kitaru stack types`."
+        )
+    accepted = {name for candidate in candidates for name in candidate.field_names}
+    misplaced = [name for name in accepted_anywhere if name in given and name not in accepted]
     if misplaced:
-        raise _misplaced_options_error(kind, misplaced, providers, surface)
-    required = [field for field in candidates[0].required_fields if all(
-        field in c.required_fields for c in candidates
-    )]
-    missing = [option for option in OPTION_FIELDS if option in required and option not in given]
-    missing += [option for option in required if option not in OPTION_FIELDS and option not in given]
+        raise _misplaced_options_error(kind, misplaced, surface)
+    required = [name for name in candidates[0].required_fields if all(name in c.required_fields for c in candidates)]
+    missing = [name for name in required if name not in given]
     if missing:
-        labels = ", ".join(option_label(option, surface) for option in missing)
+        labels = ", ".join(option_label(name, surface) for name in missing)
         raise KitaruUsageError(f"--type {kind} requires: {labels}.")
 
     uri = given.get("artifact_store")
     provider = _choose_provider(kind, candidates, uri if isinstance(uri, str) else None, surface)
-    if uri is not None and not provider.artifact_store_schemes and catalog.uri_scheme(str(uri)):
+    if uri is not None and not provider.schemes and catalog.uri_scheme(str(uri)):
         catalog.artifact_store_backend(str(uri))  # a plugin must serve this scheme
 
     overrides = _validated_extra(extra, kind, provider)
@@ -289,20 +252,15 @@ def resolve_stack_request(
             )
         overrides["orchestrator"].setdefault("synchronous", False)
 
-    spec: dict[str, Any] = {"name": name}
-    for field in provider.fields:
-        spec[field.name] = given.get(field.name)
-    spec.setdefault("artifact_store", None)
-    spec.setdefault("credentials", None)
-    spec["extra"] = overrides
+    values = {field: given.get(field) for field in provider.field_names}
+    spec = StackSpec.for_provider(provider, name, values, overrides)
     return StackRequest(name=name, stack_type=kind, provider=provider, spec=spec)
 
 
 def _validated_extra(
     extra: Mapping[str, Any] | None, kind: str, provider: StackProviderSpec
 ) -> dict[str, dict[str, Any]]:
-    remote = provider.provider is not None
-    targets = EXTRA_TARGETS if remote else LOCAL_EXTRA_TARGETS
+    targets = provider.extra_targets
     result: dict[str, dict[str, Any]] = {target: {} for target in targets}
     for target, values in (extra or {}).items():
         if target not in targets:
@@ -323,7 +281,6 @@ def _validated_extra(
 __all__ = [
     "EXTRA_TARGETS",
     "LOCAL_EXTRA_TARGETS",
-    "OPTION_FIELDS",
     "StackRequest",
     "normalise_stack_type",
     "option_label",

@@ -1,19 +1,17 @@
-"""Contract for ``kitaru_llm_backends()`` records."""
+"""Contract for ``kitaru_llm_backends()`` records.
+
+The record checks its own shape when built (prefixes, environment variable
+names, a ``call``); this suite checks what only a reviewer would notice.
+"""
 
 from __future__ import annotations
 
-import re
+import datetime
 
 import pytest
 
 from kitaru.plugins.records import LlmBackendSpec
-from kitaru.testing.contracts._base import RecordContract, assert_valid_name
-
-PREFIX_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*/$")
-"""A model prefix: a lowercase provider name and a slash (``openai/``)."""
-
-ENV_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*$")
-"""An environment variable name (``OPENAI_API_KEY``)."""
+from kitaru.testing.contracts._base import RecordContract
 
 
 class LlmBackendContract(RecordContract):
@@ -30,26 +28,25 @@ class LlmBackendContract(RecordContract):
     def contract_record(self, llm_backend: LlmBackendSpec) -> LlmBackendSpec:
         return llm_backend
 
-    def test_prefixes_are_provider_slashes(self, llm_backend: LlmBackendSpec) -> None:
-        assert isinstance(llm_backend.prefixes, tuple) and llm_backend.prefixes, (
-            f"{llm_backend.name!r} serves no model prefix; give one like 'openai/'"
+    def test_prices_say_when_they_were_read(self, llm_backend: LlmBackendSpec) -> None:
+        """Prices go stale; ``prices_as_of`` tells users how stale (an ISO date, not in the future)."""
+        if not llm_backend.prices:
+            return  # a free local model's default_price of 0 goes stale never
+        try:
+            as_of = datetime.date.fromisoformat(llm_backend.prices_as_of)
+        except ValueError:
+            pytest.fail(
+                f"{llm_backend.name!r} lists prices but prices_as_of is {llm_backend.prices_as_of!r}; "
+                "give the date you read them, like '2026-11-01'."
+            )
+        assert as_of <= datetime.date.today() + datetime.timedelta(days=1), (
+            f"prices_as_of {as_of} of {llm_backend.name!r} is in the future"
         )
-        for prefix in llm_backend.prefixes:
-            assert isinstance(prefix, str) and PREFIX_PATTERN.match(prefix), (
-                f"Prefix {prefix!r} must be a lowercase provider name ending in '/'"
-            )
-        assert len(llm_backend.prefixes) == len(set(llm_backend.prefixes))
 
-    def test_credential_env_names_are_env_variables(self, llm_backend: LlmBackendSpec) -> None:
-        assert isinstance(llm_backend.credential_env, tuple)
-        for variable in llm_backend.credential_env:
-            assert isinstance(variable, str) and ENV_PATTERN.match(variable), (
-                f"{variable!r} is not an environment variable name like 'OPENAI_API_KEY'"
-            )
-
-    def test_extra_is_none_or_a_valid_name(self, llm_backend: LlmBackendSpec) -> None:
-        if llm_backend.extra is not None:
-            assert_valid_name(llm_backend.extra, "extra")
-
-    def test_call_is_callable_or_none(self, llm_backend: LlmBackendSpec) -> None:
-        assert llm_backend.call is None or callable(llm_backend.call)
+    def test_a_backend_without_credentials_says_where_they_come_from(self, llm_backend: LlmBackendSpec) -> None:
+        """A backend needs credential variables, ambient credentials, or costs nothing (a local model)."""
+        local = llm_backend.default_price is not None and llm_backend.default_price.input_per_million == 0
+        assert llm_backend.credential_env or llm_backend.ambient_credentials or local, (
+            f"{llm_backend.name!r} names no credential_env, has no ambient_credentials and is not a "
+            "free local model; say which environment variables hold its key."
+        )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -13,11 +12,6 @@ from pydantic import BaseModel
 
 from kitaru.plugins.records import ArtifactSerializerSpec
 from kitaru.testing.contracts._base import RecordContract
-
-CONTENT_TYPE_PATTERN = re.compile(
-    r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*(\s*;\s*[a-z0-9_-]+=[^;\s]+)*$"
-)
-"""A lowercase MIME type with optional parameters (``text/plain; charset=utf-8``)."""
 
 
 class SampleModel(BaseModel):
@@ -120,26 +114,6 @@ class ArtifactSerializerContract(RecordContract):
             f"Read back a {type(restored).__qualname__}, wrote a {type(original).__qualname__}"
         )
         assert restored == original, f"Read back {restored!r}, wrote {original!r}"
-
-    def test_content_type_is_a_mime_type(self, serializer: ArtifactSerializerSpec) -> None:
-        assert isinstance(serializer.content_type, str)
-        assert CONTENT_TYPE_PATTERN.match(serializer.content_type), (
-            f"{serializer.content_type!r} is not a lowercase MIME type like 'application/json'"
-        )
-
-    def test_priority_is_an_int(self, serializer: ArtifactSerializerSpec) -> None:
-        assert type(serializer.priority) is int, (
-            f"priority must be an int, got {type(serializer.priority).__name__}"
-        )
-
-    def test_functions_are_callable(self, serializer: ArtifactSerializerSpec) -> None:
-        for attribute in ("can_write", "write", "read"):
-            assert callable(getattr(serializer, attribute)), f"{attribute} is not callable"
-
-    def test_python_types_are_types(self, serializer: ArtifactSerializerSpec) -> None:
-        assert isinstance(serializer.python_types, tuple)
-        for python_type in serializer.python_types:
-            assert isinstance(python_type, type), f"{python_type!r} in python_types is not a type"
 
     def test_samples_cover_each_python_type(
         self, serializer: ArtifactSerializerSpec, serializer_samples: Sequence[Any]
