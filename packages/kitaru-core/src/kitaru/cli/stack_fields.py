@@ -82,7 +82,7 @@ class StackCreateCommand(typer.core.TyperCommand):
             self._fields = field_options()
             types = [known.name for known in catalog.known_stack_types() if known.installed]
             for param in self.params:
-                if param.name == "stack_type":
+                if param.name == "stack_type" and isinstance(param, typer.core.TyperOption):
                     param.help = (
                         f"Stack type: {', '.join(dict.fromkeys(types))} (default local). "
                         "`kitaru stack types` lists each type's options."

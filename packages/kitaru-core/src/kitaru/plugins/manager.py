@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from importlib import metadata
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any, TypeVar
 
 import pluggy
@@ -122,8 +122,9 @@ class KitaruPluginManager:
                 f"Keeping {first}; uninstall one of them."
             )
             return
+        stamped = self._stamping_proxy(plugin, source)
         try:
-            self._pm.register(plugin, name=source.plugin)
+            self._pm.register(stamped, name=source.plugin)
         except pluggy.PluginValidationError as exc:
             # A hookimpl whose arguments do not match the hookspec; pluggy may
             # have added some of the plugin's hookimpls already.
@@ -136,9 +137,8 @@ class KitaruPluginManager:
             )
             return
         self._sources[source.plugin] = source
-        self._stamp_hookimpls(plugin, source)
         self._cache.clear()
-        for caller in self._pm.get_hookcallers(plugin) or []:
+        for caller in self._pm.get_hookcallers(stamped) or []:
             if caller.name.startswith("kitaru_") and caller.name not in HOOK_RECORD_TYPES:
                 self._problem(
                     f"{source} implements '{caller.name}', which is not a Kitaru hook, so it "
@@ -210,30 +210,33 @@ class KitaruPluginManager:
 
     # -- typed facade ---------------------------------------------------------
 
-    def _stamp_hookimpls(self, plugin: ModuleType | object, source: PluginSource) -> None:
-        """Make the plugin's hookimpls return their records stamped with ``source``.
+    def _stamping_proxy(self, plugin: ModuleType | object, source: PluginSource) -> object:
+        """What pluggy registers for ``plugin``: its hookimpls, wrapped to stamp records with ``source``.
 
-        pluggy has validated the hookimpls and placed them in its call order
-        (``tryfirst``/``trylast``, then registration); only the functions are
-        wrapped, so ordering, wrappers and tracing stay pluggy's. A plain
-        hookimpl that raises, or returns something other than the hook's
-        record type, is reported and contributes nothing instead of breaking
-        the whole hook call. A wrapper's records that no hookimpl stamped
-        (ones it added) get the wrapper plugin's source.
+        Each wrapper keeps the hookimpl's marker (``tryfirst``, ``trylast``,
+        ``wrapper`` ...) and signature, so pluggy validates, orders and traces
+        it exactly as the plugin wrote it. A plain hookimpl that raises, or
+        returns something other than the hook's record type, is reported and
+        contributes nothing instead of breaking the whole hook call. Records a
+        ``wrapper=True`` hookimpl adds get its plugin's source; old-style
+        ``hookwrapper`` impls only see and force results and are kept as they are.
         """
-        for caller in self._pm.get_hookcallers(plugin) or []:
-            record_type = HOOK_RECORD_TYPES.get(caller.name)
-            if record_type is None:
+        proxy = SimpleNamespace()
+        for name in dir(plugin):
+            opts = self._pm.parse_hookimpl_opts(plugin, name)
+            if opts is None:
                 continue
-            for impl in caller.get_hookimpls():
-                if impl.plugin is not plugin:
-                    continue
-                if impl.hookwrapper:
-                    continue  # old-style wrappers see and force results; they add no records of their own
-                if impl.wrapper:
-                    impl.function = _stamping_wrapper(impl.function, source)
-                else:
-                    impl.function = self._stamping_impl(impl.function, caller.name, record_type, source)
+            function = getattr(plugin, name)
+            hook_name = opts.get("specname") or name
+            record_type = HOOK_RECORD_TYPES.get(hook_name)
+            if record_type is None or opts.get("hookwrapper"):
+                wrapped = function
+            elif opts.get("wrapper"):
+                wrapped = _stamping_wrapper(function, source)
+            else:
+                wrapped = self._stamping_impl(function, hook_name, record_type, source)
+            setattr(proxy, name, wrapped)
+        return proxy
 
     def _stamping_impl(
         self, function: Callable[..., Any], hook_name: str, record_type: type, source: PluginSource

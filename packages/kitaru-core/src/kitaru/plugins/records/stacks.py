@@ -159,25 +159,25 @@ class StackSpec(Mapping[str, Any]):
 
     Attributes:
         name: The stack name; name the components after it (the default).
-        values: One value per declared field, plus ``artifact_store`` and
-            ``credentials``; None when the user left it out.
+        field_values: One value per declared field, plus ``artifact_store``
+            and ``credentials``; None when the user left it out.
         extra: The user's ``--extra TARGET.FIELD=VALUE`` overrides, one
             (possibly empty) mapping per component the type may have.
         stack_type: The type (``sagemaker``); empty when built by hand.
     """
 
     name: str
-    values: Mapping[str, Any] = field(default_factory=dict)
+    field_values: Mapping[str, Any] = field(default_factory=dict)
     extra: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     stack_type: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
             raise PluginRecordError(f"A stack spec needs the stack's name; got {self.name!r}.")
-        check_type(self, self.values, "values", Mapping)
+        check_type(self, self.field_values, "field_values", Mapping)
         check_type(self, self.extra, "extra", Mapping)
-        values = {key: None for key in WELL_KNOWN_FIELDS}
-        values.update(self.values)
+        values: dict[str, Any] = dict.fromkeys(WELL_KNOWN_FIELDS)
+        values.update(self.field_values)
         for key in values:
             if key in ("name", "extra"):
                 raise PluginRecordError(f"A stack spec's values cannot hold '{key}'; pass it on its own.")
@@ -188,7 +188,7 @@ class StackSpec(Mapping[str, Any]):
                     f"its settings; got {target!r}: {overrides!r}."
                 )
         set_frozen(self, "name", self.name.strip())
-        set_frozen(self, "values", freeze(values))
+        set_frozen(self, "field_values", freeze(values))
         set_frozen(self, "extra", freeze(self.extra))
 
     @classmethod
@@ -224,7 +224,7 @@ class StackSpec(Mapping[str, Any]):
             )
         return cls(
             name=name,
-            values={key: given.get(key) for key in [*declared, *WELL_KNOWN_FIELDS]},
+            field_values={key: given.get(key) for key in [*declared, *WELL_KNOWN_FIELDS]},
             extra={target: dict(overrides.get(target) or {}) for target in provider.extra_targets},
             stack_type=provider.name,
         )
@@ -235,7 +235,7 @@ class StackSpec(Mapping[str, Any]):
         if isinstance(spec, StackSpec):
             return spec
         values = {key: value for key, value in spec.items() if key not in ("name", "extra")}
-        return cls(name=spec.get("name"), values=values, extra=spec.get("extra") or {})  # type: ignore[arg-type]
+        return cls(name=spec.get("name"), field_values=values, extra=spec.get("extra") or {})  # type: ignore[arg-type]
 
     # -- typed access -----------------------------------------------------------------
 
@@ -255,9 +255,9 @@ class StackSpec(Mapping[str, Any]):
         Raises:
             KeyError: When the spec has no such field (a typo in the plugin).
         """
-        if field_name not in self.values:
-            raise KeyError(f"The stack spec has no field {field_name!r}; fields: {sorted(self.values)}.")
-        value = self.values[field_name]
+        if field_name not in self.field_values:
+            raise KeyError(f"The stack spec has no field {field_name!r}; fields: {sorted(self.field_values)}.")
+        value = self.field_values[field_name]
         if _blank(value):
             return None
         return value.strip() if isinstance(value, str) else thaw(value)
@@ -281,7 +281,7 @@ class StackSpec(Mapping[str, Any]):
     def replace(self, **values: Any) -> StackSpec:
         """A copy with some field values replaced (``spec.replace(artifact_store=uri)``)."""
         return StackSpec(
-            name=self.name, values={**self.values, **values}, extra=self.extra, stack_type=self.stack_type
+            name=self.name, field_values={**self.field_values, **values}, extra=self.extra, stack_type=self.stack_type
         )
 
     # -- the read-only mapping older plugins read ------------------------------------
@@ -291,15 +291,15 @@ class StackSpec(Mapping[str, Any]):
             return self.name
         if key == "extra":
             return thaw(self.extra)
-        return thaw(self.values[key])
+        return thaw(self.field_values[key])
 
     def __iter__(self) -> Iterator[str]:
         yield "name"
-        yield from self.values
+        yield from self.field_values
         yield "extra"
 
     def __len__(self) -> int:
-        return len(self.values) + 2
+        return len(self.field_values) + 2
 
     def __repr__(self) -> str:
         return f"StackSpec({dict(self)!r})"
