@@ -6,13 +6,19 @@ engine accepts them is checked in ``test_registration.py``.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
 
 from kitaru.errors import KitaruUsageError
 from kitaru.plugins import get_plugin_manager
+from kitaru.plugins.records import (
+    ArtifactStoreComponents,
+    ComponentSpec,
+    ConnectorSpec,
+    StackComponents,
+    StackSpec,
+)
 from kitaru_aws import (
     KUBERNETES_STACK_PROVIDER,
     S3_ARTIFACT_STORE_BACKEND,
@@ -32,9 +38,9 @@ LOCAL_ENDPOINT = {"endpoint_url": "http://127.0.0.1:9000"}
 """``--extra artifact_store.client_kwargs.endpoint_url=...`` of an S3-compatible server."""
 
 
-def sagemaker_spec(**changes: Any) -> dict[str, Any]:
+def sagemaker_spec(**changes: Any) -> StackSpec:
     """A stack spec exactly as core builds it for ``--type sagemaker`` (``changes`` win)."""
-    return stack_spec(**{
+    return stack_spec(SAGEMAKER_STACK_PROVIDER, **{
         "name": "ml",
         "artifact_store": "s3://team-artifacts/kitaru",
         "container_registry": REGISTRY,
@@ -44,9 +50,9 @@ def sagemaker_spec(**changes: Any) -> dict[str, Any]:
     })
 
 
-def kubernetes_spec(**changes: Any) -> dict[str, Any]:
+def kubernetes_spec(**changes: Any) -> StackSpec:
     """A stack spec exactly as core builds it for ``--type kubernetes`` with ``s3://``."""
-    return stack_spec(**{
+    return stack_spec(KUBERNETES_STACK_PROVIDER, **{
         "name": "eks",
         "artifact_store": "s3://team-artifacts",
         "container_registry": REGISTRY,
@@ -73,7 +79,8 @@ def test_the_plugin_registers_both_stack_types() -> None:
     assert [f.name for f in sagemaker.fields if not f.required] == ["credentials"]
     assert [f.name for f in kubernetes.fields if not f.required] == ["namespace", "credentials"]
     for provider in (sagemaker, kubernetes):
-        assert provider.artifact_store_schemes == ("s3",)
+        assert provider.schemes == ("s3",)
+        assert provider.artifact_store_schemes == ()  # deprecated: the backend says it
         assert provider.credential_formats == (
             "implicit",
             "aws-profile:NAME",
@@ -81,6 +88,12 @@ def test_the_plugin_registers_both_stack_types() -> None:
             "aws-session-token:KEY_ID:SECRET:TOKEN",
         )
         assert provider.artifact_store_backend is S3_ARTIFACT_STORE_BACKEND
+        assert provider.verify is None  # the backend's bucket check is the type's
+        assert provider.verifier() is S3_ARTIFACT_STORE_BACKEND.verify
+        titles = {f.name: f.title for f in provider.fields}
+        assert (titles["artifact_store"], titles["container_registry"]) == ("Artifacts", "Registry")
+        assert titles["region"] == "Region"
+    assert {f.name: f.title for f in sagemaker.fields}["execution_role"] == "Execution role"
     assert S3_ARTIFACT_STORE_BACKEND.schemes == ("s3",)
     assert S3_ARTIFACT_STORE_BACKEND.provider == "aws"
 
@@ -91,73 +104,66 @@ def test_importing_the_plugin_loads_no_engine_and_no_aws_sdk() -> None:
 
 
 def test_sagemaker_components() -> None:
-    spec = sagemaker_spec()
-    before = copy.deepcopy(spec)
-    components = build_sagemaker_components(spec)
+    assert build_sagemaker_components(sagemaker_spec()) == StackComponents(
+        service_connector=ConnectorSpec(
+            name="ml", connector_type="aws", auth_method="implicit",
+            configuration={"region": "eu-west-1"},
+        ),
+        orchestrator=ComponentSpec(
+            name="ml",
+            flavor="sagemaker",
+            configuration={"execution_role": ROLE, "region": "eu-west-1", "bucket": "team-artifacts"},
+            connector=True,
+            connector_resource_id="eu-west-1",
+        ),
+        artifact_store=ComponentSpec(
+            name="ml",
+            flavor="s3",
+            configuration={"path": "s3://team-artifacts/kitaru"},
+            connector=True,
+            connector_resource_id="s3://team-artifacts",
+        ),
+        container_registry=ComponentSpec(
+            name="ml",
+            flavor="aws",
+            configuration={"uri": REGISTRY},
+            connector=True,
+            connector_resource_id=REGISTRY,
+        ),
+    )
+
+
+def test_a_plain_mapping_from_an_older_caller_builds_the_same_and_stays_untouched() -> None:
+    spec = dict(sagemaker_spec())
+    before = dict(spec)
+    assert build_sagemaker_components(spec) == build_sagemaker_components(sagemaker_spec())
     assert spec == before
-    assert components == {
-        "service_connector": {
-            "name": "ml",
-            "connector_type": "aws",
-            "auth_method": "implicit",
-            "configuration": {"region": "eu-west-1"},
-        },
-        "orchestrator": {
-            "name": "ml",
-            "flavor": "sagemaker",
-            "configuration": {
-                "execution_role": ROLE,
-                "region": "eu-west-1",
-                "bucket": "team-artifacts",
-            },
-            "connector": True,
-            "connector_resource_id": "eu-west-1",
-        },
-        "artifact_store": {
-            "name": "ml",
-            "flavor": "s3",
-            "configuration": {"path": "s3://team-artifacts/kitaru"},
-            "connector": True,
-            "connector_resource_id": "s3://team-artifacts",
-        },
-        "container_registry": {
-            "name": "ml",
-            "flavor": "aws",
-            "configuration": {"uri": REGISTRY},
-            "connector": True,
-            "connector_resource_id": REGISTRY,
-        },
-    }
 
 
 def test_kubernetes_components() -> None:
     components = build_kubernetes_components(kubernetes_spec())
-    assert components["service_connector"] == {
-        "name": "eks",
-        "connector_type": "aws",
-        "auth_method": "implicit",
-        "configuration": {"region": "eu-west-1"},
-    }
-    assert components["orchestrator"] == {
-        "name": "eks",
-        "flavor": "kubernetes",
-        "configuration": {"kubernetes_namespace": "default"},
-        "connector": True,
-        "connector_resource_id": "prod-cluster",
-    }
-    assert components["artifact_store"]["configuration"] == {"path": "s3://team-artifacts"}
-    assert components["artifact_store"]["connector_resource_id"] == "s3://team-artifacts"
-    assert components["container_registry"]["flavor"] == "aws"
-    assert set(components) == {
-        "service_connector", "orchestrator", "artifact_store", "container_registry",
-    }
+    assert components.service_connector == ConnectorSpec(
+        name="eks", connector_type="aws", auth_method="implicit",
+        configuration={"region": "eu-west-1"},
+    )
+    assert components.orchestrator == ComponentSpec(
+        name="eks",
+        flavor="kubernetes",
+        configuration={"kubernetes_namespace": "default"},
+        connector=True,
+        connector_resource_id="prod-cluster",
+    )
+    assert components.artifact_store.configuration == {"path": "s3://team-artifacts"}
+    assert components.artifact_store.connector_resource_id == "s3://team-artifacts"
+    assert components.container_registry is not None
+    assert components.container_registry.flavor == "aws"
 
 
 def test_kubernetes_namespace_and_cluster_arn() -> None:
     arn = "arn:aws:eks:eu-west-1:123456789012:cluster/prod-cluster"
     components = build_kubernetes_components(kubernetes_spec(cluster=arn, namespace=" agents "))
-    assert components["orchestrator"]["configuration"] == {"kubernetes_namespace": "agents"}
-    assert components["orchestrator"]["connector_resource_id"] == "prod-cluster"
+    assert components.orchestrator.configuration == {"kubernetes_namespace": "agents"}
+    assert components.orchestrator.connector_resource_id == "prod-cluster"
 
 
 @pytest.mark.parametrize(
@@ -187,9 +193,9 @@ def test_remote_connector_follows_the_credentials(
         (build_sagemaker_components, sagemaker_spec(credentials=credentials)),
         (build_kubernetes_components, kubernetes_spec(credentials=credentials)),
     ):
-        connector = build(spec)["service_connector"]
-        assert connector["auth_method"] == auth_method
-        assert connector["configuration"] == {"region": "eu-west-1", **secret_fields}
+        connector = build(spec).service_connector
+        assert connector is not None and connector.auth_method == auth_method
+        assert connector.configuration == {"region": "eu-west-1", **secret_fields}
 
 
 def test_extra_overrides_win_and_merge_deeply() -> None:
@@ -203,35 +209,35 @@ def test_extra_overrides_win_and_merge_deeply() -> None:
         }
     )
     components = build_sagemaker_components(spec)
-    assert components["orchestrator"]["configuration"] == {
+    assert components.orchestrator.configuration == {
         "execution_role": ROLE,
         "region": "eu-west-1",
         "bucket": "sagemaker-jobs",
         "synchronous": False,
         "instance_type": "ml.m5.large",
     }
-    assert components["artifact_store"]["configuration"] == {
+    assert components.artifact_store.configuration == {
         "path": "s3://team-artifacts/kitaru",
         "config_kwargs": {"s3": {"addressing_style": "path"}},
     }
-    assert components["container_registry"]["configuration"] == {
+    assert components.container_registry is not None
+    assert components.container_registry.configuration == {
         "uri": REGISTRY,
         "default_repository": "kitaru",
     }
 
 
 def test_registry_accepts_https_and_trailing_slash() -> None:
-    spec = sagemaker_spec(container_registry=f"https://{REGISTRY}/")
-    assert build_sagemaker_components(spec)["container_registry"]["configuration"] == {
-        "uri": REGISTRY
-    }
+    registry = build_sagemaker_components(sagemaker_spec(container_registry=f"https://{REGISTRY}/"))
+    assert registry.container_registry is not None
+    assert registry.container_registry.configuration == {"uri": REGISTRY}
 
 
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
         ({"region": "Europe"}, "'Europe' is not an AWS region"),
-        ({"region": "  "}, "AWS stacks need --region"),
+        ({"region": "  "}, "--type sagemaker needs --region; it is missing or blank"),
         (
             {"artifact_store": "s3://Team_Bucket"},
             "'Team_Bucket' in 's3://Team_Bucket' is not a valid S3",
@@ -249,7 +255,7 @@ def test_registry_accepts_https_and_trailing_slash() -> None:
             "is in region 'us-east-1' but the stack's region is 'eu-west-1'",
         ),
         ({"execution_role": "SageMakerExecution"}, "'SageMakerExecution' is not an IAM role ARN"),
-        ({"execution_role": None}, "AWS stacks need --execution-role"),
+        ({"execution_role": None}, "--type sagemaker needs --execution-role"),
         ({"credentials": "aws-access-keys:AKIAEXAMPLE"}, "Use aws-access-keys:KEY_ID:SECRET."),
     ],
 )
@@ -267,7 +273,7 @@ def test_sagemaker_refuses_bad_values(changes: dict[str, Any], expected: str) ->
             {"cluster": "arn:aws:eks:us-west-2:123456789012:cluster/prod"},
             "is in region 'us-west-2' but the stack's region is 'eu-west-1'",
         ),
-        ({"cluster": None}, "AWS stacks need --cluster"),
+        ({"cluster": None}, "--type kubernetes needs --cluster"),
         ({"namespace": 3}, "'namespace' must be a string"),
     ],
 )
@@ -281,18 +287,14 @@ def test_kubernetes_refuses_bad_values(changes: dict[str, Any], expected: str) -
 
 
 def test_local_backend_implicit_needs_no_connector(aws_env: dict[str, str]) -> None:
-    assert build_s3_artifact_store(local_spec(LOCAL_URI)) == {
-        "artifact_store": {
-            "name": "shared",
-            "flavor": "s3",
-            "configuration": {"path": "s3://team-artifacts/dev"},
-        }
-    }
+    assert build_s3_artifact_store(local_spec(LOCAL_URI)) == ArtifactStoreComponents(
+        ComponentSpec(name="shared", flavor="s3", configuration={"path": "s3://team-artifacts/dev"})
+    )
 
 
 def test_local_backend_keeps_the_endpoint_override(aws_env: dict[str, str]) -> None:
     built = build_s3_artifact_store(local_spec(LOCAL_URI, client_kwargs=LOCAL_ENDPOINT))
-    assert built["artifact_store"]["configuration"] == {
+    assert built.artifact_store.configuration == {
         "path": "s3://team-artifacts/dev",
         "client_kwargs": {"endpoint_url": "http://127.0.0.1:9000"},
     }
@@ -303,26 +305,30 @@ def test_local_backend_does_not_bake_aws_endpoint_url_in(
 ) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9000")
     built = build_s3_artifact_store(local_spec(LOCAL_URI))
-    assert built["artifact_store"]["configuration"] == {"path": "s3://team-artifacts/dev"}
+    assert built.artifact_store.configuration == {"path": "s3://team-artifacts/dev"}
 
 
 def test_local_backend_access_keys_use_a_connector(aws_env: dict[str, str]) -> None:
     spec = local_spec(LOCAL_URI, f"aws-access-keys:AKIAEXAMPLE:{SECRET}")
     built = build_s3_artifact_store(spec)
-    assert built["service_connector"] == {
-        "name": "shared",
-        "connector_type": "aws",
-        "auth_method": "secret-key",
-        "configuration": {
+    assert built.service_connector == ConnectorSpec(
+        name="shared",
+        connector_type="aws",
+        auth_method="secret-key",
+        configuration={
             "region": "us-east-1",
             "aws_access_key_id": "AKIAEXAMPLE",
             "aws_secret_access_key": SECRET,
         },
-    }
-    store = built["artifact_store"]
-    assert store["connector"] is True
-    assert store["connector_resource_id"] == "s3://team-artifacts"
-    assert store["configuration"] == {"path": "s3://team-artifacts/dev"}
+    )
+    assert built.artifact_store == ComponentSpec(
+        name="shared",
+        flavor="s3",
+        configuration={"path": "s3://team-artifacts/dev"},
+        connector=True,
+        connector_resource_id="s3://team-artifacts",
+    )
+    assert SECRET not in repr(built)
 
 
 @pytest.mark.parametrize(
@@ -344,9 +350,9 @@ def test_local_backend_profile_connector_takes_the_profile_region(
     monkeypatch.delenv("AWS_DEFAULT_REGION")  # it would win over the profile's region
     with open(aws_env["AWS_CONFIG_FILE"], "w") as config:
         config.write("[profile team]\nregion = eu-north-1\n")
-    built = build_s3_artifact_store(local_spec(LOCAL_URI, "aws-profile:team"))
-    assert built["service_connector"]["auth_method"] == "implicit"
-    assert built["service_connector"]["configuration"] == {
+    connector = build_s3_artifact_store(local_spec(LOCAL_URI, "aws-profile:team")).service_connector
+    assert connector is not None and connector.auth_method == "implicit"
+    assert connector.configuration == {
         "region": "eu-north-1",
         "profile_name": "team",
     }

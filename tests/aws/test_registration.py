@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from kitaru.plugins.records import StackComponents
 from kitaru_aws import (
     build_kubernetes_components,
     build_s3_artifact_store,
@@ -41,7 +42,7 @@ CREDENTIALS = [
 ]
 
 
-def _all_builds() -> list[tuple[str, dict[str, Any]]]:
+def _all_builds() -> list[tuple[str, StackComponents]]:
     builds = []
     for credentials in CREDENTIALS:
         label = (credentials or "implicit").split(":")[0]
@@ -57,11 +58,12 @@ def _all_builds() -> list[tuple[str, dict[str, Any]]]:
     ("label", "built"), [pytest.param(label, built, id=label) for label, built in _all_builds()]
 )
 def test_every_configuration_validates_against_the_engine_flavor(
-    label: str, built: dict[str, Any]
+    label: str, built: StackComponents
 ) -> None:
     assert set(validated_configurations(built)) == set(COMPONENT_ROLES), label
-    assert built["service_connector"]["connector_type"] == "aws"
-    validated_connector(built["service_connector"])
+    assert built.service_connector is not None
+    assert built.service_connector.connector_type == "aws"
+    validated_connector(built.service_connector)
 
 
 def test_sagemaker_stack_registers_with_linked_components(registry: EngineRegistry) -> None:
@@ -76,11 +78,11 @@ def test_sagemaker_stack_registers_with_linked_components(registry: EngineRegist
     key_id = connector.configuration["aws_access_key_id"]  # stored as a secret
     assert key_id.get_secret_value() == "AKIAEXAMPLE"
     assert {"s3-bucket", "docker-registry", "aws-generic"} <= set(connector.resource_types)
-    for role in COMPONENT_ROLES:
+    for role, description in built.components():
         model = models[role]
         assert model.connector is not None and model.connector.id == connector.id
-        assert model.connector_resource_id == built[role]["connector_resource_id"]
-        assert model.flavor_name == built[role]["flavor"]
+        assert model.connector_resource_id == description.connector_resource_id
+        assert model.flavor_name == description.flavor
     role = models["orchestrator"].configuration["execution_role"]
     assert role.endswith(":role/SageMakerExecution")
     assert models["artifact_store"].configuration["path"] == "s3://team-artifacts/kitaru"
@@ -114,7 +116,7 @@ def test_local_store_with_aws_endpoint_url_needs_no_connector(
     built = build_s3_artifact_store(
         local_spec(f"s3://{bucket}/kitaru", name=unique_name("aws-local-env"))
     )
-    assert "service_connector" not in built
+    assert built.service_connector is None
     models = registry.register(built, stack=False)
     assert write_then_read(models["artifact_store"], "env.txt") == b"written through the engine"
     assert object_keys(s3, bucket) == ["kitaru/env.txt"]
@@ -180,7 +182,7 @@ def test_s3_compatible_store_with_keys_in_an_engine_secret(
     with pytest.raises(KitaruUsageError, match=f"engine secret '{secret_name}'"):
         verify_s3_bucket(spec)
     built = build_s3_artifact_store(spec)
-    assert "service_connector" not in built
+    assert built.service_connector is None
     models = registry.register(built, stack=False)
     assert SECRET not in str(models["artifact_store"].configuration)
     data = write_then_read(models["artifact_store"], "secret.txt")

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from kitaru.errors import KitaruUsageError
+from kitaru.plugins.records import StackSpec
 from kitaru.plugins.stack_helpers import VERIFY_OBJECT_PREFIX
 from kitaru_aws import S3_ARTIFACT_STORE_BACKEND, SAGEMAKER_STACK_PROVIDER, verify_s3_bucket
 from tests.aws.conftest import LockedS3, object_keys, write_team_profile
@@ -18,7 +19,7 @@ SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
 
 def spec(uri: str, *, endpoint: str | None = None, credentials: str | None = None
-         ) -> dict[str, Any]:
+         ) -> StackSpec:
     """A local-stack spec; ``endpoint`` goes where --extra artifact_store.client_kwargs puts it."""
     if endpoint is None:
         return local_spec(uri, credentials)
@@ -75,13 +76,14 @@ def test_missing_bucket_names_bucket_endpoint_and_the_way_out(
 def test_remote_stack_types_and_the_backend_share_the_check(
     aws_env: dict[str, str], moto_endpoint: str, s3: Any, bucket: str
 ) -> None:
-    assert SAGEMAKER_STACK_PROVIDER.verify is verify_s3_bucket
-    assert S3_ARTIFACT_STORE_BACKEND.verify is verify_s3_bucket
+    """The records name no ``verify``: core runs their backend's (``provider.verifier()``)."""
+    check = SAGEMAKER_STACK_PROVIDER.verifier()
+    assert check is verify_s3_bucket and S3_ARTIFACT_STORE_BACKEND.verify is verify_s3_bucket
     sagemaker = sagemaker_spec(
         artifact_store=f"s3://{bucket}",
         extra={"artifact_store": {"client_kwargs": {"endpoint_url": moto_endpoint}}},
     )
-    SAGEMAKER_STACK_PROVIDER.verify(sagemaker)
+    check(sagemaker)
     assert object_keys(s3, bucket) == []
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -11,9 +9,23 @@ import pytest
 from kitaru.errors import KitaruUsageError
 from kitaru.plugins import get_plugin_manager
 from kitaru.plugins.catalog import artifact_store_backend
-from kitaru.plugins.records import StackProviderSpec
+from kitaru.plugins.records import (
+    ArtifactStoreComponents,
+    ComponentSpec,
+    ConnectorSpec,
+    StackComponents,
+    StackProviderSpec,
+    StackSpec,
+)
 from kitaru.testing.contracts import StackProviderContract
-from kitaru_azure import blob_resource_id, normalize_artifact_store_uri
+from kitaru_azure import (
+    AZURE_BLOB_BACKEND,
+    AZUREML_STACK_PROVIDER,
+    blob_resource_id,
+    build_azureml_components,
+    normalize_artifact_store_uri,
+    verify_azure_artifact_store,
+)
 from tests.azure.conftest import Azurite
 from tests.cloud.records import assert_from_cloud_plugin, modules_loaded_by
 from tests.cloud.specs import local_spec, stack_spec
@@ -28,9 +40,9 @@ def azureml() -> StackProviderSpec:
     return get_plugin_manager().stack_providers()["azureml@azure"]
 
 
-def azureml_spec(**changes: Any) -> dict[str, Any]:
+def azureml_spec(**changes: Any) -> StackSpec:
     """A stack spec exactly as core builds it for ``--type azureml`` (``changes`` win)."""
-    return stack_spec(**{
+    return stack_spec(AZUREML_STACK_PROVIDER, **{
         "name": "team",
         "artifact_store": "az://kitaru/artifacts",
         "container_registry": "teamregistry.azurecr.io",
@@ -50,7 +62,7 @@ class TestAzureStackProviderContract(StackProviderContract):
         return azureml()
 
     @pytest.fixture
-    def stack_spec(self) -> Mapping[str, Any]:
+    def stack_spec(self) -> StackSpec:
         return azureml_spec()
 
     def test_verify_accepts_the_sample_spec(  # type: ignore[override]
@@ -58,27 +70,36 @@ class TestAzureStackProviderContract(StackProviderContract):
     ) -> None:
         """The suite skips ``verify`` for cloud types; here it runs against Azurite."""
         spec = azureml_spec(artifact_store=f"az://{azurite_env.create_container()}/kitaru")
-        assert stack_provider.verify is not None
-        assert stack_provider.verify(spec) is None
+        verify = stack_provider.verifier()
+        assert verify is not None
+        assert verify(spec) is None
 
 
 def test_the_record_declares_the_azureml_type() -> None:
     record = azureml()
+    assert record == AZUREML_STACK_PROVIDER
     assert_from_cloud_plugin("azure", record)
     assert (record.name, record.provider, record.title) == ("azureml", "azure", "AzureML")
     assert record.required_fields == (
         "artifact_store", "container_registry", "subscription_id", "resource_group", "workspace"
     )
     assert [f.name for f in record.fields if not f.required] == ["region", "credentials"]
-    assert record.artifact_store_schemes == ("az", "abfs", "abfss")
+    assert [f.title for f in record.fields] == [
+        "Artifacts", "Registry", "Subscription", "Resource group", "Workspace", "Region", "Credentials",
+    ]
+    assert record.schemes == ("az", "abfs", "abfss")
+    assert record.artifact_store_schemes == ()  # deprecated: the backend says it
     assert record.credential_formats == (
         "implicit",
         "azure-service-principal:TENANT:CLIENT:SECRET",
         "azure-access-token:TOKEN",
     )
     backend = record.artifact_store_backend
-    assert backend is not None
+    assert backend == AZURE_BLOB_BACKEND
     assert (backend.schemes, backend.provider) == (("az", "abfs", "abfss"), "azure")
+    # The container check is the backend's; the record does not repeat it.
+    assert record.verify is None
+    assert record.verifier() is verify_azure_artifact_store
 
 
 def test_importing_the_plugin_loads_no_engine_and_no_azure_sdk() -> None:
@@ -132,44 +153,47 @@ def test_bad_uris_are_rejected(uri: Any, expected: str) -> None:
     assert expected in str(caught.value)
 
 
+def build(spec: Any) -> StackComponents:
+    """What the registered record's ``build_components`` returns, checked to be typed."""
+    built = azureml().build_components(spec)
+    assert isinstance(built, StackComponents)
+    return built
+
+
 def test_azureml_components_with_implicit_credentials() -> None:
-    spec = azureml_spec(region="westeurope")
-    before = copy.deepcopy(spec)
-    components = azureml().build_components(spec)
+    assert build(azureml_spec(region="westeurope")) == StackComponents(
+        service_connector=ConnectorSpec(
+            name="team", connector_type="azure", auth_method="implicit",
+            configuration={"subscription_id": SUBSCRIPTION},
+        ),
+        orchestrator=ComponentSpec(
+            name="team",
+            flavor="azureml",
+            configuration={"subscription_id": SUBSCRIPTION, "resource_group": "ml-rg", "workspace": "ml-ws"},
+            connector=True,
+        ),
+        artifact_store=ComponentSpec(
+            name="team",
+            flavor="azure",
+            configuration={"path": "az://kitaru/artifacts"},
+            connector=True,
+            connector_resource_id="az://kitaru",
+        ),
+        container_registry=ComponentSpec(
+            name="team",
+            flavor="azure",
+            configuration={"uri": "teamregistry.azurecr.io"},
+            connector=True,
+            connector_resource_id="teamregistry.azurecr.io",
+        ),
+    )
+
+
+def test_a_plain_mapping_from_an_older_caller_builds_the_same() -> None:
+    spec = dict(azureml_spec())
+    before = dict(spec)
+    assert build_azureml_components(spec) == build(azureml_spec())
     assert spec == before
-    assert components == {
-        "service_connector": {
-            "name": "team",
-            "connector_type": "azure",
-            "auth_method": "implicit",
-            "configuration": {"subscription_id": SUBSCRIPTION},
-        },
-        "orchestrator": {
-            "name": "team",
-            "flavor": "azureml",
-            "configuration": {
-                "subscription_id": SUBSCRIPTION,
-                "resource_group": "ml-rg",
-                "workspace": "ml-ws",
-            },
-            "connector": True,
-            "connector_resource_id": None,
-        },
-        "artifact_store": {
-            "name": "team",
-            "flavor": "azure",
-            "configuration": {"path": "az://kitaru/artifacts"},
-            "connector": True,
-            "connector_resource_id": "az://kitaru",
-        },
-        "container_registry": {
-            "name": "team",
-            "flavor": "azure",
-            "configuration": {"uri": "teamregistry.azurecr.io"},
-            "connector": True,
-            "connector_resource_id": "teamregistry.azurecr.io",
-        },
-    }
 
 
 def test_azureml_with_a_service_principal_and_storage_account(
@@ -181,43 +205,45 @@ def test_azureml_with_a_service_principal_and_storage_account(
         container_registry="https://teamregistry.azurecr.io/",
         credentials=f"azure-service-principal:{TENANT}:{CLIENT}:{SECRET}",
     )
-    components = azureml().build_components(spec)
-    assert components["service_connector"] == {
-        "name": "team",
-        "connector_type": "azure",
-        "auth_method": "service-principal",
-        "configuration": {
+    components = build(spec)
+    assert components.service_connector == ConnectorSpec(
+        name="team",
+        connector_type="azure",
+        auth_method="service-principal",
+        configuration={
             "tenant_id": TENANT,
             "client_id": CLIENT,
             "client_secret": SECRET,
             "subscription_id": SUBSCRIPTION,
             "storage_account": "teamstorage",
         },
-    }
-    assert "location" not in components["orchestrator"]["configuration"]
-    assert components["artifact_store"]["configuration"] == {"path": "abfs://kitaru"}
-    assert components["artifact_store"]["connector_resource_id"] == "az://kitaru"
-    assert components["container_registry"]["configuration"] == {"uri": "teamregistry.azurecr.io"}
-    for role in ("orchestrator", "artifact_store", "container_registry"):
-        assert SECRET not in repr(components[role])
+    )
+    assert "location" not in components.orchestrator.configuration
+    assert components.artifact_store.configuration == {"path": "abfs://kitaru"}
+    assert components.artifact_store.connector_resource_id == "az://kitaru"
+    assert components.container_registry is not None
+    assert components.container_registry.configuration == {"uri": "teamregistry.azurecr.io"}
+    assert SECRET not in repr(components)
 
 
 def test_azureml_with_an_access_token_leaves_the_artifact_store_unlinked() -> None:
-    components = azureml().build_components(azureml_spec(credentials="azure-access-token:tok"))
-    assert components["service_connector"]["auth_method"] == "access-token"
-    assert components["service_connector"]["configuration"] == {
+    components = build(azureml_spec(credentials="azure-access-token:tok"))
+    assert components.service_connector is not None
+    assert components.service_connector.auth_method == "access-token"
+    assert components.service_connector.configuration == {
         "token": "tok",
         "subscription_id": SUBSCRIPTION,
     }
-    assert components["orchestrator"]["connector"] is True
-    assert components["container_registry"]["connector"] is True
-    assert "connector" not in components["artifact_store"]
+    assert components.orchestrator.connector is True
+    assert components.container_registry is not None and components.container_registry.connector
+    assert components.artifact_store.connector is False
+    assert components.artifact_store.connector_resource_id is None
 
 
 def test_region_is_the_location_of_a_compute_cluster_only() -> None:
     cluster = {"mode": "compute-cluster", "compute_name": "kitaru-cpu"}
     spec = azureml_spec(region=" westeurope ", extra={"orchestrator": cluster})
-    configuration = azureml().build_components(spec)["orchestrator"]["configuration"]
+    configuration = build(spec).orchestrator.configuration
     assert configuration == {
         "subscription_id": SUBSCRIPTION,
         "resource_group": "ml-rg",
@@ -227,7 +253,7 @@ def test_region_is_the_location_of_a_compute_cluster_only() -> None:
     }
     instance = {"mode": "compute-instance", "compute_name": "kitaru-ci"}
     spec = azureml_spec(region="westeurope", extra={"orchestrator": instance})
-    assert "location" not in azureml().build_components(spec)["orchestrator"]["configuration"]
+    assert "location" not in build(spec).orchestrator.configuration
 
 
 def test_extra_overrides_win() -> None:
@@ -242,8 +268,8 @@ def test_extra_overrides_win() -> None:
             "container_registry": {"default_repository": "kitaru"},
         },
     )
-    components = azureml().build_components(spec)
-    assert components["orchestrator"]["configuration"] == {
+    components = build(spec)
+    assert components.orchestrator.configuration == {
         "subscription_id": SUBSCRIPTION,
         "resource_group": "ml-rg",
         "workspace": "ml-ws",
@@ -252,8 +278,9 @@ def test_extra_overrides_win() -> None:
         "mode": "compute-cluster",
         "compute_name": "c",
     }
-    assert components["artifact_store"]["configuration"] == {"path": "az://other/p"}
-    assert components["container_registry"]["configuration"] == {
+    assert components.artifact_store.configuration == {"path": "az://other/p"}
+    assert components.container_registry is not None
+    assert components.container_registry.configuration == {
         "uri": "teamregistry.azurecr.io",
         "default_repository": "kitaru",
     }
@@ -263,9 +290,9 @@ def test_extra_overrides_win() -> None:
     ("changes", "expected"),
     [
         ({"subscription_id": "my-sub"}, "--subscription-id must be an Azure subscription ID"),
-        ({"subscription_id": None}, "AzureML stacks require --subscription-id"),
-        ({"workspace": "  "}, "AzureML stacks require --workspace"),
-        ({"resource_group": None}, "AzureML stacks require --resource-group"),
+        ({"subscription_id": None}, "--type azureml needs --subscription-id; it is missing or blank"),
+        ({"workspace": "  "}, "--type azureml needs --workspace"),
+        ({"resource_group": None}, "--type azureml needs --resource-group"),
         ({"container_registry": "docker.io/team"}, "must look like NAME.azurecr.io"),
         ({"artifact_store": "gs://bucket"}, "need an az://, abfs:// or abfss:// URI"),
         ({"credentials": "aws-profile:dev"}, "are for AWS stacks"),
@@ -273,7 +300,7 @@ def test_extra_overrides_win() -> None:
 )
 def test_bad_azureml_specs_are_usage_errors(changes: dict[str, Any], expected: str) -> None:
     with pytest.raises(KitaruUsageError) as caught:
-        azureml().build_components(azureml_spec(**changes))
+        build(azureml_spec(**changes))
     assert expected in str(caught.value)
 
 
@@ -283,13 +310,11 @@ def test_local_backend_with_implicit_credentials_has_no_connector(
     monkeypatch.setenv("AZURE_STORAGE_ACCOUNT_NAME", "ignored-without-a-connector")
     backend = artifact_store_backend("az://kitaru")
     built = backend.build(local_spec("abfss://kitaru/runs/", max_concurrency=4))
-    assert built == {
-        "artifact_store": {
-            "name": "shared",
-            "flavor": "azure",
-            "configuration": {"path": "abfs://kitaru/runs", "max_concurrency": 4},
-        }
-    }
+    assert built == ArtifactStoreComponents(
+        ComponentSpec(
+            name="shared", flavor="azure", configuration={"path": "abfs://kitaru/runs", "max_concurrency": 4}
+        )
+    )
 
 
 def test_local_backend_with_a_service_principal_links_a_connector(
@@ -300,21 +325,21 @@ def test_local_backend_with_a_service_principal_links_a_connector(
     built = backend.build(
         local_spec("az://kitaru", f"azure-service-principal:{TENANT}:{CLIENT}:{SECRET}")
     )
-    assert built == {
-        "service_connector": {
-            "name": "shared",
-            "connector_type": "azure",
-            "auth_method": "service-principal",
-            "configuration": {"tenant_id": TENANT, "client_id": CLIENT, "client_secret": SECRET},
-        },
-        "artifact_store": {
-            "name": "shared",
-            "flavor": "azure",
-            "configuration": {"path": "az://kitaru"},
-            "connector": True,
-            "connector_resource_id": "az://kitaru",
-        },
-    }
+    assert built == ArtifactStoreComponents(
+        service_connector=ConnectorSpec(
+            name="shared",
+            connector_type="azure",
+            auth_method="service-principal",
+            configuration={"tenant_id": TENANT, "client_id": CLIENT, "client_secret": SECRET},
+        ),
+        artifact_store=ComponentSpec(
+            name="shared",
+            flavor="azure",
+            configuration={"path": "az://kitaru"},
+            connector=True,
+            connector_resource_id="az://kitaru",
+        ),
+    )
 
 
 def test_local_backend_rejects_access_tokens() -> None:

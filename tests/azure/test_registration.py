@@ -39,9 +39,9 @@ def test_azureml_configurations_validate_against_the_real_flavors(credentials: s
     cluster = {"mode": "compute-cluster", "compute_name": "kitaru-cpu", "max_instances": 2}
     spec = azureml_spec(region="westeurope", credentials=credentials, extra={"orchestrator": cluster})
     built = build_azureml_components(spec)
-    assert built["orchestrator"]["configuration"]["location"] == "westeurope"
+    assert built.orchestrator.configuration["location"] == "westeurope"
     assert set(validated_configurations(built)) == set(COMPONENT_ROLES)
-    validated = validated_connector(built["service_connector"])
+    validated = validated_connector(built.service_connector)
     assert str(validated.subscription_id) == SUBSCRIPTION
 
 
@@ -57,7 +57,8 @@ def test_azureml_stack_registers_with_linked_components(
     connector = models["service_connector"]
     connector_type = connector.connector_type  # a type model or its name, depending on hydration
     assert getattr(connector_type, "connector_type", connector_type) == "azure"
-    assert connector.auth_method == built["service_connector"]["auth_method"]
+    assert built.service_connector is not None
+    assert connector.auth_method == built.service_connector.auth_method
     assert str(connector.configuration.get("subscription_id")) == SUBSCRIPTION
     for secret_key in ("client_secret", "token"):
         assert secret_key not in connector.configuration, "secrets must not be plain configuration"
@@ -97,7 +98,7 @@ def test_local_azure_store_reads_and_writes_azurite_through_the_engine(
     built = build_azure_artifact_store(
         local_spec(f"abfss://{container}/kitaru", name=unique_name("azurite"))
     )
-    assert "service_connector" not in built
+    assert built.service_connector is None
     model = registry.register(built, stack=False)["artifact_store"]
     store = artifact_store(model)
     assert type(store).__name__ == "AzureArtifactStore"
@@ -120,7 +121,7 @@ def test_local_azure_store_can_read_its_connection_string_from_an_engine_secret(
     spec = local_spec(f"az://{container}", name=unique_name("azsecret"),
                       authentication_secret=secret.name)
     built = build_azure_artifact_store(spec)
-    assert built["artifact_store"]["configuration"] == {
+    assert built.artifact_store.configuration == {
         "path": f"az://{container}",
         "authentication_secret": secret.name,
     }

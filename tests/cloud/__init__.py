@@ -4,8 +4,8 @@ One module per job:
 
 * :mod:`tests.cloud.servers`: start a local emulator process, wait until it
   answers, stop it again.
-* :mod:`tests.cloud.specs`: stack specs shaped exactly like the ones core
-  hands to ``build_components``, ``verify`` and an artifact-store backend.
+* :mod:`tests.cloud.specs`: stack specs built exactly as core builds the ones
+  it hands to ``build_components``, ``verify`` and an artifact-store backend.
 * :mod:`tests.cloud.engine`: put what a plugin builds into the real engine
   (validate, register, inspect, delete).
 * :mod:`tests.cloud.cli`: run the real ``kitaru`` console script and read its

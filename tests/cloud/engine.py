@@ -1,8 +1,10 @@
 """Put what a plugin builds into the real engine: validate, register, inspect, delete.
 
 A plugin's ``build_components(spec)`` (or a backend's ``build(spec)``)
-describes a service connector and stack components; core registers them with
-ZenML. These helpers do the same straight through ``zenml.client.Client`` in
+describes a service connector and stack components
+(:class:`~kitaru.plugins.records.StackComponents`, or
+:class:`~kitaru.plugins.records.ArtifactStoreComponents`); core registers them
+with ZenML. These helpers do the same straight through ``zenml.client.Client`` in
 the session's SQLite store, so a plugin's tests can check that the engine
 accepts every description, independently of Kitaru's own stack creation:
 
@@ -26,8 +28,26 @@ from typing import Any
 
 import pytest
 
+from kitaru.plugins.records import (
+    ArtifactStoreComponents,
+    ComponentSpec,
+    ConnectorSpec,
+    StackComponents,
+)
+from kitaru.plugins.records.stacks import thaw
+
 COMPONENT_ROLES: tuple[str, ...] = ("orchestrator", "artifact_store", "container_registry")
-"""The component keys a build may return besides ``service_connector``, in registration order."""
+"""The components a build may describe besides its connector, in registration order."""
+
+Built = StackComponents | ArtifactStoreComponents
+"""What a stack type's ``build_components`` or a backend's ``build`` returns."""
+
+
+def described_components(built: Built) -> dict[str, ComponentSpec]:
+    """The components of a build by role, in registration order (the connector aside)."""
+    if isinstance(built, ArtifactStoreComponents):
+        return {"artifact_store": built.artifact_store}
+    return dict(built.components())
 
 
 def engine_client() -> Any:
@@ -40,7 +60,7 @@ def engine_client() -> Any:
     return Client()
 
 
-def validated_configurations(built: Mapping[str, Any]) -> dict[str, Any]:
+def validated_configurations(built: Built) -> dict[str, Any]:
     """Each built component's configuration, validated by its real flavor's config model.
 
     Fails when a flavor is unknown, a key is not one of the flavor's, or a value
@@ -53,24 +73,22 @@ def validated_configurations(built: Mapping[str, Any]) -> dict[str, Any]:
     from zenml.stack.utils import validate_stack_component_config
 
     configs: dict[str, Any] = {}
-    for role in COMPONENT_ROLES:
-        if role not in built:
-            continue
-        description = built[role]
+    for role, description in described_components(built).items():
+        configuration = thaw(description.configuration)
         config = validate_stack_component_config(
-            dict(description["configuration"]),
-            flavor=description["flavor"],
+            configuration,
+            flavor=description.flavor,
             component_type=StackComponentType(role),
         )
-        assert config is not None, f"{role} flavor {description['flavor']} not found"
-        for key, value in description["configuration"].items():
+        assert config is not None, f"{role} flavor {description.flavor} not found"
+        for key, value in configuration.items():
             assert getattr(config, key) == value, f"{role}.{key}"
         configs[role] = config
     return configs
 
 
-def validated_connector(description: Mapping[str, Any]) -> Any:
-    """A built ``service_connector``, checked as the engine checks it before registering.
+def validated_connector(description: ConnectorSpec | None) -> Any:
+    """A built service connector, checked as the engine checks it before registering.
 
     The engine's client builds its registration request (which checks the
     auth method's required and secret fields), and the auth method's own
@@ -82,16 +100,17 @@ def validated_connector(description: Mapping[str, Any]) -> Any:
     from pydantic import SecretStr
     from zenml.service_connectors.service_connector_registry import service_connector_registry
 
+    assert description is not None, "the build describes no service connector"
     request = _create_connector(engine_client(), description, register=False)
     assert (request.connector_type, request.auth_method) == (
-        description["connector_type"], description["auth_method"],
+        description.connector_type, description.auth_method,
     )
     connector_type = service_connector_registry.get_service_connector_type(
-        description["connector_type"]
+        description.connector_type
     )
-    auth = connector_type.auth_method_dict[description["auth_method"]]
-    config = auth.config_class(**description["configuration"])
-    for key, value in description["configuration"].items():
+    auth = connector_type.auth_method_dict[description.auth_method]
+    config = auth.config_class(**description.configuration)
+    for key, value in description.configuration.items():
         stored = getattr(config, key)
         if isinstance(stored, SecretStr):
             stored = stored.get_secret_value()
@@ -99,18 +118,19 @@ def validated_connector(description: Mapping[str, Any]) -> Any:
     return config
 
 
-def _create_connector(client: Any, description: Mapping[str, Any], *, register: bool) -> Any:
-    """What core does with a built ``service_connector``: no verification, no resource listing.
+def _create_connector(client: Any, description: ConnectorSpec, *, register: bool) -> Any:
+    """What core does with a built service connector: no verification, no resource listing.
 
     Returns:
         The registered connector, or (``register=False``) the request the
         client validated and would have sent.
     """
+    assert description.name, "name the connector like the stack (connector_spec does)"
     connector, _ = client.create_service_connector(
-        name=description["name"],
-        connector_type=description["connector_type"],
-        auth_method=description["auth_method"],
-        configuration=dict(description["configuration"]),
+        name=description.name,
+        connector_type=description.connector_type,
+        auth_method=description.auth_method,
+        configuration=thaw(description.configuration),
         verify=False,
         list_resources=False,
         register=register,
@@ -139,12 +159,13 @@ class EngineRegistry:
     def __exit__(self, *exc_info: object) -> None:
         self.cleanup()
 
-    def register(self, built: Mapping[str, Any], *, stack: bool = True) -> dict[str, Any]:
+    def register(self, built: Built, *, stack: bool = True) -> dict[str, Any]:
         """Register a build result the way core does, and return the engine's models.
 
         The connector (if any) first, then each component, linked to the
         connector with its ``connector_resource_id`` when it asks for one, then
-        (``stack=True``) the stack, named like the artifact store.
+        (``stack=True``) the stack, named like the artifact store; what a
+        backend builds (:class:`ArtifactStoreComponents`) is no whole stack.
 
         Returns:
             The models by key: ``service_connector`` (hydrated, secrets not
@@ -152,43 +173,40 @@ class EngineRegistry:
         """
         from zenml.enums import StackComponentType
 
-        unknown = set(built) - {"service_connector", *COMPONENT_ROLES}
-        assert not unknown, f"the build describes {sorted(unknown)}, which core cannot register"
         models: dict[str, Any] = {}
         connector_id = None
-        if "service_connector" in built:
-            connector = _create_connector(self.client, built["service_connector"], register=True)
+        if built.service_connector is not None:
+            connector = _create_connector(self.client, built.service_connector, register=True)
             self._connectors.append(connector.id)
             connector_id = connector.id
             models["service_connector"] = self.client.get_service_connector(connector.id)
-        for role in COMPONENT_ROLES:
-            if role not in built:
-                continue
-            description = built[role]
+        for role, description in described_components(built).items():
+            assert description.name, f"name the {role} like the stack (component_spec does)"
             component_type = StackComponentType(role)
             model = self.client.create_stack_component(
-                name=description["name"],
-                flavor=description["flavor"],
+                name=description.name,
+                flavor=description.flavor,
                 component_type=component_type,
-                configuration=dict(description["configuration"]),
+                configuration=thaw(description.configuration),
             )
             self._components.append((component_type, model.id))
-            if description.get("connector"):
+            if description.connector:
                 assert connector_id is not None, f"{role} asks for a connector the build lacks"
                 model = self.client.update_stack_component(
                     model.id,
                     component_type,
                     connector_id=connector_id,
-                    connector_resource_id=description.get("connector_resource_id"),
+                    connector_resource_id=description.connector_resource_id,
                 )
             models[role] = model
         if stack:
+            assert isinstance(built, StackComponents), "a backend's build is no whole stack"
             components = {
                 StackComponentType(role): models[role].id for role in COMPONENT_ROLES
                 if role in models
             }
             created = self.client.create_stack(
-                name=built["artifact_store"]["name"], components=components
+                name=built.artifact_store.name, components=components
             )
             self._stacks.append(created.id)
             models["stack"] = self.client.get_stack(created.id)
@@ -196,7 +214,7 @@ class EngineRegistry:
 
     def canonical_resource_ids(
         self,
-        built: Mapping[str, Any],
+        built: Built,
         models: Mapping[str, Any],
         resource_types: Mapping[tuple[str, str], str],
     ) -> dict[str, str]:
@@ -219,13 +237,12 @@ class EngineRegistry:
         )
         connector = service_connector_registry.instantiate_connector(model=loaded)
         canonical: dict[str, str] = {}
-        for role in COMPONENT_ROLES:
-            description = built.get(role)
-            if not description or not description.get("connector"):
+        for role, description in described_components(built).items():
+            if not description.connector:
                 continue
-            resource_type = resource_types[(role, description["flavor"])]
+            resource_type = resource_types[(role, description.flavor)]
             _, canonical[role] = connector.validate_runtime_args(
-                resource_type, description["connector_resource_id"]
+                resource_type, description.connector_resource_id
             )
         return canonical
 

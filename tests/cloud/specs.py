@@ -1,69 +1,60 @@
-"""Stack specs shaped exactly like the ones core builds (see ``kitaru.stacks.request``).
+"""Stack specs built the one way core builds them: :meth:`StackSpec.for_provider`.
 
-Core hands a plugin ``{name, artifact_store, credentials, <each declared
-field>, extra}``. ``extra`` always holds every target the stack type may
-override, each a dict: ``orchestrator``, ``artifact_store`` and
+Core hands ``build_components``, ``verify`` and an artifact-store backend's
+``build`` a :class:`~kitaru.plugins.records.StackSpec`: one value per field
+the stack type declares (None when not given) plus ``artifact_store`` and
+``credentials``, and one (maybe empty) ``extra`` mapping per component the
+type may override: ``orchestrator``, ``artifact_store`` and
 ``container_registry`` for a remote type, only the first two for a ``local``
-stack (which is what an artifact-store backend receives). Tests build their
-specs here so they never hand a plugin something core would not.
+stack (which is also the spec a borrowed backend receives). Tests build their
+specs here, with the stack type's own record, so they never hand a plugin
+something core would not: a field the type does not declare, or an override
+of a component it cannot have, fails here already.
 
 Example::
 
-    stack_spec("ml", artifact_store="s3://b", region="eu-west-1",
+    stack_spec(SAGEMAKER_STACK_PROVIDER, "ml", artifact_store="s3://b", region="eu-west-1",
                extra={"orchestrator": {"synchronous": False}})
     local_spec("gs://b/kitaru", "gcp-service-account:/key.json")
 """
 
 from __future__ import annotations
 
-import copy
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-REMOTE_TARGETS: tuple[str, ...] = ("orchestrator", "artifact_store", "container_registry")
-"""The ``extra`` targets of a remote stack type (SageMaker, Vertex, AzureML, Kubernetes)."""
-
-LOCAL_TARGETS: tuple[str, ...] = ("orchestrator", "artifact_store")
-"""The ``extra`` targets of a ``local`` stack, and so of an artifact-store backend's spec."""
+from kitaru.plugins.records import StackProviderSpec, StackSpec
+from kitaru_local.stacks import LOCAL_STACK_PROVIDER
 
 
 def stack_spec(
+    provider: StackProviderSpec,
     name: str = "team",
     *,
     extra: Mapping[str, Mapping[str, Any]] | None = None,
-    targets: Sequence[str] = REMOTE_TARGETS,
-    **fields: Any,
-) -> dict[str, Any]:
-    """A stack spec: ``name``, ``artifact_store`` and ``credentials`` (None unless given).
+    **values: Any,
+) -> StackSpec:
+    """The spec of a ``provider`` stack called ``name``.
 
     Args:
+        provider: The stack type's record (its fields and ``extra`` targets).
         name: The stack's name (every built component is named after it).
-        extra: Overrides by target; targets not given get an empty dict.
-        targets: The targets ``extra`` has (:data:`REMOTE_TARGETS` or
-            :data:`LOCAL_TARGETS`).
-        **fields: The stack's options (``artifact_store``, ``region`` ...).
-
-    Returns:
-        A fresh dict; ``extra`` is a deep copy, so the caller's dicts stay untouched.
+        extra: Overrides by target; targets not given are empty.
+        **values: Field values (``artifact_store``, ``region`` ...); fields
+            not given are None.
 
     Raises:
-        ValueError: When ``extra`` names a target this kind of stack does not have.
+        PluginRecordError: When ``values`` names a field the type does not
+            declare, or ``extra`` a component it cannot have.
     """
-    extra = extra or {}
-    unknown = sorted(set(extra) - set(targets))
-    if unknown:
-        raise ValueError(f"extra targets {unknown} are not among {list(targets)}")
-    spec: dict[str, Any] = {"name": name, "artifact_store": None, "credentials": None}
-    spec.update(fields)
-    spec["extra"] = {target: copy.deepcopy(dict(extra.get(target, {}))) for target in targets}
-    return spec
+    return StackSpec.for_provider(provider, name, values, extra)
 
 
 def local_spec(
-    uri: str | None, credentials: str | None = None, *, name: str = "shared", **store_extra: Any
-) -> dict[str, Any]:
-    """The spec a ``local`` stack hands to the backend serving ``uri``'s scheme.
+    uri: Any, credentials: str | None = None, *, name: str = "shared", **store_extra: Any
+) -> StackSpec:
+    """The spec of a ``local`` stack: what it hands to the backend serving ``uri``'s scheme.
 
     Args:
         uri: ``--artifact-store``.
@@ -72,8 +63,8 @@ def local_spec(
         **store_extra: ``--extra artifact_store.KEY=VALUE`` settings.
     """
     return stack_spec(
-        name, artifact_store=uri, credentials=credentials,
-        extra={"artifact_store": store_extra}, targets=LOCAL_TARGETS,
+        LOCAL_STACK_PROVIDER, name, artifact_store=uri, credentials=credentials,
+        extra={"artifact_store": store_extra},
     )
 
 

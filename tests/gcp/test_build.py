@@ -8,7 +8,6 @@ here; ``test_registration.py`` checks the descriptions against ZenML.
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +18,13 @@ import pytest
 from kitaru.errors import KitaruUsageError
 from kitaru.plugins import StackProviderSpec, get_plugin_manager
 from kitaru.plugins.catalog import artifact_store_backend
+from kitaru.plugins.records import (
+    ArtifactStoreComponents,
+    ComponentSpec,
+    ConnectorSpec,
+    StackComponents,
+    StackSpec,
+)
 from kitaru.testing.contracts import StackProviderContract
 from kitaru_gcp import GCS_BACKEND, KUBERNETES_STACK_PROVIDER, VERTEX_STACK_PROVIDER
 from tests.cloud.records import (
@@ -30,8 +36,6 @@ from tests.cloud.specs import local_spec, stack_spec
 
 REGISTRY = "europe-west1-docker.pkg.dev/my-project/kitaru"
 
-
-
 @pytest.fixture
 def vertex(fresh_manager: None) -> StackProviderSpec:
     return get_plugin_manager().stack_providers()["vertex@gcp"]
@@ -42,9 +46,9 @@ def gke(fresh_manager: None) -> StackProviderSpec:
     return get_plugin_manager().stack_providers()["kubernetes@gcp"]
 
 
-def vertex_spec(**fields: Any) -> dict[str, Any]:
+def vertex_spec(**fields: Any) -> StackSpec:
     """A stack spec exactly as core builds it for ``--type vertex`` (``fields`` win)."""
-    return stack_spec(**{
+    return stack_spec(VERTEX_STACK_PROVIDER, **{
         "name": "team",
         "artifact_store": "gs://team-bucket/kitaru",
         "container_registry": REGISTRY,
@@ -53,9 +57,9 @@ def vertex_spec(**fields: Any) -> dict[str, Any]:
     })
 
 
-def gke_spec(**fields: Any) -> dict[str, Any]:
+def gke_spec(**fields: Any) -> StackSpec:
     """A stack spec exactly as core builds it for ``--type kubernetes`` with ``gs://``."""
-    return stack_spec(**{
+    return stack_spec(KUBERNETES_STACK_PROVIDER, **{
         "name": "team",
         "artifact_store": "gs://team-bucket/kitaru",
         "container_registry": "gcr.io/my-project",
@@ -66,9 +70,12 @@ def gke_spec(**fields: Any) -> dict[str, Any]:
     })
 
 
-def build(provider: StackProviderSpec, spec: Mapping[str, Any]) -> dict[str, Any]:
+def build(provider: StackProviderSpec, spec: Mapping[str, Any]) -> StackComponents:
+    """What the record's ``build_components`` returns, checked to be typed."""
     assert provider.build_components is not None
-    return dict(provider.build_components(spec))
+    built = provider.build_components(spec)
+    assert isinstance(built, StackComponents)
+    return built
 
 
 # -- discovery through the entry point ------------------------------------------
@@ -84,10 +91,12 @@ def test_both_stack_types_come_from_the_gcp_plugin(
     manager = get_plugin_manager()
     assert_from_cloud_plugin("gcp", vertex, gke)
     for provider in (vertex, gke):
-        assert provider.artifact_store_schemes == ("gs",)
+        assert provider.schemes == ("gs",)
+        assert provider.artifact_store_schemes == ()  # deprecated: the backend says it
         assert provider.credential_formats == ("implicit", "gcp-service-account:/path/key.json")
         assert provider.artifact_store_backend == GCS_BACKEND
-        assert provider.verify is GCS_BACKEND.verify
+        assert provider.verify is None
+        assert provider.verifier() is GCS_BACKEND.verify
     assert (vertex.title, gke.title) == ("Vertex", "Kubernetes")
     assert [provider.key for provider in manager.stack_type_providers("vertex")] == ["vertex@gcp"]
     assert "kubernetes@gcp" in [p.key for p in manager.stack_type_providers("kubernetes")]
@@ -110,6 +119,9 @@ def test_declared_fields_and_which_are_required(
         ("namespace", False),
         ("credentials", False),
     ]
+    assert [f.title for f in gke.fields] == [
+        "Artifacts", "Registry", "Cluster", "Region", "Namespace", "Credentials",
+    ]
 
 
 def test_gs_uris_find_the_gcs_backend(fresh_manager: None) -> None:
@@ -127,35 +139,39 @@ def test_importing_the_plugin_loads_no_engine_and_no_google_sdk() -> None:
 
 
 def test_vertex_with_implicit_credentials(vertex: StackProviderSpec) -> None:
-    assert build(vertex, vertex_spec()) == {
-        "service_connector": {
-            "name": "team",
-            "connector_type": "gcp",
-            "auth_method": "implicit",
-            "configuration": {"project_id": "my-project"},
-        },
-        "orchestrator": {
-            "name": "team",
-            "flavor": "vertex",
-            "configuration": {"project": "my-project", "location": "europe-west1"},
-            "connector": True,
-            "connector_resource_id": None,
-        },
-        "artifact_store": {
-            "name": "team",
-            "flavor": "gcp",
-            "configuration": {"path": "gs://team-bucket/kitaru"},
-            "connector": True,
-            "connector_resource_id": "gs://team-bucket",
-        },
-        "container_registry": {
-            "name": "team",
-            "flavor": "gcp",
-            "configuration": {"uri": REGISTRY},
-            "connector": True,
-            "connector_resource_id": REGISTRY,
-        },
-    }
+    assert build(vertex, vertex_spec()) == StackComponents(
+        service_connector=ConnectorSpec(
+            name="team", connector_type="gcp", auth_method="implicit",
+            configuration={"project_id": "my-project"},
+        ),
+        orchestrator=ComponentSpec(
+            name="team",
+            flavor="vertex",
+            configuration={"project": "my-project", "location": "europe-west1"},
+            connector=True,
+        ),
+        artifact_store=ComponentSpec(
+            name="team",
+            flavor="gcp",
+            configuration={"path": "gs://team-bucket/kitaru"},
+            connector=True,
+            connector_resource_id="gs://team-bucket",
+        ),
+        container_registry=ComponentSpec(
+            name="team",
+            flavor="gcp",
+            configuration={"uri": REGISTRY},
+            connector=True,
+            connector_resource_id=REGISTRY,
+        ),
+    )
+
+
+def test_a_plain_mapping_from_an_older_caller_builds_the_same(vertex: StackProviderSpec) -> None:
+    spec = dict(vertex_spec())
+    before = dict(spec)
+    assert build(vertex, spec) == build(vertex, vertex_spec())
+    assert spec == before
 
 
 def test_vertex_with_a_service_account_key(
@@ -164,17 +180,18 @@ def test_vertex_with_a_service_account_key(
     components = build(
         vertex, vertex_spec(credentials=f"gcp-service-account:{service_account_key}")
     )
-    connector = components["service_connector"]
-    assert connector["connector_type"] == "gcp"
-    assert connector["auth_method"] == "service-account"
-    assert connector["configuration"] == {
+    connector = components.service_connector
+    assert connector is not None
+    assert (connector.connector_type, connector.auth_method) == ("gcp", "service-account")
+    assert connector.configuration == {
         "service_account_json": service_account_key.read_text(),
         "project_id": "my-project",
     }
-    assert json.loads(connector["configuration"]["service_account_json"])["type"] == (
+    assert json.loads(connector.configuration["service_account_json"])["type"] == (
         "service_account"
     )
-    assert components["orchestrator"]["configuration"] == {
+    assert "PRIVATE KEY" not in repr(components)
+    assert components.orchestrator.configuration == {
         "project": "my-project",
         "location": "europe-west1",
     }
@@ -190,17 +207,18 @@ def test_extra_overrides_win_and_deep_merge(vertex: StackProviderSpec) -> None:
         }
     )
     components = build(vertex, spec)
-    assert components["orchestrator"]["configuration"] == {
+    assert components.orchestrator.configuration == {
         "project": "my-project",
         "location": "us-central1",
         "synchronous": False,
         "labels": {"team": "ml"},
     }
-    assert components["artifact_store"]["configuration"] == {
+    assert components.artifact_store.configuration == {
         "path": "gs://team-bucket/kitaru",
         "authentication_secret": "gcs-secret",
     }
-    assert components["container_registry"]["configuration"] == {
+    assert components.container_registry is not None
+    assert components.container_registry.configuration == {
         "uri": REGISTRY,
         "default_repository": "flows",
     }
@@ -214,26 +232,27 @@ def test_uris_are_normalised(vertex: StackProviderSpec) -> None:
             container_registry=f"https://{REGISTRY}/",
         ),
     )
-    assert components["artifact_store"]["configuration"] == {"path": "gs://team-bucket/kitaru"}
-    assert components["container_registry"]["configuration"] == {"uri": REGISTRY}
-    assert components["container_registry"]["connector_resource_id"] == REGISTRY
+    assert components.artifact_store.configuration == {"path": "gs://team-bucket/kitaru"}
+    assert components.container_registry is not None
+    assert components.container_registry.configuration == {"uri": REGISTRY}
+    assert components.container_registry.connector_resource_id == REGISTRY
     bare = build(vertex, vertex_spec(artifact_store="gs://team-bucket"))
-    assert bare["artifact_store"]["configuration"] == {"path": "gs://team-bucket"}
+    assert bare.artifact_store.configuration == {"path": "gs://team-bucket"}
 
 
-def test_build_does_not_modify_the_spec_and_is_repeatable(vertex: StackProviderSpec) -> None:
+def test_build_is_repeatable_and_its_result_read_only(vertex: StackProviderSpec) -> None:
     spec = vertex_spec(extra={"orchestrator": {"labels": {"a": "b"}}})
-    before = copy.deepcopy(spec)
     first = build(vertex, spec)
-    first["orchestrator"]["configuration"]["labels"]["a"] = "changed"
-    assert spec == before
-    assert build(vertex, spec)["orchestrator"]["configuration"]["labels"] == {"a": "b"}
+    with pytest.raises(TypeError):
+        first.orchestrator.configuration["labels"]["a"] = "changed"  # type: ignore[index]
+    assert build(vertex, spec) == first
+    assert spec.extra_for("orchestrator") == {"labels": {"a": "b"}}
 
 
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"region": None}, "--type vertex requires: --region."),
+        ({"region": None}, "--type vertex needs --region; it is missing or blank."),
         ({"artifact_store": "s3://bucket"}, "GCS artifact stores need a gs:// URI"),
         ({"artifact_store": "gs://"}, "does not name a valid GCS bucket"),
         ({"artifact_store": "gs://Upper_Case"}, "does not name a valid GCS bucket"),
@@ -256,34 +275,31 @@ def test_vertex_rejects_bad_values(
 
 def test_gke_with_implicit_credentials_and_the_default_namespace(gke: StackProviderSpec) -> None:
     components = build(gke, gke_spec())
-    assert list(components) == [
-        "service_connector",
+    assert [role for role, _ in components.components()] == [
         "orchestrator",
         "artifact_store",
         "container_registry",
     ]
-    assert components["service_connector"] == {
-        "name": "team",
-        "connector_type": "gcp",
-        "auth_method": "implicit",
-        "configuration": {"project_id": "my-project"},
-    }
-    assert components["orchestrator"] == {
-        "name": "team",
-        "flavor": "kubernetes",
-        "configuration": {"kubernetes_namespace": "default"},
-        "connector": True,
-        "connector_resource_id": "kitaru-cluster",
-    }
-    assert components["artifact_store"]["flavor"] == "gcp"
-    assert components["artifact_store"]["connector_resource_id"] == "gs://team-bucket"
-    assert components["container_registry"] == {
-        "name": "team",
-        "flavor": "gcp",
-        "configuration": {"uri": "gcr.io/my-project"},
-        "connector": True,
-        "connector_resource_id": "gcr.io/my-project",
-    }
+    assert components.service_connector == ConnectorSpec(
+        name="team", connector_type="gcp", auth_method="implicit",
+        configuration={"project_id": "my-project"},
+    )
+    assert components.orchestrator == ComponentSpec(
+        name="team",
+        flavor="kubernetes",
+        configuration={"kubernetes_namespace": "default"},
+        connector=True,
+        connector_resource_id="kitaru-cluster",
+    )
+    assert components.artifact_store.flavor == "gcp"
+    assert components.artifact_store.connector_resource_id == "gs://team-bucket"
+    assert components.container_registry == ComponentSpec(
+        name="team",
+        flavor="gcp",
+        configuration={"uri": "gcr.io/my-project"},
+        connector=True,
+        connector_resource_id="gcr.io/my-project",
+    )
 
 
 def test_gke_namespace_credentials_and_async(
@@ -297,19 +313,20 @@ def test_gke_namespace_credentials_and_async(
             extra={"orchestrator": {"synchronous": False}},
         ),
     )
-    assert components["orchestrator"]["configuration"] == {
+    assert components.orchestrator.configuration == {
         "kubernetes_namespace": "flows",
         "synchronous": False,
     }
-    assert components["service_connector"]["auth_method"] == "service-account"
-    assert components["service_connector"]["configuration"]["project_id"] == "my-project"
+    assert components.service_connector is not None
+    assert components.service_connector.auth_method == "service-account"
+    assert components.service_connector.configuration["project_id"] == "my-project"
 
 
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"cluster": None}, "--type kubernetes requires: --cluster."),
-        ({"region": " "}, "--type kubernetes requires: --region."),
+        ({"cluster": None}, "--type kubernetes needs --cluster; it is missing or blank."),
+        ({"region": " "}, "--type kubernetes needs --region; it is missing or blank."),
         ({"container_registry": "gcr.io"}, "Cannot infer the GCP project"),
     ],
 )
@@ -326,36 +343,35 @@ def test_gke_rejects_bad_values(
 def test_local_stack_with_implicit_credentials_gets_no_connector(fresh_manager: None) -> None:
     local = get_plugin_manager().stack_providers()["local"]
     spec = local_spec("gs://team-bucket/kitaru", authentication_secret="s")
-    assert build(local, spec) == {
-        "orchestrator": {"name": "shared", "flavor": "local", "configuration": {}},
-        "artifact_store": {
-            "name": "shared",
-            "flavor": "gcp",
-            "configuration": {"path": "gs://team-bucket/kitaru", "authentication_secret": "s"},
-        },
-    }
-    assert dict(GCS_BACKEND.build(spec)) == {"artifact_store": build(local, spec)["artifact_store"]}
+    store = ComponentSpec(
+        name="shared",
+        flavor="gcp",
+        configuration={"path": "gs://team-bucket/kitaru", "authentication_secret": "s"},
+    )
+    assert build(local, spec) == StackComponents(
+        orchestrator=ComponentSpec(name="shared", flavor="local"), artifact_store=store
+    )
+    assert GCS_BACKEND.build(spec) == ArtifactStoreComponents(store)
 
 
 def test_local_stack_with_a_service_account_links_a_connector(service_account_key: Path) -> None:
     spec = local_spec("gs://team-bucket/kitaru", f"gcp-service-account:{service_account_key}")
-    described = dict(GCS_BACKEND.build(spec))
-    assert described == {
-        "service_connector": {
-            "name": "shared",
-            "connector_type": "gcp",
-            "auth_method": "service-account",
+    assert GCS_BACKEND.build(spec) == ArtifactStoreComponents(
+        service_connector=ConnectorSpec(
+            name="shared",
+            connector_type="gcp",
+            auth_method="service-account",
             # A local stack names no registry: the key's own project is used.
-            "configuration": {"service_account_json": service_account_key.read_text()},
-        },
-        "artifact_store": {
-            "name": "shared",
-            "flavor": "gcp",
-            "configuration": {"path": "gs://team-bucket/kitaru"},
-            "connector": True,
-            "connector_resource_id": "gs://team-bucket",
-        },
-    }
+            configuration={"service_account_json": service_account_key.read_text()},
+        ),
+        artifact_store=ComponentSpec(
+            name="shared",
+            flavor="gcp",
+            configuration={"path": "gs://team-bucket/kitaru"},
+            connector=True,
+            connector_resource_id="gs://team-bucket",
+        ),
+    )
 
 
 def test_backend_rejects_non_gcs_uris() -> None:
@@ -383,7 +399,7 @@ class TestGcpStackTypeContract(StackProviderContract):
         return get_plugin_manager().stack_providers()[f"{stack_type}@gcp"]
 
     @pytest.fixture
-    def stack_spec(self, stack_type: str) -> dict[str, Any]:
+    def stack_spec(self, stack_type: str) -> StackSpec:
         spec_for, _ = CONTRACT_CASES[stack_type]
         return spec_for()
 
@@ -391,8 +407,9 @@ class TestGcpStackTypeContract(StackProviderContract):
         self, stack_provider: StackProviderSpec, stack_type: str, gcs_env: str, bucket: str
     ) -> None:
         spec_for, uri = CONTRACT_CASES[stack_type]
-        assert stack_provider.verify is not None
-        assert stack_provider.verify(spec_for(artifact_store=uri.format(bucket=bucket))) is None
+        verify = stack_provider.verifier()
+        assert verify is not None
+        assert verify(spec_for(artifact_store=uri.format(bucket=bucket))) is None
 
 
 def test_records_are_the_module_level_ones(

@@ -1,8 +1,10 @@
-"""Parsing ``--credentials`` for GCP stacks, and the errors for bad key files.
+"""Parsing ``--credentials`` for GCP stacks, the errors for bad key files, and the project.
 
-Every error test also checks that no part of the key file (the private key,
-the client email) and no secret-looking part of a wrong credentials string
-ends up in the message.
+The service connector needs a login (``--credentials``) and a project, which
+is read out of the container registry URI (SPEC §5.4). Every credentials error
+test also checks that no part of the key file (the private key, the client
+email) and no secret-looking part of a wrong credentials string ends up in
+the message.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from kitaru_gcp.credentials import (
     IMPLICIT,
     KEY_FILE_FIELDS,
     SERVICE_ACCOUNT_AUTH_METHOD,
+    infer_project_id,
     parse_credentials,
 )
 
@@ -152,3 +155,56 @@ def test_unknown_formats_list_the_accepted_ones_without_echoing_secrets(
         assert credential_format in message
     if hidden is not None:
         assert hidden not in message
+
+
+# -- the project, read out of the container registry URI ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("registry", "project"),
+    [
+        ("europe-west1-docker.pkg.dev/my-project/kitaru", "my-project"),
+        ("us-docker.pkg.dev/my-project/kitaru/images", "my-project"),
+        ("https://asia-northeast1-docker.pkg.dev/proj-123456/repo/", "proj-123456"),
+        ("gcr.io/my-project", "my-project"),
+        ("gcr.io/my-project/kitaru", "my-project"),
+        ("us.gcr.io/my-project", "my-project"),
+        ("eu.gcr.io/my-project/", "my-project"),
+        ("asia.gcr.io/my-project/a/b", "my-project"),
+        ("  https://GCR.IO/my-project  ", "my-project"),
+    ],
+)
+def test_project_from_artifact_registry_and_container_registry(registry: str, project: str) -> None:
+    assert infer_project_id(registry) == project
+
+
+@pytest.mark.parametrize(
+    "registry",
+    [
+        "docker.io/my-project",
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/kitaru",
+        "myregistry.azurecr.io/kitaru",
+        "europe-west1-docker.pkg.dev/my-project",  # no repository
+        "europe-west1-docker.pkg.dev//kitaru",
+        "gcr.io",
+        "gcr.io/",
+        "gcr.io/My_Project",  # not a project id
+        "eu.gcr.io/ab",  # too short for a project id
+        "xx.gcr.io/my-project",
+        "pkg.dev/my-project/kitaru",
+    ],
+)
+def test_other_registries_say_which_forms_are_accepted(registry: str) -> None:
+    with pytest.raises(KitaruUsageError) as caught:
+        infer_project_id(registry)
+    message = str(caught.value)
+    assert f"Cannot infer the GCP project from container registry '{registry.strip()}'" in message
+    assert "<region>-docker.pkg.dev/<project>/<repository>" in message
+    for host in ("gcr.io/<project>", "us.gcr.io", "eu.gcr.io", "asia.gcr.io"):
+        assert host in message
+
+
+@pytest.mark.parametrize("registry", [None, "", "   "])
+def test_missing_registry_asks_for_one(registry: str | None) -> None:
+    with pytest.raises(KitaruUsageError, match="Pass --container-registry with an Artifact Registry"):
+        infer_project_id(registry)

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from kitaru_gcp import CREDENTIAL_FORMATS, KUBERNETES_STACK_PROVIDER, VERTEX_STACK_PROVIDER
-from kitaru_gcp.project import GCR_HOSTS
+from kitaru_gcp.credentials import GCR_HOSTS
 from tests.gcp.conftest import EMULATOR_ADC
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "gcp.md").read_text()

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from kitaru_gcp import GCS_BACKEND, KUBERNETES_STACK_PROVIDER, VERTEX_STACK_PROVIDER
+from kitaru_gcp import KUBERNETES_STACK_PROVIDER, VERTEX_STACK_PROVIDER
+from kitaru_local import LOCAL_STACK_PROVIDER
 from tests.cloud.engine import COMPONENT_ROLES, EngineRegistry
 from tests.cloud.specs import local_spec, unique_name
 from tests.gcp.test_build import build, gke_spec, vertex_spec
@@ -102,10 +103,7 @@ def test_local_stack_with_a_gcs_artifact_store_registers(
     name = unique_name("gcp-local")
     credentials = f"gcp-service-account:{service_account_key}" if with_key else None
     spec = local_spec("gs://team-bucket/kitaru", credentials, name=name)
-    described = {
-        "orchestrator": {"name": name, "flavor": "local", "configuration": {}},
-        **GCS_BACKEND.build(spec),
-    }
+    described = build(LOCAL_STACK_PROVIDER, spec)  # the local type borrows the gs:// backend
     stored = registry.register(described)
     store = stored["artifact_store"]
     assert store.flavor_name == "gcp"

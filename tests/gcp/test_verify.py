@@ -18,18 +18,19 @@ from kitaru_gcp import GCS_BACKEND, KUBERNETES_STACK_PROVIDER, VERTEX_STACK_PROV
 from kitaru_gcp.artifact_store import _explain, emulator_host, verify_gcs_store
 from kitaru_gcp.credentials import parse_credentials
 from tests.cloud.servers import free_port
-from tests.cloud.specs import stack_spec
+from tests.cloud.specs import local_spec
 from tests.gcp.conftest import anonymous_client, blob_names
+from tests.gcp.test_build import vertex_spec
 
 
-def _verify_error(uri: str, **fields: object) -> str:
+def _verify_error(uri: str, credentials: str | None = None) -> str:
     with pytest.raises(KitaruUsageError) as caught:
-        verify_gcs_store(stack_spec("team", artifact_store=uri, **fields))
+        verify_gcs_store(local_spec(uri, credentials))
     return str(caught.value)
 
 
 def test_existing_bucket_passes_and_the_probe_is_gone(gcs_env: str, bucket: str) -> None:
-    assert verify_gcs_store(stack_spec("team", artifact_store=f"gs://{bucket}")) is None
+    assert verify_gcs_store(local_spec(f"gs://{bucket}")) is None
     assert blob_names(gcs_env, bucket) == []
 
 
@@ -47,7 +48,7 @@ def test_probe_is_written_under_the_prefix_and_deleted(
         delete(blob, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Blob, "delete", look_then_delete)
-    verify_gcs_store(stack_spec("team", artifact_store=f"gs://{bucket}/kitaru/runs/"))
+    verify_gcs_store(local_spec(f"gs://{bucket}/kitaru/runs/"))
     [probe] = seen
     assert probe.startswith(f"kitaru/runs/{VERIFY_OBJECT_PREFIX}")
     assert blob_names(gcs_env, bucket) == []
@@ -55,7 +56,7 @@ def test_probe_is_written_under_the_prefix_and_deleted(
 
 def test_existing_objects_are_left_alone(gcs_env: str, bucket: str) -> None:
     anonymous_client(gcs_env).bucket(bucket).blob("kitaru/keep.txt").upload_from_string(b"x")
-    verify_gcs_store(stack_spec("team", artifact_store=f"gs://{bucket}/kitaru"))
+    verify_gcs_store(local_spec(f"gs://{bucket}/kitaru"))
     assert blob_names(gcs_env, bucket) == ["kitaru/keep.txt"]
 
 
@@ -68,29 +69,24 @@ def test_missing_bucket_says_create_it_or_skip(gcs_env: str) -> None:
 
 
 def test_stack_types_and_backend_share_the_check(gcs_env: str, bucket: str) -> None:
-    for verify in (VERTEX_STACK_PROVIDER.verify, KUBERNETES_STACK_PROVIDER.verify,
-                   GCS_BACKEND.verify):
-        assert verify is not None
-        verify(stack_spec("team", artifact_store=f"gs://{bucket}", region="europe-west1"))
-        with pytest.raises(KitaruUsageError, match="Create it, or pass --no-verify"):
-            verify(stack_spec("team", artifact_store="gs://kitaru-missing-bucket"))
+    """The records name no ``verify``: core runs their backend's (``provider.verifier()``)."""
+    for provider in (VERTEX_STACK_PROVIDER, KUBERNETES_STACK_PROVIDER):
+        assert provider.verify is None and provider.verifier() is GCS_BACKEND.verify
+    verify = GCS_BACKEND.verify
+    assert verify is not None
+    verify(vertex_spec(artifact_store=f"gs://{bucket}"))
+    with pytest.raises(KitaruUsageError, match="Create it, or pass --no-verify"):
+        verify(vertex_spec(artifact_store="gs://kitaru-missing-bucket"))
+    verify(local_spec(f"gs://{bucket}"))
     assert blob_names(gcs_env, bucket) == []
 
 
 def test_service_account_key_is_checked_but_the_emulator_needs_no_login(
     gcs_env: str, bucket: str, service_account_key: Path, tmp_path: Path
 ) -> None:
-    verify_gcs_store(
-        stack_spec(
-            "team",
-            artifact_store=f"gs://{bucket}",
-            credentials=f"gcp-service-account:{service_account_key}",
-        )
-    )
+    verify_gcs_store(local_spec(f"gs://{bucket}", f"gcp-service-account:{service_account_key}"))
     assert blob_names(gcs_env, bucket) == []
-    message = _verify_error(
-        f"gs://{bucket}", credentials=f"gcp-service-account:{tmp_path / 'gone.json'}"
-    )
+    message = _verify_error(f"gs://{bucket}", f"gcp-service-account:{tmp_path / 'gone.json'}")
     assert "gone.json' does not exist" in message
 
 
@@ -99,7 +95,7 @@ def test_emulator_host_without_a_scheme_means_http(
 ) -> None:
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_env.removeprefix("http://"))
     assert emulator_host() == gcs_env
-    verify_gcs_store(stack_spec("team", artifact_store=f"gs://{bucket}"))
+    verify_gcs_store(local_spec(f"gs://{bucket}"))
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", "")
     assert emulator_host() is None
 
@@ -147,7 +143,7 @@ def test_unusable_private_key_is_a_usage_error_without_the_key(
     info["private_key"] = "-----BEGIN PRIVATE KEY-----\nnot-a-key-secret\n-----END PRIVATE KEY-----\n"
     broken = tmp_path / "broken-key.json"
     broken.write_text(json.dumps(info))
-    message = _verify_error("gs://any-bucket", credentials=f"gcp-service-account:{broken}")
+    message = _verify_error("gs://any-bucket", f"gcp-service-account:{broken}")
     assert f"'{broken}' holds no usable private key" in message
     assert "not-a-key-secret" not in message
 

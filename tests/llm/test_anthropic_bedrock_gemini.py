@@ -39,8 +39,8 @@ from kitaru.llm_backends.anthropic_backend import ANTHROPIC_BACKEND, split_syste
 from kitaru.plugins.records import LlmBackendSpec, LlmRequest, LlmResult
 from kitaru.testing import plugin_manager_with
 from kitaru.testing.contracts import LlmBackendContract
-from kitaru_aws.bedrock import BEDROCK_BACKEND
-from kitaru_gcp.gemini import VERTEX_BACKEND
+from kitaru_aws.llm import BEDROCK_BACKEND
+from kitaru_gcp.llm import VERTEX_BACKEND
 from tests.llm.anthropic_protocol import anthropic_failure, anthropic_responder
 from tests.llm.bedrock_protocol import SIGV4, bedrock_failure, bedrock_responder
 from tests.llm.gemini_protocol import gemini_failure, gemini_responder
@@ -558,7 +558,7 @@ def test_price_tables_are_dated_and_plausible() -> None:
 
 def test_importing_the_backends_does_not_import_the_sdks() -> None:
     code = (
-        "import sys, kitaru.llm_backends.anthropic_backend, kitaru_aws.bedrock, kitaru_gcp.gemini\n"
+        "import sys, kitaru.llm_backends.anthropic_backend, kitaru_aws.llm, kitaru_gcp.llm\n"
         "loaded = {'anthropic', 'boto3', 'botocore', 'google.genai'} & set(sys.modules)\n"
         "assert not loaded, f'imported at module level: {loaded}'\n"
     )

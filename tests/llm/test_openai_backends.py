@@ -32,7 +32,7 @@ from kitaru.plugins.records import LlmBackendSpec, LlmRequest, LlmResult
 from kitaru.testing import plugin_manager_with
 from kitaru.testing.contracts import LlmBackendContract
 from kitaru_azure.llm import AZURE_LLM_BACKEND, DEFAULT_AZURE_API_VERSION
-from kitaru_local.ollama import OLLAMA_BACKEND, ollama_base_url
+from kitaru_local.llm import OLLAMA_BACKEND, ollama_base_url
 from tests.llm.openai_protocol import (
     SDK_ENVIRONMENT,
     chat_responder,
@@ -392,7 +392,7 @@ def test_importing_the_backends_does_not_import_the_sdk() -> None:
     code = (
         "import sys\n"
         "import kitaru.llm_backends.openai_backend, kitaru.llm_backends.openrouter_backend\n"
-        "import kitaru_local.ollama, kitaru_azure.llm\n"
+        "import kitaru_local.llm, kitaru_azure.llm\n"
         "assert 'openai' not in sys.modules, 'openai imported at module level'\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

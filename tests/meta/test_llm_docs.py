@@ -169,7 +169,7 @@ def test_the_endpoint_settings_kitaru_reads_itself_are_documented() -> None:
             openrouter_backend.OPENROUTER_DEFAULT_BASE_URL,
         ],
     }
-    ollama = pytest.importorskip("kitaru_local.ollama")
+    ollama = pytest.importorskip("kitaru_local.llm")
     expected["ollama/"] = [ollama.OLLAMA_HOST_ENV, ollama.OLLAMA_API_KEY_ENV, ollama.ollama_base_url("")[:-3]]
     azure = pytest.importorskip("kitaru_azure.llm")
     expected["azure/"] = [

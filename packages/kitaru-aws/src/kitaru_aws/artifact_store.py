@@ -9,8 +9,10 @@ credentials are explicit::
 
     kitaru stack create shared --artifact-store s3://team-artifacts/kitaru
 
-    {"artifact_store": {"name": "shared", "flavor": "s3",
-                        "configuration": {"path": "s3://team-artifacts/kitaru"}}}
+    ArtifactStoreComponents(
+        artifact_store=ComponentSpec(flavor="s3", name="shared",
+                                     configuration={"path": "s3://team-artifacts/kitaru"}),
+    )
 
 S3-compatible servers (MinIO, Cloudflare R2, moto) work in two ways:
 
@@ -36,22 +38,35 @@ variables at run time) or an engine secret named by
 ``--extra artifact_store.authentication_secret=NAME``; explicit
 ``--credentials`` with a custom endpoint are refused with that advice.
 
-:func:`verify_s3_bucket` writes and deletes one probe object with boto3,
-using the same endpoint and credentials, before anything is registered.
+:func:`s3_bucket` checks the bucket name when the stack is created (the engine
+would only notice a bad one when a flow first runs); :func:`verify_s3_bucket`
+writes and deletes one probe object with boto3, using the same endpoint and
+credentials, before anything is registered. Nothing here imports boto3 at
+module level.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from kitaru.errors import KitaruUsageError
-from kitaru.plugins.records import ArtifactStoreBackend
-from kitaru.plugins.stack_helpers import component, connector, extra_for, verify_object_name
-from kitaru_aws import names
+from kitaru.plugins.records import (
+    ArtifactStoreBackend,
+    ArtifactStoreComponents,
+    ComponentSpec,
+    StackSpec,
+)
+from kitaru.plugins.stack_helpers import (
+    bucket_and_prefix,
+    component_spec,
+    connector_spec,
+    verify_object_name,
+)
 from kitaru_aws.credentials import (
     CONNECTOR_TYPE,
     AwsCredentials,
@@ -60,8 +75,14 @@ from kitaru_aws.credentials import (
     profile_not_found,
 )
 
+S3_SCHEME = "s3"
+"""The URI scheme this backend serves."""
+
 S3_FLAVOR = "s3"
 """The engine's artifact-store flavor for S3."""
+
+BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+"""An S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens."""
 
 ENDPOINT_ENV_VARS: tuple[str, ...] = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
 """Environment variables boto3 reads for the S3 endpoint, most specific first."""
@@ -82,43 +103,71 @@ _REJECTED_CREDENTIAL_CODES = frozenset(
 )
 
 
+def s3_bucket(uri: str) -> tuple[str, str]:
+    """Split an ``s3://bucket/prefix`` URI into bucket and prefix, checking the bucket name.
+
+    >>> s3_bucket("s3://team-artifacts/kitaru")
+    ('team-artifacts', 'kitaru')
+
+    Raises:
+        KitaruUsageError: When ``uri`` is not an ``s3://`` URI or its bucket
+            name breaks S3's naming rules (capitals, underscores, ``..``).
+    """
+    text = uri.strip()
+    if not text.lower().startswith("s3://"):
+        raise KitaruUsageError(
+            f"AWS artifact stores live in S3; got '{text}'. "
+            "Pass --artifact-store s3://BUCKET[/PREFIX]."
+        )
+    bucket, prefix = bucket_and_prefix(text)
+    if not BUCKET_PATTERN.match(bucket) or ".." in bucket:
+        raise KitaruUsageError(
+            f"'{bucket}' in '{text}' is not a valid S3 bucket name: use 3-63 lowercase letters, "
+            "digits, dots and hyphens, starting and ending with a letter or digit "
+            "(for example s3://my-team-artifacts/kitaru)."
+        )
+    return bucket, prefix
+
+
 def s3_path(uri: str) -> str:
     """The artifact store path for ``uri``: ``s3://bucket[/prefix]`` without a trailing slash."""
-    bucket, prefix = names.s3_bucket(uri)
+    bucket, prefix = s3_bucket(uri)
     return f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}"
 
 
-def configured_endpoint(spec: Mapping[str, Any]) -> str | None:
+def configured_endpoint(spec: StackSpec) -> str | None:
     """The endpoint given with ``--extra artifact_store.client_kwargs.endpoint_url``, if any."""
-    client_kwargs = extra_for(spec, "artifact_store").get("client_kwargs") or {}
+    client_kwargs = spec.extra_for("artifact_store").get("client_kwargs") or {}
     endpoint = client_kwargs.get("endpoint_url") if isinstance(client_kwargs, Mapping) else None
     if not endpoint or not str(endpoint).strip():
         return None
     return str(endpoint).strip()
 
 
-def build_s3_artifact_store(spec: Mapping[str, Any]) -> dict[str, Any]:
+def build_s3_artifact_store(spec: Mapping[str, Any]) -> ArtifactStoreComponents:
     """Describe the S3 artifact store of a stack (and its connector, if the credentials need one).
 
     Args:
-        spec: The stack spec: ``name``, ``artifact_store`` (an ``s3://`` URI),
-            ``credentials`` (None means implicit), ``extra``; ``region`` when
-            the stack type has one.
+        spec: The :class:`~kitaru.plugins.records.StackSpec` (a plain mapping
+            is converted): ``artifact_store`` (an ``s3://`` URI),
+            ``credentials`` (None means implicit), the ``artifact_store``
+            overrides; ``region`` when the stack type has one.
 
     Returns:
-        ``{"artifact_store": {...}}`` for implicit credentials; otherwise also
-        ``"service_connector"`` (type ``aws``), with the artifact store linked
-        to it for the bucket ``s3://BUCKET``.
+        Only the artifact store for implicit credentials; otherwise also an
+        ``aws`` service connector, with the artifact store linked to it for
+        the bucket ``s3://BUCKET``.
 
     Raises:
         KitaruUsageError: For a URI that is not a valid S3 bucket, malformed
             credentials, or explicit credentials with a custom endpoint (the
             connector would check them against AWS STS).
     """
-    names.s3_bucket(_required_uri(spec))
-    credentials = parse_credentials(spec.get("credentials"))
+    spec = StackSpec.coerce(spec)
+    s3_bucket(_required_uri(spec))
+    credentials = parse_credentials(spec.credentials)
     if credentials.is_implicit:
-        return {"artifact_store": s3_artifact_store_component(spec, connected=False)}
+        return ArtifactStoreComponents(s3_artifact_store_component(spec, connected=False))
     if configured_endpoint(spec):
         raise KitaruUsageError(
             "--credentials cannot be combined with a custom S3 endpoint (--extra "
@@ -130,25 +179,25 @@ def build_s3_artifact_store(spec: Mapping[str, Any]) -> dict[str, Any]:
             "--aws_secret_access_key=SECRET`) and add --extra "
             "artifact_store.authentication_secret=NAME."
         )
-    region = default_region(credentials, spec.get("region"))
+    region = default_region(credentials, _stack_region(spec))
     auth_method, configuration = credentials.connector_auth(region)
-    return {
-        "service_connector": connector(spec, CONNECTOR_TYPE, auth_method, configuration),
-        "artifact_store": s3_artifact_store_component(spec, connected=True),
-    }
+    return ArtifactStoreComponents(
+        artifact_store=s3_artifact_store_component(spec, connected=True),
+        service_connector=connector_spec(spec, CONNECTOR_TYPE, auth_method, configuration),
+    )
 
 
-def s3_artifact_store_component(spec: Mapping[str, Any], *, connected: bool) -> dict[str, Any]:
-    """The ``s3`` artifact store description, linked to the stack's connector when ``connected``."""
+def s3_artifact_store_component(spec: StackSpec, *, connected: bool) -> ComponentSpec:
+    """The ``s3`` artifact store, linked to the stack's connector (for its bucket) when ``connected``."""
     uri = _required_uri(spec)
-    bucket, _ = names.s3_bucket(uri)
-    return component(
+    bucket, _ = s3_bucket(uri)
+    return component_spec(
         spec,
         "artifact_store",
         S3_FLAVOR,
         {"path": s3_path(uri)},
         connector=connected,
-        connector_resource_id=f"s3://{bucket}" if connected else None,
+        connector_resource_id=f"s3://{bucket}",
     )
 
 
@@ -167,13 +216,14 @@ def verify_s3_bucket(spec: Mapping[str, Any]) -> None:
             the credentials are missing or rejected, or the endpoint cannot be
             reached. Messages name the fix and never contain a secret.
     """
+    spec = StackSpec.coerce(spec)
     uri = _required_uri(spec)
-    bucket, prefix = names.s3_bucket(uri)
-    credentials = parse_credentials(spec.get("credentials"))
+    bucket, prefix = s3_bucket(uri)
+    credentials = parse_credentials(spec.credentials)
     key = f"{prefix}/{verify_object_name()}" if prefix else verify_object_name()
     with _quiet_botocore():
         session, client = _s3_client(spec, credentials)
-        secret_name = extra_for(spec, "artifact_store").get("authentication_secret")
+        secret_name = spec.extra_for("artifact_store").get("authentication_secret")
         if secret_name and credentials.is_implicit and session.get_credentials() is None:
             raise KitaruUsageError(
                 f"The artifact store takes its keys from the engine secret '{secret_name}', "
@@ -196,19 +246,19 @@ def _quiet_botocore() -> Iterator[None]:
         logger.setLevel(previous)
 
 
-def _s3_client(spec: Mapping[str, Any], credentials: AwsCredentials) -> tuple[Any, Any]:
+def _s3_client(spec: StackSpec, credentials: AwsCredentials) -> tuple[Any, Any]:
     """A boto3 session and S3 client with the artifact store's endpoint and client settings."""
     import boto3
     import botocore.config
     import botocore.exceptions
 
-    extra = extra_for(spec, "artifact_store")
+    extra = spec.extra_for("artifact_store")
     client_kwargs = dict(extra.get("client_kwargs") or {})
     config_kwargs = dict(extra.get("config_kwargs") or {})
     config_kwargs.setdefault("connect_timeout", 5)
     config_kwargs.setdefault("read_timeout", 20)
     config_kwargs.setdefault("retries", {"max_attempts": 2, "mode": "standard"})
-    region = client_kwargs.get("region_name") or spec.get("region") or None
+    region = client_kwargs.get("region_name") or _stack_region(spec)
     try:
         session = boto3.Session(**credentials.session_kwargs(), region_name=region)
         return session, session.client(
@@ -227,7 +277,7 @@ def _s3_client(spec: Mapping[str, Any], credentials: AwsCredentials) -> tuple[An
         ) from error
 
 
-def _endpoint_source(spec: Mapping[str, Any]) -> str:
+def _endpoint_source(spec: StackSpec) -> str:
     """Where the endpoint comes from, for messages about an unreachable one."""
     if configured_endpoint(spec):
         return "--extra artifact_store.client_kwargs.endpoint_url"
@@ -331,17 +381,22 @@ def _sdk_error(error: Exception, endpoint: str) -> KitaruUsageError:
     )
 
 
-def _required_uri(spec: Mapping[str, Any]) -> str:
-    uri = spec.get("artifact_store")
-    if not isinstance(uri, str) or not uri.strip():
+def _required_uri(spec: StackSpec) -> str:
+    uri = spec.artifact_store
+    if not isinstance(uri, str):
         raise KitaruUsageError(
             "An S3 artifact store needs a bucket URI. Pass --artifact-store s3://BUCKET[/PREFIX]."
         )
     return uri
 
 
+def _stack_region(spec: StackSpec) -> str | None:
+    """The stack's ``--region``: AWS stack types declare one, a ``local`` stack does not."""
+    return spec.value("region") if "region" in spec else None
+
+
 S3_ARTIFACT_STORE_BACKEND = ArtifactStoreBackend(
-    schemes=("s3",),
+    schemes=(S3_SCHEME,),
     provider="aws",
     build=build_s3_artifact_store,
     verify=verify_s3_bucket,

@@ -5,13 +5,17 @@ Registered through the ``kitaru`` entry-point group::
     [project.entry-points.kitaru]
     aws = "kitaru_aws.plugin"
 
-This module only declares what the plugin provides: the ``sagemaker`` and
-``kubernetes`` (EKS) stack types, both keeping artifacts in S3 through the
-``s3://`` artifact-store backend that ``local`` stacks may borrow too. The
-records live in :mod:`kitaru_aws.providers`, the logic in
-:mod:`kitaru_aws.stacks`, :mod:`kitaru_aws.artifact_store` and
-:mod:`kitaru_aws.credentials`. Importing it imports neither boto3 nor the
-engine: both load when a stack is created or verified.
+This module only yields the records; each lives next to its logic:
+
+* :mod:`kitaru_aws.stacks`: the ``sagemaker`` and ``kubernetes`` (EKS) stack
+  types, their fields and component builders;
+* :mod:`kitaru_aws.artifact_store`: the ``s3://`` artifact-store backend both
+  types use (and ``local`` stacks borrow), with its bucket check;
+* :mod:`kitaru_aws.credentials`: ``--credentials`` strings to connector auth;
+* :mod:`kitaru_aws.llm`: the ``bedrock`` LLM backend.
+
+Importing it imports neither boto3 nor the engine: both load when a stack is
+created or verified, or a model is called.
 """
 
 from __future__ import annotations
@@ -20,8 +24,8 @@ from collections.abc import Iterator
 
 import kitaru
 from kitaru.plugins.records import LlmBackendSpec, StackProviderSpec
-from kitaru_aws.bedrock import BEDROCK_BACKEND
-from kitaru_aws.providers import KUBERNETES_STACK_PROVIDER, SAGEMAKER_STACK_PROVIDER
+from kitaru_aws.llm import BEDROCK_BACKEND
+from kitaru_aws.stacks import KUBERNETES_STACK_PROVIDER, SAGEMAKER_STACK_PROVIDER
 
 
 @kitaru.hookimpl

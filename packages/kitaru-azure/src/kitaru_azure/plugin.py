@@ -5,11 +5,18 @@ Registered through the ``kitaru`` entry-point group::
     [project.entry-points.kitaru]
     azure = "kitaru_azure.plugin"
 
-This module only declares what the plugin provides: the ``azureml`` stack type
-and the Azure Blob artifact-store backend (``az://``, ``abfs://``, ``abfss://``),
-which ``local`` stacks borrow too. The logic lives in :mod:`kitaru_azure.stacks`,
-:mod:`kitaru_azure.artifact_store` and :mod:`kitaru_azure.credentials`; Azure
-SDKs are imported only when a stack is verified.
+This module only yields the records; each lives next to its logic:
+
+* :mod:`kitaru_azure.stacks`: the ``azureml`` stack type, its fields and
+  component builder;
+* :mod:`kitaru_azure.artifact_store`: the Azure Blob artifact-store backend
+  (``az://``, ``abfs://``, ``abfss://``) it uses, and ``local`` stacks borrow,
+  with its container check;
+* :mod:`kitaru_azure.credentials`: ``--credentials`` strings to connector auth;
+* :mod:`kitaru_azure.llm`: the ``azure`` LLM backend (Azure OpenAI).
+
+Importing it imports neither the engine nor an Azure SDK: those load when a
+stack is verified or a model is called.
 """
 
 from __future__ import annotations
@@ -17,43 +24,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import kitaru
-from kitaru.plugins.records import ArtifactStoreBackend, LlmBackendSpec, StackProviderSpec
-from kitaru_azure.artifact_store import (
-    AZURE_SCHEMES,
-    build_azure_artifact_store,
-    verify_azure_artifact_store,
-)
-from kitaru_azure.credentials import CREDENTIAL_FORMATS
+from kitaru.plugins.records import LlmBackendSpec, StackProviderSpec
 from kitaru_azure.llm import AZURE_LLM_BACKEND
-from kitaru_azure.stacks import (
-    AZUREML_FIELDS,
-    AZUREML_STACK_TYPE,
-    build_azureml_components,
-    verify_azureml,
-)
+from kitaru_azure.stacks import AZUREML_STACK_PROVIDER
 
 
 @kitaru.hookimpl
 def kitaru_stack_providers() -> Iterator[StackProviderSpec]:
-    """Register the ``azureml`` stack type and the Azure Blob artifact-store backend."""
-    yield StackProviderSpec(
-        name=AZUREML_STACK_TYPE,
-        provider="azure",
-        display_name="AzureML",
-        description="Runs flows as AzureML jobs and keeps artifacts in Azure Blob Storage.",
-        fields=AZUREML_FIELDS,
-        artifact_store_schemes=AZURE_SCHEMES,
-        credential_formats=CREDENTIAL_FORMATS,
-        build_components=build_azureml_components,
-        verify=verify_azureml,
-        artifact_store_backend=ArtifactStoreBackend(
-            schemes=AZURE_SCHEMES,
-            provider="azure",
-            build=build_azure_artifact_store,
-            verify=verify_azure_artifact_store,
-            description="Azure Blob containers (az://, abfs://; abfss:// is stored as abfs://).",
-        ),
-    )
+    """Register the ``azureml`` stack type (and with it the Azure Blob artifact-store backend)."""
+    yield AZUREML_STACK_PROVIDER
 
 
 @kitaru.hookimpl

@@ -6,9 +6,12 @@ team can share them)::
 
     kitaru stack create shared --artifact-store gs://team-bucket/kitaru
 
-:func:`build_gcs_store` describes the engine's ``gcp`` artifact store for
-such a stack; :func:`verify_gcs_store` checks, with google-cloud-storage,
-that the bucket exists and that these credentials may write to it.
+:data:`GCS_BACKEND` is the :class:`~kitaru.plugins.records.ArtifactStoreBackend`
+record both GCP stack types name, and that ``local`` stacks borrow for
+``gs://`` URIs. Its :func:`build_gcs_store` describes the engine's ``gcp``
+artifact store for such a stack; its :func:`verify_gcs_store` checks, with
+google-cloud-storage, that the bucket exists and that these credentials may
+write to it (Kitaru runs it before registering anything, unless ``--no-verify``).
 
 Credentials, and what happens at run time:
 
@@ -38,10 +41,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from kitaru.errors import KitaruUsageError
+from kitaru.plugins.records import (
+    ArtifactStoreBackend,
+    ArtifactStoreComponents,
+    ComponentSpec,
+    StackSpec,
+)
 from kitaru.plugins.stack_helpers import (
     bucket_and_prefix,
-    component,
-    connector,
+    component_spec,
+    connector_spec,
     verify_object_name,
 )
 from kitaru_gcp.credentials import GcpCredentials, parse_credentials
@@ -73,11 +82,14 @@ NO_VERIFY = "pass --no-verify to skip this check"
 def gcs_uri(spec: Mapping[str, Any]) -> str:
     """The stack's artifact store URI, checked and normalised (``gs://bucket/prefix``).
 
+    Args:
+        spec: The :class:`~kitaru.plugins.records.StackSpec` (or a plain mapping).
+
     Raises:
         KitaruUsageError: When it is missing, not a ``gs://`` URI, or the
             bucket name is not a valid GCS bucket name.
     """
-    raw = spec.get("artifact_store")
+    raw = StackSpec.coerce(spec).artifact_store
     text = raw.strip() if isinstance(raw, str) else ""
     scheme, separator, rest = text.partition("://")
     if not separator or scheme.lower() != GCS_SCHEME:
@@ -100,7 +112,7 @@ def bucket_uri(uri: str) -> str:
     return f"{GCS_SCHEME}://{bucket}"
 
 
-def artifact_store_component(spec: Mapping[str, Any], *, connected: bool) -> dict[str, Any]:
+def artifact_store_component(spec: StackSpec, *, connected: bool) -> ComponentSpec:
     """The engine's ``gcp`` artifact store for the stack, with ``--extra artifact_store.*`` applied.
 
     Args:
@@ -109,45 +121,47 @@ def artifact_store_component(spec: Mapping[str, Any], *, connected: bool) -> dic
             the bucket URI).
     """
     uri = gcs_uri(spec)
-    return component(
+    return component_spec(
         spec,
         "artifact_store",
         GCP_ARTIFACT_STORE_FLAVOR,
         {"path": uri},
         connector=connected,
-        connector_resource_id=bucket_uri(uri) if connected else None,
+        connector_resource_id=bucket_uri(uri),
     )
 
 
-def build_gcs_store(spec: Mapping[str, Any]) -> dict[str, Any]:
+def build_gcs_store(spec: Mapping[str, Any]) -> ArtifactStoreComponents:
     """Describe a GCS artifact store for a stack of another type (a ``local`` stack).
 
     Args:
-        spec: The stack spec: ``name``, ``artifact_store`` (``gs://...``),
-            ``credentials`` and ``extra``.
+        spec: The :class:`~kitaru.plugins.records.StackSpec` (a plain mapping
+            is converted): ``artifact_store`` (``gs://...``), ``credentials``
+            and the ``artifact_store`` overrides.
 
     Returns:
-        ``{"artifact_store": {...}}`` for implicit credentials; with a
-        service-account key also a ``"service_connector"`` (the key's own
+        Only the artifact store for implicit credentials; with a
+        service-account key also a ``gcp`` service connector (the key's own
         project, since a local stack names no registry) that the artifact
         store is linked to.
 
     Raises:
         KitaruUsageError: For a bad URI or bad credentials.
     """
+    spec = StackSpec.coerce(spec)
     gcs_uri(spec)
-    credentials = parse_credentials(spec.get("credentials"))
+    credentials = parse_credentials(spec.credentials)
     if credentials.is_implicit:
-        return {"artifact_store": artifact_store_component(spec, connected=False)}
-    return {
-        "service_connector": connector(
+        return ArtifactStoreComponents(artifact_store_component(spec, connected=False))
+    return ArtifactStoreComponents(
+        artifact_store=artifact_store_component(spec, connected=True),
+        service_connector=connector_spec(
             spec,
             GCP_CONNECTOR_TYPE,
             credentials.auth_method,
             credentials.connector_configuration(None),
         ),
-        "artifact_store": artifact_store_component(spec, connected=True),
-    }
+    )
 
 
 def emulator_host() -> str | None:
@@ -174,9 +188,10 @@ def verify_gcs_store(spec: Mapping[str, Any]) -> None:
             GCS (or the emulator) cannot be reached, or no credentials are
             found. Messages say what to do and never include a secret.
     """
+    spec = StackSpec.coerce(spec)
     uri = gcs_uri(spec)
     bucket_name, prefix = bucket_and_prefix(uri)
-    credentials = parse_credentials(spec.get("credentials"))
+    credentials = parse_credentials(spec.credentials)
     emulator = emulator_host()
     object_name = f"{prefix}/{verify_object_name()}" if prefix else verify_object_name()
     from google.cloud.storage.retry import DEFAULT_RETRY
@@ -333,3 +348,13 @@ def _reason(exc: BaseException) -> str:
     message = getattr(exc, "message", None) or (exc.args[0] if exc.args else "") or str(exc)
     line = str(message).strip().splitlines()[0] if str(message).strip() else type(exc).__name__
     return line[:200]
+
+
+GCS_BACKEND = ArtifactStoreBackend(
+    schemes=(GCS_SCHEME,),
+    provider="gcp",
+    build=build_gcs_store,
+    verify=verify_gcs_store,
+    description="Google Cloud Storage buckets (gs://), checked with google-cloud-storage.",
+)
+"""The ``gs://`` backend of both GCP stack types; ``local`` stacks borrow it for ``--artifact-store gs://...``."""

@@ -1,6 +1,9 @@
-"""Turn a ``--credentials`` string into a GCP service connector login.
+"""Turn ``--credentials`` (and the project the registry names) into a GCP service connector login.
 
-Two formats are accepted (SPEC §5.4):
+The engine's ``gcp`` service connector needs two things: how to log in, and
+the GCP project it is scoped to.
+
+**The login.** Two ``--credentials`` formats are accepted (SPEC §5.4):
 
 ``implicit`` (the default, also when ``--credentials`` is omitted)
     Application Default Credentials of whatever runs the code: ``gcloud auth
@@ -23,11 +26,26 @@ connector takes (``implicit`` with ``project_id``; ``service-account`` with
     ('implicit', {'project_id': 'my-project'})
 
 Errors name the file, never its content: a key file holds a private key.
+
+**The project.** A Vertex or GKE stack's container registry URI already names
+the project, so users do not type it twice (:func:`infer_project_id`)::
+
+    >>> infer_project_id("europe-west1-docker.pkg.dev/my-project/kitaru")
+    'my-project'
+    >>> infer_project_id("eu.gcr.io/my-project")
+    'my-project'
+
+Two registry forms are accepted: Artifact Registry,
+``<region>-docker.pkg.dev/<project>/<repository>[/...]``, and the legacy
+Container Registry, ``gcr.io/<project>[/...]`` (also on ``us.gcr.io``,
+``eu.gcr.io`` and ``asia.gcr.io``). An optional ``https://`` in front is
+ignored; anything else is a usage error listing the accepted forms.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +77,22 @@ KEY_FILE_FIELDS: tuple[str, ...] = (
     "client_x509_cert_url",
 )
 """Keys a service-account key file must have (what ZenML's connector checks)."""
+
+GCR_HOSTS: tuple[str, ...] = ("gcr.io", "us.gcr.io", "eu.gcr.io", "asia.gcr.io")
+"""Hosts of Google Container Registry, whose first path segment is the project."""
+
+ARTIFACT_REGISTRY_HOST = re.compile(r"^[a-z0-9-]+-docker\.pkg\.dev$")
+"""Hosts of Artifact Registry Docker repositories (``europe-west1-docker.pkg.dev``)."""
+
+PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+"""A GCP project id: 6 to 30 lowercase letters, digits or hyphens, starting with a letter."""
+
+ACCEPTED_REGISTRY_FORMS = (
+    "an Artifact Registry URI (<region>-docker.pkg.dev/<project>/<repository>, for example "
+    "europe-west1-docker.pkg.dev/my-project/kitaru) or a Container Registry URI "
+    "(gcr.io/<project>, us.gcr.io/<project>, eu.gcr.io/<project> or asia.gcr.io/<project>)"
+)
+"""How error messages describe the accepted container registry forms."""
 
 
 @dataclass(frozen=True)
@@ -199,3 +233,38 @@ def _read_key_file(path: Path) -> tuple[str, dict[str, Any]]:
             f"Download a complete key. {create_key}"
         )
     return text, info
+
+
+def infer_project_id(container_registry: str | None) -> str:
+    """Read the GCP project id out of a container registry URI.
+
+    Args:
+        container_registry: The ``--container-registry`` value.
+
+    Returns:
+        The project id (``my-project``).
+
+    Raises:
+        KitaruUsageError: When the URI is missing, is not an Artifact Registry
+            or Container Registry URI, or names no valid project id. The
+            message lists the accepted forms.
+    """
+    text = (container_registry or "").strip()
+    if not text:
+        raise KitaruUsageError(
+            "GCP stacks need a container registry to read the GCP project from. "
+            f"Pass --container-registry with {ACCEPTED_REGISTRY_FORMS}."
+        )
+    address = text.removeprefix("https://").rstrip("/")
+    host, _, path = address.partition("/")
+    host = host.lower()
+    project = path.split("/", 1)[0]
+    if host in GCR_HOSTS or ARTIFACT_REGISTRY_HOST.match(host):
+        needs_repository = host not in GCR_HOSTS
+        has_repository = "/" in path and bool(path.split("/", 1)[1])
+        if project and PROJECT_ID.match(project) and (has_repository or not needs_repository):
+            return project
+    raise KitaruUsageError(
+        f"Cannot infer the GCP project from container registry '{text}'. "
+        f"Use {ACCEPTED_REGISTRY_FORMS}."
+    )

@@ -1,16 +1,17 @@
-"""The ``vertex`` and ``kubernetes`` (GKE) stack types.
+"""The ``vertex`` and ``kubernetes`` (GKE) stack types: their records, fields and components.
 
 Both run each flow remotely from a container image and keep artifacts in a
 GCS bucket. ``kitaru stack create`` validates the options against the
 fields declared below, then calls :func:`build_vertex_components` or
-:func:`build_kubernetes_components` with the stack spec::
+:func:`build_kubernetes_components` with the
+:class:`~kitaru.plugins.records.StackSpec`::
 
     kitaru stack create team --type vertex \\
         --artifact-store gs://team-bucket/kitaru \\
         --container-registry europe-west1-docker.pkg.dev/my-project/kitaru \\
         --region europe-west1
 
-becomes four engine descriptions, all named ``team``:
+becomes :class:`~kitaru.plugins.records.StackComponents`, all named ``team``:
 
 * ``service_connector``: type ``gcp``, auth method from ``--credentials``
   (``implicit`` or ``service-account``), scoped to the project read from the
@@ -23,7 +24,9 @@ becomes four engine descriptions, all named ``team``:
 * ``container_registry``: flavor ``gcp`` with ``uri``, linked to the
   connector with the registry URI.
 
-``--extra TARGET.FIELD=VALUE`` overrides win over every computed value.
+``--extra TARGET.FIELD=VALUE`` overrides win over every computed value. Both
+records name the ``gs://`` backend (:data:`kitaru_gcp.artifact_store.GCS_BACKEND`),
+whose ``verify`` checks the bucket before anything is registered.
 """
 
 from __future__ import annotations
@@ -31,130 +34,85 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kitaru.errors import KitaruUsageError
-from kitaru.plugins.records import ArtifactStoreBackend, StackField, StackProviderSpec
-from kitaru.plugins.stack_helpers import component, connector
+from kitaru.plugins.records import (
+    ComponentSpec,
+    StackComponents,
+    StackField,
+    StackProviderSpec,
+    StackSpec,
+)
+from kitaru.plugins.stack_helpers import component_spec, connector_spec
 from kitaru_gcp.artifact_store import (
     GCP_CONNECTOR_TYPE,
-    GCS_SCHEME,
+    GCS_BACKEND,
     artifact_store_component,
-    build_gcs_store,
     gcs_uri,
-    verify_gcs_store,
 )
-from kitaru_gcp.credentials import CREDENTIAL_FORMATS, parse_credentials
-from kitaru_gcp.project import infer_project_id
+from kitaru_gcp.credentials import CREDENTIAL_FORMATS, infer_project_id, parse_credentials
 
 PROVIDER = "gcp"
 """The cloud provider name, which is also the pip extra (``kitaru[gcp]``)."""
 
+VERTEX_FLAVOR = "vertex"
+"""The engine's orchestrator flavor for Vertex AI pipelines."""
+
+KUBERNETES_FLAVOR = "kubernetes"
+"""The engine's orchestrator flavor for Kubernetes (GKE here)."""
+
+REGISTRY_FLAVOR = "gcp"
+"""The engine's container-registry flavor for Artifact Registry and Container Registry."""
+
 DEFAULT_NAMESPACE = "default"
 """The Kubernetes namespace flows run in when ``--namespace`` is not given."""
 
-GCS_BACKEND = ArtifactStoreBackend(
-    schemes=(GCS_SCHEME,),
-    provider=PROVIDER,
-    build=build_gcs_store,
-    verify=verify_gcs_store,
-    description="Google Cloud Storage buckets (gs://), checked with google-cloud-storage.",
+
+# -- the fields ---------------------------------------------------------------------
+
+ARTIFACT_STORE_FIELD = StackField(
+    "artifact_store",
+    "GCS bucket URI for artifacts: gs://bucket[/prefix].",
+    required=True,
+    example="gs://my-team-artifacts/kitaru",
+    label="Artifacts",
 )
-"""The ``gs://`` backend; ``local`` stacks borrow it for ``--artifact-store gs://...``."""
-
-
-EXAMPLES: dict[str, str] = {
-    "artifact_store": "gs://my-team-artifacts/kitaru",
-    "container_registry": "europe-west1-docker.pkg.dev/my-project/kitaru",
-    "region": "europe-west1",
-    "cluster": "kitaru-cluster",
-    "namespace": "kitaru",
-}
-"""Realistic values for help texts and the contract suite's sample spec."""
-
-
-def _field(name: str, description: str, required: bool = False) -> StackField:
-    return StackField(
-        name=name, description=description, required=required, example=EXAMPLES.get(name, "")
-    )
-
-
-ARTIFACT_STORE_FIELD = _field(
-    "artifact_store", "GCS bucket URI for artifacts: gs://bucket[/prefix].", True
-)
-REGISTRY_FIELD = _field(
+REGISTRY_FIELD = StackField(
     "container_registry",
     "Artifact Registry (<region>-docker.pkg.dev/<project>/<repo>) or gcr.io/<project> URI; "
     "it also names the GCP project.",
-    True,
+    required=True,
+    example="europe-west1-docker.pkg.dev/my-project/kitaru",
+    label="Registry",
 )
-CREDENTIALS_FIELD = _field(
+CREDENTIALS_FIELD = StackField(
     "credentials", "implicit (default) or gcp-service-account:/path/key.json."
 )
 
 
-def _shared(spec: Mapping[str, Any]) -> tuple[str, dict[str, dict[str, Any]]]:
-    """The project and what both types share: connector, artifact store, container registry."""
-    gcs_uri(spec)
-    registry = str(spec.get("container_registry") or "").strip()
-    project = infer_project_id(registry)
-    credentials = parse_credentials(spec.get("credentials"))
-    registry_uri = registry.removeprefix("https://").rstrip("/")
-    return project, {
-        "service_connector": connector(
-            spec,
-            GCP_CONNECTOR_TYPE,
-            credentials.auth_method,
-            credentials.connector_configuration(project),
-        ),
-        "artifact_store": artifact_store_component(spec, connected=True),
-        "container_registry": component(
-            spec,
-            "container_registry",
-            "gcp",
-            {"uri": registry_uri},
-            connector=True,
-            connector_resource_id=registry_uri,
-        ),
-    }
+# -- the component builders -------------------------------------------------------------
 
 
-def _assemble(orchestrator: dict[str, Any], shared: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Connector first, then orchestrator, artifact store and registry (registration order)."""
-    return {
-        "service_connector": shared["service_connector"],
-        "orchestrator": orchestrator,
-        "artifact_store": shared["artifact_store"],
-        "container_registry": shared["container_registry"],
-    }
-
-
-def _required(spec: Mapping[str, Any], field: str, stack_type: str) -> str:
-    value = spec.get(field)
-    if not isinstance(value, str) or not value.strip():
-        option = "--" + field.replace("_", "-")
-        raise KitaruUsageError(f"--type {stack_type} requires: {option}.")
-    return value.strip()
-
-
-def build_vertex_components(spec: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def build_vertex_components(spec: Mapping[str, Any]) -> StackComponents:
     """Describe a Vertex AI stack: connector, orchestrator, artifact store, registry.
 
     Args:
-        spec: The stack spec with ``artifact_store``, ``container_registry``,
-            ``region`` and optionally ``credentials`` and ``extra``.
+        spec: The validated :class:`~kitaru.plugins.records.StackSpec` (a
+            plain mapping is converted) with ``artifact_store``,
+            ``container_registry``, ``region`` and optionally ``credentials``.
 
     Raises:
         KitaruUsageError: For a missing region, a bad URI, a registry that
             names no project, or bad credentials.
     """
-    region = _required(spec, "region", "vertex")
-    project, shared = _shared(spec)
-    orchestrator = component(
-        spec, "orchestrator", "vertex", {"project": project, "location": region}, connector=True
+    spec = StackSpec.coerce(spec)
+    region = spec.require("region")
+    project = infer_project_id(spec.value("container_registry"))
+    orchestrator = component_spec(
+        spec, "orchestrator", VERTEX_FLAVOR, {"project": project, "location": region}, connector=True
     )
-    return _assemble(orchestrator, shared)
+    return _remote_components(spec, project, orchestrator)
 
 
-def build_kubernetes_components(spec: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def build_kubernetes_components(spec: Mapping[str, Any]) -> StackComponents:
     """Describe a GKE stack: connector, Kubernetes orchestrator, artifact store, registry.
 
     The connector reaches the cluster by name within the project (GKE
@@ -162,28 +120,57 @@ def build_kubernetes_components(spec: Mapping[str, Any]) -> dict[str, dict[str, 
     it runs).
 
     Args:
-        spec: The stack spec with ``artifact_store``, ``container_registry``,
-            ``cluster``, ``region`` and optionally ``namespace`` (default
-            ``default``), ``credentials`` and ``extra``.
+        spec: The validated :class:`~kitaru.plugins.records.StackSpec` (a
+            plain mapping is converted) with ``artifact_store``,
+            ``container_registry``, ``cluster``, ``region`` and optionally
+            ``namespace`` (default ``default``) and ``credentials``.
 
     Raises:
         KitaruUsageError: For a missing cluster or region, a bad URI, a
             registry that names no project, or bad credentials.
     """
-    cluster = _required(spec, "cluster", "kubernetes")
-    _required(spec, "region", "kubernetes")
-    namespace = str(spec.get("namespace") or "").strip() or DEFAULT_NAMESPACE
-    _, shared = _shared(spec)
-    orchestrator = component(
+    spec = StackSpec.coerce(spec)
+    cluster = spec.require("cluster")
+    spec.require("region")
+    namespace = spec.value("namespace") or DEFAULT_NAMESPACE
+    project = infer_project_id(spec.value("container_registry"))
+    orchestrator = component_spec(
         spec,
         "orchestrator",
-        "kubernetes",
+        KUBERNETES_FLAVOR,
         {"kubernetes_namespace": namespace},
         connector=True,
         connector_resource_id=cluster,
     )
-    return _assemble(orchestrator, shared)
+    return _remote_components(spec, project, orchestrator)
 
+
+def _remote_components(spec: StackSpec, project: str, orchestrator: ComponentSpec) -> StackComponents:
+    """What both types share: the connector (scoped to ``project``), the artifact store, the registry."""
+    gcs_uri(spec)
+    credentials = parse_credentials(spec.credentials)
+    registry_uri = spec.require("container_registry").removeprefix("https://").rstrip("/")
+    return StackComponents(
+        service_connector=connector_spec(
+            spec,
+            GCP_CONNECTOR_TYPE,
+            credentials.auth_method,
+            credentials.connector_configuration(project),
+        ),
+        orchestrator=orchestrator,
+        artifact_store=artifact_store_component(spec, connected=True),
+        container_registry=component_spec(
+            spec,
+            "container_registry",
+            REGISTRY_FLAVOR,
+            {"uri": registry_uri},
+            connector=True,
+            connector_resource_id=registry_uri,
+        ),
+    )
+
+
+# -- the records ------------------------------------------------------------------------
 
 VERTEX_STACK_PROVIDER = StackProviderSpec(
     name="vertex",
@@ -193,13 +180,14 @@ VERTEX_STACK_PROVIDER = StackProviderSpec(
     fields=(
         ARTIFACT_STORE_FIELD,
         REGISTRY_FIELD,
-        _field("region", "GCP region Vertex AI jobs run in (europe-west1).", True),
+        StackField(
+            "region", "GCP region Vertex AI jobs run in (europe-west1).", required=True,
+            example="europe-west1",
+        ),
         CREDENTIALS_FIELD,
     ),
-    artifact_store_schemes=(GCS_SCHEME,),
     credential_formats=CREDENTIAL_FORMATS,
     build_components=build_vertex_components,
-    verify=verify_gcs_store,
     artifact_store_backend=GCS_BACKEND,
 )
 """The ``vertex`` stack type record."""
@@ -212,15 +200,18 @@ KUBERNETES_STACK_PROVIDER = StackProviderSpec(
     fields=(
         ARTIFACT_STORE_FIELD,
         REGISTRY_FIELD,
-        _field("cluster", "GKE cluster name.", True),
-        _field("region", "GCP region (or zone) of the cluster.", True),
-        _field("namespace", f"Kubernetes namespace flows run in (default '{DEFAULT_NAMESPACE}')."),
+        StackField("cluster", "GKE cluster name.", required=True, example="kitaru-cluster"),
+        StackField(
+            "region", "GCP region (or zone) of the cluster.", required=True, example="europe-west1"
+        ),
+        StackField(
+            "namespace", f"Kubernetes namespace flows run in (default '{DEFAULT_NAMESPACE}').",
+            example="kitaru",
+        ),
         CREDENTIALS_FIELD,
     ),
-    artifact_store_schemes=(GCS_SCHEME,),
     credential_formats=CREDENTIAL_FORMATS,
     build_components=build_kubernetes_components,
-    verify=verify_gcs_store,
     artifact_store_backend=GCS_BACKEND,
 )
 """The ``kubernetes`` stack type record for GKE (``kubernetes@gcp``)."""

@@ -6,9 +6,15 @@ plugin::
     [project.entry-points.kitaru]
     local = "kitaru_local.plugin"
 
-This module only declares what the plugin provides; the logic lives in
-:mod:`kitaru_local.stack` and :mod:`kitaru_local.log_store`, and nothing here
-imports the engine.
+This module only yields the records; each lives next to its logic:
+
+* :mod:`kitaru_local.stacks`: the ``local`` stack type and its component builder;
+* :mod:`kitaru_local.artifact_store`: its directory artifact store (or the
+  bucket store it borrows from a cloud plugin) and the access check;
+* :mod:`kitaru_local.log_store`: the runtime-log backends;
+* :mod:`kitaru_local.llm`: the ``ollama`` LLM backend.
+
+Nothing here imports the engine.
 """
 
 from __future__ import annotations
@@ -17,9 +23,9 @@ from collections.abc import Iterator
 
 import kitaru
 from kitaru.plugins.records import LlmBackendSpec, LogStoreSpec, StackProviderSpec
+from kitaru_local.llm import OLLAMA_BACKEND
 from kitaru_local.log_store import LOG_STORES
-from kitaru_local.ollama import OLLAMA_BACKEND
-from kitaru_local.stack import LOCAL_STACK_PROVIDER
+from kitaru_local.stacks import LOCAL_STACK_PROVIDER
 
 
 @kitaru.hookimpl

@@ -20,6 +20,7 @@ on the command line, ``cluster`` from Python.
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -216,10 +217,17 @@ def resolve_stack_request(
         raise catalog.missing_stack_type_error(kind)
 
     given = {
-        key: (value.strip() if isinstance(value, str) else value)
+        key: (os.fspath(value) if isinstance(value, os.PathLike) else value).strip()
+        if isinstance(value, (str, os.PathLike))
+        else value
         for key, value in (options or {}).items()
         if not _blank(value)
     }
+    for key, value in given.items():
+        if not isinstance(value, str):
+            raise KitaruUsageError(
+                f"Stack option {option_label(key, surface)} takes text; got {type(value).__name__} {value!r}."
+            )
     accepted_anywhere = _accepting_types()
     unknown = sorted(set(given) - set(accepted_anywhere))
     if unknown:

@@ -270,8 +270,8 @@ class StackSpec(Mapping[str, Any]):
         """
         value = self.value(field_name)
         if value is None:
-            kind = f"{self.stack_type} stacks" if self.stack_type else "This stack"
-            raise KitaruUsageError(f"{kind} need {flag(field_name)}; it is missing or blank.")
+            kind = f"--type {self.stack_type}" if self.stack_type else "This stack"
+            raise KitaruUsageError(f"{kind} needs {flag(field_name)}; it is missing or blank.")
         return value
 
     def extra_for(self, target: str) -> dict[str, Any]:
