@@ -139,6 +139,7 @@ def test_the_flag_and_the_file_key_create_the_stack(
     assert result["resources"] == {"app_dir": f"{shelf}/two"}
 
     shown = kitaru(shelfy, fresh_config_dir, "stack", "show", "s2", "-o", "json")
+    assert json.loads(shown.stdout)["item"]["stack_type"] == "shelfy", "read back as the type it was created as"
     storage = [c for c in json.loads(shown.stdout)["item"]["components"] if c["role"] == "Storage"]
     assert storage[0]["details"] == f"{shelf}/two"
 

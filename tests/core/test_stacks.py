@@ -96,7 +96,7 @@ def test_create_stack_registers_managed_local_stack(restore_default: list[str]) 
     assert stacks.current_stack().name == name
     details = stacks.stack_details(name)
     assert details.is_managed and details.stack_type == "local"
-    assert details.labels == {"team": "agents", "kitaru.managed": "true"}
+    assert details.labels == {"team": "agents", "kitaru.managed": "true", "kitaru.stack_type": "local"}
     assert {(c.type, c.name, c.flavor) for c in details.components} == {
         ("orchestrator", name, "local"),
         ("artifact_store", name, "local"),

@@ -12,41 +12,17 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-UV = Path(sys.executable).with_name("uv")
-MEMBERS = ("kitaru-core", "kitaru-local")
+from tests.venvs import FreshVenv
 
 pytestmark = pytest.mark.slow
 
 
-def _uv(*args: str, env: dict[str, str] | None = None) -> str:
-    result = subprocess.run(
-        [str(UV), *args], cwd=ROOT, capture_output=True, text=True, env=env, timeout=600
-    )
-    assert result.returncode == 0, f"uv {' '.join(args)} failed:\n{result.stderr}"
-    return result.stdout
-
-
 def make_environment(tmp_path: Path, extra: str | None) -> Path:
-    """A fresh venv with the root distribution (plus ``extra``) installed."""
-    venv = tmp_path / f"venv-{extra or 'plain'}"
-    _uv("venv", "--quiet", "--python", sys.executable, str(venv))
-    export = ["export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", "--no-emit-workspace"]
-    if extra:
-        export += ["--extra", extra]
-    requirements = tmp_path / f"requirements-{extra or 'plain'}.txt"
-    requirements.write_text(_uv(*export, "--quiet"))
-    members = [*MEMBERS, *([f"kitaru-{extra}"] if extra else [])]
-    root = f".[{extra}]" if extra else "."
-    env = {**os.environ, "VIRTUAL_ENV": str(venv)}
-    _uv("pip", "install", "--quiet", "-r", str(requirements), root,
-        *(f"./packages/{member}" for member in members), env=env)
-    return venv
+    """A fresh venv with the root distribution (plus ``extra`` and its member package) installed."""
+    return FreshVenv.create(tmp_path / f"venv-{extra or 'plain'}", extras=(extra,) if extra else ()).path
 
 
 def run_in(venv: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

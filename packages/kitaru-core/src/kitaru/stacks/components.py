@@ -25,6 +25,9 @@ from kitaru.plugins.records.stacks import COMPONENT_TARGETS, thaw
 MANAGED_LABEL = "kitaru.managed"
 """The label Kitaru puts on every stack it creates (value ``"true"``)."""
 
+STACK_TYPE_LABEL = "kitaru.stack_type"
+"""The label holding the type a stack was created as (``sagemaker``, a plugin's ``shelf``)."""
+
 REMOTE_ORCHESTRATORS: tuple[str, ...] = ("kubernetes", "vertex", "sagemaker", "azureml")
 """Orchestrator flavors that name a stack's type."""
 
@@ -46,12 +49,18 @@ def main_components(components: tuple[ComponentRecord, ...]) -> list[ComponentRe
     return [by_target[target] for target in COMPONENT_TARGETS if target in by_target] + others
 
 
-def stack_type(components: list[ComponentRecord]) -> str:
-    """The stack's type: its remote orchestrator flavor, ``local``, or ``custom``.
+def stack_type(components: list[ComponentRecord], labels: Mapping[str, str] | None = None) -> str:
+    """The stack's type: the one it was created as, else guessed from its components.
 
-    A local orchestrator without a container registry is a ``local`` stack;
-    anything else that is not a known remote orchestrator is ``custom``.
+    Kitaru labels every stack it creates with its type (:data:`STACK_TYPE_LABEL`),
+    so a plugin's type reads back as itself. A stack created before that label,
+    or by other tools, is typed by its orchestrator: a known remote flavor
+    names the type, a local orchestrator without a container registry is
+    ``local``, anything else is ``custom``.
     """
+    labelled = (labels or {}).get(STACK_TYPE_LABEL)
+    if labelled:
+        return labelled
     types = {component.type: component for component in components}
     orchestrator = types.get("orchestrator")
     flavor = orchestrator.flavor if orchestrator is not None else None
@@ -151,6 +160,7 @@ __all__ = [
     "COMPONENT_TARGETS",
     "MANAGED_LABEL",
     "REMOTE_ORCHESTRATORS",
+    "STACK_TYPE_LABEL",
     "is_managed",
     "main_components",
     "register_connector",

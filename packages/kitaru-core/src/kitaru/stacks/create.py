@@ -20,7 +20,7 @@ from kitaru.engine import get_engine
 from kitaru.engine.stacks import NewComponent, StackStore
 from kitaru.errors import KitaruStateError, KitaruUsageError
 from kitaru.plugins.records import ComponentSpec, PluginRecordError, StackComponents
-from kitaru.stacks.components import MANAGED_LABEL, register_connector, validate_component
+from kitaru.stacks.components import MANAGED_LABEL, STACK_TYPE_LABEL, register_connector, validate_component
 from kitaru.stacks.info import StackInfo
 from kitaru.stacks.request import StackRequest, resolve_stack_request
 
@@ -100,6 +100,7 @@ def create_stack_with_summary(
 
     all_labels = {str(k): str(v) for k, v in (labels or {}).items()}
     all_labels[MANAGED_LABEL] = "true"
+    all_labels[STACK_TYPE_LABEL] = request.stack_type
     previous = stacks.active_stack().name
     created: list[tuple[str, str]] = []
     connector_id: str | None = None

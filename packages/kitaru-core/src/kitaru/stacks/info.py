@@ -112,7 +112,7 @@ def stack_details(name_or_id: str) -> StackDetails:
         name=stack.name,
         is_active=stack.is_active,
         is_managed=is_managed(stack.labels),
-        stack_type=stack_type(components),
+        stack_type=stack_type(components, stack.labels),
         labels=dict(stack.labels),
         components=tuple(components),
     )
