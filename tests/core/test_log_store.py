@@ -270,7 +270,9 @@ def test_mismatch_warning_names_both_sides_and_the_fix() -> None:
 
 
 def test_local_plugin_registers_otel_and_datadog() -> None:
+    """The two backends the engine keeps logs for read them back through the hook; OTLP cannot."""
     from kitaru.plugins import get_plugin_manager
+    from kitaru_local.log_store import read_engine_logs
 
     stores = get_plugin_manager().log_stores()
     registered = {
@@ -279,10 +281,22 @@ def test_local_plugin_registers_otel_and_datadog() -> None:
         if name in ("artifact-store", "otel", "datadog")
     }
     assert registered == {
-        "artifact-store": (False, None, None, "local"),
+        "artifact-store": (False, None, read_engine_logs, "local"),
         "otel": (True, "otel", None, "local"),
-        "datadog": (True, "datadog", None, "local"),
+        "datadog": (True, "datadog", read_engine_logs, "local"),
     }
+
+
+def test_importing_the_local_plugin_loads_neither_the_engine_nor_the_log_reader() -> None:
+    """``read_engine_logs`` looks core's reader up when called, so the plugin imports stay cheap."""
+    script = (
+        "import sys, kitaru_local.plugin\n"
+        "heavy = ('zenml', 'kitaru._engine', 'kitaru.engine', 'kitaru.logs.stored', 'kitaru.execution')\n"
+        "print(sorted(name for name in heavy if name in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 def test_contract_rejects_an_unknown_engine_flavor() -> None:

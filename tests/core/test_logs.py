@@ -21,24 +21,31 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import kitaru
 from kitaru import KitaruClient
 from kitaru.cli.app import run as cli
 from kitaru.cli.executions import logs as logs_cli
 from kitaru.cli.output import OutputFormat
 from kitaru.client import ExecutionStatus, LogEntry
+from kitaru.engine import get_engine
 from kitaru.errors import KitaruLogRetrievalError, KitaruStateError, KitaruUsageError
 from kitaru.logs import (
     ENGINE_SOURCE,
     ExecutionProgress,
     get_logs,
     is_engine_line,
+    read_stored_logs,
     sort_entries,
 )
+from kitaru.plugins.records import LogStoreSpec
+from kitaru.testing.managers import only_plugins
+from kitaru_local.log_store import read_engine_logs
 from tests.conftest import subprocess_env
 from tests.core.flows import log_flows
 
@@ -184,14 +191,155 @@ def test_engine_line_recognition(message: str, engine: bool) -> None:
     assert is_engine_line(message) is engine
 
 
-def test_unreadable_log_store_points_at_its_endpoint(runs: Runs) -> None:
-    """A run whose logs sit in an OTEL collector cannot be read back: say where they are."""
+# -- reading only through the installed log stores ------------------------------------------
+
+
+class LogStorePlugin:
+    """A third party's plugin that registers one log store."""
+
+    def __init__(self, spec: LogStoreSpec) -> None:
+        self.spec = spec
+
+    @kitaru.hookimpl
+    def kitaru_log_stores(self) -> Iterator[LogStoreSpec]:
+        yield self.spec
+
+
+@dataclass
+class Spy:
+    """A ``read_logs`` that records its calls and returns ``rows`` (or core's reading, if None)."""
+
+    rows: list[dict[str, Any]] | None = None
+    calls: list[tuple[str, dict[str, Any]]] = dataclasses.field(default_factory=list)
+
+    def __call__(self, exec_id: str, *, checkpoint: str | None, source: str, limit: int | None) -> list[Any]:
+        self.calls.append((exec_id, {"checkpoint": checkpoint, "source": source, "limit": limit}))
+        if self.rows is None:
+            return list(read_stored_logs(exec_id, checkpoint=checkpoint, source=source, limit=limit))
+        return list(self.rows)
+
+
+def only_log_store(spy: Spy, name: str = "artifact-store", flavor: str | None = None) -> Any:
+    """A plugin manager whose only log store is a third party's ``name`` reading with ``spy``."""
+    spec = LogStoreSpec(name=name, description="A third party's log store.", read_logs=spy, flavor=flavor)
+    return only_plugins(thirdparty=LogStorePlugin(spec))
+
+
+def test_local_log_stores_read_through_the_hook(runs: Runs) -> None:
+    """kitaru-local's artifact-store and datadog records carry read_logs; otel cannot read back."""
+    import kitaru_local.plugin
+
+    with only_plugins(local=kitaru_local.plugin) as manager:
+        stores = manager.log_stores()
+        assert stores["artifact-store"].read_logs is read_engine_logs
+        assert stores["datadog"].read_logs is read_engine_logs
+        assert stores["otel"].read_logs is None
+        assert triples(get_logs(runs.chatty)) == CHECKPOINT_MESSAGES
+
+
+def test_without_a_log_store_for_the_artifact_store_logs_cannot_be_read(runs: Runs) -> None:
+    with only_plugins(), pytest.raises(KitaruLogRetrievalError) as info:
+        get_logs(runs.chatty)
+    message = str(info.value)
+    assert f"Cannot read the logs of execution '{runs.chatty}'" in message
+    assert "no installed log store reads 'artifact-store' logs" in message
+    assert "pip install kitaru-local" in message
+    with only_plugins():
+        assert get_logs(runs.chatty, checkpoint="logs_nope") == []  # no stream selected: nothing to read
+
+
+def test_core_reads_through_the_registered_log_store_once_with_the_protocol_arguments(runs: Runs) -> None:
+    spy = Spy()
+    with only_log_store(spy):
+        assert triples(get_logs(runs.chatty, checkpoint="logs_shout", limit=5)) == [
+            ("logs_shout", "INFO", "shout: alpha"),
+            ("logs_shout_2", "INFO", "shout: ALPHA"),
+        ]
+        assert spy.calls == [(runs.chatty, {"checkpoint": "logs_shout", "source": "step", "limit": 5})]
+        # The same rows as kitaru-local's artifact-store, engine lines included on request.
+        assert get_logs(runs.chatty, source="runner", include_engine=True) == get_logs_locally(
+            runs.chatty, source="runner", include_engine=True
+        )
+
+
+def get_logs_locally(exec_id: str, **filters: Any) -> list[LogEntry]:
+    import kitaru_local.plugin
+
+    with only_plugins(local=kitaru_local.plugin):
+        return get_logs(exec_id, **filters)
+
+
+def test_rows_are_sorted_filtered_and_limited_by_core(runs: Runs) -> None:
+    rows: list[dict[str, Any]] = [
+        {"message": "third", "timestamp": "2026-01-01T00:00:03+00:00", "source": "step", "level": "INFO"},
+        {"message": "engine note", "timestamp": "2026-01-01T00:00:00+00:00", "source": "engine"},
+        {"message": "Step `x` has started.", "timestamp": "2026-01-01T00:00:00.5+00:00", "source": "step"},
+        {"message": "first", "timestamp": datetime(2026, 1, 1, 0, 0, 1, tzinfo=timezone.utc), "extra": 1},
+        {"message": "no time"},
+        {"message": "second", "timestamp": "2026-01-01T00:00:02+00:00", "checkpoint_name": "c", "lineno": 7},
+    ]
+    with only_log_store(Spy(rows)):
+        entries = get_logs(runs.chatty)
+        assert [entry.message for entry in entries] == ["first", "second", "third", "no time"]
+        assert entries[0].timestamp == "2026-01-01T00:00:01+00:00"
+        assert (entries[1].checkpoint_name, entries[1].lineno) == ("c", 7)
+        assert [entry.message for entry in get_logs(runs.chatty, limit=2)] == ["first", "second"]
+        noisy = get_logs(runs.chatty, include_engine=True)
+        assert [(entry.source, entry.message) for entry in noisy[:2]] == [
+            ("engine", "engine note"),
+            ("engine", "Step `x` has started."),
+        ]
+
+
+@pytest.mark.parametrize(
+    ("rows", "error"),
+    [
+        (RuntimeError("backend down"), "The 'artifact-store' log store of plugin 'thirdparty'"),
+        (["just text"], "returned a str row"),
+    ],
+)
+def test_a_failing_log_store_is_named(runs: Runs, rows: Any, error: str) -> None:
+    def read_logs(exec_id: str, *, checkpoint: str | None, source: str, limit: int | None) -> list[Any]:
+        if isinstance(rows, Exception):
+            raise rows
+        return list(rows)
+
+    spec = LogStoreSpec(name="artifact-store", read_logs=read_logs)
+    with only_plugins(thirdparty=LogStorePlugin(spec)), pytest.raises(KitaruLogRetrievalError, match=error) as info:
+        get_logs(runs.chatty)
+    assert runs.chatty in str(info.value)
+
+
+def test_read_stored_logs_alone_reads_every_stream_with_the_engine_lines(runs: Runs) -> None:
+    rows = read_stored_logs(runs.chatty, source="runner")
+    assert [row["message"] for row in rows if row["source"] == "runner"] == [m for _, m in BODY_MESSAGES]
+    assert [row["message"] for row in rows] == [
+        entry.message for entry in get_logs(runs.chatty, source="runner", include_engine=True)
+    ]
+    assert len(read_stored_logs(runs.chatty, source="runner", limit=2)) == 2
+
+
+def test_get_logs_loads_the_execution_once(runs: Runs, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The log store's read_stored_logs reuses what get_logs loaded: no second query for the run."""
+    engine_runs = get_engine().runs
+    calls: list[str] = []
+    for name in ("get_run", "list_steps"):
+        real = getattr(engine_runs, name)
+
+        def counted(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+            calls.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(engine_runs, name, counted)
+    assert triples(get_logs(runs.chatty)) == CHECKPOINT_MESSAGES
+    assert calls == ["get_run", "list_steps"]
+
+
+@pytest.fixture
+def otel_component() -> Iterator[tuple[str, str]]:
+    """A log-store component of the engine's ``otel`` flavor: its id and endpoint."""
     from zenml.client import Client
     from zenml.enums import StackComponentType
-
-    from kitaru.engine import get_engine
-    from kitaru.logs.stores import StreamReader
-    from kitaru.logs.streams import LogStream
 
     endpoint = "http://127.0.0.1:4318/v1/logs"
     component = Client().create_stack_component(
@@ -201,15 +349,64 @@ def test_unreadable_log_store_points_at_its_endpoint(runs: Runs) -> None:
         configuration={"endpoint": endpoint},
     )
     try:
-        stored = get_engine().runs.get_run(runs.chatty).log_streams[0]
-        in_otel = dataclasses.replace(stored, log_store_id=str(component.id))
-        assert in_otel.log_store_id == str(component.id)
-        reader = StreamReader(runs.chatty, get_engine().logs)
-        with pytest.raises(KitaruLogRetrievalError, match=re.escape(endpoint)) as info:
-            reader.read(LogStream(in_otel, "runner", None), include_engine=False, finished=True)
-        assert "'otel' log store" in str(info.value)
+        yield str(component.id), endpoint
     finally:
         Client().delete_stack_component(component.id, StackComponentType.LOG_STORE)
+
+
+def keep_runner_streams_in(monkeypatch: pytest.MonkeyPatch, exec_id: str, log_store_id: str) -> None:
+    """Make the execution's run-level streams look kept by the log-store component ``log_store_id``."""
+    engine_runs = get_engine().runs
+    real = engine_runs.get_run
+
+    def get_run(run_id: str, **kwargs: Any) -> Any:
+        run = real(run_id, **kwargs)
+        if run.id != exec_id:
+            return run
+        streams = tuple(dataclasses.replace(stream, log_store_id=log_store_id) for stream in run.log_streams)
+        return dataclasses.replace(run, log_streams=streams)
+
+    monkeypatch.setattr(engine_runs, "get_run", get_run)
+
+
+def test_otel_logs_cannot_be_read_back_and_the_error_names_the_endpoint(
+    runs: Runs, otel_component: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run whose logs sit in an OTEL collector cannot be read back: say where they are."""
+    component_id, endpoint = otel_component
+    keep_runner_streams_in(monkeypatch, runs.chatty, component_id)
+    with pytest.raises(KitaruLogRetrievalError, match=re.escape(endpoint)) as info:
+        get_logs(runs.chatty, source="runner")
+    assert "from the 'otel' log store at" in str(info.value)
+    assert "it does not support reading logs back" in str(info.value)
+
+
+def test_a_plugin_log_store_whose_flavor_matches_is_what_core_calls(
+    runs: Runs, otel_component: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    component_id, _ = otel_component
+    keep_runner_streams_in(monkeypatch, runs.chatty, component_id)
+    spy = Spy([{"message": "from my OTLP backend", "source": "runner"}])
+    with only_log_store(spy, name="my-otlp", flavor="otel"):
+        assert [entry.message for entry in get_logs(runs.chatty, source="runner")] == ["from my OTLP backend"]
+    assert spy.calls == [(runs.chatty, {"checkpoint": None, "source": "runner", "limit": None})]
+    # Without it, no installed log store reads the component's flavor: say what to install.
+    with only_plugins(), pytest.raises(KitaruLogRetrievalError, match="no installed log store reads 'otel' logs"):
+        get_logs(runs.chatty, source="runner")
+
+
+def test_docs_quote_the_real_retrieval_messages(
+    runs: Runs, otel_component: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/log-stores.md quotes both messages word for word (the execution id as <id>)."""
+    doc = " ".join((Path(__file__).resolve().parents[2] / "docs" / "log-stores.md").read_text().split())
+    with only_plugins(), pytest.raises(KitaruLogRetrievalError) as missing:
+        get_logs(runs.chatty)
+    keep_runner_streams_in(monkeypatch, runs.chatty, otel_component[0])
+    with pytest.raises(KitaruLogRetrievalError) as otel:
+        get_logs(runs.chatty, source="runner")
+    for error in (missing.value, otel.value):
+        assert " ".join(str(error).replace(runs.chatty, "<id>").split()) in doc
 
 
 # -- CLI (in process, same store) ------------------------------------------------------------

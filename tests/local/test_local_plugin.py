@@ -35,6 +35,7 @@ from kitaru.plugins import (
 )
 from kitaru.plugins.records import ComponentSpec, PluginRecordError, StackComponents, StackSpec
 from kitaru_local import LOCAL_STACK_PROVIDER, build_local_components, verify_local
+from kitaru_local.log_store import read_engine_logs
 
 FIX = "Pass a directory you can write to with --extra artifact_store.path=DIR."
 
@@ -136,7 +137,7 @@ def test_artifact_store_log_store_comes_from_the_local_plugin(fresh_manager: Non
     assert store.source.plugin == "local"
     assert store.source.distribution == "kitaru-local"
     assert store.requires_endpoint is False
-    assert store.read_logs is None
+    assert store.read_logs is read_engine_logs, "core reads these logs only through the plugin's read_logs"
 
 
 def test_local_plugin_lists_exactly_its_three_hooks(fresh_manager: None) -> None:

@@ -8,7 +8,7 @@ backends here map onto the engine's log-store flavors:
 
 * ``artifact-store`` (the default): a stack **without** a log-store component
   keeps logs as JSON lines in its artifact store. No endpoint, no service;
-  ``kitaru executions logs`` reads them directly, locally or with a server.
+  ``kitaru executions logs`` reads the files, locally or with a server.
 * ``otel``: a stack whose log-store component has the engine flavor ``otel``
   exports logs over OTLP/HTTP to a collector at its ``endpoint``. OTLP has no
   read API, so ``executions logs`` cannot read them back and says to look in
@@ -17,23 +17,43 @@ backends here map onto the engine's log-store flavors:
   ``datadog`` sends logs to Datadog Logs. ``executions logs`` reads them back
   through that component (it needs the component's application key).
 
-None of them has a ``read_logs`` function: Kitaru reads each backend
-through the engine (``kitaru.logs.stores``), so a plugin ``read_logs``
-would only be needed for a backend the engine cannot read.
+Kitaru reads logs back only through a log store's ``read_logs`` (the
+:class:`~kitaru.plugins.records.ReadLogs` protocol). The engine keeps the
+``artifact-store`` and ``datadog`` logs as streams it can read back, so both
+records use :func:`read_engine_logs`, which hands the work to core's
+:func:`kitaru.logs.stored.read_stored_logs`. ``otel`` has none: without this
+plugin, or for ``otel``, ``kitaru executions logs`` says what to do instead.
 """
 
 from __future__ import annotations
 
-from kitaru.plugins.records import LogStoreSpec
+import kitaru.logs
+from kitaru.plugins.records import LogRow, LogStoreSpec
 
 ARTIFACT_STORE_LOG_STORE_NAME = "artifact-store"
 """The backend name users see in ``kitaru log-store show``."""
+
+
+def read_engine_logs(exec_id: str, *, checkpoint: str | None, source: str, limit: int | None) -> list[LogRow]:
+    """Read back the logs the engine keeps for an execution (the ``read_logs`` of two records).
+
+    Called by ``kitaru executions logs`` for the streams this log store
+    keeps: JSON-lines files in the artifact store, or Datadog records read
+    through the stack's ``datadog`` log-store component. Rows of the
+    engine's own notices carry ``source="engine"``.
+
+    ``kitaru.logs.read_stored_logs`` is looked up when called: ``import
+    kitaru.logs`` alone loads neither the engine port nor the execution
+    domain, so importing this plugin stays cheap.
+    """
+    return kitaru.logs.read_stored_logs(exec_id, checkpoint=checkpoint, source=source, limit=limit)
+
 
 ARTIFACT_STORE_LOG_STORE = LogStoreSpec(
     name=ARTIFACT_STORE_LOG_STORE_NAME,
     description="Runtime logs stored in the stack's artifact store.",
     requires_endpoint=False,
-    read_logs=None,
+    read_logs=read_engine_logs,
     flavor=None,
 )
 """The default log store: a stack without a log-store component."""
@@ -51,7 +71,7 @@ DATADOG_LOG_STORE = LogStoreSpec(
     name="datadog",
     description="Runtime logs sent to Datadog Logs and read back through the stack's Datadog log store.",
     requires_endpoint=True,
-    read_logs=None,
+    read_logs=read_engine_logs,
     flavor="datadog",
 )
 """Logs sent to Datadog by the engine's ``datadog`` log store."""

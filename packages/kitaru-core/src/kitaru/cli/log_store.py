@@ -55,14 +55,11 @@ def backend_for_flavor(flavor: str | None) -> str:
         whose ``LogStoreSpec.flavor`` is ``flavor``; otherwise the flavor
         itself, lowercased with ``_`` as ``-``.
     """
-    from kitaru.config.log_store import DEFAULT_BACKEND, installed_backends
+    from kitaru.config.log_store import installed_backends
+    from kitaru.logs.backends import log_store_for_flavor
 
-    if flavor is None or flavor in ("artifact", "default"):
-        return DEFAULT_BACKEND
-    for spec in installed_backends().values():
-        if spec.flavor == flavor:
-            return str(spec.name)
-    return flavor.lower().replace("_", "-")
+    name, _ = log_store_for_flavor(flavor, installed_backends())
+    return name
 
 
 def mismatch_warning(preference: Any, stack_backend: str, stack_name: str) -> str | None:

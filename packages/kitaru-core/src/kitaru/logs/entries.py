@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from kitaru.plugins.records.logs import LogRow
+
 STEP_SOURCE = "step"
 RUNNER_SOURCE = "runner"
 ENGINE_SOURCE = "engine"
@@ -66,7 +68,10 @@ ENTRY_FIELDS = ("message", "level", "timestamp", "source", "checkpoint_name", "m
 
 
 def plugin_entries(rows: Iterable[Mapping[str, Any]]) -> list[LogEntry]:
-    """Build entries from a log-store plugin's ``read_logs`` rows (unknown keys are ignored)."""
+    """Build entries from a log-store plugin's ``read_logs`` rows (unknown keys are ignored).
+
+    A ``datetime`` timestamp becomes ISO 8601 text; a missing message becomes ``""``.
+    """
     entries = []
     for row in rows:
         values: dict[str, Any] = {name: row.get(name) for name in ENTRY_FIELDS}
@@ -77,6 +82,20 @@ def plugin_entries(rows: Iterable[Mapping[str, Any]]) -> list[LogEntry]:
     return entries
 
 
+def entry_row(entry: LogEntry) -> LogRow:
+    """The ``read_logs`` row of an entry: the inverse of :func:`plugin_entries`."""
+    return LogRow(
+        message=entry.message,
+        level=entry.level,
+        timestamp=entry.timestamp,
+        source=entry.source,
+        checkpoint_name=entry.checkpoint_name,
+        module=entry.module,
+        filename=entry.filename,
+        lineno=entry.lineno,
+    )
+
+
 __all__ = [
     "ENGINE_SOURCE",
     "ENTRY_FIELDS",
@@ -84,6 +103,7 @@ __all__ = [
     "RUNNER_SOURCE",
     "STEP_SOURCE",
     "LogEntry",
+    "entry_row",
     "plugin_entries",
     "sort_entries",
 ]

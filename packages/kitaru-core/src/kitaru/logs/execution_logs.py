@@ -1,29 +1,16 @@
 """Read an execution's runtime logs: :func:`get_logs`.
 
-Picks the streams (:mod:`kitaru.logs.streams`), reads each from where the
-engine stored it (:mod:`kitaru.logs.stores`), or through a log-store
-plugin's ``read_logs`` (:mod:`kitaru.logs.plugins`), and returns entries in
-time order.
+Picks the streams (:func:`kitaru.logs.stored.select_streams`) and reads them
+through the installed log stores that keep them
+(:func:`kitaru.logs.backends.read_through_log_stores`): Kitaru has no other
+way to read logs, so a log store that is not installed cannot be read.
 """
 
 from __future__ import annotations
 
-from kitaru.engine import get_engine
-from kitaru.engine.runs import StepRecord
-from kitaru.errors import KitaruBackendError, KitaruUsageError
-from kitaru.execution.status import public_status
-from kitaru.logs.entries import LOG_SOURCES, RUNNER_SOURCE, STEP_SOURCE, LogEntry, sort_entries
-from kitaru.logs.plugins import plugin_reader, read_with_plugin
-from kitaru.logs.progress import load_polled_run
-from kitaru.logs.stores import StreamReader
-from kitaru.logs.streams import run_streams, step_streams
-
-
-def _attempts(run_id: str) -> list[StepRecord]:
-    try:
-        return get_engine().runs.list_steps([run_id])
-    except Exception as exc:
-        raise KitaruBackendError(f"Failed to load the checkpoints of execution '{run_id}': {exc}") from exc
+from kitaru.logs.backends import read_through_log_stores
+from kitaru.logs.entries import STEP_SOURCE, LogEntry
+from kitaru.logs.stored import select_streams
 
 
 def get_logs(
@@ -56,28 +43,11 @@ def get_logs(
         KitaruUsageError: If ``exec_id`` is not a UUID or ``source`` is unknown.
         KitaruStateError: If there is no such execution.
         KitaruBackendError: If the store cannot be read.
-        KitaruLogRetrievalError: If the logs live in a backend that cannot be read back.
+        KitaruLogRetrievalError: If the logs live in a log store that is not
+            installed, cannot be read back, or cannot be reached.
     """
-    if source not in LOG_SOURCES:
-        raise KitaruUsageError(f"Unsupported log source {source!r}. Expected one of: step, runner.")
-    run = load_polled_run(exec_id)
-    finished = public_status(run.status).is_finished
-    if source == RUNNER_SOURCE:
-        streams = run_streams(run, include_engine=include_engine)
-    else:
-        streams = step_streams(_attempts(run.id), checkpoint=checkpoint, include_engine=include_engine)
-    logs = get_engine().logs
-    read_logs = plugin_reader(streams, logs)
-    if read_logs is not None:
-        return read_with_plugin(read_logs, exec_id, checkpoint, source, limit, include_engine)
-    reader = StreamReader(exec_id, logs)
-    entries: list[LogEntry] = []
-    for stream in streams:
-        entries.extend(reader.read(stream, include_engine=include_engine, finished=finished))
-        if limit is not None and len(entries) >= limit:
-            break
-    entries = sort_entries(entries)
-    return entries if limit is None else entries[:limit]
+    selection = select_streams(exec_id, checkpoint=checkpoint, source=source, include_engine=include_engine)
+    return read_through_log_stores(selection, limit=limit)
 
 
 __all__ = ["get_logs"]

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timezone
 
-from kitaru.engine.logs import LogFiles, LogRecord, StoredLogs
+from kitaru.engine.logs import LogFiles, LogRecord, LogStoreComponent, StoredLogs
 from kitaru.engine.runs import LogStreamRecord
 from kitaru.errors import KitaruLogRetrievalError
 from kitaru.logs.engine_lines import is_engine_line
@@ -35,7 +35,7 @@ from kitaru.logs.streams import LogStream
 
 def backend_name(flavor: str) -> str:
     """Kitaru's name of a log-store backend from the engine flavor (``artifact-store``, ``otel`` ...)."""
-    return "artifact-store" if flavor in ("artifact", "default") else flavor.replace("_", "-")
+    return "artifact-store" if flavor in ("artifact", "default") else flavor.lower().replace("_", "-")
 
 
 def complete_lines(texts: Sequence[str], *, include_partial: bool) -> list[str]:
@@ -98,30 +98,43 @@ def to_entry(record: LogRecord, message: str, source: str, checkpoint_name: str 
     )
 
 
+def log_store_component(logs: StoredLogs, exec_id: str, log_store_id: str) -> LogStoreComponent:
+    """The log-store component that keeps some of an execution's streams.
+
+    Raises:
+        KitaruLogRetrievalError: If the component no longer exists.
+    """
+    try:
+        return logs.log_store(log_store_id)
+    except Exception as exc:
+        raise KitaruLogRetrievalError(
+            f"The logs of execution '{exec_id}' are kept by a log store that no longer exists "
+            f"({log_store_id}): {exc}."
+        ) from exc
+
+
+def cannot_read_back(exec_id: str, backend: str, endpoint: str | None, why: str) -> KitaruLogRetrievalError:
+    """The error for logs kept in a backend Kitaru cannot read them back from: it says where to look."""
+    where = endpoint or "its configured endpoint"
+    return KitaruLogRetrievalError(
+        f"Cannot read the logs of execution '{exec_id}' from the '{backend}' log store at "
+        f"{where}: {why}. Read them in that backend directly at {where}, or run "
+        "`kitaru log-store reset` and use a stack whose logs go to its artifact store."
+    )
+
+
 def read_log_store(logs: StoredLogs, exec_id: str, stream: LogStreamRecord) -> list[LogRecord]:
     """Read a stream kept by a log-store component (Datadog, OTEL, ...).
 
     Raises:
         KitaruLogRetrievalError: If the component is gone or its backend cannot be read back.
     """
-    try:
-        component = logs.log_store(str(stream.log_store_id))
-    except Exception as exc:
-        raise KitaruLogRetrievalError(
-            f"The logs of execution '{exec_id}' are kept by a log store that no longer exists "
-            f"({stream.log_store_id}): {exc}."
-        ) from exc
-    backend = backend_name(component.flavor)
-    endpoint = component.endpoint or "its configured endpoint"
+    component = log_store_component(logs, exec_id, str(stream.log_store_id))
     try:
         return logs.fetch_from_log_store(stream)
     except Exception as exc:
         why = "it does not support reading logs back" if isinstance(exc, NotImplementedError) else str(exc)
-        raise KitaruLogRetrievalError(
-            f"Cannot read the logs of execution '{exec_id}' from the '{backend}' log store at "
-            f"{endpoint}: {why}. Read them in that backend directly at {endpoint}, or run "
-            "`kitaru log-store reset` and use a stack whose logs go to its artifact store."
-        ) from exc
+        raise cannot_read_back(exec_id, backend_name(component.flavor), component.endpoint, why) from exc
 
 
 class StreamReader:
@@ -188,4 +201,13 @@ class StreamReader:
         return self._artifact_stores[artifact_store_id]
 
 
-__all__ = ["StreamReader", "backend_name", "complete_lines", "join_chunks", "read_log_store", "to_entry"]
+__all__ = [
+    "StreamReader",
+    "backend_name",
+    "cannot_read_back",
+    "complete_lines",
+    "join_chunks",
+    "log_store_component",
+    "read_log_store",
+    "to_entry",
+]

@@ -50,6 +50,11 @@ class ReadLogs(Protocol):
     Returns:
         :class:`LogRow` mappings, in any order (Kitaru sorts them by time).
         Rows of the engine's own notices may carry ``source="engine"``.
+
+    A backend whose logs the engine keeps (in the artifact store, or through a
+    log-store component the engine can query) returns
+    ``kitaru.logs.read_stored_logs(exec_id, checkpoint=..., source=..., limit=...)``,
+    as kitaru-local's ``artifact-store`` and ``datadog`` do.
     """
 
     def __call__(

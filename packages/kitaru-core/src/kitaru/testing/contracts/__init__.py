@@ -26,7 +26,9 @@ The suites and their fixtures:
 
 * ``StackProviderContract``: ``stack_provider``; optional ``stack_spec``.
 * ``ArtifactSerializerContract``: ``serializer``; optional ``serializer_samples``.
-* ``LogStoreContract``: ``log_store``.
+* ``LogStoreContract``: ``log_store``; override ``log_store_execution()`` to hand it
+  an execution whose logs the store keeps (by default it runs a small flow when
+  the active stack sends its logs there).
 * ``LlmBackendContract``: ``llm_backend``.
 
 Override an optional fixture inside your subclass (a module-level fixture of
