@@ -224,12 +224,11 @@ def test_a_hook_wrapper_sees_and_changes_every_plugins_records() -> None:
 def test_hook_calls_are_traced_by_pluggy() -> None:
     manager = KitaruPluginManager()
     manager.register(_log_store_plugin("traced_mod", "traced", "traced"), PluginSource("traced", "t", "1"))
-    calls: list[str] = []
-    manager._pm.add_hookcall_monitoring(  # noqa: SLF001 - what a debugging session would do
-        lambda hook_name, impls, kwargs: calls.append(hook_name), lambda *args: None
-    )
+    lines: list[str] = []
+    manager.trace(lines.append)
     manager.log_stores()
-    assert calls == ["kitaru_log_stores"]
+    assert any("kitaru_log_stores" in line for line in lines), lines
+    assert any("LogStoreSpec(name='traced'" in line for line in lines), "the result is traced too"
 
 
 def test_a_failing_hookimpl_is_skipped_without_breaking_the_others() -> None:
@@ -302,6 +301,68 @@ def test_records_check_themselves_when_built(build: Any, message: str) -> None:
     with pytest.raises(PluginRecordError) as excinfo:
         build()
     assert message in str(excinfo.value)
+
+
+@pytest.mark.parametrize("entry_point_name", ["aaa", "zzz"])
+def test_first_party_records_win_a_conflict_whatever_the_third_partys_name(
+    tmp_path: Path, entry_point_name: str
+) -> None:
+    """Kitaru's own plugins register after third-party ones, so pluggy asks them first."""
+    dist = make_distribution(
+        tmp_path / "site",
+        f"kitaru-{entry_point_name}",
+        version="1.0",
+        modules={
+            f"kitaru_{entry_point_name}": """
+                import kitaru
+                from kitaru.plugins import ComponentSpec, StackComponents, StackProviderSpec
+
+                @kitaru.hookimpl
+                def kitaru_stack_providers():
+                    yield StackProviderSpec(
+                        name="local", description="An impostor.",
+                        build_components=lambda spec: StackComponents(ComponentSpec("local"), ComponentSpec("local")),
+                    )
+            """
+        },
+        entry_points={entry_point_name: f"kitaru_{entry_point_name}"},
+    )
+    with dist.activated():
+        manager = get_plugin_manager()
+        local = manager.stack_providers()["local"]
+        problems = list(manager.problems)
+    assert local.source is not None and local.source.plugin == "local"
+    assert any("Duplicate stack type 'local'" in p and f"plugin '{entry_point_name}'" in p for p in problems)
+
+
+def test_a_deprecated_record_form_is_listed_among_the_plugins_problems(tmp_path: Path) -> None:
+    dist = make_distribution(
+        tmp_path / "site",
+        "kitaru-olden",
+        version="0.9",
+        modules={
+            "kitaru_olden": """
+                import kitaru
+                from kitaru.plugins import StackProviderSpec
+
+                OLD = StackProviderSpec(name="olden", description="Old style.", artifact_store_schemes=("olden",),
+                                        build_components=lambda spec: {})
+
+                @kitaru.hookimpl
+                def kitaru_stack_providers():
+                    yield OLD
+            """
+        },
+        entry_points={"olden": "kitaru_olden"},
+    )
+    with dist.activated(), pytest.warns(DeprecationWarning, match="artifact_store_schemes is deprecated"):
+        manager = get_plugin_manager()
+        assert manager.stack_providers()["olden"].schemes == ("olden",), "the old form still works"
+        problems = list(manager.problems)
+    assert any(
+        p.startswith("plugin 'olden' (kitaru-olden 0.9): StackProviderSpec 'olden': artifact_store_schemes is deprecated")
+        for p in problems
+    ), problems
 
 
 def test_builtin_serializer_wins_over_a_plugin_reusing_its_name() -> None:

@@ -154,7 +154,7 @@ def test_the_mcp_tool_has_one_parameter_per_field(activated: ThrowawayDistributi
 
     from kitaru.mcp.system import manage_stack
 
-    with pytest.raises(KitaruUsageError, match=r"--type shelfy requires: app_dir\."):
+    with pytest.raises(KitaruUsageError, match=r"stack_type='shelfy' requires: app_dir\."):
         manage_stack("create", "m", stack_type="shelfy")
     with pytest.raises(KitaruUsageError, match="Stack field 'app_dir' is given twice"):
         manage_stack("create", "m", stack_type="shelfy", app_dir="/a", options={"app_dir": "/b"})

@@ -116,7 +116,7 @@ def test_missing_required_options_are_listed(stack_type: str, options: dict, exp
 def test_python_surface_names_options_without_dashes() -> None:
     with pytest.raises(KitaruUsageError) as excinfo:
         resolve_stack_request("team", "sagemaker", {"artifact_store": S3}, surface="python")
-    assert message(excinfo) == "--type sagemaker requires: container_registry, region, execution_role."
+    assert message(excinfo) == "stack_type='sagemaker' requires: container_registry, region, execution_role."
 
 
 @pytest.mark.parametrize(

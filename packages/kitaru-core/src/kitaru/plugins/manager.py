@@ -15,13 +15,15 @@ instead (``manager.stack_providers()`` ...).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import functools
 import importlib
 import logging
 import threading
-from collections.abc import Callable, Generator
+import warnings
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from types import ModuleType, SimpleNamespace
@@ -47,7 +49,18 @@ RAISE_ERRORS_ENV = "KITARU_RAISE_PLUGIN_ERRORS"
 BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (("core", "kitaru.builtin_plugin"),)
 """(plugin name, module) pairs that core registers itself, through the same hooks."""
 
+FIRST_PARTY_PLUGINS: tuple[str, ...] = ("local", "aws", "gcp", "azure")
+"""Kitaru's own plugins (each entry-point name is also its pip extra, ``kitaru[aws]``).
+
+They are registered after third-party plugins, so pluggy calls them first and
+their records win a name conflict, unless a third-party hookimpl says ``tryfirst``."""
+
 _R = TypeVar("_R")
+
+RECORD_TYPE_NAMES: frozenset[str] = frozenset(
+    {*(record_type.__name__ for record_type in HOOK_RECORD_TYPES.values()), "StackField", "ArtifactStoreBackend"}
+)
+"""Records whose deprecation warnings are listed as plugin problems."""
 
 
 class PluginLoadError(RuntimeError):
@@ -160,9 +173,13 @@ class KitaruPluginManager:
         A plugin that fails to import is logged and skipped, unless
         ``KITARU_RAISE_PLUGIN_ERRORS=1`` makes it fatal.
         """
-        # By name, so the order (and so which plugin wins a name conflict) is
-        # the same on every machine, whatever the order of sys.path.
-        entry_points = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+        # Third-party plugins by name, then Kitaru's own (pluggy calls the
+        # last registered first): the order, and so who wins a name conflict,
+        # is the same on every machine whatever the order of sys.path.
+        entry_points = sorted(
+            metadata.entry_points(group=ENTRY_POINT_GROUP),
+            key=lambda ep: (ep.name in FIRST_PARTY_PLUGINS, ep.name),
+        )
         for entry_point in entry_points:
             distribution = entry_point.dist.name if entry_point.dist else "unknown"
             source = PluginSource(
@@ -171,7 +188,8 @@ class KitaruPluginManager:
                 version=_distribution_version(distribution),
             )
             try:
-                plugin = entry_point.load()
+                with self._deprecations(source):
+                    plugin = entry_point.load()
             except Exception as exc:
                 self._fail(
                     f"Could not load {source} from entry point "
@@ -183,9 +201,29 @@ class KitaruPluginManager:
 
     def _fail(self, message: str, exc: BaseException) -> None:
         """Report a broken plugin: fatal with ``KITARU_RAISE_PLUGIN_ERRORS=1``, else skipped."""
+        message = message.rstrip(".")
         if _raise_errors():
             raise PluginLoadError(message + ".") from exc
         self._problem(message + f". Skipping it; set {RAISE_ERRORS_ENV}=1 to make this fatal.")
+
+    @contextlib.contextmanager
+    def _deprecations(self, source: PluginSource) -> Iterator[None]:
+        """List the deprecated record forms a plugin uses among the problems ``kitaru plugins`` shows.
+
+        Python hides a ``DeprecationWarning`` outside ``__main__``, so a plugin
+        author would only see one under pytest. The warning is still issued.
+        """
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DeprecationWarning)
+            yield
+        for warning in caught:
+            if issubclass(warning.category, DeprecationWarning) and isinstance(warning.message, Warning):
+                text = str(warning.message)
+                if text.split(" ", 1)[0] in RECORD_TYPE_NAMES:
+                    self._problem(f"{source}: {text}")
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno, source=warning.source
+            )
 
     def _problem(self, message: str) -> None:
         if message in self.problems:  # the typed facade may be asked many times
@@ -194,6 +232,18 @@ class KitaruPluginManager:
         logger.warning(message)
 
     # -- introspection ------------------------------------------------------
+
+    def trace(self, writer: Callable[[str], object] = logger.debug) -> None:
+        """Write every hook call and its result with ``writer`` (pluggy's tracing), to debug a plugin.
+
+        >>> get_plugin_manager().trace(print)  # doctest: +SKIP
+        >>> get_plugin_manager().log_stores()  # doctest: +SKIP
+          kitaru_log_stores [hook]
+          ...
+        """
+        self._pm.trace.root.setwriter(writer)
+        self._pm.enable_tracing()
+        self._cache.clear()
 
     def plugins(self) -> list[PluginInfo]:
         """List registered plugins with the hooks each implements."""
@@ -244,7 +294,8 @@ class KitaruPluginManager:
         @functools.wraps(function)
         def stamped(*args: Any, **kwargs: Any) -> list[Any]:
             try:
-                produced = list(function(*args, **kwargs) or ())
+                with self._deprecations(source):
+                    produced = list(function(*args, **kwargs) or ())
             except Exception as exc:
                 self._fail(f"{source} failed in {hook_name}(): {type(exc).__name__}: {exc}", exc)
                 return []

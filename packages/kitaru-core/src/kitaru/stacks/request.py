@@ -23,6 +23,7 @@ import copy
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from kitaru.errors import KitaruUsageError
@@ -69,14 +70,23 @@ class StackRequest:
         """What the stack points at, for output: provider and the given options."""
         values: dict[str, Any] = {"provider": self.cloud}
         for name in self.provider.field_names:
-            if name != "credentials" and self.spec.value(name) is not None:
-                values[name] = self.spec.value(name)
+            value = self.spec.value(name)
+            if name == "credentials" or value is None:
+                continue
+            if name == "artifact_store" and isinstance(value, str) and catalog.uri_scheme(value) is None:
+                value = str(Path(value).expanduser().absolute())  # a directory, as the component holds it
+            values[name] = value
         return {key: value for key, value in values.items() if value is not None}
 
 
 def option_label(option: str, surface: str) -> str:
     """``--execution-role`` on the CLI, ``execution_role`` elsewhere."""
     return "--" + option.replace("_", "-") if surface == "cli" else option
+
+
+def type_label(stack_type: str, surface: str) -> str:
+    """``--type sagemaker`` on the CLI, ``stack_type='sagemaker'`` elsewhere (Python, MCP)."""
+    return f"--type {stack_type}" if surface == "cli" else f"stack_type={stack_type!r}"
 
 
 def _blank(value: Any) -> bool:
@@ -88,8 +98,8 @@ def _type_list(types: list[str] | tuple[str, ...]) -> str:
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + f", or {quoted[-1]}"
 
 
-def _flag_list(types: list[str]) -> str:
-    flags = [f"--type {name}" for name in types]
+def _flag_list(types: list[str], surface: str) -> str:
+    flags = [type_label(name, surface) for name in types]
     if len(flags) == 1:
         return flags[0]
     if len(flags) == 2:
@@ -117,12 +127,12 @@ def _misplaced_options_error(stack_type: str, options: list[str], surface: str) 
             sentences.append(f"No stack type accepts: {labels}.")
         elif len(types) == 1:
             title = catalog.stack_title(types[0])
-            sentences.append(f"{title}-only options require --type {types[0]}: {labels}")
+            sentences.append(f"{title}-only options require {type_label(types[0], surface)}: {labels}")
         elif "local" not in types and len(types) >= 4:
-            sentences.append(f"Remote stack options require {_flag_list(list(types))}: {labels}")
+            sentences.append(f"Remote stack options require {_flag_list(list(types), surface)}: {labels}")
         else:
-            sentences.append(f"Options for {_flag_list(list(types))} only: {labels}")
-    return KitaruUsageError(" ".join(sentences) + f" (got --type {stack_type}).")
+            sentences.append(f"Options for {_flag_list(list(types), surface)} only: {labels}")
+    return KitaruUsageError(" ".join(sentences) + f" (got {type_label(stack_type, surface)}).")
 
 
 def _scheme_list(schemes: tuple[str, ...] | list[str]) -> str:
@@ -243,7 +253,7 @@ def resolve_stack_request(
     missing = [name for name in required if name not in given]
     if missing:
         labels = ", ".join(option_label(name, surface) for name in missing)
-        raise KitaruUsageError(f"--type {kind} requires: {labels}.")
+        raise KitaruUsageError(f"{type_label(kind, surface)} requires: {labels}.")
 
     uri = given.get("artifact_store")
     provider = _choose_provider(kind, candidates, uri if isinstance(uri, str) else None, surface)
@@ -255,8 +265,8 @@ def resolve_stack_request(
     if async_mode:
         if not remote:
             raise KitaruUsageError(
-                f"--async only applies to remote stack types (the orchestrator runs elsewhere); "
-                f"--type {kind} runs flows in this process."
+                f"{'--async' if surface == 'cli' else 'async_mode'} only applies to remote stack types "
+                f"(the orchestrator runs elsewhere); {type_label(kind, surface)} runs flows in this process."
             )
         overrides["orchestrator"].setdefault("synchronous", False)
 

@@ -89,6 +89,10 @@ def freeze(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
+_NO_DEFAULT: Any = object()
+"""Marks :meth:`StackSpec.value` called without a default."""
+
+
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -249,13 +253,22 @@ class StackSpec(Mapping[str, Any]):
         """The raw ``--credentials`` string, stripped; None means implicit."""
         return self.value("credentials")
 
-    def value(self, field_name: str) -> Any:
+    def value(self, field_name: str, default: Any = _NO_DEFAULT) -> Any:
         """A field's value: strings stripped, blank strings as None.
 
+        Args:
+            field_name: The field.
+            default: What to return when the spec has no such field (an
+                artifact-store backend serving several stack types reads a
+                field only some declare). Without it, that is a ``KeyError``.
+
         Raises:
-            KeyError: When the spec has no such field (a typo in the plugin).
+            KeyError: When the spec has no such field and no ``default`` is
+                given (a typo in the plugin).
         """
         if field_name not in self.field_values:
+            if default is not _NO_DEFAULT:
+                return default
             raise KeyError(f"The stack spec has no field {field_name!r}; fields: {sorted(self.field_values)}.")
         value = self.field_values[field_name]
         if _blank(value):
@@ -463,8 +476,10 @@ class StackComponents:
         check_type(self, self.service_connector, "service_connector", (ConnectorSpec, type(None)))
         linked = [target for target, component in self.components() if component.connector]
         if linked and self.service_connector is None:
+            verb = "asks" if len(linked) == 1 else "ask"
             raise PluginRecordError(
-                f"{', '.join(linked)} ask for the stack's connector, but there is no service_connector."
+                f"{' and '.join(linked)} {verb} for the stack's connector (connector=True), but there is no "
+                "service_connector; add a ConnectorSpec or drop connector=True."
             )
 
     @classmethod
@@ -628,10 +643,12 @@ class StackProviderSpec:
         if self.provider is not None:
             check_name(self, self.provider, "provider")
         check_type(self, self.description, "description", str)
+        if isinstance(self.fields, (list, tuple)):
+            names = [getattr(f, "name", None) for f in self.fields]
+            twice = sorted({str(name) for name in names if names.count(name) > 1})
+            if twice:
+                raise PluginRecordError(f"{where(self)}: fields declares a name twice: {', '.join(twice)}.")
         fields = as_tuple(self, self.fields, "fields", StackField)
-        names = [f.name for f in fields]
-        if len(names) != len(set(names)):
-            raise PluginRecordError(f"{where(self)}: fields declares a name twice: {names}.")
         set_frozen(self, "fields", fields)
         set_frozen(self, "credential_formats", as_tuple(self, self.credential_formats, "credential_formats", str))
         check_callable(

@@ -39,6 +39,8 @@ class PluginRecordError(ValueError):
 def where(record: Any) -> str:
     """``StackProviderSpec 'sagemaker'``: how messages name a record."""
     name = getattr(record, "name", None)
+    if not isinstance(name, str):
+        name = getattr(record, "provider", None)  # an ArtifactStoreBackend is known by its provider
     return f"{type(record).__name__} {name!r}" if isinstance(name, str) else type(record).__name__
 
 
