@@ -202,7 +202,7 @@ def test_failed_verification_registers_nothing_and_vertex_registers_with_no_veri
                "configuration": {"project_id": "kitaru-test"}},
     }
     vx = engine["stacks"]["vx"]
-    assert vx["labels"] == {"kitaru.managed": "true"}
+    assert vx["labels"] == {"kitaru.managed": "true", "kitaru.stack_type": "vertex"}
     assert vx["components"] == {
         "orchestrator": {
             "flavor": "vertex",
