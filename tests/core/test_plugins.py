@@ -8,9 +8,11 @@ same helper plugin authors get.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -22,6 +24,7 @@ import pytest
 
 from kitaru.plugins import (
     ArtifactStoreBackend,
+    ComponentSpec,
     KitaruPluginManager,
     LlmBackendSpec,
     LogStoreSpec,
@@ -30,6 +33,7 @@ from kitaru.plugins import (
     PluginSource,
     StackField,
     StackProviderSpec,
+    StackSpec,
     get_plugin_manager,
 )
 from kitaru.plugins.manager import RAISE_ERRORS_ENV
@@ -219,6 +223,37 @@ def test_a_hook_wrapper_sees_and_changes_every_plugins_records() -> None:
     assert sorted(stores) == ["added", "kept"]
     assert stores["kept"].source == PluginSource("kept", "kitaru-kept", "1")
     assert stores["added"].source == PluginSource("wrapping", "kitaru-wrapping", "2")
+
+
+def test_a_failing_wrapper_is_reported_and_the_records_are_kept() -> None:
+    failing = _module(
+        "failing_wrapper_mod",
+        """
+        import kitaru
+
+        @kitaru.hookimpl(wrapper=True)
+        def kitaru_log_stores():
+            yield
+            raise RuntimeError("wrapper broke")
+        """,
+    )
+    manager = KitaruPluginManager()
+    manager.register(_log_store_plugin("kept_by_wrapper_mod", "kept", "kept"), PluginSource("kept", "k", "1"))
+    manager.register(failing, PluginSource("breaking", "kitaru-breaking", "1"))
+    assert list(manager.log_stores()) == ["kept"]
+    assert any("plugin 'breaking' (kitaru-breaking 1)'s wrapper failed in kitaru_log_stores(): RuntimeError" in p
+               for p in manager.problems), manager.problems
+
+
+def test_records_survive_copying_as_older_plugins_do() -> None:
+    spec = StackSpec("s", {"credentials": "azure-access-token:SECRET"}, {"orchestrator": {"tolerations": [{"key": "gpu"}]}})
+    assert copy.deepcopy(spec) == spec and pickle.loads(pickle.dumps(spec)) == spec
+    assert spec.extra_for("orchestrator") == {"tolerations": [{"key": "gpu"}]}, "lists come back as lists"
+    assert "SECRET" not in repr(spec)
+    component = ComponentSpec("local", {"tolerations": [{"key": "gpu"}]})
+    assert copy.deepcopy(component) == component and hash(component) == hash(copy.deepcopy(component))
+    with pytest.raises(TypeError):
+        spec.extra["orchestrator"]["x"] = 1  # type: ignore[index]  # the typed view is read-only
 
 
 def test_hook_calls_are_traced_by_pluggy() -> None:

@@ -8,6 +8,7 @@ cloud extras would have.
 
 from __future__ import annotations
 
+import types
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -312,3 +313,43 @@ def test_kubernetes_on_gcs_names_the_gcp_extra_when_only_aws_is_installed(only_a
         "Kubernetes stacks on GCP need the GCP plugin. Install it with: pip install 'kitaru[gcp]'"
     )
     assert resolve_stack_request("team", "kubernetes", KUBERNETES).provider.key == "kubernetes@aws"
+
+
+FOO_PLUGIN = """
+import kitaru
+from kitaru.plugins import (
+    ArtifactStoreBackend, ArtifactStoreComponents, ComponentSpec, StackComponents, StackField, StackProviderSpec,
+)
+
+BACKEND = ArtifactStoreBackend(
+    schemes=("foo",), provider="foo",
+    build=lambda spec: ArtifactStoreComponents(ComponentSpec("local")),
+)
+
+
+@kitaru.hookimpl
+def kitaru_stack_providers():
+    yield StackProviderSpec(
+        name="kubernetes", provider="foo", description="Kubernetes on Foo.",
+        fields=(
+            StackField("artifact_store", "foo:// URI.", required=True, example="foo://b"),
+            StackField("zone", "Foo zone.", required=True, example="z1"),
+        ),
+        build_components=lambda spec: StackComponents(ComponentSpec("local"), ComponentSpec("local")),
+        artifact_store_backend=BACKEND,
+    )
+"""
+
+
+def test_a_field_only_the_chosen_provider_requires_is_checked_too(tmp_path: Path) -> None:
+    """kubernetes on AWS needs --cluster; kubernetes on a third-party cloud may need something else."""
+    import kitaru_aws.plugin
+
+    module = types.ModuleType("kitaru_foo_plugin")
+    exec(FOO_PLUGIN, module.__dict__)  # noqa: S102 - a plugin module written by the test
+    with only_plugins(local=kitaru_local.plugin, aws=kitaru_aws.plugin, foo=module):
+        with pytest.raises(KitaruUsageError) as excinfo:
+            resolve_stack_request("team", "kubernetes", {"artifact_store": "foo://b"})
+        assert message(excinfo) == "--type kubernetes on FOO requires: --zone."
+        request = resolve_stack_request("team", "kubernetes", {"artifact_store": "foo://b", "zone": "z1"})
+    assert request.provider.key == "kubernetes@foo"

@@ -382,7 +382,7 @@ def test_build_rejects_a_non_path_extra_path(local: StackProviderSpec, path: Any
 @pytest.mark.parametrize(
     ("artifact_store", "type_name"),
     # The spec is read-only: a list given as a value is kept as a tuple.
-    [({"path": "/data"}, "dict"), (42, "int"), (["/data"], "tuple")],
+    [({"path": "/data"}, "dict"), (42, "int"), (["/data"], "list")],
 )
 def test_build_rejects_an_artifact_store_that_is_neither_path_nor_uri(
     local: StackProviderSpec, artifact_store: Any, type_name: str

@@ -6,7 +6,8 @@ saved value and log file under its ``path``. This module turns the user's
 (:func:`shelf_artifact_store`) and checks, before anything is registered,
 that the directory can be written (:func:`check_writable`).
 
-Nothing is created here: the engine creates the directory on first write.
+No directory is created here (the engine creates it on first write); only a probe file is
+written and removed in a directory that exists.
 """
 
 from __future__ import annotations

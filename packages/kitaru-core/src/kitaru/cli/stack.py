@@ -219,7 +219,7 @@ def create(
     from kitaru.cli.stack_file import FIELDS_KEY, read_stack_file
     from kitaru.plugins.stack_helpers import deep_merge
     from kitaru.stacks import create_stack_with_summary
-    from kitaru.stacks.request import EXTRA_TARGETS, LOCAL_EXTRA_TARGETS
+    from kitaru.stacks.request import EXTRA_TARGETS
 
     settings: dict[str, Any] = read_stack_file(file) if file else {}
     fields: dict[str, Any] = dict(settings.pop(FIELDS_KEY, {}))
@@ -234,8 +234,8 @@ def create(
     if not settings.get("name") or not str(settings["name"]).strip():
         raise KitaruUsageError("Name the stack: kitaru stack create NAME (or 'name:' in --file).")
     kind = (settings.get("type") or "local").strip().lower() or "local"
-    targets = LOCAL_EXTRA_TARGETS if kind == "local" else EXTRA_TARGETS
-    overrides = deep_merge(settings.get("extra") or {}, parse_extras(extra, allowed_targets=targets))
+    # Which targets the type has is core's to check (a type without a provider has no registry).
+    overrides = deep_merge(settings.get("extra") or {}, parse_extras(extra, allowed_targets=EXTRA_TARGETS))
     fields["extra"] = overrides
     result = create_stack_with_summary(
         str(settings["name"]),

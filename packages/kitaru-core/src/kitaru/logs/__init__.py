@@ -18,8 +18,10 @@ Kitaru's rules for reading logs back, with no engine code:
 
 The engine is reached through :mod:`kitaru.engine.logs` and
 :mod:`kitaru.engine.runs`; log stores through the plugin manager.
-``import kitaru.logs`` loads only the entries and the engine-line rules; the
-functions below load what they need on first use::
+``import kitaru.logs`` loads the entries, the engine-line rules and the log
+record types (with the plugin manager, not the engine); the functions below
+load the rest on first use, through a module ``__getattr__`` as
+``kitaru/__init__`` does, so a plugin can import ``kitaru.logs`` cheaply::
 
     from kitaru.logs import get_logs
 

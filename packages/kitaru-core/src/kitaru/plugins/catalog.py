@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -295,11 +295,6 @@ def describe_fields(fields: Iterable[tuple[KnownStackType, StackField]]) -> str:
     return f"{title}, for {', '.join(names)}; each type's format: `kitaru stack types`."
 
 
-def field_values(options: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
-    """The non-None ``options`` among ``names`` (a surface's values for the known fields)."""
-    return {name: options[name] for name in names if options.get(name) is not None}
-
-
 __all__ = [
     "FIRST_PARTY_PLUGINS",
     "SNAPSHOT_PATH",
@@ -308,7 +303,6 @@ __all__ = [
     "artifact_store_backend",
     "artifact_store_backends",
     "describe_fields",
-    "field_values",
     "first_party_providers",
     "install_hint",
     "known_fields",

@@ -32,7 +32,15 @@ def kitaru_stack_providers() -> Iterable[StackProviderSpec]:
 
         @kitaru.hookimpl
         def kitaru_stack_providers():
-            yield StackProviderSpec(name="local", description="Runs in-process.")
+            yield StackProviderSpec(
+                name="shelf",
+                description="Runs in-process; artifacts in a directory.",
+                fields=(StackField("shelf_dir", "Where artifacts go.", required=True, example="~/shelf"),),
+                build_components=lambda spec: StackComponents(
+                    orchestrator=ComponentSpec("local"),
+                    artifact_store=ComponentSpec("local", {"path": spec.require("shelf_dir")}),
+                ),
+            )
 
     Returns:
         The stack types this plugin provides.
@@ -87,7 +95,10 @@ def kitaru_llm_backends() -> Iterable[LlmBackendSpec]:
 
         @kitaru.hookimpl
         def kitaru_llm_backends():
-            yield LlmBackendSpec(name="ollama", prefixes=("ollama/",))
+            yield LlmBackendSpec(
+                name="echo", prefixes=("echo/",), default_price=ModelPrice(0, 0),
+                call=lambda request: LlmResult(text=request.messages[-1]["content"]),
+            )
 
     Returns:
         The LLM backends this plugin provides.

@@ -3,11 +3,13 @@
 Built-in plugins (core's own serializers) and third-party plugins found under
 the ``kitaru`` entry-point group go through the same hooks, called through
 pluggy, so pluggy decides the order: ``tryfirst`` hookimpls first, then the
-plugin registered later before the one registered earlier (entry points are
-registered by name), then ``trylast``; hook wrappers and ``pm.trace`` work as
-in any pluggy host. When two records share a name, the first in that order
-wins and the duplicate is reported with both sources. Core's hookimpls are
-``tryfirst``, so a plugin overrides a built-in only by saying so.
+plugin registered later before the one registered earlier, then ``trylast``;
+hook wrappers work as in any pluggy host, and :meth:`KitaruPluginManager.trace`
+shows every call. Third-party entry points are registered by name, then
+Kitaru's own plugins, so their records come first. When two records share a
+name, the first in that order wins and the duplicate is reported with both
+sources. Core's hookimpls are ``tryfirst``, so a plugin overrides a built-in
+or first-party record only by saying so.
 
 Nothing outside this module calls ``pm.hook`` directly: use the typed facade
 instead (``manager.stack_providers()`` ...).
@@ -15,15 +17,13 @@ instead (``manager.stack_providers()`` ...).
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import dataclasses
 import functools
 import importlib
 import logging
 import threading
-import warnings
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from importlib import metadata
 from types import ModuleType, SimpleNamespace
@@ -57,11 +57,6 @@ their records win a name conflict, unless a third-party hookimpl says ``tryfirst
 
 _R = TypeVar("_R")
 
-RECORD_TYPE_NAMES: frozenset[str] = frozenset(
-    {*(record_type.__name__ for record_type in HOOK_RECORD_TYPES.values()), "StackField", "ArtifactStoreBackend"}
-)
-"""Records whose deprecation warnings are listed as plugin problems."""
-
 
 class PluginLoadError(RuntimeError):
     """A plugin failed to load and ``KITARU_RAISE_PLUGIN_ERRORS=1`` is set."""
@@ -84,23 +79,15 @@ def _with_source(record: _R, source: PluginSource) -> _R:
     return stamped
 
 
-def _stamping_wrapper(function: Callable[..., Any], source: PluginSource) -> Callable[..., Any]:
-    """Wrap a ``wrapper=True`` hookimpl: records it adds come back stamped with its plugin's source."""
+FIRST_PARTY_DISTRIBUTIONS: frozenset[str] = frozenset(f"kitaru-{name}" for name in FIRST_PARTY_PLUGINS)
+"""The distributions of Kitaru's own plugins."""
 
-    @functools.wraps(function)
-    def stamped(*args: Any, **kwargs: Any) -> Generator[None, Any, Any]:
-        result = yield from function(*args, **kwargs)
-        return [
-            [
-                _with_source(record, source)
-                if dataclasses.is_dataclass(record) and getattr(record, "source", source) is None
-                else record
-                for record in produced
-            ]
-            for produced in result
-        ]
 
-    return stamped
+def _registration_order(entry_point: metadata.EntryPoint) -> tuple[bool, str, str]:
+    """Third-party plugins by name (then distribution), Kitaru's own last: pluggy asks those first."""
+    distribution = entry_point.dist.name if entry_point.dist else ""
+    first_party = entry_point.name in FIRST_PARTY_PLUGINS and distribution in FIRST_PARTY_DISTRIBUTIONS
+    return first_party, entry_point.name, distribution
 
 
 def _raise_errors() -> bool:
@@ -123,6 +110,7 @@ class KitaruPluginManager:
         self._sources: dict[str, PluginSource] = {}
         self.problems: list[str] = []
         self._cache: dict[str, Any] = {}
+        self._stop_tracing: Callable[[], None] | None = None
 
     # -- registration -------------------------------------------------------
 
@@ -176,10 +164,7 @@ class KitaruPluginManager:
         # Third-party plugins by name, then Kitaru's own (pluggy calls the
         # last registered first): the order, and so who wins a name conflict,
         # is the same on every machine whatever the order of sys.path.
-        entry_points = sorted(
-            metadata.entry_points(group=ENTRY_POINT_GROUP),
-            key=lambda ep: (ep.name in FIRST_PARTY_PLUGINS, ep.name),
-        )
+        entry_points = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=_registration_order)
         for entry_point in entry_points:
             distribution = entry_point.dist.name if entry_point.dist else "unknown"
             source = PluginSource(
@@ -188,8 +173,7 @@ class KitaruPluginManager:
                 version=_distribution_version(distribution),
             )
             try:
-                with self._deprecations(source):
-                    plugin = entry_point.load()
+                plugin = entry_point.load()
             except Exception as exc:
                 self._fail(
                     f"Could not load {source} from entry point "
@@ -205,25 +189,6 @@ class KitaruPluginManager:
         if _raise_errors():
             raise PluginLoadError(message + ".") from exc
         self._problem(message + f". Skipping it; set {RAISE_ERRORS_ENV}=1 to make this fatal.")
-
-    @contextlib.contextmanager
-    def _deprecations(self, source: PluginSource) -> Iterator[None]:
-        """List the deprecated record forms a plugin uses among the problems ``kitaru plugins`` shows.
-
-        Python hides a ``DeprecationWarning`` outside ``__main__``, so a plugin
-        author would only see one under pytest. The warning is still issued.
-        """
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", DeprecationWarning)
-            yield
-        for warning in caught:
-            if issubclass(warning.category, DeprecationWarning) and isinstance(warning.message, Warning):
-                text = str(warning.message)
-                if text.split(" ", 1)[0] in RECORD_TYPE_NAMES:
-                    self._problem(f"{source}: {text}")
-            warnings.warn_explicit(
-                warning.message, warning.category, warning.filename, warning.lineno, source=warning.source
-            )
 
     def _problem(self, message: str) -> None:
         if message in self.problems:  # the typed facade may be asked many times
@@ -241,8 +206,10 @@ class KitaruPluginManager:
           kitaru_log_stores [hook]
           ...
         """
+        if self._stop_tracing is not None:
+            self._stop_tracing()
         self._pm.trace.root.setwriter(writer)
-        self._pm.enable_tracing()
+        self._stop_tracing = self._pm.enable_tracing()
         self._cache.clear()
 
     def plugins(self) -> list[PluginInfo]:
@@ -282,11 +249,58 @@ class KitaruPluginManager:
             if record_type is None or opts.get("hookwrapper"):
                 wrapped = function
             elif opts.get("wrapper"):
-                wrapped = _stamping_wrapper(function, source)
+                wrapped = self._stamping_wrapper(function, hook_name, source)
             else:
                 wrapped = self._stamping_impl(function, hook_name, record_type, source)
             setattr(proxy, name, wrapped)
         return proxy
+
+    def _stamping_wrapper(
+        self, function: Callable[..., Any], hook_name: str, source: PluginSource
+    ) -> Callable[..., Any]:
+        """Wrap a ``wrapper=True`` hookimpl: records it adds get its plugin's source.
+
+        A wrapper that raises, or returns something other than a list of
+        record lists, is reported (naming its plugin) and the results it was
+        given are kept, as a failing plain hookimpl contributes nothing.
+        """
+
+        @functools.wraps(function)
+        def stamped(*args: Any, **kwargs: Any) -> Generator[None, Any, Any]:
+            try:
+                wrapper = function(*args, **kwargs)
+                next(wrapper)
+            except Exception as exc:
+                self._fail(f"{source}'s wrapper failed in {hook_name}(): {type(exc).__name__}: {exc}", exc)
+                return (yield)
+            results = yield
+            try:
+                wrapper.send(results)
+            except StopIteration as stop:
+                replaced = stop.value
+            except Exception as exc:
+                self._fail(f"{source}'s wrapper failed in {hook_name}(): {type(exc).__name__}: {exc}", exc)
+                return results
+            else:
+                self._problem(f"{source}'s wrapper of {hook_name}() yielded twice; ignoring what it did.")
+                return results
+            if not isinstance(replaced, list) or not all(isinstance(produced, list) for produced in replaced):
+                self._problem(
+                    f"{source}'s wrapper of {hook_name}() returned {type(replaced).__name__}, not the list of "
+                    "record lists it was given; ignoring what it did."
+                )
+                return results
+            return [
+                [
+                    _with_source(record, source)
+                    if dataclasses.is_dataclass(record) and getattr(record, "source", source) is None
+                    else record
+                    for record in produced
+                ]
+                for produced in replaced
+            ]
+
+        return stamped
 
     def _stamping_impl(
         self, function: Callable[..., Any], hook_name: str, record_type: type, source: PluginSource
@@ -294,8 +308,7 @@ class KitaruPluginManager:
         @functools.wraps(function)
         def stamped(*args: Any, **kwargs: Any) -> list[Any]:
             try:
-                with self._deprecations(source):
-                    produced = list(function(*args, **kwargs) or ())
+                produced = list(function(*args, **kwargs) or ())
             except Exception as exc:
                 self._fail(f"{source} failed in {hook_name}(): {type(exc).__name__}: {exc}", exc)
                 return []
@@ -307,6 +320,8 @@ class KitaruPluginManager:
                         f"expected {record_type.__name__}. Skipping it."
                     )
                     continue
+                for deprecation in getattr(record, "deprecated_forms", tuple)():
+                    self._problem(f"{source}: {deprecation}")
                 records.append(_with_source(record, source))
             return records
 
@@ -351,7 +366,7 @@ class KitaruPluginManager:
         return [spec for spec in self.stack_providers().values() if spec.name == stack_type]
 
     def artifact_serializers(self) -> list[ArtifactSerializerSpec]:
-        """Serializers, highest priority first (registration order breaks ties)."""
+        """Serializers, highest priority first (pluggy's call order breaks ties)."""
         by_name = self._by_name(
             "kitaru_artifact_serializers", ArtifactSerializerSpec, "artifact serializer"
         )

@@ -112,11 +112,12 @@ def connector(
     spec: Mapping[str, Any], connector_type: str, auth_method: str, configuration: Mapping[str, Any]
 ) -> dict[str, Any]:
     """:func:`connector_spec` as the plain mapping older plugins return."""
+    described = connector_spec(spec, connector_type, auth_method, configuration)
     return {
-        "name": spec["name"],
-        "connector_type": connector_type,
-        "auth_method": auth_method,
-        "configuration": copy.deepcopy(dict(configuration)),
+        "name": described.name,
+        "connector_type": described.connector_type,
+        "auth_method": described.auth_method,
+        "configuration": thaw(described.configuration),
     }
 
 

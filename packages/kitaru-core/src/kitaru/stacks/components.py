@@ -1,7 +1,8 @@
 """What Kitaru knows about a stack's components: targets, managed stacks, stack types, validation.
 
-A plugin describes each component of a new stack as ``{"name", "flavor",
-"configuration"}`` under a *target* (``orchestrator``, ``artifact_store``,
+A plugin describes each component of a new stack as a
+:class:`~kitaru.plugins.records.ComponentSpec` (flavor, configuration, name)
+under a *target* (``orchestrator``, ``artifact_store``,
 ``container_registry``). Before anything is registered,
 :func:`validate_component` checks the description against the engine
 flavor's own configuration model and says, in Kitaru's words, which option

@@ -29,7 +29,8 @@ from typing import Any
 from kitaru.errors import KitaruUsageError
 from kitaru.plugins import catalog, get_plugin_manager
 from kitaru.plugins.records import StackProviderSpec, StackSpec
-from kitaru.plugins.records.stacks import COMPONENT_TARGETS, LOCAL_TARGETS
+from kitaru.plugins.records.stacks import COMPONENT_TARGETS, LOCAL_TARGETS, flag
+from kitaru.plugins.records.validation import is_blank
 from kitaru.plugins.stack_helpers import deep_merge
 
 EXTRA_TARGETS: tuple[str, ...] = COMPONENT_TARGETS
@@ -81,16 +82,12 @@ class StackRequest:
 
 def option_label(option: str, surface: str) -> str:
     """``--execution-role`` on the CLI, ``execution_role`` elsewhere."""
-    return "--" + option.replace("_", "-") if surface == "cli" else option
+    return flag(option) if surface == "cli" else option
 
 
 def type_label(stack_type: str, surface: str) -> str:
     """``--type sagemaker`` on the CLI, ``stack_type='sagemaker'`` elsewhere (Python, MCP)."""
     return f"--type {stack_type}" if surface == "cli" else f"stack_type={stack_type!r}"
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _type_list(types: list[str] | tuple[str, ...]) -> str:
@@ -231,7 +228,7 @@ def resolve_stack_request(
         if isinstance(value, (str, os.PathLike))
         else value
         for key, value in (options or {}).items()
-        if not _blank(value)
+        if not is_blank(value)
     }
     for key, value in given.items():
         if not isinstance(value, str):
@@ -257,6 +254,11 @@ def resolve_stack_request(
 
     uri = given.get("artifact_store")
     provider = _choose_provider(kind, candidates, uri if isinstance(uri, str) else None, surface)
+    missing = [name for name in provider.required_fields if name not in given]
+    if missing:  # fields only this provider of the type requires (kubernetes on one cloud)
+        labels = ", ".join(option_label(name, surface) for name in missing)
+        where = f" on {catalog.plugin_label([provider.provider])}" if provider.provider else ""
+        raise KitaruUsageError(f"{type_label(kind, surface)}{where} requires: {labels}.")
     if uri is not None and not provider.schemes and catalog.uri_scheme(str(uri)):
         catalog.artifact_store_backend(str(uri))  # a plugin must serve this scheme
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypedDict
 
 from kitaru.plugins.records.source import PluginSource
-from kitaru.plugins.records.validation import check_callable, check_name, check_type
+from kitaru.plugins.records.validation import PluginRecordError, check_callable, check_name, check_type, where
 
 
 class LogRow(TypedDict, total=False):
@@ -103,7 +103,10 @@ class LogStoreSpec:
             "a function (exec_id, *, checkpoint, source, limit) -> rows", required=False,
         )
         if self.flavor is not None and (not isinstance(self.flavor, str) or not self.flavor.strip()):
-            check_type(self, None, "flavor (an engine log-store flavor name, or None)", str)
+            raise PluginRecordError(
+                f"{where(self)}: flavor must name the engine's log-store flavor that exports to this "
+                f"backend, or be None; got {self.flavor!r}."
+            )
 
 
 __all__ = ["LogRow", "LogStoreSpec", "ReadLogs"]

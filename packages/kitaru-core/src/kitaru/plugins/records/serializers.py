@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kitaru.plugins.records.source import PluginSource
-from kitaru.plugins.records.validation import as_tuple, check_callable, check_name, check_pattern, check_type
+from kitaru.plugins.records.validation import (
+    PluginRecordError,
+    as_tuple,
+    check_callable,
+    check_name,
+    check_pattern,
+    where,
+)
 
 MIME_PATTERN = re.compile(
     r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*(\s*;\s*[a-z0-9_-]+=[^;\s]+)*$"
@@ -53,9 +60,8 @@ class ArtifactSerializerSpec:
         check_callable(self, self.write, "write", "a function value -> bytes", required=True)
         check_callable(self, self.read, "read", "a function (bytes, type | None) -> value", required=True)
         object.__setattr__(self, "python_types", as_tuple(self, self.python_types, "python_types", type))
-        if isinstance(self.priority, bool):
-            check_type(self, None, "priority", int)
-        check_type(self, self.priority, "priority", int)
+        if isinstance(self.priority, bool) or not isinstance(self.priority, int):
+            raise PluginRecordError(f"{where(self)}: priority must be an int (higher runs first); got {self.priority!r}.")
 
 
 __all__ = ["MIME_PATTERN", "ArtifactSerializerSpec"]

@@ -34,7 +34,6 @@ import copy
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, Protocol
 
 from kitaru.errors import KitaruUsageError
@@ -48,6 +47,7 @@ from kitaru.plugins.records.validation import (
     check_name,
     check_pattern,
     check_type,
+    is_blank,
     set_frozen,
     where,
 )
@@ -71,19 +71,48 @@ WELL_KNOWN_FIELDS: tuple[str, ...] = ("artifact_store", "credentials")
 (its URI scheme picks the provider of a type two plugins provide) and the ``--credentials`` string."""
 
 
+class FrozenMapping(Mapping[str, Any]):
+    """A read-only mapping that, unlike ``MappingProxyType``, can be deep-copied, pickled and hashed.
+
+    Records keep configurations and overrides in it, so nothing a plugin does
+    to what it reads changes the record, and ``copy.deepcopy(spec)`` (which
+    older plugins do) still works.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
+        self._data: dict[str, Any] = dict(data or {})
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._data.items()))
+
+    def __repr__(self) -> str:
+        return repr(self._data)
+
+
 def thaw(value: Any) -> Any:
-    """A deep, mutable copy of ``value``: read-only mappings become dicts, tuples stay tuples."""
+    """A deep, mutable copy of ``value``: mappings become dicts, lists and tuples lists."""
     if isinstance(value, Mapping):
         return {key: thaw(item) for key, item in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [thaw(item) for item in value]
     return copy.deepcopy(value)
 
 
 def freeze(value: Any) -> Any:
-    """A deep, read-only copy of ``value``: mappings become read-only, lists tuples."""
+    """A deep, read-only copy of ``value``: mappings become :class:`FrozenMapping`, lists tuples."""
     if isinstance(value, Mapping):
-        return MappingProxyType({key: freeze(item) for key, item in value.items()})
+        return FrozenMapping({key: freeze(item) for key, item in value.items()})
     if isinstance(value, (list, tuple)):
         return tuple(freeze(item) for item in value)
     return copy.deepcopy(value)
@@ -91,10 +120,6 @@ def freeze(value: Any) -> Any:
 
 _NO_DEFAULT: Any = object()
 """Marks :meth:`StackSpec.value` called without a default."""
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def flag(field_name: str) -> str:
@@ -271,7 +296,7 @@ class StackSpec(Mapping[str, Any]):
                 return default
             raise KeyError(f"The stack spec has no field {field_name!r}; fields: {sorted(self.field_values)}.")
         value = self.field_values[field_name]
-        if _blank(value):
+        if is_blank(value):
             return None
         return value.strip() if isinstance(value, str) else thaw(value)
 
@@ -315,7 +340,10 @@ class StackSpec(Mapping[str, Any]):
         return len(self.field_values) + 2
 
     def __repr__(self) -> str:
-        return f"StackSpec({dict(self)!r})"
+        shown = dict(self)
+        if shown.get("credentials"):
+            shown["credentials"] = "***"  # may hold keys (azure-service-principal:...:SECRET)
+        return f"StackSpec({shown!r})"
 
 
 @dataclass(frozen=True)
@@ -667,12 +695,16 @@ class StackProviderSpec:
                     f"{where(self)}: artifact_store_schemes {legacy} disagree with its artifact_store_backend's "
                     f"{backend.schemes}; drop artifact_store_schemes."
                 )
-            warnings.warn(
+            warnings.warn(self.deprecated_forms()[0], DeprecationWarning, stacklevel=3)
+
+    def deprecated_forms(self) -> tuple[str, ...]:
+        """What this record still spells the old way, each with the fix (``kitaru plugins`` lists them)."""
+        if self.artifact_store_schemes:
+            return (
                 f"{where(self)}: artifact_store_schemes is deprecated; the schemes come from "
                 "artifact_store_backend. Drop it.",
-                DeprecationWarning,
-                stacklevel=3,
             )
+        return ()
 
     @property
     def schemes(self) -> tuple[str, ...]:
@@ -735,6 +767,7 @@ __all__ = [
     "BuildComponents",
     "ComponentSpec",
     "ConnectorSpec",
+    "FrozenMapping",
     "StackComponents",
     "StackField",
     "StackProviderSpec",

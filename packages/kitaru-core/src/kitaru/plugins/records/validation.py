@@ -13,7 +13,7 @@ manager adds which plugin it came from::
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -34,6 +34,11 @@ ENV_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 class PluginRecordError(ValueError):
     """A plugin record is malformed; the message names the record and the fix."""
+
+
+def is_blank(value: Any) -> bool:
+    """Whether a stack option counts as not given: None, or a string of only whitespace."""
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def where(record: Any) -> str:
@@ -95,7 +100,7 @@ def as_tuple(record: Any, value: Any, what: str, item_type: type | tuple[type, .
         if not isinstance(item, item_type):
             names = item_type.__name__ if isinstance(item_type, type) else " or ".join(t.__name__ for t in item_type)
             raise PluginRecordError(
-                f"{where(record)}: every item of {what} must be a {names}; got {item!r}."
+                f"{where(record)}: every item of {what} must be of type {names}; got {item!r}."
             )
     if len(set(items)) != len(items):
         raise PluginRecordError(f"{where(record)}: {what} lists an item twice: {items!r}.")
@@ -106,15 +111,13 @@ def check_type(record: Any, value: Any, what: str, expected: type | tuple[type, 
     """Raise unless ``value`` is an instance of ``expected``."""
     if not isinstance(value, expected):
         names = expected.__name__ if isinstance(expected, type) else " or ".join(t.__name__ for t in expected)
-        raise PluginRecordError(f"{where(record)}: {what} must be a {names}; got {value!r}.")
+        raise PluginRecordError(f"{where(record)}: {what} must be of type {names}; got {value!r}.")
 
 
 def set_frozen(record: Any, attribute: str, value: Any) -> None:
     """Assign to a frozen dataclass during ``__post_init__`` (normalising a value)."""
     object.__setattr__(record, attribute, value)
 
-
-Check = Callable[[Any], None]
 
 __all__ = [
     "ENV_PATTERN",
@@ -128,6 +131,7 @@ __all__ = [
     "check_name",
     "check_pattern",
     "check_type",
+    "is_blank",
     "set_frozen",
     "where",
 ]

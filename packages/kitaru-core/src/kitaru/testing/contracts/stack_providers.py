@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from kitaru.plugins.records import PluginRecordError, StackComponents, StackProviderSpec, StackSpec
+from kitaru.plugins.records.stacks import thaw
 from kitaru.testing.contracts._base import RecordContract, assert_one_line
 
 
@@ -101,8 +102,9 @@ class StackProviderContract(RecordContract):
                 f"{target} is named {component.name!r}; name components like the stack (or leave name empty)"
             )
             overrides = stack_spec.get("extra", {}).get(target) or {}
+            configuration = thaw(component.configuration)
             for key, value in overrides.items():
-                assert component.configuration.get(key) == value, (
+                assert configuration.get(key) == value, (
                     f"--extra {target}.{key} was not applied; build the component with "
                     "kitaru.plugins.stack_helpers.component_spec, which lays the overrides over it"
                 )
