@@ -22,6 +22,7 @@ from typing import Any
 from kitaru._engine.terminal import install_terminal_interceptor
 from kitaru.engine.connection import IncompleteServerSettings
 from kitaru.locks import file_lock
+from kitaru.owner_only import SECRETS_KEY_FILE, owner_only_dir, restrict, secrets_key
 from kitaru.settings import KitaruSettings, default_config_dir, settings
 
 TRANSLATIONS: tuple[tuple[str, str], ...] = (
@@ -112,6 +113,7 @@ def translate_environment() -> None:
             os.environ["ZENML_CONFIG_PATH"] = default_config_dir()
         for name, value in _ENGINE_DEFAULTS.items():
             os.environ.setdefault(name, value)
+        _use_secrets_key(create=False)  # a step process ZenML starts: the key exists by then
         if not url.startswith(("http://", "https://")):
             # The engine refuses "implicit" cloud credentials (the machine's own
             # profile, role or environment) unless told otherwise, because a
@@ -147,6 +149,7 @@ def load_engine() -> None:
         if _loaded:
             return
         translate_environment()
+        _use_secrets_key(create=True)
         _quiet_cloud_sdk_warnings()
         import zenml  # noqa: F401  (the import initialises ZenML's logging)
 
@@ -191,7 +194,8 @@ def _initialize_local_store_once() -> None:
 
     directory = Path(os.environ["ZENML_CONFIG_PATH"])
     marker = directory / f".kitaru-store-ready-{engine_version}"
-    if marker.exists():
+    encrypted = directory / ENCRYPTED_MARKER
+    if marker.exists() and (encrypted.exists() or not _local_database(os.environ.get("ZENML_STORE_URL", ""))):
         return
     with file_lock(directory / ".kitaru-store.lock"):
         if not marker.exists():
@@ -200,6 +204,86 @@ def _initialize_local_store_once() -> None:
             Client().zen_store  # noqa: B018  (creates and migrates the store)
             Client().active_stack_model  # noqa: B018  (creates the default stack)
             marker.touch()
+        if _local_database(os.environ.get("ZENML_STORE_URL", "")) and not encrypted.exists():
+            if _encrypt_plain_secrets():
+                encrypted.touch()
+        restrict(directory)
+
+
+ENCRYPTED_MARKER = ".kitaru-secrets-encrypted"
+"""Left in the config dir once every secret in the local database is encrypted."""
+
+
+def _use_secrets_key(*, create: bool) -> None:
+    """Have the engine encrypt secret values in the local database with the config dir's key.
+
+    The key (:func:`kitaru.owner_only.secrets_key`) is created when the engine
+    is loaded, not when the environment is only prepared, so a refused login
+    leaves a brand-new config dir empty. Nothing changes when the store is a
+    server or another database, or when the user configured the engine's
+    secrets store themselves (``ZENML_SECRETS_STORE_TYPE`` without a key).
+
+    Args:
+        create: Create the key if it does not exist yet.
+    """
+    if not _local_database(os.environ.get("ZENML_STORE_URL", "")):
+        return
+    if os.environ.get("ZENML_SECRETS_STORE_ENCRYPTION_KEY") or os.environ.get("ZENML_SECRETS_STORE_TYPE"):
+        return
+    config_dir = Path(os.environ["ZENML_CONFIG_PATH"]).expanduser()
+    if not create and not (config_dir / SECRETS_KEY_FILE).exists():
+        return
+    os.environ["ZENML_SECRETS_STORE_TYPE"] = "sql"
+    os.environ["ZENML_SECRETS_STORE_ENCRYPTION_KEY"] = secrets_key(owner_only_dir(config_dir))
+
+
+def _local_database(url: str) -> bool:
+    """Whether the store is the local SQLite database (the default, or a ``sqlite:`` URL)."""
+    url = url.strip()
+    return not url or url.startswith("sqlite:")
+
+
+def _encrypt_plain_secrets() -> bool:
+    """Encrypt secret values stored before the local database had a key (older Kitaru).
+
+    Each value that decrypts with the key is left alone; one that only
+    decodes as the engine's plain base64 is written again, encrypted.
+
+    Returns:
+        Whether the store has a key (so every secret is now encrypted).
+    """
+    from sqlmodel import Session, select
+    from zenml.client import Client
+    from zenml.zen_stores.schemas.secret_schemas import SecretDecodeError, SecretSchema
+
+    store = Client().zen_store
+    secrets_store = store.secrets_store
+    encryption = getattr(secrets_store, "_encryption_engine", None)  # set from the key at init
+    if encryption is None:
+        return False  # the user configured the engine's secrets store themselves
+    rewritten = 0
+    with Session(store.engine) as session:
+        for row in session.exec(select(SecretSchema)).all():
+            if not row.values:
+                continue
+            try:
+                row.get_secret_values(encryption_engine=encryption)
+                continue  # already encrypted
+            except SecretDecodeError:
+                pass
+            try:
+                values = row.get_secret_values(encryption_engine=None)
+            except SecretDecodeError:
+                continue  # neither: not ours to rewrite
+            row.set_secret_values(secret_values=values, encryption_engine=encryption)
+            session.add(row)
+            rewritten += 1
+        session.commit()
+    if rewritten:
+        # The plain values may linger in the database file's free pages until it is rebuilt.
+        with store.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM")
+    return True
 
 
 __all__ = [

@@ -58,6 +58,7 @@ class ZenMLConnection:
             saved_url=str(saved_url) if saved_url else None,
             url_variable="ZENML_STORE_URL" if _set("ZENML_STORE_URL") else None,
             project_variable_value=os.environ.get("ZENML_ACTIVE_PROJECT_ID", "").strip() or None,
+            secrets_encrypted=bool(getattr(getattr(store, "secrets_store", None), "encryption_key", None)),
         )
 
     def active_user_name(self) -> str:

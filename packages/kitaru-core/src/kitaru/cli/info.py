@@ -17,7 +17,13 @@ from typing import Annotated, Any
 import typer
 
 from kitaru.cli.output import Item, OutputOption, command, panel, to_json
-from kitaru.cli.status import connection_label, environment_panel, kitaru_environment, try_read
+from kitaru.cli.status import (
+    SECRETS_AT_REST_LABELS,
+    connection_label,
+    environment_panel,
+    kitaru_environment,
+    try_read,
+)
 from kitaru.cli.version import sdk_version
 from kitaru.errors import KitaruUsageError
 from kitaru.masking import mask_url
@@ -129,6 +135,7 @@ def collect_info(
             "store_type": connection.store_type,
             "server_url": mask_url(connection.server_url) if connection.server_url else None,
             "database": connection.database,
+            "secrets_at_rest": connection.secrets_at_rest,
         }
         if connection.project:
             connection_data["project"] = connection.project
@@ -233,6 +240,9 @@ def _info_panels(data: dict[str, Any]) -> list[Any]:
         connection_rows.append(("Server URL", connection.get("server_url")))
     else:
         connection_rows.append(("Database", connection.get("database")))
+    if connection.get("secrets_at_rest"):
+        at_rest = connection["secrets_at_rest"]
+        connection_rows.append(("Secrets at rest", SECRETS_AT_REST_LABELS.get(at_rest, at_rest)))
     if connection.get("project"):
         connection_rows.append(("Project override", connection["project"]))
     config = data["config"]

@@ -43,6 +43,14 @@ UNAVAILABLE = "unavailable"
 _T = TypeVar("_T")
 
 
+SECRETS_AT_REST_LABELS: dict[str, str] = {
+    "encrypted": "encrypted (key in the config directory, owner-only)",
+    "not encrypted": "NOT encrypted (the engine's secrets store has no encryption key)",
+    "server": "kept by the server",
+}
+"""How ``kitaru status`` and ``kitaru info`` describe where secret values are kept."""
+
+
 def kitaru_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """Return the set ``KITARU_*`` variables with secrets masked.
 
@@ -156,6 +164,7 @@ def collect_status() -> dict[str, Any]:
         "connection": connection.mode if connection else None,
         "server_url": mask_url(connection.server_url) if connection and connection.server_url else None,
         "database": connection.database if connection else None,
+        "secrets_at_rest": connection.secrets_at_rest if connection else None,
         "local_server": local_server,
         "active_user": user,
         "active_stack": stack,
@@ -220,6 +229,8 @@ def status(output: OutputOption = "text") -> Item:  # noqa: ARG001 (read by @com
             rows.append(("Server URL", data["server_url"]))
         elif data["database"]:
             rows.append(("Database", data["database"]))
+        if data["secrets_at_rest"]:
+            rows.append(("Secrets at rest", SECRETS_AT_REST_LABELS.get(data["secrets_at_rest"], data["secrets_at_rest"])))
         rows.append(local_server_row(data["local_server"]))
         rows += [
             ("Active user", data["active_user"] or UNAVAILABLE),

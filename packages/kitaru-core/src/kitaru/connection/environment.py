@@ -40,6 +40,9 @@ class ConnectionInfo:
             ``default``.
         project: The project override (``KITARU_PROJECT`` or the engine's
             own variable), if set.
+        secrets_at_rest: ``encrypted`` (the local database encrypts secret
+            values with the key in the config dir), ``not encrypted``, or
+            ``server`` (the server keeps them).
     """
 
     mode: ConnectionMode
@@ -49,6 +52,7 @@ class ConnectionInfo:
     database: str | None
     source: str
     project: str | None
+    secrets_at_rest: str = "server"
 
 
 def prepare_engine() -> None:
@@ -115,6 +119,9 @@ def describe_connection() -> ConnectionInfo:
         database=config.database if is_local else None,
         source=source,
         project=current.project or config.project_variable_value,
+        secrets_at_rest=(
+            "server" if not is_sql else "encrypted" if config.secrets_encrypted else "not encrypted"
+        ),
     )
 
 

@@ -61,6 +61,8 @@ class StoreConfig:
         url_variable: The engine variable that sets the store URL
             (``ZENML_STORE_URL``), when it is set.
         project_variable_value: The project the engine's own variable selects, if set.
+        secrets_encrypted: Whether a database store encrypts secret values
+            (False for a server, which keeps secrets its own way).
     """
 
     store_type: str
@@ -69,6 +71,7 @@ class StoreConfig:
     saved_url: str | None = None
     url_variable: str | None = None
     project_variable_value: str | None = None
+    secrets_encrypted: bool = False
 
 
 @dataclass(frozen=True)
