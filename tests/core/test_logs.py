@@ -35,6 +35,8 @@ from kitaru.cli.output import OutputFormat
 from kitaru.client import ExecutionStatus, LogEntry
 from kitaru.engine import get_engine
 from kitaru.errors import KitaruLogRetrievalError, KitaruStateError, KitaruUsageError
+from kitaru.execution import ownership
+from kitaru.locks import try_lock
 from kitaru.logs import (
     ENGINE_SOURCE,
     ExecutionProgress,
@@ -42,6 +44,7 @@ from kitaru.logs import (
     is_engine_line,
     read_stored_logs,
     sort_entries,
+    wait_for_log_export,
 )
 from kitaru.plugins.records import LogStoreSpec
 from kitaru.testing.managers import only_plugins
@@ -563,6 +566,7 @@ def test_follower_dedups_announces_each_wait_once_and_reports_cancellation(
         return state
 
     monkeypatch.setattr("kitaru.logs.execution_progress", progress)
+    monkeypatch.setattr("kitaru.logs.wait_for_log_export", lambda _exec_id: True)
     monkeypatch.setattr(logs_cli, "fetch_entries", lambda *_a, **_k: current[0])
     sleeps: list[float] = []
     out = io.StringIO()
@@ -580,7 +584,47 @@ def test_follower_dedups_announces_each_wait_once_and_reports_cancellation(
         "two",
         "[Execution cancelled]",
     ]
-    assert sleeps == [2.5, 2.5, 2.5, 1.0]  # three polls apart, then a short drain before the last read
+    assert sleeps == [2.5, 2.5, 2.5]  # three polls apart; the last read waited for the log export instead
+
+
+def test_follower_of_an_execution_that_ran_elsewhere_reads_until_its_logs_stop_growing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No process here to watch: after the end, read again a second later for as long as lines keep coming."""
+    import io
+
+    lines = [LogEntry(f"line {n}", timestamp=f"2026-01-01T00:00:0{n}+00:00") for n in range(4)]
+    stored = iter([lines[:1], lines[:2], lines[:4], lines[:4]])  # two batches land after the end
+    monkeypatch.setattr("kitaru.logs.execution_progress", lambda _id: ExecutionProgress(ExecutionStatus.COMPLETED))
+    monkeypatch.setattr("kitaru.logs.wait_for_log_export", lambda _exec_id: None)
+    monkeypatch.setattr(logs_cli, "fetch_entries", lambda *_a, **_k: next(stored))
+    sleeps: list[float] = []
+    out = io.StringIO()
+    follower = logs_cli.Follower(
+        "e1", checkpoint=None, source="step", limit=None, verbose=0, grouped=False,
+        fmt=OutputFormat.TEXT, out=out, interval=2.5, sleep=sleeps.append,
+    )
+    assert follower.run() == 0
+    assert out.getvalue().splitlines() == [
+        "line 0", "line 1", "line 2", "line 3", "[Execution completed successfully]"
+    ]
+    assert sleeps == [logs_cli.SETTLE_SECONDS] * 3  # the third read after the end found nothing new
+
+
+def test_wait_for_log_export_watches_the_lock_of_the_process_that_ran_the_execution() -> None:
+    """Stored once no process here holds the execution; unknown when none ever did; bounded while one does."""
+    exec_id = str(uuid.uuid4())
+    assert wait_for_log_export(exec_id) is None  # never ran on this machine
+    owner = try_lock(ownership.lock_path(exec_id))  # what the process running the execution holds
+    assert owner is not None
+    started = time.monotonic()
+    assert wait_for_log_export(exec_id, timeout=0.3) is False
+    assert time.monotonic() - started >= 0.3
+    threading.Timer(0.5, owner.release).start()
+    started = time.monotonic()
+    assert wait_for_log_export(exec_id) is True
+    assert 0.4 <= time.monotonic() - started < 5
+    assert wait_for_log_export(exec_id, timeout=0) is True
 
 
 # -- --follow on an execution running in another process ------------------------------------
@@ -631,12 +675,22 @@ def processes() -> Iterator[list[subprocess.Popen[str]]]:
             process.wait(timeout=30)
 
 
-def start_flow(tmp_path: Path, env: dict[str, str], name: str) -> tuple[subprocess.Popen[str], Path]:
-    """Run ``log_flows.FLOWS[name]`` from a project directory holding a copy of the flows."""
+def start_flow(
+    tmp_path: Path, env: dict[str, str], name: str, *, engine_hook: str | None = None
+) -> tuple[subprocess.Popen[str], Path]:
+    """Run ``log_flows.FLOWS[name]`` from a project directory holding a copy of the flows.
+
+    ``engine_hook`` is the source of a module imported first, to change how
+    the engine behaves in the flow's process.
+    """
     project = tmp_path / "project"
     project.mkdir()
     shutil.copy(FLOWS_FILE, project / "log_flows.py")
-    (project / "run_logs.py").write_text("import log_flows\nlog_flows.main()\n")
+    prelude = ""
+    if engine_hook is not None:
+        (project / "engine_hook.py").write_text(engine_hook)
+        prelude = "import engine_hook\n"
+    (project / "run_logs.py").write_text(prelude + "import log_flows\nlog_flows.main()\n")
     markers = tmp_path / "markers"
     markers.mkdir()
     process = subprocess.Popen(
@@ -701,6 +755,84 @@ def test_follow_streams_a_running_execution_from_another_process(
     assert parsed[-1]["item"] == {"exec_id": exec_id, "status": "completed"}
     assert runner.wait(timeout=120) == 0
     assert f"EXEC {exec_id}" in (runner.stdout.read() if runner.stdout else "")
+
+
+HOLD_LAST_LINES = '''
+"""Engine hook: the batch holding the execution's last lines is stored well after the execution ended.
+
+The engine exports log lines in batches from a background thread; this
+makes that thread (or the final flush) wait, once it has the last lines,
+until the run's status is final and then HOLD_SECONDS longer.
+"""
+import sys
+import time
+from pathlib import Path
+from uuid import UUID
+
+from zenml.client import Client
+from zenml.log_stores.artifact.artifact_log_exporter import ArtifactLogExporter
+
+LAST_LINES = ("second: got go", "gated body: done")
+HOLD_SECONDS = 3.0
+MARKERS = Path(sys.argv[2])
+export = ArtifactLogExporter.export
+
+
+def run_has_ended() -> bool:
+    run_id = UUID((MARKERS / "exec_id").read_text().strip())
+    return Client().zen_store.get_run(run_id, hydrate=False).status.is_finished
+
+
+def held_export(self, batch):
+    if any(line in str(record.log_record.body) for record in batch for line in LAST_LINES):
+        deadline = time.monotonic() + 120
+        while not run_has_ended() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (MARKERS / "run_ended").write_text("")
+        time.sleep(HOLD_SECONDS)
+    return export(self, batch)
+
+
+ArtifactLogExporter.export = held_export
+'''
+
+
+@pytest.mark.slow
+def test_follow_prints_the_lines_stored_after_the_execution_ended(
+    tmp_path: Path, fresh_config_dir: Path, processes: list[subprocess.Popen[str]]
+) -> None:
+    """The last batch of lines lands seconds after the status flips: followers still print it, before the outcome."""
+    env = subprocess_env(fresh_config_dir, COLUMNS="200")
+    runner, markers = start_flow(tmp_path, env, "gated", engine_hook=HOLD_LAST_LINES)
+    processes.append(runner)
+    exec_id = _wait_for_file(markers / "exec_id", runner)
+
+    def follow(*extra: str) -> LineReader:
+        process = subprocess.Popen(
+            [str(KITARU), "executions", "logs", exec_id, "--follow", "--interval", "0.3", *extra],
+            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        processes.append(process)
+        return LineReader(process)
+
+    text, events, body = follow(), follow("-o", "json"), follow("--source", "runner")
+    text.wait_for(lambda line: line == "first: hello")
+    events.wait_for(lambda line: '"first: hello"' in line)
+    body.wait_for(lambda line: line == "gated body: start")
+    (markers / "go").write_text("go")
+
+    assert text.finish() == 0, text.process.stderr.read() if text.process.stderr else ""
+    assert (markers / "run_ended").exists()  # the hook did hold the last lines until the execution ended
+    assert text.lines == ["first: hello", "second: got go", "[Execution completed successfully]"]
+    assert events.finish() == 0
+    assert [(e["event"], e["item"].get("message")) for e in map(json.loads, events.lines)] == [
+        ("log", "first: hello"),
+        ("log", "second: got go"),
+        ("terminal", None),
+    ]
+    assert body.finish() == 0
+    assert body.lines == ["gated body: start", "gated body: done", "[Execution completed successfully]"]
+    assert runner.wait(timeout=120) == 0
 
 
 @pytest.mark.slow

@@ -255,8 +255,11 @@ def _encrypt_plain_secrets() -> bool:
     from sqlmodel import Session, select
     from zenml.client import Client
     from zenml.zen_stores.schemas.secret_schemas import SecretDecodeError, SecretSchema
+    from zenml.zen_stores.sql_zen_store import SqlZenStore
 
     store = Client().zen_store
+    if not isinstance(store, SqlZenStore):
+        return False
     secrets_store = store.secrets_store
     encryption = getattr(secrets_store, "_encryption_engine", None)  # set from the key at init
     if encryption is None:

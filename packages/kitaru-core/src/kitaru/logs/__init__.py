@@ -14,7 +14,8 @@ Kitaru's rules for reading logs back, with no engine code:
 * :mod:`~kitaru.logs.backends`: which installed log store reads which
   streams, and calling its ``read_logs``: the only way logs are read;
 * :mod:`~kitaru.logs.execution_logs`: :func:`get_logs`, the one read;
-* :mod:`~kitaru.logs.progress`: where an execution stands, for ``--follow``.
+* :mod:`~kitaru.logs.progress`: where an execution stands, for ``--follow``,
+  and :func:`wait_for_log_export`, for its last read.
 
 The engine is reached through :mod:`kitaru.engine.logs` and
 :mod:`kitaru.engine.runs`; log stores through the plugin manager.
@@ -47,7 +48,7 @@ from kitaru.logs.entries import (
 
 if TYPE_CHECKING:  # what editors and type checkers see; at run time these load on first use
     from kitaru.logs.execution_logs import get_logs
-    from kitaru.logs.progress import ExecutionProgress, execution_progress
+    from kitaru.logs.progress import ExecutionProgress, execution_progress, wait_for_log_export
     from kitaru.logs.stored import read_stored_logs
 
 # Names whose modules reach the engine port and the execution domain, imported
@@ -59,6 +60,7 @@ _LAZY: dict[str, str] = {
     "ExecutionProgress": "kitaru.logs.progress",
     "execution_progress": "kitaru.logs.progress",
     "read_stored_logs": "kitaru.logs.stored",
+    "wait_for_log_export": "kitaru.logs.progress",
 }
 
 __all__ = [
@@ -74,6 +76,7 @@ __all__ = [
     "plugin_entries",
     "read_stored_logs",
     "sort_entries",
+    "wait_for_log_export",
 ]
 
 

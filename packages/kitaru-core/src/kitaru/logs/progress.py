@@ -6,14 +6,24 @@ and what to say meanwhile: the public status, why a failed execution failed,
 and which waits a waiting execution waits on. Runs are loaded with the one
 run loader, so an execution whose process died is marked failed first and a
 follower does not wait forever.
+
+Once an execution has ended, its last log lines may not be stored yet: the
+engine exports log lines in batches from a background thread (about every
+200 ms with Kitaru's bootstrap), so a checkpoint's or the flow body's final
+batch can land after the status has flipped. The process that ran the
+execution exports everything left before it lets go of the execution's lock
+(:mod:`kitaru.execution.ownership`), so :func:`wait_for_log_export` waits for
+that before the follower's last read.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from kitaru.engine.runs import RunRecord
 from kitaru.errors import KitaruBackendError
+from kitaru.execution import ownership
 from kitaru.execution.runs import load_run
 from kitaru.execution.status import ExecutionStatus, public_status
 from kitaru.execution.waits import pending_wait_records
@@ -81,4 +91,54 @@ def execution_progress(exec_id: str) -> ExecutionProgress:
     return ExecutionProgress(status)
 
 
-__all__ = ["ExecutionProgress", "execution_progress", "failure_message", "load_polled_run"]
+LOG_EXPORT_TIMEOUT = 10.0
+"""Longest :func:`wait_for_log_export` waits for an ended execution's process to store its last lines."""
+OWNER_POLL_SECONDS = 0.05
+"""How often :func:`wait_for_log_export` checks whether that process has let go of the execution."""
+
+
+def wait_for_log_export(
+    exec_id: str,
+    *,
+    timeout: float = LOG_EXPORT_TIMEOUT,
+    poll: float = OWNER_POLL_SECONDS,
+) -> bool | None:
+    """Wait until the process that ran an ended execution has stored all of its log lines.
+
+    That process publishes the outcome first and exports its pending log
+    batches afterwards, on the way out; only then does it release the
+    execution's lock. So once no process on this machine holds the lock,
+    every line it printed is stored (or it died, and what it stored is all
+    there is).
+
+    Args:
+        exec_id: The execution id (one that has ended).
+        timeout: Give up after this many seconds.
+        poll: Seconds between checks of the lock.
+
+    Returns:
+        True once the lines are stored; None when no process on this machine
+        ever ran the execution (it ran elsewhere, so there is no lock to
+        watch: read until its logs stop growing instead); False when its
+        process still held it after ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        alive = ownership.local_owner_alive(exec_id)
+        if alive is None:
+            return None
+        if not alive:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(poll)
+
+
+__all__ = [
+    "LOG_EXPORT_TIMEOUT",
+    "ExecutionProgress",
+    "execution_progress",
+    "failure_message",
+    "load_polled_run",
+    "wait_for_log_export",
+]

@@ -22,6 +22,13 @@ announces each wait the execution stops on, and ends with the outcome: exit 0
 when it completed, 1 when it failed (with the retry command) or was cancelled,
 or when interrupted with Ctrl-C. ``--limit`` caps the entries printed (in
 follow mode too; the outcome is still reported).
+
+The outcome comes after the execution's last lines: the engine stores log
+lines in batches, and the last ones can land after the status flips, so once
+the execution has ended the follower waits until the process that ran it has
+stored them (:func:`kitaru.logs.wait_for_log_export`) before its last read.
+For an execution that ran on another machine there is nothing to wait on, so
+it reads again every ``SETTLE_SECONDS`` until a read finds nothing new.
 """
 
 from __future__ import annotations
@@ -53,8 +60,10 @@ if TYPE_CHECKING:
 
 KEY = "executions.logs"
 DEFAULT_INTERVAL = 3.0
-DRAIN_GRACE_SECONDS = 1.0
-"""After an execution ends, wait this long (at most) before the last read, so its final lines are stored."""
+SETTLE_SECONDS = 1.0
+"""For an execution that ran elsewhere: after it ended, read again this long after each read that found new lines."""
+SETTLE_TIMEOUT = 30.0
+"""For an execution that ran elsewhere: stop reading again after this many seconds even if lines keep coming."""
 GROUP_RULE_WIDTH = 60
 
 
@@ -281,17 +290,13 @@ class Follower:
         """Follow until the execution ends; return the exit code."""
         from kitaru.logs import execution_progress
 
-        polled_unfinished = False
         while True:
             progress = execution_progress(self.exec_id)
             finished = progress.status.is_finished
-            if finished and polled_unfinished:
-                self.sleep(min(self.interval, DRAIN_GRACE_SECONDS))
-            self._print_new(
-                fetch_entries(
-                    self.exec_id, checkpoint=self.checkpoint, source=self.source, limit=None, verbose=self.verbose
-                )
-            )
+            if finished:
+                self._read_last_lines()
+            else:
+                self._read()
             for name in progress.waiting_on:
                 if name not in self._announced:
                     self._announced.add(name)
@@ -299,7 +304,6 @@ class Follower:
                                 f"[Execution is waiting for input on: {name}]")
             if finished:
                 return self._terminal(progress)
-            polled_unfinished = True
             self.sleep(self.interval)
 
     def interrupted(self) -> int:
@@ -307,14 +311,42 @@ class Follower:
         self._event("interrupted", {"exec_id": self.exec_id}, "[Log follow interrupted]")
         return 1
 
-    def _print_new(self, entries: list[LogEntry]) -> None:
+    def _read(self) -> int:
+        """Print the entries not printed yet; return how many there were."""
+        return self._print_new(
+            fetch_entries(self.exec_id, checkpoint=self.checkpoint, source=self.source, limit=None, verbose=self.verbose)
+        )
+
+    def _read_last_lines(self) -> None:
+        """Print an ended execution's remaining entries, including the batches stored after it ended.
+
+        Waits until the process that ran it has stored its last lines, then
+        reads once. When that cannot be watched (it ran on another machine,
+        or still held on after the timeout), reads again every
+        ``SETTLE_SECONDS`` until a read finds nothing new.
+        """
+        from kitaru.logs import wait_for_log_export
+
+        if wait_for_log_export(self.exec_id):
+            self._read()
+            return
+        deadline = time.monotonic() + SETTLE_TIMEOUT
+        self._read()
+        while True:
+            self.sleep(SETTLE_SECONDS)
+            if not self._read() or time.monotonic() >= deadline:
+                return
+
+    def _print_new(self, entries: list[LogEntry]) -> int:
         from kitaru.jsonable import to_jsonable
 
+        new = 0
         for entry in entries:
             key = entry_key(entry)
             if key in self._seen:
                 continue
             self._seen.add(key)
+            new += 1
             if self.limit is not None and self._printed >= self.limit:
                 continue
             self._printed += 1
@@ -327,6 +359,7 @@ class Follower:
                 _write(self.out, group_header(entry.checkpoint_name))
                 self._group = entry.checkpoint_name
             _write(self.out, format_entry(entry, self.verbose))
+        return new
 
     def _terminal(self, progress: Any) -> int:
         from kitaru.client.status import ExecutionStatus
