@@ -37,6 +37,8 @@ class FailureOrigin(StrEnum):
     RUNTIME = "runtime"
     BACKEND = "backend"
     DIVERGENCE = "divergence"
+    INTERRUPTED = "interrupted"
+    CANCELLED = "cancelled"
     UNKNOWN = "unknown"
 
 
@@ -71,6 +73,10 @@ class KitaruDivergenceError(KitaruExecutionError):
     """A re-run's checkpoint sequence differs from the recorded journal."""
 
 
+class KitaruCancelledError(KitaruExecutionError):
+    """The execution was cancelled (``kitaru executions cancel``, or an aborted wait)."""
+
+
 class KitaruBackendError(KitaruRuntimeError):
     """The store, server or another backend could not be reached or failed."""
 
@@ -83,10 +89,35 @@ class KitaruWaitValidationError(KitaruUsageError):
     """Input given to a pending wait does not match its schema."""
 
 
+class KitaruUnstorableValueError(KitaruRuntimeError):
+    """A stored value was never really stored: no serializer could write it.
+
+    Raised where the value is needed again (a retry, a replay, a load);
+    see :mod:`kitaru.serializers.unstorable`.
+
+    Attributes:
+        checkpoint: The checkpoint call that produced it, if known.
+        type_name: The value's type (``module:qualname``).
+        reason: Why it could not be stored.
+        value_repr: The start of the value's ``repr`` (a hint, not the value).
+    """
+
+    def __init__(self, message: str, *, checkpoint: str | None, type_name: str, reason: str, value_repr: str) -> None:
+        super().__init__(message)
+        self.checkpoint = checkpoint
+        self.type_name = type_name
+        self.reason = reason
+        self.value_repr = value_repr
+
+
 class KitaruFeatureNotAvailableError(KitaruError, NotImplementedError):
     """The feature is not available in this build or on this backend."""
 
 
+_CANCELLED_HINTS = ("cancelled by user", "kitarucancellederror")
+# A KeyboardInterrupt with a message: Kitaru's "Execution <id> was interrupted.",
+# or a checkpoint's interruption as the engine adapter reports it.
+_INTERRUPTED_HINTS = ("\nkeyboardinterrupt: ",)
 _DIVERGENCE_HINTS = ("diverg", "durable call sequence", "replay mismatch")
 _RUNTIME_HINTS = (
     "execution process died",
@@ -115,11 +146,14 @@ def classify_failure_origin(status_reason: str | None, traceback: str | None) ->
         traceback: The recorded traceback, if any.
 
     Returns:
-        The first matching origin in priority order: divergence, runtime,
-        backend; otherwise ``user_code`` when a traceback exists, else ``unknown``.
+        The first matching origin in priority order: cancelled, interrupted,
+        divergence, runtime, backend; otherwise ``user_code`` when a traceback
+        exists, else ``unknown``.
     """
     text = f"{status_reason or ''}\n{traceback or ''}".lower()
     for hints, origin in (
+        (_CANCELLED_HINTS, FailureOrigin.CANCELLED),
+        (_INTERRUPTED_HINTS, FailureOrigin.INTERRUPTED),
         (_DIVERGENCE_HINTS, FailureOrigin.DIVERGENCE),
         (_RUNTIME_HINTS, FailureOrigin.RUNTIME),
         (_BACKEND_HINTS, FailureOrigin.BACKEND),
@@ -135,6 +169,8 @@ def execution_error_class(origin: FailureOrigin) -> type[KitaruExecutionError]:
         return KitaruDivergenceError
     if origin is FailureOrigin.USER_CODE:
         return KitaruUserCodeError
+    if origin is FailureOrigin.CANCELLED:
+        return KitaruCancelledError
     return KitaruExecutionError
 
 

@@ -74,14 +74,25 @@ def wait(
 
 
 def flow_control(exc: BaseException) -> str | None:
-    """``paused``/``aborted`` for ZenML's signals that unwind a flow body, else None."""
+    """What ZenML's signal that unwinds a flow body means, else None.
+
+    ``paused``/``aborted`` at a wait; ``stopped`` when ZenML stopped a step
+    because the run is stopping; ``interrupted`` when its step signal handler
+    turned SIGINT/SIGTERM into an exception (it does so when the process had
+    no Python handler to chain to, e.g. SIGINT ignored in a background job).
+    """
     # ZenML private API: the abort signal has no public name.
+    from zenml.exceptions import RunInterruptedException, RunStoppedException
     from zenml.execution.pipeline.dynamic.runner import RunPaused, _WaitConditionAborted
 
     if isinstance(exc, RunPaused):
         return "paused"
     if isinstance(exc, _WaitConditionAborted):
         return "aborted"
+    if isinstance(exc, RunStoppedException):
+        return "stopped"
+    if isinstance(exc, RunInterruptedException):
+        return "interrupted"
     return None
 
 

@@ -3,7 +3,9 @@
 Translation only: each ZenML response model becomes a plain record
 (``*_record`` functions, also used by the other adapter modules), a missing
 entity becomes :class:`~kitaru.engine.errors.RecordNotFound`, and every other
-engine error propagates for the domain to word.
+engine error propagates for the domain to word. A recorded exception that is
+ZenML's interruption of a step (SIGINT/SIGTERM, a stop) reads as Python's
+``KeyboardInterrupt``.
 """
 
 from __future__ import annotations
@@ -44,10 +46,30 @@ def _word(value: Any) -> str:
     return str(getattr(value, "value", value))
 
 
+# ZenML's step signal handler raises these when SIGINT/SIGTERM reaches a step
+# (or a stop request does), or chains to Python's handler, whose bare
+# KeyboardInterrupt then says nothing: Kitaru reports both as Python's
+# interruption, with a message.
+_ENGINE_INTERRUPTS = ("zenml.exceptions.RunInterruptedException", "zenml.exceptions.RunStoppedException")
+_ENGINE_SIGNAL_HANDLER = "zenml/orchestrators/signal_handler.py"
+_INTERRUPT = "builtins.KeyboardInterrupt"
+_INTERRUPTED = "KeyboardInterrupt: The execution was interrupted."
+
+
 def _exception(info: Any) -> ExceptionRecord | None:
     if info is None:
         return None
-    return ExceptionRecord(traceback=getattr(info, "traceback", None) or None, source=getattr(info, "source", None))
+    traceback = getattr(info, "traceback", None) or None
+    source = getattr(info, "source", None)
+    if source in _ENGINE_INTERRUPTS:
+        source = _INTERRUPT
+    if traceback is not None:
+        for name in _ENGINE_INTERRUPTS:
+            traceback = traceback.replace(name, "KeyboardInterrupt")
+        lines = traceback.rstrip().splitlines()
+        if source == _INTERRUPT and lines and lines[-1] == "KeyboardInterrupt" and _ENGINE_SIGNAL_HANDLER in traceback:
+            traceback = "\n".join([*lines[:-1], _INTERRUPTED]) + "\n"
+    return ExceptionRecord(traceback=traceback, source=source)
 
 
 def log_stream_records(collection: Any) -> tuple[LogStreamRecord, ...]:
@@ -116,9 +138,7 @@ def step_record(step: Any) -> StepRecord:
         metadata=dict(step.run_metadata or {}),
         parameters=dict(config.parameters or {}) if config else {},
         inputs={name: tuple(str(item.id) for item in items) for name, items in (step.inputs or {}).items()},
-        outputs={
-            name: tuple(artifact_record(item) for item in items) for name, items in (step.outputs or {}).items()
-        },
+        outputs={name: tuple(artifact_record(item) for item in items) for name, items in (step.outputs or {}).items()},
         parent_ids=tuple(str(parent) for parent in step.parent_step_ids or ()),
         original_id=str(step.original_step_run_id) if step.original_step_run_id else None,
         exception=_exception(step.exception_info),

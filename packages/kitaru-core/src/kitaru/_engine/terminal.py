@@ -14,8 +14,20 @@ import re
 # The engine, its database layers and the cloud SDKs it drives (botocore says
 # "Found credentials in environment variables." on every S3 run).
 _ENGINE_LOGGER_PREFIXES = (
-    "zenml", "alembic", "sqlalchemy", "passlib", "httpx",
-    "botocore", "boto3", "s3fs", "aiobotocore", "gcsfs", "google", "azure", "adlfs", "urllib3",
+    "zenml",
+    "alembic",
+    "sqlalchemy",
+    "passlib",
+    "httpx",
+    "botocore",
+    "boto3",
+    "s3fs",
+    "aiobotocore",
+    "gcsfs",
+    "google",
+    "azure",
+    "adlfs",
+    "urllib3",
 )
 _installed = False
 
@@ -28,6 +40,11 @@ def _is_engine_record(record: logging.LogRecord) -> bool:
 _REPORTED_BY_KITARU = ("ZenML cannot locate and import",)
 # Engine errors that only echo a cancellation Kitaru already reports.
 _CANCELLATION_ECHOES = ("The status of finished steps can not be updated",)
+# A step interrupted by Ctrl-C (empty KeyboardInterrupt, or ZenML's own
+# interruption): Kitaru reports the interruption itself.
+_INTERRUPTION_ECHO = re.compile(
+    r"^Failed to run step `[^`]*`: *(The execution was interrupted\.|Pipeline run is stopped\.)?$"
+)
 
 _VOCABULARY = (
     (re.compile(r"Failed to run step"), "Checkpoint attempt failed:"),
@@ -73,7 +90,11 @@ def install_terminal_interceptor() -> None:
             if record.levelno < logging.ERROR:
                 return False
             message = record.getMessage()
-            if message.startswith(_REPORTED_BY_KITARU) or any(echo in message for echo in _CANCELLATION_ECHOES):
+            if (
+                message.startswith(_REPORTED_BY_KITARU)
+                or any(echo in message for echo in _CANCELLATION_ECHOES)
+                or _INTERRUPTION_ECHO.match(message)
+            ):
                 return False
             record = logging.makeLogRecord(record.__dict__)
             record.msg = to_kitaru_vocabulary(record.getMessage())

@@ -15,10 +15,21 @@ default or on a remote orchestrator's pod. Before the user's function runs:
   body is checked against it (:mod:`kitaru.execution.journal`).
 
 When the body returns, its value is recorded (:mod:`kitaru.execution.results`).
+When it ends otherwise, the engine records what it raised, in Kitaru's words:
+
+* paused at a wait: the owner record is released (a paused execution has no
+  running owner; whoever resumes it claims it);
+* cancelled (``kitaru executions cancel``): :class:`~kitaru.errors.KitaruCancelledError`;
+* interrupted (Ctrl-C, SIGINT, SIGTERM): a :class:`KeyboardInterrupt` worded by Kitaru,
+  so the execution is recorded with origin ``interrupted`` and stays retryable;
+* anything else: the user's exception, as raised.
+
+The engine's own stop signals never reach the record or the user.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,16 +39,40 @@ from kitaru.execution import ownership
 from kitaru.execution.definitions import FlowBase
 from kitaru.execution.journal import Journal, journal_of
 from kitaru.execution.keys import FLOW_KEY, RESULT_KEY, SOURCE_ROOT_KEY, SPEC_KEY
+from kitaru.execution.lifecycle import cancelled, interrupted
 from kitaru.execution.outputs import known_output_info
 from kitaru.execution.results import encode_result
 from kitaru.execution.scope import FlowScope, flow_scope
 from kitaru.execution.submit import current_submission
+
+logger = logging.getLogger("kitaru")
 
 
 def _continuation_journal(exec_id: str) -> Journal | None:
     """Prepare the engine to continue ``exec_id`` and return its journal (None for a fresh execution)."""
     steps = get_engine().runtime.prepare_continuation(exec_id)
     return journal_of(exec_id, steps) if steps else None
+
+
+def stop_error(exec_id: str, exc: BaseException, supervisor: ownership.RunSupervisor) -> BaseException | None:
+    """Kitaru's error for a body that was stopped from outside, or None to let ``exc`` through.
+
+    Pauses and aborted waits pass through: the engine acts on its own signals.
+    """
+    kind = get_engine().runtime.flow_control(exc)
+    if kind in ("paused", "aborted"):
+        return None
+    if supervisor.cancel_requested.is_set() or kind == "stopped":
+        return cancelled(exec_id)
+    if isinstance(exc, KeyboardInterrupt) or kind == "interrupted":
+        return interrupted(exec_id)
+    return None
+
+
+def _paused(exc: BaseException | None) -> bool:
+    runtime = get_engine().runtime
+    signal = exc if exc is not None and runtime.flow_control(exc) == "paused" else runtime.halted()
+    return signal is not None and runtime.flow_control(signal) == "paused"
 
 
 def run_flow_body(flow: FlowBase, params: Mapping[str, Any]) -> None:
@@ -50,6 +85,8 @@ def run_flow_body(flow: FlowBase, params: Mapping[str, Any]) -> None:
     Raises:
         KitaruRuntimeError: If no execution is running in this context.
         KitaruStateError: If another live process is running this execution.
+        KitaruCancelledError: If the execution was cancelled meanwhile.
+        KeyboardInterrupt: If this process was interrupted (Ctrl-C).
     """
     engine = get_engine()
     run = engine.runtime.current_run()
@@ -63,6 +100,7 @@ def run_flow_body(flow: FlowBase, params: Mapping[str, Any]) -> None:
             "wait for it to finish or cancel it with `kitaru executions cancel`."
         )
     supervisor = ownership.RunSupervisor(exec_id)
+    ended: BaseException | None = None
     try:
         submission = current_submission()
         metadata: dict[str, Any] = {
@@ -83,8 +121,15 @@ def run_flow_body(flow: FlowBase, params: Mapping[str, Any]) -> None:
         scope = FlowScope(name=flow.name, flow_id=run.flow_id, execution_id=exec_id)
         scope.journal = _continuation_journal(exec_id) or (submission.journal if submission is not None else None)
         scope.supervisor = supervisor
-        with flow_scope(scope):
-            value = flow.func(**params)
+        try:
+            with flow_scope(scope):
+                value = flow.func(**params)
+        except BaseException as exc:
+            ended = exc
+            stopped = stop_error(exec_id, exc, supervisor)
+            if stopped is None:
+                raise
+            raise stopped from None
 
         returned = known_output_info(scope, value)
         engine.runs.log_run_metadata(exec_id, {RESULT_KEY: encode_result(value, checkpoint_output=returned)})
@@ -93,8 +138,13 @@ def run_flow_body(flow: FlowBase, params: Mapping[str, Any]) -> None:
             submission.has_result = True
     finally:
         supervisor.stop()
+        try:
+            if _paused(ended):
+                ownership.release_owner(exec_id)
+        except Exception as exc:  # never hide how the body ended
+            logger.debug("Kitaru could not release the owner of paused execution %s: %s", exec_id, exc)
         # The lock stays held until the engine has recorded the outcome: see
         # ownership.release_run_lock, called by whoever started the run.
 
 
-__all__ = ["run_flow_body"]
+__all__ = ["run_flow_body", "stop_error"]

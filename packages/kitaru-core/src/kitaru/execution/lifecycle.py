@@ -21,7 +21,7 @@ import time
 
 from kitaru.engine import get_engine
 from kitaru.engine.runs import RunRecord
-from kitaru.errors import KitaruStateError
+from kitaru.errors import FailureOrigin, KitaruCancelledError, KitaruStateError
 from kitaru.execution import ownership
 from kitaru.execution.console import format_duration, say
 from kitaru.execution.runs import load_run
@@ -32,6 +32,35 @@ CANCEL_WAIT_SECONDS = 60.0
 """How long :func:`cancel_execution` waits for a running execution to stop."""
 
 CANCELLED_REASON = "Cancelled by user."
+"""The status reason of a cancelled execution (:func:`kitaru.errors.classify_failure_origin` knows it)."""
+
+
+def interrupted(exec_id: str) -> KeyboardInterrupt:
+    """What a process interrupted while running ``exec_id`` raises (Ctrl-C, SIGINT, SIGTERM).
+
+    A plain :class:`KeyboardInterrupt`, as for any Ctrl-C: ``except Exception``
+    does not swallow it, and uncaught it ends the process as interrupted
+    (Python exits by SIGINT, status 130 in a shell). The flow body raises it
+    too, so the execution is recorded with origin ``interrupted``, in
+    Kitaru's words, and stays retryable. Its ``exec_id`` attribute names the
+    execution.
+    """
+    error = KeyboardInterrupt(
+        f"Execution {exec_id} was interrupted. The checkpoints that finished are kept; "
+        f"continue it with: kitaru executions retry {exec_id}"
+    )
+    error.exec_id = exec_id  # type: ignore[attr-defined]
+    return error
+
+
+def cancelled(exec_id: str) -> KitaruCancelledError:
+    """The error for an execution that was cancelled while this process ran it."""
+    return KitaruCancelledError(
+        f"Execution {exec_id} was cancelled.",
+        exec_id=exec_id,
+        status=str(ExecutionStatus.CANCELLED),
+        failure_origin=FailureOrigin.CANCELLED,
+    )
 
 
 def public_status_of(run: RunRecord) -> ExecutionStatus:
@@ -40,33 +69,42 @@ def public_status_of(run: RunRecord) -> ExecutionStatus:
 
 
 def _continue(run: RunRecord, *, reason: str, verb: str) -> None:
-    """Set the execution to resuming and let its orchestrator re-run the flow body."""
+    """Claim the execution, set it resuming and let its orchestrator re-run the flow body.
+
+    This process becomes the owner (lock, ``kitaru_owner``, heartbeat) before
+    the status changes, so the previous owner (a launcher still blocked in
+    ``handle.wait()``, or a dead process) is never judged in its place.
+    """
     if not run.can_continue:
         raise KitaruStateError(f"Execution {run.id} cannot continue: its snapshot or stack was deleted.")
     make_flow_importable(run)
     engine = get_engine()
     previous = run.status
-    try:
-        engine.runs.set_status(run.id, "resuming", reason=reason)
-    except Exception as exc:
-        raise KitaruStateError(
-            f"Execution {run.id} cannot continue: {exc}. Another process may be continuing it already."
-        ) from exc
-
-    say(f"{verb} execution `{run.id}`.")
-    started = time.perf_counter()
+    busy = f"Execution {run.id} cannot continue: another process is running or continuing it."
+    if not ownership.claim(run.id):
+        raise KitaruStateError(f"{busy} Wait for it to finish, or cancel it with `kitaru executions cancel {run.id}`.")
     try:
         try:
+            engine.runs.set_status(run.id, "resuming", reason=reason)
+        except Exception as exc:
+            raise KitaruStateError(
+                f"Execution {run.id} cannot continue: {exc}. Another process may be continuing it already."
+            ) from exc
+        ownership.record_owner(run.id)
+
+        say(f"{verb} execution `{run.id}`.")
+        started = time.perf_counter()
+        try:
             engine.runtime.resume_run(run.id)
-        finally:
-            ownership.release_run_lock(run.id)
-    except (Exception, KeyboardInterrupt) as exc:  # the outcome is recorded on the execution
-        refreshed = engine.runs.get_run(run.id, details=False)
-        if refreshed.status == "resuming":  # failed before the body started
-            engine.runs.set_status(run.id, previous, reason=f"Could not continue: {exc}")
-            raise KitaruStateError(f"Execution {run.id} could not continue: {exc}") from exc
-        if isinstance(exc, KeyboardInterrupt) and refreshed.status not in (ownership.STOPPING, "stopped"):
-            raise
+        except (Exception, KeyboardInterrupt) as exc:  # the outcome is recorded on the execution
+            refreshed = engine.runs.get_run(run.id, details=False)
+            if refreshed.status == "resuming":  # failed before the body started
+                engine.runs.set_status(run.id, previous, reason=f"Could not continue: {exc}")
+                raise KitaruStateError(f"Execution {run.id} could not continue: {exc}") from exc
+            if isinstance(exc, KeyboardInterrupt) and refreshed.status not in (ownership.STOPPING, "stopped"):
+                raise interrupted(run.id) from None
+    finally:
+        ownership.release_run_lock(run.id)
     final = engine.runs.get_run(run.id)
     say(f"Execution {run.id} {public_status_of(final)} in {format_duration(time.perf_counter() - started)}.")
 
@@ -149,4 +187,13 @@ def cancel_execution(exec_id: str) -> None:
     )
 
 
-__all__ = ["CANCEL_WAIT_SECONDS", "cancel_execution", "public_status_of", "resume_execution", "retry_execution"]
+__all__ = [
+    "CANCELLED_REASON",
+    "CANCEL_WAIT_SECONDS",
+    "cancel_execution",
+    "cancelled",
+    "interrupted",
+    "public_status_of",
+    "resume_execution",
+    "retry_execution",
+]

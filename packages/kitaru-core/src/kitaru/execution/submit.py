@@ -42,6 +42,7 @@ from kitaru.execution import ownership
 from kitaru.execution.console import format_duration, say
 from kitaru.execution.definitions import FlowBase
 from kitaru.execution.keys import FLOW_KEY, SPEC_KEY
+from kitaru.execution.lifecycle import interrupted
 from kitaru.execution.runs import load_run
 from kitaru.execution.status import ExecutionStatus, public_status
 
@@ -194,6 +195,10 @@ def start(
     Returns:
         What the engine started, or the error that kept it from starting
         (a failure of the flow body is recorded on the execution instead).
+
+    Raises:
+        KeyboardInterrupt: If this process was interrupted (Ctrl-C)
+            while the body ran here; the execution is recorded interrupted.
     """
     runtime = get_engine().runtime
     resolved = resolve_execution_config(active_stack=runtime.active_stack(), decorator=flow.defaults, call=call)
@@ -222,7 +227,11 @@ def start(
         # The supervisor interrupts the body when the execution is cancelled
         # from elsewhere; that is a cancelled execution, not a Ctrl-C.
         if submission.supervisor is None or not submission.supervisor.cancel_requested.is_set():
-            raise
+            if submission.exec_id is None:
+                raise
+            # A Ctrl-C: end this process as interrupted, in Kitaru's words
+            # (the engine's frames and signals stay out of the message).
+            raise interrupted(submission.exec_id) from None
         error = exc
     finally:
         _submission.reset(token)

@@ -169,7 +169,7 @@ def schema_of(schema: Any) -> dict[str, Any] | None:
 
 
 def is_flow_control(exc: BaseException) -> bool:
-    """Whether ``exc`` is the signal that pauses or aborts a flow at a wait.
+    """Whether ``exc`` is the signal that pauses or aborts a flow at a wait, or stops or interrupts it.
 
     Broad ``except Exception`` blocks in a flow body should re-raise it::
 
@@ -263,8 +263,7 @@ def run_wait(
         ) from None
     except NotInFlowBody:
         raise KitaruContextError(
-            "wait() must be called from the flow body itself, not from a checkpoint or "
-            "a thread the body started."
+            "wait() must be called from the flow body itself, not from a checkpoint or a thread the body started."
         ) from None
     except ValueError as exc:
         # The recorded input no longer parses as ``schema`` (the type changed
