@@ -124,18 +124,19 @@ def test_save_and_load_between_executions() -> None:
     assert sdk_flows.loader.run(saved.exec_id).wait() == payload
 
 
-def test_unserializable_value_is_recorded_as_blob_with_warning() -> None:
-    from kitaru.serializers.codec import UnserializableValueWarning
+def test_unstorable_value_is_used_in_its_run_and_never_passed_off_as_stored() -> None:
+    from kitaru.serializers.unstorable import KitaruUnstorableValueError, UnserializableValueWarning
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         handle = sdk_flows.opaque_flow.run()
+        # The body of the run that produced it sees the object itself.
+        assert handle.wait() == "Opaque(42)"
     assert any(issubclass(w.category, UnserializableValueWarning) for w in caught)
-    blob = {"repr": "Opaque(42)", "python_type": "tests.core.flows.sdk_flows:Opaque"}
-    # The body sees what was recorded (the same thing a retry would see).
-    assert handle.wait() == repr(blob)
-    run = engine_client().get_pipeline_run(UUID(handle.exec_id))
-    assert run.steps["opaque"].outputs["output"][0].load() == blob
+    # Outside that run, the stored record explains instead of standing in for the value.
+    [artifact] = kitaru.KitaruClient().artifacts.list(handle.exec_id, producing_call="opaque")
+    with pytest.raises(KitaruUnstorableValueError, match="Checkpoint `opaque` returned a `Opaque` that could not be stored"):
+        artifact.load()
 
 
 def test_call_site_rules() -> None:

@@ -6,6 +6,10 @@ the adapter (:mod:`kitaru._engine.codec`) and writes the bytes into one file
 per artifact; one write per artifact matters on object stores. How a value
 is encoded is Kitaru's business, not the adapter's.
 
+A value the codec could not store faithfully (``exact`` is False: only a
+record saying so was written) must never be served to a later run from the
+engine's cache: the checkpoint that produced it is marked as not reusable.
+
 This module stays tiny on purpose: the engine hashes a materializer's source
 for cache keys on every checkpoint call.
 """
@@ -14,12 +18,22 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from zenml.client import Client
 from zenml.enums import ArtifactType
 from zenml.materializers.base_materializer import BaseMaterializer
+from zenml.steps.step_context import StepContext
+from zenml.utils.time_utils import utc_now
 
 from kitaru._engine.codec import codec
 
 DATA_FILE = "value.kitaru"
+
+
+def _never_cache_current_step() -> None:
+    """Keep the engine's cache from reusing the running step (its output was not really stored)."""
+    context = StepContext.get()
+    if context is not None:  # None when stored outside a checkpoint: nothing to cache
+        Client().update_step_run(context.step_run.id, cache_expires_at=utc_now())
 
 
 class KitaruMaterializer(BaseMaterializer):
@@ -40,6 +54,8 @@ class KitaruMaterializer(BaseMaterializer):
             handle.write(content)
         if exact:
             current.remember(self.uri, data)
+        else:
+            _never_cache_current_step()
 
     def load(self, data_type: type[Any]) -> Any:
         """Read the value back with the serializer that wrote it."""

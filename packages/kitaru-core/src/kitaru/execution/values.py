@@ -14,10 +14,14 @@ from typing import Any
 
 from kitaru.engine import get_engine
 from kitaru.errors import KitaruRuntimeError
+from kitaru.serializers.unstorable import KitaruUnstorableValueError
 
 
 def load_error(what: str, data_type: str | None, exc: BaseException) -> KitaruRuntimeError:
     """The error for a stored value that could not be loaded.
+
+    A value that was never stored (:class:`KitaruUnstorableValueError`) is
+    reported as such: its message already names the checkpoint and the type.
 
     Args:
         what: What was being loaded ("the output of checkpoint `x`").
@@ -27,6 +31,8 @@ def load_error(what: str, data_type: str | None, exc: BaseException) -> KitaruRu
     root = exc
     while root.__cause__ is not None and not isinstance(root, KitaruRuntimeError):
         root = root.__cause__  # the engine re-wraps; report the original problem
+    if isinstance(root, KitaruUnstorableValueError):
+        return root
     detail = str(root) if isinstance(root, KitaruRuntimeError) else f"{type(root).__name__}: {root}"
     return KitaruRuntimeError(
         f"Could not load {what}: the stored value has type '{data_type or 'unknown'}'. {detail}. "
@@ -53,7 +59,10 @@ def load_value(load: Callable[[], Any], what: str, data_type: Callable[[], str |
             stored_type = data_type()
         except Exception:
             stored_type = None
-        raise load_error(what, stored_type, exc) from exc
+        error = load_error(what, stored_type, exc)
+        if isinstance(error, KitaruUnstorableValueError):
+            raise error from None  # complete on its own; the engine's wrapping is noise
+        raise error from exc
 
 
 def load_artifact(artifact_id: str, what: str) -> Any:

@@ -5,8 +5,9 @@ by the registered Kitaru serializers (``kitaru_artifact_serializers`` hook):
 one file whose first line is a JSON header naming the serializer and the
 Python type, followed by the serializer's bytes, so reading picks the same
 serializer. One file means one write per artifact, which matters on object
-stores. A value no serializer can write is stored as a *blob* (its ``repr``
-and Python type) with a warning instead of failing the execution.
+stores. A value no serializer can write does not fail the execution: its
+run keeps using it in memory, and a record saying it could not be stored
+takes its place (:mod:`kitaru.serializers.unstorable`).
 
 The engine adapter writes and reads the bytes; it receives :func:`codec`
 (a :class:`~kitaru.engine.codec.ValueCodec`) when the engine is created::
@@ -20,21 +21,19 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-import warnings
 from typing import Any
 
 from kitaru.errors import KitaruRuntimeError
 from kitaru.plugins import get_plugin_manager
 from kitaru.serializers.fresh import remember_fresh_value
+from kitaru.serializers.unstorable import (
+    UnserializableValueWarning,
+    is_unstorable_header,
+    read_unstorable,
+    unstorable_record,
+)
 
 logger = logging.getLogger("kitaru")
-
-BLOB_SERIALIZER = "blob"
-"""The pseudo-serializer of a value no serializer could write."""
-
-
-class UnserializableValueWarning(UserWarning):
-    """A value was stored as a blob because no serializer could write it."""
 
 
 def python_type_path(value_type: type) -> str:
@@ -57,10 +56,15 @@ def import_python_type(path: str) -> type | None:
 def serialize(value: Any) -> tuple[dict[str, str], bytes]:
     """Serialize ``value`` with the first serializer that can write it.
 
+    If none can, the value is kept for the running flow body and a record
+    saying it could not be stored is returned instead
+    (:func:`~kitaru.serializers.unstorable.unstorable_record`).
+
     Returns:
         The header (serializer name, content type, Python type) and the bytes.
     """
     type_path = python_type_path(type(value))
+    failures = []
     for spec in get_plugin_manager().artifact_serializers():
         try:
             if not spec.can_write(value):
@@ -68,32 +72,26 @@ def serialize(value: Any) -> tuple[dict[str, str], bytes]:
             data = spec.write(value)
         except Exception as exc:  # a serializer that fails passes to the next one
             logger.debug("Serializer %r could not write %s: %s", spec.name, type_path, exc)
+            failures.append(f"serializer '{spec.name}' failed: {type(exc).__name__}: {exc}")
             continue
         header = {"serializer": spec.name, "content_type": spec.content_type, "python_type": type_path}
         return header, bytes(data)
-    warnings.warn(
-        f"No Kitaru serializer can store a value of type '{type_path}'; it was recorded "
-        "as a blob (its repr and type) and cannot be loaded back as the original object. "
-        "Register a serializer for it with the kitaru_artifact_serializers hook, or "
-        "return a JSON-able value, a pydantic model or a dataclass.",
-        UnserializableValueWarning,
-        stacklevel=3,
-    )
-    blob = {"repr": repr(value), "python_type": type_path}
-    header = {"serializer": BLOB_SERIALIZER, "content_type": "application/json", "python_type": type_path}
-    return header, json.dumps(blob).encode()
+    reason = "; ".join(failures) or "no installed serializer handles this type"
+    return unstorable_record(value, type_path, reason)
 
 
 def deserialize(header: dict[str, str], data: bytes) -> Any:
     """Read bytes written by :func:`serialize` back into a value.
 
     Raises:
+        KitaruUnstorableValueError: If the value could not be stored when it
+            was produced (and this is not the run that produced it).
         KitaruRuntimeError: If the serializer is not installed or fails.
     """
     name = header.get("serializer", "")
     type_path = header.get("python_type", "unknown")
-    if name == BLOB_SERIALIZER:
-        return json.loads(data.decode())
+    if is_unstorable_header(header):
+        return read_unstorable(header, data)
     specs = {spec.name: spec for spec in get_plugin_manager().artifact_serializers()}
     spec = specs.get(name)
     if spec is None:
@@ -116,7 +114,7 @@ class KitaruCodec:
 
     def encode(self, value: Any) -> tuple[bytes, bool]:
         header, payload = serialize(value)
-        return json.dumps(header).encode() + b"\n" + payload, header["serializer"] != BLOB_SERIALIZER
+        return json.dumps(header).encode() + b"\n" + payload, not is_unstorable_header(header)
 
     def decode(self, content: bytes) -> Any:
         header_line, _, payload = content.partition(b"\n")
@@ -135,7 +133,6 @@ def codec() -> KitaruCodec:
 
 
 __all__ = [
-    "BLOB_SERIALIZER",
     "KitaruCodec",
     "UnserializableValueWarning",
     "codec",
