@@ -26,6 +26,7 @@ from kitaru.client.models import (
     FailureInfo,
     LogEntry,
     PendingWait,
+    ReplayInfo,
 )
 from kitaru.client.status import ExecutionStatus, public_status
 
@@ -41,5 +42,6 @@ __all__ = [
     "KitaruClient",
     "LogEntry",
     "PendingWait",
+    "ReplayInfo",
     "public_status",
 ]

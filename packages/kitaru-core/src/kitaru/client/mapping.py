@@ -16,21 +16,34 @@ them to :class:`~kitaru.client.models.Execution`, ``CheckpointCall``,
   ``kitaru_``); the frozen execution spec is parsed into
   :class:`kitaru.config.FrozenExecutionSpec` when it validates, else shown as
   recorded;
-* datetimes are returned timezone-aware in UTC (the engine stores naive UTC).
+* datetimes are returned timezone-aware in UTC (the engine stores naive UTC);
+* an execution a replay made carries its :class:`~kitaru.client.models.ReplayInfo`,
+  and each call whose output the replay overrode shows the edited value as
+  its output (the engine still links the source's original output to it;
+  :mod:`kitaru.execution.replay_record` says which value replaced it).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
-from kitaru.client.models import ArtifactRef, CheckpointAttempt, CheckpointCall, Execution, PendingWait
+from kitaru.client.models import (
+    ArtifactRef,
+    CheckpointAttempt,
+    CheckpointCall,
+    Execution,
+    PendingWait,
+    ReplayInfo,
+)
 from kitaru.config import FrozenExecutionSpec
 from kitaru.engine.runs import ArtifactRecord, RunRecord, StepRecord, WaitRecord
 from kitaru.execution.failures import FailureInfo, build_failure
 from kitaru.execution.keys import ARTIFACT_TYPE_KEY, FLOW_KEY, SPEC_KEY
+from kitaru.execution.replay_record import ReplayRecord, replay_record
 from kitaru.execution.status import ExecutionStatus, public_status
 
 INTERNAL_PREFIX = "kitaru_"
@@ -38,6 +51,9 @@ INTERNAL_PREFIX = "kitaru_"
 
 CHECKPOINT_STEP_TYPES = ("llm_call", "tool_call")
 """Engine step types that are Kitaru checkpoint types."""
+
+STEP_OUTPUT_SAVE_TYPES = ("step_output", "None", "")
+"""Save types of a checkpoint's return value (not its ``kitaru.save()`` values); unset counts."""
 
 
 # -- small mappers ------------------------------------------------------------
@@ -92,6 +108,46 @@ def flow_name(run: RunRecord) -> str | None:
     return run.flow_name
 
 
+def replay_info(record: ReplayRecord) -> ReplayInfo:
+    """The :class:`ReplayInfo` of a replay's record."""
+    return ReplayInfo(
+        source_exec_id=record.source_exec_id,
+        from_checkpoint=record.from_checkpoint,
+        start=record.start,
+        reused=list(record.reused),
+        overrides=list(record.overrides),
+        inherited_overrides=list(record.inherited),
+    )
+
+
+def with_overrides(
+    record: ReplayRecord, calls: list[CheckpointCall], artifacts: list[ArtifactRef]
+) -> tuple[list[CheckpointCall], list[ArtifactRef]]:
+    """Show each overridden call's edited value as its output, in the calls and in the artifact union.
+
+    The edited value replaces the call's one output (its name and save type
+    kept, since it stands for that output); ``kitaru.save()`` values stay.
+    Only explicit overrides mark the call ``overridden``.
+
+    Returns:
+        The calls and the artifacts, with the replaced outputs swapped.
+    """
+    edited = record.output_overrides()
+    swapped: dict[str, ArtifactRef] = {}
+    mapped = []
+    for call in calls:
+        artifact_id = edited.get(call.name)
+        outputs = [ref for ref in call.artifacts if ref.save_type in STEP_OUTPUT_SAVE_TYPES]
+        if artifact_id is None or len(outputs) != 1:
+            mapped.append(call)
+            continue
+        original = outputs[0]
+        swapped[original.artifact_id] = replace(original, artifact_id=artifact_id, metadata={})
+        refs = [swapped.get(ref.artifact_id, ref) for ref in call.artifacts]
+        mapped.append(replace(call, artifacts=refs, overridden=call.name in record.overrides))
+    return mapped, [swapped.get(ref.artifact_id, ref) for ref in artifacts]
+
+
 def execution(run: RunRecord, *, fallback_failure: FailureInfo | None = None, **details: Any) -> Execution:
     """Map a run (read with details) to an :class:`Execution`.
 
@@ -99,9 +155,15 @@ def execution(run: RunRecord, *, fallback_failure: FailureInfo | None = None, **
         run: The run.
         fallback_failure: The failure to report for a failed run that
             recorded neither a reason nor a traceback (a failed checkpoint's).
-        **details: Checkpoints, artifacts and counts.
+        **details: Checkpoints, artifacts and counts; overridden outputs of a
+            replay are swapped for the edited values (:func:`with_overrides`).
     """
     metadata = dict(run.metadata)
+    record = replay_record(metadata)
+    if record is not None and "checkpoints" in details:
+        details["checkpoints"], details["artifacts"] = with_overrides(
+            record, details["checkpoints"], details.get("artifacts", [])
+        )
     pending = pending_wait(run.active_wait) if run.active_wait is not None else None
     status = public_status(run.status, has_active_wait=pending is not None)
     failure = None
@@ -127,6 +189,7 @@ def execution(run: RunRecord, *, fallback_failure: FailureInfo | None = None, **
         pending_wait=pending,
         frozen_execution_spec=frozen_spec(metadata.get(SPEC_KEY)),
         original_exec_id=run.original_run_id,
+        replay_info=replay_info(record) if record is not None else None,
         **details,
     )
 
@@ -187,7 +250,9 @@ def attempt(step: StepRecord, name: str) -> CheckpointAttempt:
     status = public_status(step.status)
     failure = None
     if status is ExecutionStatus.FAILED:
-        failure = build_failure(status_reason=None, exception_info=step.exception, fallback=f"Checkpoint '{name}' failed.")
+        failure = build_failure(
+            status_reason=None, exception_info=step.exception, fallback=f"Checkpoint '{name}' failed."
+        )
     return CheckpointAttempt(
         attempt_id=step.id,
         status=status,
@@ -266,7 +331,9 @@ __all__ = [
     "last_call_failure",
     "pending_wait",
     "public_metadata",
+    "replay_info",
     "step_outputs",
     "union_artifacts",
     "utc",
+    "with_overrides",
 ]

@@ -88,6 +88,9 @@ class CheckpointCall:
         attempts: Every attempt, oldest first.
         artifacts: Its outputs and saved artifacts.
         checkpoint_type: ``llm_call``, ``tool_call`` or None.
+        overridden: Whether a replay override replaced its output: its
+            consumers received the edited value, which is its output here
+            (in ``artifacts``) instead of what it returned in the source.
     """
 
     call_id: str
@@ -102,6 +105,29 @@ class CheckpointCall:
     attempts: list[CheckpointAttempt] = field(default_factory=list)
     artifacts: list[ArtifactRef] = field(default_factory=list)
     checkpoint_type: str | None = None
+    overridden: bool = False
+
+
+@dataclass(frozen=True)
+class ReplayInfo:
+    """How a replay made this execution (``Execution.replay_info``).
+
+    Attributes:
+        source_exec_id: The execution it replayed (``original_exec_id`` too).
+        from_checkpoint: The checkpoint it was replayed from, as given.
+        start: The first checkpoint call that ran again.
+        reused: Calls reused from the source without running.
+        overrides: Calls whose output was overridden (``checkpoint.<name>`` keys).
+        inherited_overrides: Reused calls that keep a value overridden by an
+            earlier replay (when the source was itself a replay).
+    """
+
+    source_exec_id: str
+    from_checkpoint: str
+    start: str
+    reused: list[str] = field(default_factory=list)
+    overrides: list[str] = field(default_factory=list)
+    inherited_overrides: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -170,7 +196,7 @@ class Execution:
 
     ``checkpoints`` and ``artifacts`` are loaded by ``executions.get``; list
     summaries leave them empty but carry real ``checkpoint_count`` and
-    ``artifact_count``.
+    ``artifact_count``. ``replay_info`` says how a replay made it (None otherwise).
     """
 
     exec_id: str
@@ -191,6 +217,7 @@ class Execution:
     checkpoint_count: int = 0
     artifact_count: int = 0
     llm_usage: dict[str, Any] | None = None
+    replay_info: ReplayInfo | None = None
 
     def refresh(self) -> Execution:
         """Return a freshly loaded copy of this execution."""
@@ -230,6 +257,7 @@ __all__ = [
     "FailureInfo",
     "LogEntry",
     "PendingWait",
+    "ReplayInfo",
     "bind_operations",
     "bound_operations",
 ]

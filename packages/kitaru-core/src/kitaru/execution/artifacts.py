@@ -27,6 +27,7 @@ from kitaru.engine.runs import ArtifactRecord, StepRecord
 from kitaru.errors import KitaruBackendError, KitaruError, KitaruRuntimeError, KitaruStateError
 from kitaru.execution.ids import LIST_ARTIFACTS_HINT, parse_artifact_id
 from kitaru.execution.naming import sanitize_name
+from kitaru.execution.replay_record import replay_record
 from kitaru.execution.runs import load_run
 from kitaru.execution.values import load_value
 
@@ -128,6 +129,11 @@ def load_named_artifact(exec_id: str, name: str) -> Any:
             f"Multiple artifacts named '{name}' were found in execution {exec_id}. Matches: {listing}"
         )
     step_name, artifact = matches[0]
+    record = replay_record(run.metadata)
+    edited = record.output_overrides().get(step_name) if record is not None else None
+    if edited and artifact.save_type != MANUAL_SAVE:
+        # A replay overrode this call: its output in this execution is the edited value.
+        artifact = load_artifact_record(edited)
     return _load(artifact, f"artifact '{name}' of checkpoint `{step_name}`")
 
 

@@ -21,6 +21,10 @@
    output. When the overridden checkpoint itself is reused, the flow body
    receives the edited value as its output too, so values the body computes
    from it change as well (on runtimes where the body runs in this process).
+4. The new execution records its source, start and overrides
+   (:mod:`kitaru.execution.replay_record`): the edited value is the
+   overridden call's output there, for the client and for a later replay of
+   it, which keeps the edited value of every call it reuses.
 
 The replay is submitted through the one submission path
 (:mod:`kitaru.execution.submit`), like ``my_flow.run(...)``.
@@ -45,9 +49,11 @@ from kitaru.errors import (
     KitaruStateError,
     KitaruUsageError,
 )
+from kitaru.execution.artifacts import load_artifact
+from kitaru.execution.console import say
 from kitaru.execution.definitions import FlowBase
 from kitaru.execution.journal import journal_of
-from kitaru.execution.keys import REPLAY_KEY, RESULT_KEY
+from kitaru.execution.keys import RESULT_KEY
 from kitaru.execution.replay_plan import (
     ReplayPlan,
     SourceCall,
@@ -56,6 +62,7 @@ from kitaru.execution.replay_plan import (
     plan_replay,
     require_selector,
 )
+from kitaru.execution.replay_record import ReplayRecord, replay_record
 from kitaru.execution.runs import load_run
 from kitaru.execution.sources import make_flow_importable
 from kitaru.execution.status import public_status
@@ -81,8 +88,18 @@ def latest_attempts(steps: list[StepRecord]) -> dict[str, list[StepRecord]]:
     return groups
 
 
-def source_calls(groups: Mapping[str, list[StepRecord]]) -> list[SourceCall]:
-    """Every checkpoint call of the source, as :class:`SourceCall` values to plan with."""
+def source_calls(
+    groups: Mapping[str, list[StepRecord]], output_overrides: Mapping[str, str] | None = None
+) -> list[SourceCall]:
+    """Every checkpoint call of the source, as :class:`SourceCall` values to plan with.
+
+    Args:
+        groups: The source's attempts by invocation id (:func:`latest_attempts`).
+        output_overrides: When the source is itself a replay, the calls whose
+            output it overrode: invocation id -> artifact id of the edited
+            value (:meth:`~kitaru.execution.replay_record.ReplayRecord.output_overrides`).
+    """
+    output_overrides = output_overrides or {}
     invocation_of = {step.id: name for name, attempts in groups.items() for step in attempts}
     calls = []
     for name, attempts in groups.items():
@@ -108,14 +125,17 @@ def source_calls(groups: Mapping[str, list[StepRecord]]) -> list[SourceCall]:
                 outputs=tuple(artifact for items in outputs.values() for artifact in items),
                 output_names=tuple(outputs),
                 inputs=dict(latest.inputs),
+                override_id=output_overrides.get(name),
             )
         )
     return calls
 
 
-def load_calls(run_id: str) -> list[SourceCall]:
-    """Read every checkpoint call of an execution, with links, inputs and outputs."""
-    return source_calls(latest_attempts(get_engine().runs.list_steps([run_id])))
+def load_calls(run: RunRecord) -> list[SourceCall]:
+    """Read every checkpoint call of an execution, with links, inputs, outputs and recorded overrides."""
+    record = replay_record(run.metadata)
+    overridden = record.output_overrides() if record is not None else None
+    return source_calls(latest_attempts(get_engine().runs.list_steps([run.id])), overridden)
 
 
 def require_finished(run: RunRecord) -> None:
@@ -218,9 +238,10 @@ def _prepare(
             f"Execution {run.id} belongs to flow '{run.flow_name}', not '{flow.name}'. Replay "
             f"it with that flow, or with `kitaru executions replay {run.id} --from {selector}`."
         )
+    record = replay_record(run.metadata)
     try:
         groups = latest_attempts(get_engine().runs.list_steps([run.id]))
-        calls = order_calls(source_calls(groups))
+        calls = order_calls(source_calls(groups, record.output_overrides() if record is not None else None))
     except KitaruError:
         raise
     except Exception as exc:
@@ -235,13 +256,17 @@ def _body_sees_overrides(plan: ReplayPlan) -> Iterator[None]:
     The body takes a call's output from the values kept in memory for its
     location first (:mod:`kitaru.execution.outputs`), so keeping the override
     there makes the body see it. The lineage still points at the original
-    output, which every consumer receives as the override.
+    output, which every consumer receives as the override. A value an
+    earlier replay overrode (:class:`~kitaru.execution.replay_plan.Inherited`)
+    is loaded once and handed over the same way.
     """
+    values: list[tuple[SourceCall, Any]] = [(item.source, item.value) for item in plan.overrides]
+    values += [(item.source, load_artifact(item.artifact_id, item.source.invocation_id)) for item in plan.inherited]
     primed = []
-    for item in plan.overrides:
-        if item.source.invocation_id in plan.reused and item.source.outputs:
-            remember_fresh_value(item.source.outputs[0].uri, item.value)
-            primed.append(item.source.outputs[0].uri)
+    for source, value in values:
+        if source.invocation_id in plan.reused and source.outputs:
+            remember_fresh_value(source.outputs[0].uri, value)
+            primed.append(source.outputs[0].uri)
     try:
         yield
     finally:
@@ -278,30 +303,46 @@ def replay_failure(exec_id: str, exc: BaseException | None, new_id: str | None =
 
 
 def _record(new_id: str, plan: ReplayPlan, uploaded: Mapping[str, str], selector: str) -> None:
-    """Journal what the replay did; point the result at an override the body returned as is."""
-    metadata: dict[str, Any] = {
-        REPLAY_KEY: {
-            "source_exec_id": plan.source_exec_id,
-            "from": selector,
-            "start": plan.frontier.invocation_id,
-            "reused": list(plan.reused),
-            "overrides": {item.source.invocation_id: uploaded[item.key] for item in plan.overrides},
-        }
-    }
-    result = load_run(new_id, action="refresh").metadata.get(RESULT_KEY) if plan.overrides else None
+    """Record what the replay did (:mod:`kitaru.execution.replay_record`).
+
+    Each override is recorded as the output of its call in the new execution,
+    so reading that call's output gives the edited value. When the body
+    returned a reused call's output as is and that output was overridden, the
+    result points at the edited value too.
+    """
+    record = ReplayRecord(
+        source_exec_id=plan.source_exec_id,
+        from_checkpoint=selector,
+        start=plan.frontier.invocation_id,
+        reused=plan.reused,
+        overrides={item.source.invocation_id: uploaded[item.key] for item in plan.overrides},
+        inherited={item.source.invocation_id: item.artifact_id for item in plan.inherited},
+    )
+    metadata = record.to_metadata()
+    edited = record.output_overrides()
+    result = load_run(new_id, action="refresh").metadata.get(RESULT_KEY) if edited else None
     returned = result if isinstance(result, dict) and result.get("kind") == "checkpoint_output" else None
-    for item in plan.overrides:
-        if (
-            returned is not None
-            and item.source.invocation_id in plan.reused
-            and returned.get("artifact_id") in {artifact.id for artifact in item.source.outputs}
-        ):
-            metadata[RESULT_KEY] = {
-                "kind": "checkpoint_output",
-                "artifact_id": uploaded[item.key],
-                "checkpoint": item.source.invocation_id,
-            }
+    if returned is not None:
+        for source in [item.source for item in plan.overrides] + [item.source for item in plan.inherited]:
+            if source.invocation_id in plan.reused and returned.get("artifact_id") in {a.id for a in source.outputs}:
+                metadata[RESULT_KEY] = {
+                    "kind": "checkpoint_output",
+                    "artifact_id": edited[source.invocation_id],
+                    "checkpoint": source.invocation_id,
+                }
     get_engine().runs.log_run_metadata(new_id, metadata)
+
+
+def _say_overrides(plan: ReplayPlan, new_id: str) -> None:
+    """The progress lines naming each overridden call."""
+    for item in plan.overrides:
+        name = item.source.invocation_id
+        say(f"Checkpoint `{name}` overridden: execution {new_id} records the edited value as its output.")
+    for inherited in plan.inherited:
+        say(
+            f"Checkpoint `{inherited.source.invocation_id}` reused with the value overridden in execution "
+            f"{plan.source_exec_id}."
+        )
 
 
 def replay_flow(
@@ -351,6 +392,9 @@ def replay_flow(
     def launch(engine_flow: Any) -> Any:
         uploaded.update({item.key: runtime.upload(item.value) for item in plan.overrides})
         step_inputs: dict[str, dict[str, str]] = {}
+        for inherited in plan.inherited:
+            for consumer, input_name in inherited.consumers:
+                step_inputs.setdefault(consumer, {})[input_name] = inherited.artifact_id
         for item in plan.overrides:
             for consumer, input_name in item.consumers:
                 step_inputs.setdefault(consumer, {})[input_name] = uploaded[item.key]
@@ -372,7 +416,9 @@ def replay_flow(
     if isinstance(error, Exception) and not isinstance(error, KitaruError) and "original run" in str(error):
         raise replay_failure(plan.source_exec_id, error, started.exec_id) from error
     selector = str(from_).strip()
-    return finish(started, flow.name, record=lambda new_id: _record(new_id, plan, uploaded, selector))
+    submitted = finish(started, flow.name, record=lambda new_id: _record(new_id, plan, uploaded, selector))
+    _say_overrides(plan, submitted.exec_id)
+    return submitted
 
 
 # -- replay from any process (client, CLI, MCP) ------------------------------------------------

@@ -14,7 +14,9 @@ on hand-made calls; :mod:`kitaru.execution.replay` carries the plan out.
    the ``checkpoint.<selector>`` override keys before anything is read.
 4. :func:`plan_replay` works out the *frontier* (the earliest of the ``from_``
    call and every consumer of an overridden output), the calls before it that
-   are reused, and the inputs each override value replaces.
+   are reused, and the inputs each override value replaces. A reused call
+   whose output an earlier replay overrode (the source is itself a replay)
+   keeps that edited value: consumers that run again receive it too.
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ class SourceCall:
         outputs: Its return value's artifacts (not its ``kitaru.save()`` values).
         output_names: Their output names.
         inputs: Input name -> artifact ids it received.
+        override_id: When the source was itself a replay that overrode this
+            call's output (:mod:`kitaru.execution.replay_record`), the
+            artifact its consumers received instead of ``outputs``.
     """
 
     invocation_id: str
@@ -63,6 +68,12 @@ class SourceCall:
     outputs: tuple[ArtifactRecord, ...] = ()
     output_names: tuple[str, ...] = ()
     inputs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    override_id: str | None = None
+
+    def consumed_ids(self) -> frozenset[str]:
+        """The artifact ids a consumer of this call's output received."""
+        produced = {artifact.id for artifact in self.outputs}
+        return frozenset(produced | {self.override_id} if self.override_id else produced)
 
 
 def order_calls(calls: list[SourceCall]) -> list[SourceCall]:
@@ -181,7 +192,7 @@ def parse_overrides(overrides: Mapping[str, Any] | None) -> list[tuple[str, str,
             raise KitaruUsageError(
                 f"Override keys must start with `checkpoint.` (e.g. `checkpoint.research`); got {key!r}."
             )
-        selector = text[len(OVERRIDE_PREFIX):].strip()
+        selector = text[len(OVERRIDE_PREFIX) :].strip()
         if not selector:
             raise KitaruUsageError(
                 f"Override key {key!r} names no checkpoint. Use `checkpoint.<name>`, "
@@ -202,6 +213,22 @@ class Override:
 
 
 @dataclass(frozen=True)
+class Inherited:
+    """A reused call whose output an earlier replay overrode: the edited value stays its output.
+
+    Attributes:
+        source: The reused call.
+        artifact_id: The artifact holding the edited value.
+        consumers: ``(invocation id, input name)`` of the consumers that run
+            again and must receive it (not the output the engine linked).
+    """
+
+    source: SourceCall
+    artifact_id: str
+    consumers: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class ReplayPlan:
     """What a replay reuses, overrides and runs again."""
 
@@ -210,24 +237,32 @@ class ReplayPlan:
     frontier: SourceCall
     reused: tuple[str, ...]
     overrides: tuple[Override, ...]
+    inherited: tuple[Inherited, ...] = ()
+
+
+def _inputs_fed_by(source: SourceCall, calls: list[SourceCall]) -> list[tuple[SourceCall, str, tuple[str, ...]]]:
+    """Every ``(call, input name, artifact ids)`` that received ``source``'s output."""
+    consumed = source.consumed_ids()
+    return [
+        (call, input_name, artifact_ids)
+        for call in calls
+        for input_name, artifact_ids in call.inputs.items()
+        if consumed.intersection(artifact_ids)
+    ]
 
 
 def _consumers(exec_id: str, source: SourceCall, calls: list[SourceCall], key: str) -> tuple[tuple[str, str], ...]:
     """Every ``(invocation id, input name)`` that received ``source``'s output."""
-    produced = {artifact.id for artifact in source.outputs}
     found = []
-    for call in calls:
-        for input_name, artifact_ids in call.inputs.items():
-            if not produced.intersection(artifact_ids):
-                continue
-            if len(artifact_ids) > 1:
-                raise KitaruUsageError(
-                    f"Cannot apply {key!r}: checkpoint `{call.invocation_id}` receives that output "
-                    f"inside its list input `{input_name}` together with other values, and an "
-                    f"override replaces a whole input. Override `{call.invocation_id}`'s "
-                    "upstream differently, or replay from it without overrides."
-                )
-            found.append((call.invocation_id, input_name))
+    for call, input_name, artifact_ids in _inputs_fed_by(source, calls):
+        if len(artifact_ids) > 1:
+            raise KitaruUsageError(
+                f"Cannot apply {key!r}: checkpoint `{call.invocation_id}` receives that output "
+                f"inside its list input `{input_name}` together with other values, and an "
+                f"override replaces a whole input. Override `{call.invocation_id}`'s "
+                "upstream differently, or replay from it without overrides."
+            )
+        found.append((call.invocation_id, input_name))
     if not found:
         raise KitaruStateError(
             f"Checkpoint override has no downstream consumer: no later checkpoint of execution "
@@ -293,11 +328,26 @@ def plan_replay(
                 f"`{call.invocation_id}` or an earlier checkpoint."
             )
     reused_ids = tuple(call.invocation_id for call in reused)
-    return ReplayPlan(exec_id, selected, calls[start], reused_ids, tuple(planned))
+    overridden = {item.source.invocation_id for item in planned}
+    inherited = tuple(
+        Inherited(
+            call,
+            call.override_id,
+            tuple(
+                (consumer.invocation_id, input_name)
+                for consumer, input_name, artifact_ids in _inputs_fed_by(call, calls)
+                if consumer.invocation_id not in reused_ids and len(artifact_ids) == 1
+            ),
+        )
+        for call in reused
+        if call.override_id is not None and call.invocation_id not in overridden
+    )
+    return ReplayPlan(exec_id, selected, calls[start], reused_ids, tuple(planned), inherited)
 
 
 __all__ = [
     "OVERRIDE_PREFIX",
+    "Inherited",
     "Override",
     "ReplayPlan",
     "SourceCall",

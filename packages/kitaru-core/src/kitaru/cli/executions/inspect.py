@@ -36,15 +36,36 @@ def summarize_checkpoints(execution: Execution, limit: int = MAX_CHECKPOINTS_SHO
     """Describe checkpoint calls as ``name (status), ...`` with at most ``limit`` names.
 
     Returns:
-        ``"research (completed), draft (failed), ... (+3 more)"``, or None when
-        the execution has no checkpoint calls.
+        ``"research (completed, overridden), draft (failed), ... (+3 more)"``,
+        or None when the execution has no checkpoint calls.
     """
     calls = execution.checkpoints
     if not calls:
         return None
-    shown = ", ".join(f"{call.name} ({call.status})" for call in calls[:limit])
+    shown = ", ".join(
+        f"{call.name} ({call.status}, overridden)" if call.overridden else f"{call.name} ({call.status})"
+        for call in calls[:limit]
+    )
     hidden = len(calls) - limit
     return f"{shown}, ... (+{hidden} more)" if hidden > 0 else shown
+
+
+def describe_replay(execution: Execution) -> str | None:
+    """Say how a replay made the execution.
+
+    Returns:
+        ``"Replayed from <id> at `summarize`; overrides: flaky"``, or None
+        for an execution no replay made.
+    """
+    info = execution.replay_info
+    if info is None:
+        return None
+    text = f"Replayed from {info.source_exec_id} at `{info.from_checkpoint}`"
+    if info.overrides:
+        text += f"; overrides: {', '.join(info.overrides)}"
+    if info.inherited_overrides:
+        text += f"; keeps earlier overrides of: {', '.join(info.inherited_overrides)}"
+    return text
 
 
 def _failure_text(execution: Execution) -> str | None:
@@ -81,7 +102,10 @@ def execution_panel(execution: Execution) -> list[Any]:
         )
         rows.append(("Tokens", tokens))
         rows.append(("Cost", describe_cost(usage)))
-    if execution.original_exec_id:
+    replay = describe_replay(execution)
+    if replay is not None:
+        rows.append(("Replay", replay))
+    elif execution.original_exec_id:
         rows.append(("Replay of", execution.original_exec_id))
     parts: list[Any] = [panel("Kitaru execution", rows)]
     from kitaru.errors import build_recovery_command
@@ -168,4 +192,4 @@ def register(group: typer.Typer) -> None:
     group.command("list")(list_)
 
 
-__all__ = ["execution_panel", "executions_table", "format_time", "register", "summarize_checkpoints"]
+__all__ = ["describe_replay", "execution_panel", "executions_table", "format_time", "register", "summarize_checkpoints"]

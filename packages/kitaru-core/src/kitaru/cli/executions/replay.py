@@ -38,12 +38,12 @@ def parse_json_object(raw: str | None, *, option: str) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise KitaruUsageError(
             f"{option} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}). "
-            f"Pass an object, e.g. {option} '{{\"name\": \"value\"}}'."
+            f'Pass an object, e.g. {option} \'{{"name": "value"}}\'.'
         ) from None
     if not isinstance(value, dict):
         raise KitaruUsageError(
             f"{option} must be a JSON object, got {type(value).__name__}: {raw}. "
-            f"Pass an object, e.g. {option} '{{\"name\": \"value\"}}'."
+            f'Pass an object, e.g. {option} \'{{"name": "value"}}\'.'
         )
     return value
 
@@ -81,9 +81,11 @@ def replay(
     from kitaru.client import KitaruClient
 
     execution = KitaruClient().executions.replay(exec_id, from_=from_, overrides=edited or None, **flow_inputs)
-    return outcome(
-        "Replayed", execution, good=GOOD_STATUSES, extra_rows=(("Replay of", execution.original_exec_id),)
-    )
+    rows: tuple[tuple[str, Any], ...] = (("Replay of", execution.original_exec_id),)
+    info = execution.replay_info
+    if info is not None and info.overrides:
+        rows += (("Overridden", ", ".join(info.overrides)),)
+    return outcome("Replayed", execution, good=GOOD_STATUSES, extra_rows=rows)
 
 
 def register(group: typer.Typer) -> None:
