@@ -37,6 +37,9 @@ ENV_DEFAULT_MODEL = "KITARU_DEFAULT_MODEL"
 ALIAS_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 """Valid (normalised) alias names."""
 
+MAX_ALIAS_LENGTH = 64
+"""Aliases are short names; a longer one is a mistake (a pasted value, say)."""
+
 SOURCE_LOCAL = "kitaru.yaml"
 SOURCE_ENVIRONMENT = ENV_REGISTRY
 
@@ -124,10 +127,16 @@ def normalise_alias(alias: Any) -> str:
         The normalised alias.
 
     Raises:
-        KitaruUsageError: If it is blank or has characters outside
-            ``[a-z0-9_-]`` or does not start with a letter or digit.
+        KitaruUsageError: If it is blank, longer than :data:`MAX_ALIAS_LENGTH`,
+            has characters outside ``[a-z0-9_-]`` or does not start with a
+            letter or digit.
     """
     text = alias.strip().lower() if isinstance(alias, str) else ""
+    if len(text) > MAX_ALIAS_LENGTH:
+        raise KitaruUsageError(
+            f"Model alias '{text[:20]}...' is {len(text)} characters long; use at most {MAX_ALIAS_LENGTH} "
+            "(for example fast or gpt-mini)."
+        )
     if not ALIAS_PATTERN.match(text):
         raise KitaruUsageError(
             f"Model alias {alias!r} is not a valid name. Use lowercase letters, digits, '_' and '-', "
@@ -254,6 +263,7 @@ def read_env_registry(environ: Mapping[str, str] | None = None) -> ModelRegistry
 
 __all__ = [
     "ALIAS_PATTERN",
+    "MAX_ALIAS_LENGTH",
     "ENV_DEFAULT_MODEL",
     "ENV_REGISTRY",
     "EXAMPLE_MODEL",

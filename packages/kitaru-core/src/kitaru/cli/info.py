@@ -316,6 +316,8 @@ def info(
     Never contacts the store, so it works while a server is unreachable.
     With --file, writes the snapshot (secrets masked) instead of printing it.
     """
+    if any(not name.replace(",", "").strip() for name in packages or []):
+        raise KitaruUsageError("--packages needs a package name, e.g. --packages pydantic.")
     if file is not None:
         check_snapshot_path(file)
     data = collect_info(

@@ -31,22 +31,29 @@ def initialize_project(path: Path) -> Path:
         The resolved project root.
 
     Raises:
-        KitaruUsageError: If ``path`` is not a directory, is already
-            initialised (``.kitaru`` or legacy ``.zen``), or cannot be written.
+        KitaruUsageError: If ``path`` is not a directory (or not even a
+            usable path, say too long), is already initialised (``.kitaru``
+            or legacy ``.zen``), or cannot be written.
     """
-    root = path.expanduser().resolve()
-    if not root.is_dir():
+    try:
+        root = path.expanduser().resolve()
+        is_directory = root.is_dir()
+        existing = [root / name for name in (PROJECT_MARKER_DIR, LEGACY_MARKER_DIR) if (root / name).exists()]
+    except OSError as exc:  # a path too long for the file system, a loop of links ...
+        raise KitaruUsageError(
+            f"Cannot use {str(path)[:200]!r} as a project directory: {exc.strerror or exc}. "
+            "Pass an existing directory to `kitaru init`."
+        ) from None
+    if not is_directory:
         raise KitaruUsageError(
             f"Not a directory: {root}. Pass an existing directory to `kitaru init`, "
             "or create it first."
         )
-    for name in (PROJECT_MARKER_DIR, LEGACY_MARKER_DIR):
-        marker = root / name
-        if marker.exists():
-            raise KitaruUsageError(
-                f"Already initialized: {marker} exists. Nothing to do; delete that "
-                "directory first if you want to start over."
-            )
+    if existing:
+        raise KitaruUsageError(
+            f"Already initialized: {existing[0]} exists. Nothing to do; delete that "
+            "directory first if you want to start over."
+        )
     marker = root / PROJECT_MARKER_DIR
     try:
         marker.mkdir()

@@ -221,7 +221,7 @@ def create(
     from kitaru.stacks import create_stack_with_summary
     from kitaru.stacks.request import EXTRA_TARGETS
 
-    settings: dict[str, Any] = read_stack_file(file) if file else {}
+    settings: dict[str, Any] = read_stack_file(file) if file is not None else {}
     fields: dict[str, Any] = dict(settings.pop(FIELDS_KEY, {}))
     fields.update(field_values(ctx))
     settings.update({key: value for key, value in {"name": name, "type": stack_type}.items() if value is not None})

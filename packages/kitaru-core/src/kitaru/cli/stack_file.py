@@ -59,11 +59,14 @@ def read_stack_file(path: str | Path) -> dict[str, Any]:
         to settings; dotted keys in it (``artifact_store.path``) are expanded.
 
     Raises:
-        KitaruUsageError: When the file is missing, not YAML, not a mapping,
+        KitaruUsageError: When the path is blank, the file is missing or not
+            UTF-8 text, not YAML, not a mapping,
             or has unknown keys, duplicate spellings or wrong value types.
     """
     import yaml
 
+    if not str(path).strip():
+        raise KitaruUsageError("--file needs the path of a YAML file (stack.yaml).")
     file = Path(path).expanduser()
     where = f"Stack file '{file}'"
     try:
@@ -72,6 +75,10 @@ def read_stack_file(path: str | Path) -> dict[str, Any]:
         raise KitaruUsageError(f"{where} does not exist. Pass the path of a YAML file.") from None
     except OSError as exc:
         raise KitaruUsageError(f"{where} cannot be read: {exc.strerror or exc}.") from None
+    except UnicodeDecodeError as exc:
+        raise KitaruUsageError(
+            f"{where} is not UTF-8 text (byte {exc.start}). Pass a YAML file saved as UTF-8."
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

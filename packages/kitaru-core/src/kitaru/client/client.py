@@ -49,7 +49,7 @@ class ExecutionsAPI:
         Summaries carry ``checkpoint_count`` and ``artifact_count`` but not the
         checkpoints themselves; call :meth:`get` for those.
         """
-        return reading.list_executions(flow=flow, status=_parse_status(status), limit=_parse_limit(limit))
+        return reading.list_executions(flow=_parse_flow(flow), status=_parse_status(status), limit=_parse_limit(limit))
 
     def latest(self, *, flow: str | None = None, status: str | ExecutionStatus | None = None) -> Execution:
         """Return the newest execution matching the filters.
@@ -166,6 +166,15 @@ def _parse_status(status: str | ExecutionStatus | None) -> ExecutionStatus | Non
             f"Unsupported status filter {status!r}. Expected one of: running, waiting, "
             "completed, failed, cancelled."
         ) from None
+
+
+def _parse_flow(flow: str | None) -> str | None:
+    """A flow-name filter: None for every flow; a blank name is a mistake, not "every flow"."""
+    if flow is None:
+        return None
+    if not isinstance(flow, str) or not flow.strip():
+        raise KitaruUsageError(f"flow must be a flow name; got {flow!r}. Leave it out to list every flow's executions.")
+    return flow.strip()
 
 
 def _parse_limit(limit: int | None) -> int | None:

@@ -60,6 +60,9 @@ ENV_VARIABLES = (ENV_BACKEND, ENV_ENDPOINT, ENV_API_KEY)
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 """Valid backend names: lowercase letters, digits, ``.``, ``_`` and ``-``."""
 
+MAX_NAME_LENGTH = 64
+"""Backend names are short (``otel``); a longer one is a mistake."""
+
 EXAMPLE_ENDPOINT = "https://collector.example.com:4318/v1/logs"
 
 
@@ -113,10 +116,16 @@ def normalise_backend(name: Any, *, what: str = "Log store backend") -> str:
         The normalised name.
 
     Raises:
-        KitaruUsageError: If the name is blank or has characters outside
-            ``[a-z0-9._-]`` or does not start with a letter or digit.
+        KitaruUsageError: If the name is blank, longer than
+            :data:`MAX_NAME_LENGTH`, has characters outside ``[a-z0-9._-]``
+            or does not start with a letter or digit.
     """
     text = name.strip().lower() if isinstance(name, str) else ""
+    if len(text) > MAX_NAME_LENGTH:
+        raise KitaruUsageError(
+            f"{what} '{text[:20]}...' is {len(text)} characters long; use at most {MAX_NAME_LENGTH} "
+            "(for example otel or datadog)."
+        )
     if not NAME_PATTERN.match(text):
         raise KitaruUsageError(
             f"{what} {name!r} is not a valid name. Use lowercase letters, digits, '.', '_' "

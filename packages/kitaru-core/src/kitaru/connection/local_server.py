@@ -85,10 +85,12 @@ def validate_timeout(timeout: float) -> int:
     """Return the start timeout in whole seconds (at least 1).
 
     Raises:
-        KitaruUsageError: If the timeout is below one second.
+        KitaruUsageError: If the timeout is below one second, or not a
+            finite number (``nan``, ``inf``).
     """
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 1:
-        raise KitaruUsageError(f"Invalid timeout {timeout!r}: use at least 1 second.")
+    if (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout)
+            or timeout < 1):
+        raise KitaruUsageError(f"Invalid timeout {timeout!r}: use a number of seconds, at least 1.")
     return math.ceil(timeout)
 
 

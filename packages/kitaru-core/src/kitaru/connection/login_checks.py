@@ -19,6 +19,8 @@ from kitaru.errors import KitaruBackendError, KitaruUsageError
 INVALID_URL_MESSAGE = "Invalid Kitaru server URL. Please use an http:// or https:// URL."
 DEFAULT_HTTP_TIMEOUT = 30.0
 _HOST_LIKE = re.compile(r"[./:]|^localhost$", re.IGNORECASE)
+_WORKSPACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
+"""A managed workspace name or ID: letters, digits, ``-`` and ``_`` (a UUID fits)."""
 
 
 def normalize_server_url(server: str) -> tuple[str, bool]:
@@ -32,13 +34,15 @@ def normalize_server_url(server: str) -> tuple[str, bool]:
         name/ID unchanged with ``is_url=False``.
 
     Raises:
-        KitaruUsageError: For an empty value, another scheme, or a host-like
-            string without a scheme (``example.com:8080``).
+        KitaruUsageError: For an empty value, another scheme, a host-like
+            string without a scheme (``example.com:8080``), or anything else
+            that cannot be a workspace name or ID (``not a url``): it is
+            refused here, before any request is made.
     """
     value = (server or "").strip()
     if re.match(r"^https?://[^/\s]+", value, re.IGNORECASE):
         return value.rstrip("/"), True
-    if not value or "://" in value or _HOST_LIKE.search(value):
+    if not value or "://" in value or _HOST_LIKE.search(value) or not _WORKSPACE.match(value):
         raise KitaruUsageError(INVALID_URL_MESSAGE)
     return value, False
 

@@ -99,8 +99,12 @@ def stack_details(name_or_id: str) -> StackDetails:
     """One stack with its components, by exact name or id.
 
     Raises:
+        KitaruUsageError: If the selector is empty (the engine would answer
+            with the active stack).
         KitaruStateError: If no such stack exists.
     """
+    if not isinstance(name_or_id, str) or not name_or_id.strip():
+        raise KitaruUsageError("Give a stack name or id to show; list them with `kitaru stack list`.")
     try:
         record = get_engine().stacks.get_stack(name_or_id.strip())
     except RecordNotFound as exc:

@@ -34,6 +34,7 @@ it reads again every ``SETTLE_SECONDS`` until a read finds nothing new.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sys
 import time
@@ -159,9 +160,12 @@ def validate_options(
     """Check option combinations and return the normalised source.
 
     Raises:
-        KitaruUsageError: On an unknown source or an invalid combination.
+        KitaruUsageError: On an unknown source, a blank checkpoint, an interval
+            that is not a finite positive number, or an invalid combination.
     """
     normalized = (source or "").strip().lower()
+    if checkpoint is not None and not checkpoint.strip():
+        raise KitaruUsageError("--checkpoint needs a checkpoint name; leave it out for every checkpoint's logs.")
     if normalized not in ("step", "runner"):
         raise KitaruUsageError(f"Unsupported log source {source!r}. Expected one of: step, runner.")
     if checkpoint and normalized == "runner":
@@ -173,8 +177,8 @@ def validate_options(
         raise KitaruUsageError(
             "--grouped only applies to text output; JSON entries carry `checkpoint_name` to group by."
         )
-    if not interval > 0:
-        raise KitaruUsageError(f"--interval must be greater than 0 seconds; got {interval}.")
+    if not (math.isfinite(interval) and interval > 0):
+        raise KitaruUsageError(f"--interval must be greater than 0 seconds (and finite); got {interval}.")
     if limit is not None and limit < 1:
         raise KitaruUsageError(f"--limit must be a positive integer; got {limit}.")
     return normalized
