@@ -13,6 +13,7 @@ directly (for example a step entrypoint on a remote orchestrator).
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import warnings
@@ -21,9 +22,12 @@ from typing import Any
 
 from kitaru._engine.terminal import install_terminal_interceptor
 from kitaru.engine.connection import IncompleteServerSettings
+from kitaru.errors import KitaruBackendError
 from kitaru.locks import file_lock
 from kitaru.owner_only import SECRETS_KEY_FILE, owner_only_dir, restrict, secrets_key
 from kitaru.settings import KitaruSettings, default_config_dir, settings
+
+logger = logging.getLogger("kitaru")
 
 TRANSLATIONS: tuple[tuple[str, str], ...] = (
     ("server_url", "ZENML_STORE_URL"),
@@ -38,6 +42,9 @@ TRANSLATIONS: tuple[tuple[str, str], ...] = (
 
 STORE_AUTH_VARIABLES = ("ZENML_STORE_URL", "ZENML_STORE_API_KEY", "ZENML_STORE_USERNAME", "ZENML_STORE_PASSWORD")
 """The engine's variables that choose its server and credentials."""
+
+ENGINE_CREDENTIAL_VARIABLES = ("ZENML_STORE_API_KEY", "ZENML_STORE_USERNAME")
+"""Either one gives a server URL its credentials (an API key, or a user name with its password)."""
 
 # Defaults Kitaru sets unless the user chose otherwise.
 _ENGINE_DEFAULTS: dict[str, str] = {
@@ -86,8 +93,8 @@ def translate_environment() -> None:
     A Kitaru value wins over a conflicting ZenML value, with a warning.
 
     Raises:
-        IncompleteServerSettings: If a server URL is set without a token, or a
-            token without a server URL.
+        IncompleteServerSettings: If ``KITARU_SERVER_URL`` is set without any
+            credentials, or ``KITARU_AUTH_TOKEN`` without any server URL.
     """
     global _translated
     with _lock:
@@ -104,11 +111,7 @@ def translate_environment() -> None:
                 )
             os.environ[zenml_name] = value
         url = os.environ.get("ZENML_STORE_URL", "").strip()
-        token = os.environ.get("ZENML_STORE_API_KEY", "").strip()
-        if url.startswith(("http://", "https://")) and not token:
-            raise IncompleteServerSettings("auth_token")
-        if token and not url:
-            raise IncompleteServerSettings("server_url")
+        _check_kitaru_server_settings(url)
         if not os.environ.get("ZENML_CONFIG_PATH", "").strip():
             os.environ["ZENML_CONFIG_PATH"] = default_config_dir()
         for name, value in _ENGINE_DEFAULTS.items():
@@ -121,6 +124,30 @@ def translate_environment() -> None:
             # local store the user's own process is the only one using them.
             os.environ.setdefault("ZENML_ENABLE_IMPLICIT_AUTH_METHODS", "true")
         _translated = True
+
+
+def _check_kitaru_server_settings(url: str) -> None:
+    """Refuse incomplete Kitaru server settings; leave the engine's own to the engine.
+
+    ``KITARU_SERVER_URL`` needs credentials: ``KITARU_AUTH_TOKEN``, or the
+    engine's own (``ZENML_STORE_API_KEY``, or ``ZENML_STORE_USERNAME`` with
+    ``ZENML_STORE_PASSWORD``). ``KITARU_AUTH_TOKEN`` needs a server URL. The
+    engine's variables alone are never refused here: a URL with a user name
+    and password, or with credentials the engine saved, is how the engine
+    itself connects, and this check also runs for a plain ``import zenml``.
+
+    Args:
+        url: The store URL after translation.
+
+    Raises:
+        IncompleteServerSettings: See :func:`translate_environment`.
+    """
+    current = settings()
+    credentials = any(os.environ.get(name, "").strip() for name in ENGINE_CREDENTIAL_VARIABLES)
+    if current.server_url and not credentials:
+        raise IncompleteServerSettings("auth_token")
+    if current.auth_token and not url:
+        raise IncompleteServerSettings("server_url")
 
 
 def zenml_init_hook() -> None:
@@ -155,6 +182,7 @@ def load_engine() -> None:
 
         install_terminal_interceptor()
         _initialize_local_store_once()
+        _check_environment_credentials()
         _loaded = True
 
 
@@ -164,6 +192,62 @@ def client() -> Any:
     from zenml.client import Client
 
     return Client()
+
+
+def _check_environment_credentials() -> None:
+    """Log in once with credentials from the environment; refuse them in Kitaru's words.
+
+    The engine would otherwise report refused credentials at the first
+    request in its own words (and suggest its own CLI). Only a server URL set
+    in the environment is checked, with the variables that were set named in
+    the message; the token the login yields is the one later requests use.
+
+    Raises:
+        KitaruBackendError: If the server refuses the credentials.
+    """
+    url = os.environ.get("ZENML_STORE_URL", "").strip()
+    if not url.startswith(("http://", "https://")):
+        return
+    from zenml.client import Client
+    from zenml.exceptions import AuthorizationException
+    from zenml.zen_stores.rest_zen_store import RestZenStore
+
+    try:
+        store = Client().zen_store  # connecting validates the active project: the first request
+        if isinstance(store, RestZenStore):
+            store.authenticate()
+    except AuthorizationException:
+        variables = credential_variables()
+        if len(variables) > 1:
+            message = (
+                f"The server at {url} refused the credentials from {', '.join(variables)}. Check them "
+                "(an API key, or a user name and its password), or unset these variables and run "
+                "`kitaru login` instead."
+            )
+        else:
+            message = (
+                f"{variables[0] if variables else 'ZENML_STORE_URL'} is set, but there are no credentials "
+                f"for the server at {url}: set an API key too (KITARU_AUTH_TOKEN or ZENML_STORE_API_KEY), "
+                "or ZENML_STORE_USERNAME and ZENML_STORE_PASSWORD."
+            )
+        raise KitaruBackendError(message) from None
+    except Exception as exc:  # unreachable, say: the first real request reports it where it is handled
+        logger.debug("Kitaru could not check the server's credentials yet: %s", exc)
+
+
+def credential_variables() -> list[str]:
+    """The variables set in this process that choose the server and its credentials.
+
+    Kitaru's own (``KITARU_SERVER_URL`` ...) come first; an engine variable
+    Kitaru filled from one of them is named by the Kitaru variable only.
+    """
+    filled = kitaru_values()
+    kitaru = [
+        kitaru_name for engine, kitaru_name in translated_variables().items()
+        if engine in STORE_AUTH_VARIABLES and engine in filled
+    ]
+    engine = [name for name in STORE_AUTH_VARIABLES if os.environ.get(name, "").strip() and name not in filled]
+    return kitaru + engine
 
 
 def _quiet_cloud_sdk_warnings() -> None:
@@ -293,6 +377,7 @@ __all__ = [
     "STORE_AUTH_VARIABLES",
     "TRANSLATIONS",
     "client",
+    "credential_variables",
     "engine_config_dir",
     "kitaru_values",
     "load_engine",

@@ -9,8 +9,9 @@ can: read and switch its store configuration, save or forget a login, and
 start or stop its server daemon.
 
 At start-up the adapter configures the engine from Kitaru's settings
-(``KITARU_SERVER_URL`` ...). A server URL without a token, or a token
-without a server URL, is refused with :class:`IncompleteServerSettings`.
+(``KITARU_SERVER_URL`` ...). ``KITARU_SERVER_URL`` without credentials, or
+``KITARU_AUTH_TOKEN`` without a server URL, is refused with
+:class:`IncompleteServerSettings`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ from typing import Any, Literal, Protocol
 
 
 class IncompleteServerSettings(RuntimeError):
-    """A server URL is set without a token, or a token without a server URL.
+    """Kitaru's server settings are incomplete: a server URL without credentials, or a token without a URL.
+
+    Only Kitaru's own variables are checked; the engine's (``ZENML_STORE_URL``
+    with an API key, or with a user name and password) are the engine's to
+    judge, so every way the engine supports to connect keeps working.
 
     Attributes:
         missing: ``auth_token`` or ``server_url``: the setting to add.
@@ -33,8 +38,8 @@ class IncompleteServerSettings(RuntimeError):
     def __init__(self, missing: Literal["auth_token", "server_url"]) -> None:
         if missing == "auth_token":
             message = (
-                "KITARU_SERVER_URL is set but no token is: set KITARU_AUTH_TOKEN too, "
-                "or unset KITARU_SERVER_URL to use the local default."
+                "KITARU_SERVER_URL is set but no credentials are: set KITARU_AUTH_TOKEN (an API key) "
+                "too, or unset KITARU_SERVER_URL to use the local default."
             )
         else:
             message = (
