@@ -386,7 +386,7 @@ RESUME_SETUP: list[tuple[str, Fn]] = [
     ("set status resuming (update_run)", Fn("zenml/zen_stores/sql_zen_store.py", "update_run")),
     ("engine runner init (DynamicPipelineRunner + 2 helpers)", Fn("zenml/execution/pipeline/dynamic/runner.py", "__init__")),
     ("Kitaru: owner/source metadata (log_run_metadata)", Fn("kitaru/_engine/run_store.py", "log_run_metadata")),
-    ("Kitaru: build the journal (runtime.prepare_continuation)", Fn("kitaru/_engine/continuation.py", "prepare")),
+    ("Kitaru: build the journal (runtime.prepare_body)", Fn("kitaru/_engine/continuation.py", "prepare")),
     ("  of which hydrate step runs (store get_run_step)", Fn("zenml/zen_stores/sql_zen_store.py", "get_run_step")),
 ]
 RESUME_FINISH: list[tuple[str, Fn]] = [

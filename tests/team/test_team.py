@@ -93,13 +93,6 @@ def checkpoint_lines(stdout: str) -> list[str]:
     return [line for line in stdout.splitlines() if line.startswith("Checkpoint ")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "issue 19 defect 2 (open): journal order and `executions get` sort calls by timestamps, which "
-        "MariaDB keeps in whole seconds; the fix records a per-run call index"
-    ),
-)
 def test_checkpoints_started_in_the_same_second_are_listed_in_call_order(team: Team) -> None:
     """Defect 2, every time: six checkpoints submitted at once share their whole-second timestamps."""
     run = outcome(team.clients[0].flow("fanout", "6"))
@@ -108,10 +101,6 @@ def test_checkpoints_started_in_the_same_second_are_listed_in_call_order(team: T
     assert [c["name"] for c in item["checkpoints"]] == [f"step_{index}" for index in range(6)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 19 defect 1 (open): reuse is decided by comparing the client's clock with the server's timestamps",
-)
 def test_a_client_whose_clock_runs_ahead_of_the_server_sees_no_cached_lines(team: Team) -> None:
     """Defect 1, every time: reuse must come from the engine's record, not from comparing clocks.
 

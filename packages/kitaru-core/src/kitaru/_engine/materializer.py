@@ -63,6 +63,14 @@ class KitaruMaterializer(BaseMaterializer):
             content = handle.read()
         return codec().decode(content)
 
+    def get_item_count(self, data: Any) -> int | None:
+        """The number of items of a list or tuple output, which ``checkpoint.map(output)`` maps over."""
+        return len(data) if isinstance(data, (list, tuple)) else None
+
+    def load_item(self, data_type: type[Any], index: int) -> Any:
+        """One item of a list or tuple output: the input of one call of a map."""
+        return self.load(data_type)[index]
+
     def save_visualizations(self, data: Any) -> dict[str, Any]:
         """Kitaru artifacts have no visualizations (saves a write per artifact)."""
         return {}

@@ -122,7 +122,9 @@ def step_record(step: Any) -> StepRecord:
     body = step.get_body()
     config = step.config
     extra = getattr(config, "extra", None) or {}
-    label = (extra.get("kitaru") or {}).get("type") if isinstance(extra, dict) else None
+    kitaru_extra = (extra.get("kitaru") or {}) if isinstance(extra, dict) else {}
+    label = kitaru_extra.get("type")
+    call_index = kitaru_extra.get("call_index")
     return StepRecord(
         id=str(step.id),
         run_id=str(step.pipeline_run_id),
@@ -145,6 +147,7 @@ def step_record(step: Any) -> StepRecord:
         step_type=_word(body.type) if body.type is not None else None,
         label=str(label) if label else None,
         log_streams=log_stream_records(step.log_collection),
+        call_index=call_index if isinstance(call_index, int) else None,
     )
 
 

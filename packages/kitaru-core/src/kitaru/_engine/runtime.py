@@ -14,11 +14,10 @@ import contextlib
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import timezone
 from typing import Any
 from uuid import UUID
 
-from kitaru._engine import continuation, flow_waits
+from kitaru._engine import cache_hits, continuation, flow_waits
 from kitaru._engine.bootstrap import client, load_engine
 from kitaru._engine.images import ZenMLImages
 from kitaru.engine.runs import StepRecord
@@ -64,6 +63,15 @@ def _materializer() -> Any:
 
 def _word(value: Any) -> str:
     return str(getattr(value, "value", value))
+
+
+def _at_index(checkpoint: Any, index: int) -> Any:
+    """A copy of the step that records its call index (read back by :func:`~kitaru._engine.run_store.step_record`).
+
+    ZenML's ``extra`` is merged into the step's own and is not part of the
+    cache key, so cache hits are unchanged.
+    """
+    return checkpoint.with_options(extra={"kitaru": {"call_index": index}})
 
 
 def _started(engine_run: Any) -> StartedRun | None:
@@ -201,11 +209,16 @@ class ZenMLRuntime:
         run = context.run
         return CurrentRun(id=str(run.id), flow_id=str(run.pipeline.id) if run.pipeline else None)
 
-    def prepare_continuation(self, run_id: str) -> tuple[StepRecord, ...]:
+    def prepare_body(self, run_id: str) -> tuple[StepRecord, ...]:
         context = flow_waits.run_context()
         if context is None:
             return ()
+        cache_hits.watch(context.runner)
         return continuation.prepare(context.runner, run_id)
+
+    def served_from_cache(self, invocation_id: str) -> bool:
+        context = flow_waits.run_context()
+        return context is not None and cache_hits.served_from_cache(context.runner, invocation_id)
 
     def parameter_limit(self) -> int:
         try:
@@ -223,19 +236,41 @@ class ZenMLRuntime:
         return str(value.id) if hasattr(value, "step_name") else None
 
     def call(
-        self, checkpoint: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any], *, id: str | None, after: Any
+        self,
+        checkpoint: Any,
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+        *,
+        id: str | None,
+        after: Any,
+        index: int,
     ) -> Any:
-        return checkpoint(*args, id=id, after=after, **kwargs)
+        return _at_index(checkpoint, index)(*args, id=id, after=after, **kwargs)
 
     def submit(
-        self, checkpoint: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any], *, id: str | None, after: Any
+        self,
+        checkpoint: Any,
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+        *,
+        id: str | None,
+        after: Any,
+        index: int,
     ) -> Any:
-        return checkpoint.submit(*args, id=id, after=after, **kwargs)
+        return _at_index(checkpoint, index).submit(*args, id=id, after=after, **kwargs)
 
     def map(
-        self, checkpoint: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any], *, after: Any, product: bool
+        self,
+        checkpoint: Any,
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+        *,
+        after: Any,
+        product: bool,
+        index: int,
     ) -> Any:
-        launch = checkpoint.product if product else checkpoint.map
+        step = _at_index(checkpoint, index)
+        launch = step.product if product else step.map
         return launch(*args, after=after, **kwargs)
 
     def result(self, future: Any) -> Any:
@@ -245,10 +280,7 @@ class ZenMLRuntime:
         return list(future.result())
 
     def describe_output(self, handle: Any) -> OutputInfo:
-        created = getattr(getattr(handle, "body", None), "created", None)
-        if created is not None and created.tzinfo is not None:
-            created = created.astimezone(timezone.utc).replace(tzinfo=None)
-        return OutputInfo(artifact_id=str(handle.id), location=handle.uri, invocation_id=handle.step_name, created=created)
+        return OutputInfo(artifact_id=str(handle.id), location=handle.uri, invocation_id=handle.step_name)
 
     def load_output(self, handle: Any) -> Any:
         return handle.load()

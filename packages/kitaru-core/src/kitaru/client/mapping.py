@@ -41,6 +41,7 @@ from kitaru.client.models import (
 )
 from kitaru.config import FrozenExecutionSpec
 from kitaru.engine.runs import ArtifactRecord, RunRecord, StepRecord, WaitRecord
+from kitaru.execution.call_order import attempts_by_call
 from kitaru.execution.failures import FailureInfo, build_failure
 from kitaru.execution.keys import ARTIFACT_TYPE_KEY, FLOW_KEY, SPEC_KEY
 from kitaru.execution.replay_record import ReplayRecord, replay_record
@@ -197,14 +198,6 @@ def execution(run: RunRecord, *, fallback_failure: FailureInfo | None = None, **
 # -- step runs and artifacts --------------------------------------------------
 
 
-def group_attempts(steps: Iterable[StepRecord]) -> dict[str, list[StepRecord]]:
-    """Group attempts by invocation id, calls and attempts in creation order."""
-    groups: dict[str, list[StepRecord]] = {}
-    for step in sorted(steps, key=lambda s: (s.created, s.id)):
-        groups.setdefault(step.name, []).append(step)
-    return groups
-
-
 def step_outputs(step: StepRecord) -> Iterator[tuple[str, ArtifactRecord]]:
     """Every ``(output name, artifact)`` an attempt produced or saved."""
     for output_name, artifacts in step.outputs.items():
@@ -275,7 +268,7 @@ def checkpoint_calls(steps: list[StepRecord], metadata: Mapping[str, Mapping[str
         steps: Every attempt of the execution.
         metadata: The metadata of their artifacts, by artifact id.
     """
-    groups = group_attempts(steps)
+    groups = attempts_by_call(steps)
     call_of_step = {step.id: attempts[-1].id for attempts in groups.values() for step in attempts}
     calls = []
     for name, attempts in groups.items():
@@ -327,7 +320,6 @@ __all__ = [
     "execution",
     "flow_name",
     "frozen_spec",
-    "group_attempts",
     "last_call_failure",
     "pending_wait",
     "public_metadata",

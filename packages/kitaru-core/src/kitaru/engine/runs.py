@@ -128,6 +128,9 @@ class StepRecord:
         step_type: The engine step type (``llm_call``, ``tool_call``), if any.
         label: The ``@checkpoint(type=...)`` label.
         log_streams: Its stored log streams.
+        call_index: The call's position in its flow body (0, 1, ...), shared
+            by its attempts and by the items of one map; None for calls
+            recorded before Kitaru kept it.
     """
 
     id: str
@@ -151,6 +154,7 @@ class StepRecord:
     step_type: str | None = None
     label: str | None = None
     log_streams: tuple[LogStreamRecord, ...] = ()
+    call_index: int | None = None
 
 
 @dataclass(frozen=True)

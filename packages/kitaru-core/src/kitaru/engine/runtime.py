@@ -13,7 +13,7 @@ the engine through a :class:`FlowRuntime`:
   (inside :meth:`~FlowRuntime.using_stack`), and
   :meth:`~FlowRuntime.resume_run` for a stored execution;
 * inside a flow body: :meth:`~FlowRuntime.current_run`,
-  :meth:`~FlowRuntime.prepare_continuation`, :meth:`~FlowRuntime.call`,
+  :meth:`~FlowRuntime.prepare_body`, :meth:`~FlowRuntime.call`,
   :meth:`~FlowRuntime.submit`, :meth:`~FlowRuntime.map`,
   :meth:`~FlowRuntime.wait` and the flow-control signals;
 * inside a checkpoint: :meth:`~FlowRuntime.current_step` and
@@ -30,7 +30,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Protocol
 
 from kitaru.engine.errors import RecordNotFound
@@ -143,13 +142,11 @@ class OutputInfo:
         artifact_id: The stored artifact's id.
         location: Where the value is stored (its URI).
         invocation_id: The invocation id of the call that produced it.
-        created: When the artifact was stored (naive UTC), if known.
     """
 
     artifact_id: str
     location: str
     invocation_id: str
-    created: datetime | None = None
 
 
 class FlowRuntime(Protocol):
@@ -246,17 +243,28 @@ class FlowRuntime(Protocol):
         """The execution whose flow body runs in this context, or None."""
         ...
 
-    def prepare_continuation(self, run_id: str) -> tuple[StepRecord, ...]:
-        """Prepare the engine to continue ``run_id`` in place (retry, resume).
+    def prepare_body(self, run_id: str) -> tuple[StepRecord, ...]:
+        """Prepare the engine to run the flow body of ``run_id`` (fresh, retried or resumed).
 
-        Must run in the flow body before the first checkpoint call. Attempts
-        that failed or were orphaned by a dead process are hidden from the
-        engine, so their calls execute again as a new attempt instead of
-        re-raising the stored failure.
+        Must run in the flow body before the first checkpoint call. From then
+        on the engine notes which calls it serves from its cache (see
+        :meth:`served_from_cache`). When the body continues ``run_id`` in
+        place, attempts that failed or were orphaned by a dead process are
+        hidden from the engine, so their calls execute again as a new attempt
+        instead of re-raising the stored failure.
 
         Returns:
             The latest attempt of every call recorded before (empty for a
             fresh execution). The successful ones are reused by the engine.
+        """
+        ...
+
+    def served_from_cache(self, invocation_id: str) -> bool:
+        """Whether the engine answered the finished synchronous call ``invocation_id`` from its cache.
+
+        The engine's own record of the call, never a comparison of clocks:
+        a client's clock and the store's timestamps (whole seconds on MySQL)
+        cannot tell a fresh output from a cached one.
         """
         ...
 
@@ -272,8 +280,21 @@ class FlowRuntime(Protocol):
         """The artifact id if ``value`` is a checkpoint output handle, else None."""
         ...
 
-    def call(self, checkpoint: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any], *, id: str | None, after: Any) -> Any:
+    def call(
+        self,
+        checkpoint: Any,
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+        *,
+        id: str | None,
+        after: Any,
+        index: int,
+    ) -> Any:
         """Run a checkpoint synchronously; returns its output handle.
+
+        ``index`` is the call's position in the flow body (0, 1, ...), recorded
+        with the call so calls are listed in the order the body made them,
+        even when the store's timestamps tie (MySQL keeps whole seconds).
 
         Raises:
             BaseException: The checkpoint's failure, or a flow-control signal.
@@ -281,13 +302,36 @@ class FlowRuntime(Protocol):
         ...
 
     def submit(
-        self, checkpoint: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any], *, id: str | None, after: Any
+        self,
+        checkpoint: Any,
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+        *,
+        id: str | None,
+        after: Any,
+        index: int,
     ) -> Any:
-        """Start a checkpoint concurrently; returns an opaque future (see :meth:`result`)."""
+        """Start a checkpoint concurrently; returns an opaque future (see :meth:`result`).
+
+        ``index`` is the call's position in the flow body, as for :meth:`call`.
+        """
         ...
 
-    def map(self, checkpoint: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any], *, after: Any, product: bool) -> Any:
-        """Fan a checkpoint out over an output's items; returns an opaque future (see :meth:`results`)."""
+    def map(
+        self,
+        checkpoint: Any,
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+        *,
+        after: Any,
+        product: bool,
+        index: int,
+    ) -> Any:
+        """Fan a checkpoint out over an output's items; returns an opaque future (see :meth:`results`).
+
+        Every item's call records the same ``index`` (see :meth:`call`); they
+        are ordered among themselves by their invocation ids.
+        """
         ...
 
     def result(self, future: Any) -> Any:

@@ -25,6 +25,7 @@ from kitaru.engine import get_engine
 from kitaru.engine.errors import RecordNotFound
 from kitaru.engine.runs import ArtifactRecord, StepRecord
 from kitaru.errors import KitaruBackendError, KitaruError, KitaruRuntimeError, KitaruStateError
+from kitaru.execution.call_order import in_call_order
 from kitaru.execution.ids import LIST_ARTIFACTS_HINT, parse_artifact_id
 from kitaru.execution.naming import sanitize_name
 from kitaru.execution.replay_record import replay_record
@@ -81,7 +82,7 @@ def load_artifact(artifact_id: str, producing_call: str | None = None) -> Any:
 def _latest_attempts(steps: list[StepRecord]) -> dict[str, StepRecord]:
     """The last attempt of each call (invocation id), retried attempts left out."""
     latest: dict[str, StepRecord] = {}
-    for step in steps:
+    for step in in_call_order(steps):
         if step.status != RETRIED:
             latest[step.name] = step
     return latest

@@ -22,11 +22,10 @@ import itertools
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from kitaru.engine import get_engine
-from kitaru.engine.runtime import FlowRuntime, OutputInfo
+from kitaru.engine.runtime import FlowRuntime
 from kitaru.errors import KitaruUsageError
 from kitaru.execution.console import format_duration, say
 from kitaru.execution.journal import CallInput
@@ -202,16 +201,13 @@ def check_journal(
     if journal is None:
         return False
     known = invocation_id in journal.by_id
-    journal.check(checkpoint.name, invocation_id, call_inputs(runtime, checkpoint, call, engine_call), _load_recorded_input)
+    journal.check(
+        checkpoint.name, invocation_id, call_inputs(runtime, checkpoint, call, engine_call), _load_recorded_input
+    )
     return bool(known)
 
 
 # -- calls ----------------------------------------------------------------------
-
-
-def _was_reused(info: OutputInfo, started_at: datetime) -> bool:
-    """Whether the output existed before this call (a cache hit or a reused result)."""
-    return info.created is not None and info.created < started_at
 
 
 def call_checkpoint(
@@ -229,10 +225,12 @@ def call_checkpoint(
     engine_args, engine_kwargs = engine_arguments(runtime, flow, args, kwargs)
     invocation_id = flow.next_invocation_id(checkpoint.name, id)
     journaled = check_journal(runtime, checkpoint, flow, invocation_id, (args, kwargs), (engine_args, engine_kwargs))
-    started_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    index = flow.next_call_index()
     started = time.perf_counter()
     try:
-        handle = runtime.call(engine_checkpoint, engine_args, engine_kwargs, id=id, after=engine_after(after))
+        handle = runtime.call(
+            engine_checkpoint, engine_args, engine_kwargs, id=id, after=engine_after(after), index=index
+        )
     except BaseException as exc:
         if runtime.flow_control(exc) is not None:
             raise  # a pause or abort unwinding the body, not a checkpoint failure
@@ -243,7 +241,7 @@ def call_checkpoint(
     value, info = receive_output(flow, handle)
     if journaled:
         say(f"Checkpoint `{info.invocation_id}` reused from {flow.journal.reused_from}.")
-    elif _was_reused(info, started_at):
+    elif runtime.served_from_cache(info.invocation_id):
         say(f"Checkpoint `{info.invocation_id}` cached.")
     else:
         say(f"Checkpoint `{info.invocation_id}` finished in {format_duration(time.perf_counter() - started)}.")
@@ -264,7 +262,14 @@ def submit_checkpoint(
     engine_args, engine_kwargs = engine_arguments(runtime, flow, args, kwargs)
     invocation_id = flow.next_invocation_id(checkpoint.name, id)
     check_journal(runtime, checkpoint, flow, invocation_id, (args, kwargs), (engine_args, engine_kwargs))
-    future = runtime.submit(checkpoint.engine_checkpoint(), engine_args, engine_kwargs, id=id, after=engine_after(after))
+    future = runtime.submit(
+        checkpoint.engine_checkpoint(),
+        engine_args,
+        engine_kwargs,
+        id=id,
+        after=engine_after(after),
+        index=flow.next_call_index(),
+    )
     return CheckpointFuture(future, flow, invocation_id)
 
 
@@ -287,7 +292,14 @@ def map_checkpoint(
         return CheckpointMapFuture(futures, flow, checkpoint.name)
     runtime = get_engine().runtime
     engine_args, engine_kwargs = engine_arguments(runtime, flow, args, kwargs)
-    future = runtime.map(checkpoint.engine_checkpoint(), engine_args, engine_kwargs, after=engine_after(after), product=product)
+    future = runtime.map(
+        checkpoint.engine_checkpoint(),
+        engine_args,
+        engine_kwargs,
+        after=engine_after(after),
+        product=product,
+        index=flow.next_call_index(),
+    )
     return CheckpointMapFuture(future, flow, checkpoint.name)
 
 
@@ -326,7 +338,9 @@ def run_checkpoint_body(checkpoint: CallableCheckpoint, args: tuple[Any, ...], k
     """
     runtime = get_engine().runtime
     step = runtime.current_step()
-    scope = CheckpointScope(name=checkpoint.name, type=checkpoint.type, execution_id=step.run_id, checkpoint_id=step.step_id)
+    scope = CheckpointScope(
+        name=checkpoint.name, type=checkpoint.type, execution_id=step.run_id, checkpoint_id=step.step_id
+    )
     with checkpoint_scope(scope):
         if current_flow() is not None:
             return checkpoint.func(*args, **kwargs)

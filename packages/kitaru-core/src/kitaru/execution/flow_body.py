@@ -49,8 +49,8 @@ logger = logging.getLogger("kitaru")
 
 
 def _continuation_journal(exec_id: str) -> Journal | None:
-    """Prepare the engine to continue ``exec_id`` and return its journal (None for a fresh execution)."""
-    steps = get_engine().runtime.prepare_continuation(exec_id)
+    """Prepare the engine to run the body of ``exec_id``; its journal if it continues one (None when fresh)."""
+    steps = get_engine().runtime.prepare_body(exec_id)
     return journal_of(exec_id, steps) if steps else None
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from kitaru.engine.runs import StepRecord
 from kitaru.errors import KitaruDivergenceError
+from kitaru.execution.call_order import in_call_order
 from kitaru.jsonable import to_jsonable
 
 
@@ -178,10 +179,7 @@ def journal_of(exec_id: str, steps: Iterable[StepRecord], **options: Any) -> Jou
         **options: ``strict_order``, ``compare_artifacts`` and ``reused_from``
             for :class:`Journal`.
     """
-    successful = sorted(
-        (step for step in steps if step.successful),
-        key=lambda step: (step.started or step.created, step.created),
-    )
+    successful = in_call_order(step for step in steps if step.successful)
     return Journal(
         exec_id=exec_id,
         calls=[

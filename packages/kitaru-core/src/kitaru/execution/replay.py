@@ -50,6 +50,7 @@ from kitaru.errors import (
     KitaruUsageError,
 )
 from kitaru.execution.artifacts import load_artifact
+from kitaru.execution.call_order import attempts_by_call
 from kitaru.execution.console import say
 from kitaru.execution.definitions import FlowBase
 from kitaru.execution.journal import journal_of
@@ -80,21 +81,13 @@ def _is_step_output(save_type: str) -> bool:
     return save_type in ("step_output", "None", "")  # unset counts as an output
 
 
-def latest_attempts(steps: list[StepRecord]) -> dict[str, list[StepRecord]]:
-    """Group step runs into calls: invocation id -> attempts, oldest first."""
-    groups: dict[str, list[StepRecord]] = {}
-    for step in sorted(steps, key=lambda s: (s.created, s.id)):
-        groups.setdefault(step.name, []).append(step)
-    return groups
-
-
 def source_calls(
     groups: Mapping[str, list[StepRecord]], output_overrides: Mapping[str, str] | None = None
 ) -> list[SourceCall]:
     """Every checkpoint call of the source, as :class:`SourceCall` values to plan with.
 
     Args:
-        groups: The source's attempts by invocation id (:func:`latest_attempts`).
+        groups: The source's attempts by invocation id (:func:`~kitaru.execution.call_order.attempts_by_call`).
         output_overrides: When the source is itself a replay, the calls whose
             output it overrode: invocation id -> artifact id of the edited
             value (:meth:`~kitaru.execution.replay_record.ReplayRecord.output_overrides`).
@@ -135,7 +128,7 @@ def load_calls(run: RunRecord) -> list[SourceCall]:
     """Read every checkpoint call of an execution, with links, inputs, outputs and recorded overrides."""
     record = replay_record(run.metadata)
     overridden = record.output_overrides() if record is not None else None
-    return source_calls(latest_attempts(get_engine().runs.list_steps([run.id])), overridden)
+    return source_calls(attempts_by_call(get_engine().runs.list_steps([run.id])), overridden)
 
 
 def require_finished(run: RunRecord) -> None:
@@ -240,7 +233,7 @@ def _prepare(
         )
     record = replay_record(run.metadata)
     try:
-        groups = latest_attempts(get_engine().runs.list_steps([run.id]))
+        groups = attempts_by_call(get_engine().runs.list_steps([run.id]))
         calls = order_calls(source_calls(groups, record.output_overrides() if record is not None else None))
     except KitaruError:
         raise
@@ -454,7 +447,6 @@ def replay_execution(
 __all__ = [
     "UNFINISHED",
     "find_flow",
-    "latest_attempts",
     "load_calls",
     "replay_execution",
     "replay_failure",

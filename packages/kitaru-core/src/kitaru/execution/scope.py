@@ -39,6 +39,8 @@ class FlowScope:
             was requested).
         call_counts: Calls per checkpoint name so far, to name invocations as
             the engine does.
+        calls_made: Checkpoint calls (and maps) the body made so far: the
+            next call's index, recorded so calls list in call order.
     """
 
     name: str
@@ -50,6 +52,13 @@ class FlowScope:
     journal: Any = None
     supervisor: Any = None
     call_counts: dict[str, int] = field(default_factory=dict)
+    calls_made: int = 0
+
+    def next_call_index(self) -> int:
+        """The position of the next checkpoint call in this body (0 for the first)."""
+        index = self.calls_made
+        self.calls_made += 1
+        return index
 
     def next_invocation_id(self, checkpoint: str, explicit_id: str | None) -> str:
         """The invocation id the engine gives the next call (``name``, ``name_2`` ...)."""
