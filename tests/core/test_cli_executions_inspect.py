@@ -27,6 +27,7 @@ EXECUTION_KEYS = {
     "exec_id", "flow_id", "flow_name", "status", "started_at", "ended_at", "stack_name", "metadata",
     "status_reason", "failure", "pending_wait", "frozen_execution_spec", "original_exec_id",
     "checkpoints", "artifacts", "checkpoint_count", "artifact_count", "llm_usage", "replay_info",
+    "owner",  # a running execution's owner (host, pid, last_seen_seconds, timeout_seconds), else null
 }
 
 

@@ -105,6 +105,8 @@ class KitaruSettings:
         wait_poll_interval: Seconds between two checks for wait input.
         heartbeat_timeout: Seconds without a heartbeat after which a remote
             execution's process counts as dead.
+        server_retry_seconds: Seconds a request to an unreachable or
+            unavailable server keeps being retried.
         raise_plugin_errors: Make a plugin that fails to load fatal.
         mcp_allow_any_target: Let the MCP server run flows outside its directory.
     """
@@ -130,6 +132,7 @@ class KitaruSettings:
     llm_mock_response: str | None = None
     wait_poll_interval: str | None = None
     heartbeat_timeout: str | None = None
+    server_retry_seconds: str | None = None
     raise_plugin_errors: bool = False
     mcp_allow_any_target: bool = False
 

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import warnings
 from pathlib import Path
 from typing import Any
 
+from kitaru._engine import server_errors, server_retries
 from kitaru._engine.terminal import install_terminal_interceptor
 from kitaru.engine.connection import IncompleteServerSettings
 from kitaru.errors import KitaruBackendError
@@ -117,13 +119,34 @@ def translate_environment() -> None:
         for name, value in _ENGINE_DEFAULTS.items():
             os.environ.setdefault(name, value)
         _use_secrets_key(create=False)  # a step process ZenML starts: the key exists by then
-        if not url.startswith(("http://", "https://")):
+        if not url.startswith(("http://", "https://")) and not shared_server():
             # The engine refuses "implicit" cloud credentials (the machine's own
             # profile, role or environment) unless told otherwise, because a
             # shared server must not hand its identity to its users. With the
             # local store the user's own process is the only one using them.
             os.environ.setdefault("ZENML_ENABLE_IMPLICIT_AUTH_METHODS", "true")
+        if running_server():
+            server_errors.install()
         _translated = True
+
+
+SERVER_APP = "zenml.zen_server.zen_server_api"
+"""The engine's server application, the module its image runs with uvicorn."""
+
+
+def running_server() -> bool:
+    """Whether this process is the engine's server.
+
+    The engine marks its own deployments with ``ZENML_SERVER``; its image runs
+    ``uvicorn zenml.zen_server.zen_server_api:app`` without it, and the init
+    hook runs before that module is imported, so the command line tells.
+    """
+    return "ZENML_SERVER" in os.environ or any(arg.startswith(SERVER_APP) for arg in sys.argv)
+
+
+def shared_server() -> bool:
+    """Whether this process is a server other people use (any server but the local one ``kitaru login`` starts)."""
+    return running_server() and os.environ.get("ZENML_SERVER_DEPLOYMENT_TYPE", "").strip().lower() != "local"
 
 
 def _check_kitaru_server_settings(url: str) -> None:
@@ -181,6 +204,7 @@ def load_engine() -> None:
         import zenml  # noqa: F401  (the import initialises ZenML's logging)
 
         install_terminal_interceptor()
+        server_retries.install()
         _initialize_local_store_once()
         _check_environment_credentials()
         _loaded = True
@@ -381,6 +405,8 @@ __all__ = [
     "engine_config_dir",
     "kitaru_values",
     "load_engine",
+    "running_server",
+    "shared_server",
     "translate_environment",
     "translated_variables",
     "zenml_init_hook",

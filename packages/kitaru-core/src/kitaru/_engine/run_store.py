@@ -199,6 +199,15 @@ def _ids_filter(ids: Sequence[str]) -> Any:
     return UUID(ids[0]) if len(ids) == 1 else f"oneof:{json.dumps(list(ids))}"
 
 
+def fitted_reason(reason: str | None) -> str | None:
+    """A status reason cut to the engine's column (255 characters); the full text goes to the exception info."""
+    from zenml.constants import STR_FIELD_MAX_LENGTH
+
+    if reason is None or len(reason) <= STR_FIELD_MAX_LENGTH:
+        return reason
+    return reason[: STR_FIELD_MAX_LENGTH - 1] + "…"
+
+
 class ZenMLRunStore:
     """Runs, step runs, artifacts and waits in ZenML's store."""
 
@@ -286,7 +295,7 @@ class ZenMLRunStore:
         from zenml.models import PipelineRunUpdate
 
         client().zen_store.update_run(
-            UUID(run_id), PipelineRunUpdate(status=ExecutionStatus(status), status_reason=reason)
+            UUID(run_id), PipelineRunUpdate(status=ExecutionStatus(status), status_reason=fitted_reason(reason))
         )
 
     def fail_run(self, run_id: str, reason: str) -> None:
@@ -305,7 +314,7 @@ class ZenMLRunStore:
                 )
         engine.zen_store.update_run(
             UUID(run_id),
-            PipelineRunUpdate(status=ExecutionStatus.FAILED, status_reason=reason, exception_info=info),
+            PipelineRunUpdate(status=ExecutionStatus.FAILED, status_reason=fitted_reason(reason), exception_info=info),
         )
 
     def list_waits(self, run_id: str, *, status: str | None = None) -> list[WaitRecord]:

@@ -91,9 +91,19 @@ class ExecutionsAPI:
         resume_execution(_require_id(exec_id))
         return self.get(exec_id)
 
-    def retry(self, exec_id: str) -> Execution:
-        """Re-run a failed execution in place, skipping checkpoints that succeeded."""
-        retry_execution(_require_id(exec_id))
+    def retry(self, exec_id: str, *, force_owner_dead: bool = False) -> Execution:
+        """Re-run a failed execution in place, skipping checkpoints that succeeded.
+
+        Args:
+            exec_id: The execution id.
+            force_owner_dead: Also retry a *running* execution whose owner (a
+                process on another machine) has gone silent but is not yet
+                judged dead by its heartbeat timeout. If that process is in
+                fact alive, it runs alongside the retry until it notices
+                (within its heartbeat interval) and exits, so a checkpoint
+                may run twice.
+        """
+        retry_execution(_require_id(exec_id), force_owner_dead=force_owner_dead)
         return self.get(exec_id)
 
     def cancel(self, exec_id: str) -> Execution:

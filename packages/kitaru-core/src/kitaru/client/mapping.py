@@ -17,6 +17,8 @@ them to :class:`~kitaru.client.models.Execution`, ``CheckpointCall``,
   :class:`kitaru.config.FrozenExecutionSpec` when it validates, else shown as
   recorded;
 * datetimes are returned timezone-aware in UTC (the engine stores naive UTC);
+* a running execution carries its owner (:func:`kitaru.execution.owner_record.owner_info`):
+  host, pid, seconds since its last heartbeat and the timeout it declared;
 * an execution a replay made carries its :class:`~kitaru.client.models.ReplayInfo`,
   and each call whose output the replay overrode shows the edited value as
   its output (the engine still links the source's original output to it;
@@ -44,6 +46,7 @@ from kitaru.engine.runs import ArtifactRecord, RunRecord, StepRecord, WaitRecord
 from kitaru.execution.call_order import attempts_by_call
 from kitaru.execution.failures import FailureInfo, build_failure
 from kitaru.execution.keys import ARTIFACT_TYPE_KEY, FLOW_KEY, SPEC_KEY
+from kitaru.execution.owner_record import owner_info
 from kitaru.execution.replay_record import ReplayRecord, replay_record
 from kitaru.execution.status import ExecutionStatus, public_status
 
@@ -191,6 +194,7 @@ def execution(run: RunRecord, *, fallback_failure: FailureInfo | None = None, **
         frozen_execution_spec=frozen_spec(metadata.get(SPEC_KEY)),
         original_exec_id=run.original_run_id,
         replay_info=replay_info(record) if record is not None else None,
+        owner=owner_info(metadata) if status is ExecutionStatus.RUNNING else None,
         **details,
     )
 

@@ -30,6 +30,7 @@ from typing import Any, Protocol
 from kitaru.errors import KitaruRuntimeError
 from kitaru.execution.artifacts import load_artifact
 from kitaru.execution.failures import FailureInfo
+from kitaru.execution.owner_record import OwnerInfo
 from kitaru.execution.status import ExecutionStatus
 from kitaru.logs.entries import LogEntry
 
@@ -149,8 +150,8 @@ class ExecutionOperations(Protocol):
         """Load an execution with its details."""
         ...
 
-    def retry(self, exec_id: str) -> Execution:
-        """Retry a failed execution in place."""
+    def retry(self, exec_id: str, *, force_owner_dead: bool = False) -> Execution:
+        """Retry a failed execution in place (or a running one whose owner is declared dead)."""
         ...
 
     def resume(self, exec_id: str) -> Execution:
@@ -197,6 +198,8 @@ class Execution:
     ``checkpoints`` and ``artifacts`` are loaded by ``executions.get``; list
     summaries leave them empty but carry real ``checkpoint_count`` and
     ``artifact_count``. ``replay_info`` says how a replay made it (None otherwise).
+    ``owner`` says, for a running execution, which process runs it and when it
+    was last heard of (None otherwise).
     """
 
     exec_id: str
@@ -218,14 +221,15 @@ class Execution:
     artifact_count: int = 0
     llm_usage: dict[str, Any] | None = None
     replay_info: ReplayInfo | None = None
+    owner: OwnerInfo | None = None
 
     def refresh(self) -> Execution:
         """Return a freshly loaded copy of this execution."""
         return bound_operations().get(self.exec_id)
 
-    def retry(self) -> Execution:
-        """Retry this failed execution in place."""
-        return bound_operations().retry(self.exec_id)
+    def retry(self, *, force_owner_dead: bool = False) -> Execution:
+        """Retry this failed execution in place (see ``KitaruClient().executions.retry``)."""
+        return bound_operations().retry(self.exec_id, force_owner_dead=force_owner_dead)
 
     def resume(self) -> Execution:
         """Resume this paused execution."""
@@ -256,6 +260,7 @@ __all__ = [
     "ExecutionOperations",
     "FailureInfo",
     "LogEntry",
+    "OwnerInfo",
     "PendingWait",
     "ReplayInfo",
     "bind_operations",

@@ -8,15 +8,21 @@ local default the continuation runs in the calling process and these calls
 return when it ends::
 
     retry_execution(exec_id)     # a failed (or crashed) execution
+    retry_execution(exec_id, force_owner_dead=True)  # its owner went silent, not yet judged dead
     resume_execution(exec_id)    # a paused one, once its waits are answered
     cancel_execution(exec_id)    # stop it at the next checkpoint boundary, or sooner
 
 Every execution is loaded through :func:`kitaru.execution.runs.load_run`, so a
-crashed execution shows ``failed`` here and can be retried.
+crashed execution shows ``failed`` here and can be retried. An owner on
+another machine is judged by its heartbeat; until its timeout has passed,
+retry is refused with a message that says when it will be judged dead, and
+``force_owner_dead`` declares it dead at once
+(:func:`kitaru.execution.ownership.abandon`).
 """
 
 from __future__ import annotations
 
+import sys
 import time
 
 from kitaru.engine import get_engine
@@ -24,7 +30,8 @@ from kitaru.engine.runs import RunRecord
 from kitaru.errors import FailureOrigin, KitaruCancelledError, KitaruStateError
 from kitaru.execution import ownership
 from kitaru.execution.console import format_duration, say
-from kitaru.execution.runs import load_run
+from kitaru.execution.owner_record import OwnerInfo
+from kitaru.execution.runs import ALIVE_STATUSES, load_run, mark_crashed
 from kitaru.execution.sources import make_flow_importable
 from kitaru.execution.status import ExecutionStatus, public_status
 
@@ -109,22 +116,90 @@ def _continue(run: RunRecord, *, reason: str, verb: str) -> None:
     say(f"Execution {run.id} {public_status_of(final)} in {format_duration(time.perf_counter() - started)}.")
 
 
-def retry_execution(exec_id: str) -> None:
+def retry_execution(exec_id: str, *, force_owner_dead: bool = False) -> None:
     """Re-run a failed execution in place, skipping checkpoints that succeeded.
 
+    Args:
+        exec_id: The execution id.
+        force_owner_dead: Declare the owner of a *running* execution dead
+            before its heartbeat timeout (it went silent on another machine),
+            then retry. A warning says what happens if it is alive after all:
+            it runs alongside until its next heartbeat finds it was taken over
+            and ends it, so a checkpoint may run twice.
+
     Raises:
-        KitaruStateError: If the execution is not failed.
+        KitaruStateError: If the execution is not failed; for a running one
+            the message names its owner, when it was last seen and when it
+            will be judged dead.
     """
     run = load_run(exec_id, with_source=True)
+    owner = ownership.owner_info(run.metadata) if run.status in ALIVE_STATUSES else None
+    if owner is not None and force_owner_dead:
+        run = _declare_owner_dead(run, owner)
     status = public_status_of(run)
     if status is not ExecutionStatus.FAILED:
-        hint = (
-            " Resume it with `kitaru executions resume` once its wait is answered."
-            if status is ExecutionStatus.WAITING
-            else ""
-        )
-        raise KitaruStateError(f"Only failed executions can be retried. Execution {exec_id} is {status}.{hint}")
+        raise KitaruStateError(_not_retryable(run.id, status, owner))
     _continue(run, reason="Retry requested.", verb="Retrying")
+
+
+def _not_retryable(exec_id: str, status: ExecutionStatus, owner: OwnerInfo | None) -> str:
+    message = f"Only failed executions can be retried. Execution {exec_id} is {status}"
+    if status is ExecutionStatus.WAITING:
+        return f"{message}. Resume it with `kitaru executions resume` once its wait is answered."
+    if owner is None or status is not ExecutionStatus.RUNNING:
+        return f"{message}."
+    if owner.on_this_host:
+        return (
+            f"{message}: its owner ({owner.describe()}) is alive on this machine. Wait for it to finish, "
+            f"or cancel it with `kitaru executions cancel {exec_id}`."
+        )
+    wait = owner.dead_in_seconds()
+    when = f"in about {wait}s if it stays silent" if wait is not None else "once it has been silent that long"
+    return (
+        f"{message}: its owner ({owner.describe()}) was {owner.last_seen()} and counts as dead after "
+        f"{owner.timeout_seconds:g}s without a heartbeat. It will be judged dead {when}; then "
+        f"`kitaru executions retry {exec_id}` works. If you know that process is dead, retry now with "
+        f"`kitaru executions retry {exec_id} --force-owner-dead` (if it is alive after all, a checkpoint may "
+        "run twice)."
+    )
+
+
+def _declare_owner_dead(run: RunRecord, owner: OwnerInfo) -> RunRecord:
+    """Take a running execution over from its silent owner and mark it failed, ready to retry.
+
+    The lock is claimed first (a live owner holding it on this machine
+    refuses the takeover), then the owner is declared dead
+    (:func:`kitaru.execution.ownership.abandon`) and the execution marked
+    failed. The lock stays held for :func:`_continue`.
+
+    Returns:
+        The execution, reloaded (failed, or finished if it ended meanwhile).
+    """
+    if not ownership.claim(run.id):
+        raise KitaruStateError(
+            f"Execution {run.id} cannot be taken over: a live process on this machine holds it. Wait for it "
+            f"to finish, or cancel it with `kitaru executions cancel {run.id}`."
+        )
+    try:
+        sys.stderr.write(
+            f"Warning: declaring the owner of execution {run.id} ({owner.describe()}, {owner.last_seen()}) "
+            f"dead before its heartbeat timeout ({owner.timeout_seconds:g}s). If that process is alive after "
+            "all, it keeps running until its next heartbeat finds it was taken over and ends it: a checkpoint "
+            "may run twice meanwhile.\n"
+        )
+        sys.stderr.flush()
+        ownership.abandon(run.id, run.metadata)
+        why = (
+            f"the process running this execution ({owner.describe()}, {owner.last_seen()}) was declared dead "
+            "with --force-owner-dead"
+        )
+        if not mark_crashed(run.id, why):  # it finished meanwhile: nothing to take over
+            ownership.release_owner(run.id)
+            ownership.release_run_lock(run.id)
+    except BaseException:
+        ownership.release_run_lock(run.id)
+        raise
+    return load_run(run.id, with_source=True)
 
 
 def resume_execution(exec_id: str) -> None:

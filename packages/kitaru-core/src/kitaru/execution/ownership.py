@@ -8,10 +8,22 @@ process that retries or resumes it):
 * a lock file under ``<config dir>/runs/<exec_id>.lock`` that the owner holds
   with ``flock`` while it runs the body and until the engine recorded the
   outcome; the kernel drops the lock when the process dies;
-* run metadata ``kitaru_owner`` (host, pid) and a ``kitaru_heartbeat``
-  timestamp refreshed periodically, for readers on other machines: a run whose
-  heartbeat is older than ``KITARU_HEARTBEAT_TIMEOUT`` seconds (default 300)
-  is considered dead.
+* run metadata ``kitaru_owner`` (host, pid, the owner's claim id and the
+  heartbeat timeout it declares) and a ``kitaru_heartbeat`` timestamp
+  refreshed every :func:`heartbeat_interval` seconds (10 by default), for
+  readers on other machines: a run whose heartbeat is older than the timeout
+  *its owner declared* is considered dead. The owner declares
+  ``KITARU_HEARTBEAT_TIMEOUT`` from its own environment (default 60 s), so
+  every reader, whatever its own environment, judges it the same way.
+
+Why 10 s and 60 s: a heartbeat is one metadata write (about 7 ms on the local
+store here), while the supervisor already reads the status every second, so
+beating every 10 s adds about a tenth to the load an execution puts on the
+store. Six missed heartbeats (a server restart, a long GC pause) are tolerated
+before a reader on another machine gives up on the owner, and nobody waits
+more than a minute to retry the execution of a crashed machine. Readers
+compare the heartbeat with their own clock, so machines must keep their
+clocks in sync (NTP) to well within the timeout.
 
 The owner is judged dead only when it cannot be alive: on its own host, when
 nobody holds the lock *and* its pid is gone; elsewhere, when its heartbeat is
@@ -22,6 +34,13 @@ that names the previous owner. A paused execution has no running owner: the
 body that paused marks its owner record released (:func:`release_owner`), and
 a launcher blocked in ``handle.wait()`` owns nothing.
 
+Before the timeout, ``kitaru executions retry --force-owner-dead`` may declare a
+silent owner dead (:func:`abandon`). Each owner record carries a claim id
+unique to its process; when the supervisor of an owner that was declared dead
+finds another claim in the record (a frozen process that thaws, a machine
+back from a network partition), it ends its process at once, as if it had
+been killed, so it writes nothing more to the execution.
+
 A supervisor thread in the owning process also watches for cancellation
 requests and interrupts the flow body promptly (see :class:`RunSupervisor`).
 """
@@ -31,9 +50,10 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
+import sys
 import threading
-from datetime import datetime, timezone
+import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,54 +61,35 @@ from filelock import FileLock
 
 from kitaru.config.paths import config_dir
 from kitaru.engine import get_engine
+from kitaru.execution.owner_record import (
+    ABANDONED_KEY,
+    DEFAULT_HEARTBEAT_TIMEOUT,
+    HEARTBEAT_INTERVAL,
+    HEARTBEAT_KEY,
+    OWNER_KEY,
+    RELEASED,
+    STOP_POLL_INTERVAL,
+    OwnerInfo,
+    heartbeat_interval,
+    heartbeat_timeout,
+    lost_claim,
+    owner_info,
+    owner_record,
+    utc_timestamp,
+)
 from kitaru.locks import is_locked, try_lock
-from kitaru.settings import settings
 
 logger = logging.getLogger("kitaru")
 
-OWNER_KEY = "kitaru_owner"
-HEARTBEAT_KEY = "kitaru_heartbeat"
-HEARTBEAT_INTERVAL = 30.0
-"""Seconds between two heartbeats, at most (a third of the timeout when that is shorter)."""
-DEFAULT_HEARTBEAT_TIMEOUT = 300.0
-RELEASED = "released"
-"""Key of an owner record whose process no longer runs the body (the execution paused)."""
-STOP_POLL_INTERVAL = 1.0
+LOST_CLAIM_EXIT_CODE = 75
+"""Exit status of an owner that finds it was declared dead and another process took over."""
 STOPPING = "stopping"
 """The engine status of an execution someone asked to cancel."""
-
-
-def heartbeat_timeout() -> float:
-    """Seconds without a heartbeat after which a remote owner counts as dead."""
-    try:
-        return float(settings().heartbeat_timeout or DEFAULT_HEARTBEAT_TIMEOUT)
-    except ValueError:
-        return DEFAULT_HEARTBEAT_TIMEOUT
-
-
-def heartbeat_interval() -> float:
-    """Seconds between two heartbeats: often enough that a live owner never looks silent."""
-    return max(STOP_POLL_INTERVAL, min(HEARTBEAT_INTERVAL, heartbeat_timeout() / 3))
 
 
 def lock_path(exec_id: str) -> Path:
     """The lock file the owner of ``exec_id`` holds on this machine."""
     return config_dir() / "runs" / f"{exec_id}.lock"
-
-
-def owner_record(*, released: bool = False) -> dict[str, Any]:
-    """The ``kitaru_owner`` metadata for this process.
-
-    Every record says whether it is released: the engine merges a dict
-    recorded under the same key into the previous one, so a key left out
-    would keep an earlier owner's value.
-    """
-    return {"host": socket.gethostname(), "pid": os.getpid(), RELEASED: released}
-
-
-def utc_timestamp() -> str:
-    """Now, as an ISO timestamp in UTC."""
-    return datetime.now(timezone.utc).isoformat()
 
 
 def pid_alive(pid: Any) -> bool:
@@ -165,34 +166,30 @@ def local_owner_alive(exec_id: str) -> bool | None:
     return is_locked(lock_path(exec_id))
 
 
-def owner_is_dead(exec_id: str, metadata: dict[str, Any]) -> tuple[bool, str]:
+def owner_is_dead(exec_id: str, metadata: Mapping[str, Any]) -> tuple[bool, str]:
     """Decide whether the process that owns a running execution has died.
 
     On the owner's host the answer is certain: it lives while it holds the
-    lock or its pid exists. Elsewhere the heartbeat decides. A released owner
-    (the execution paused) and a run without owner are never dead.
+    lock or its pid exists. Elsewhere the heartbeat decides, against the
+    timeout the owner declared. A released owner (the execution paused) and a
+    run without owner are never dead.
 
     Returns:
         ``(dead, explanation)``; the explanation names the owner.
     """
-    owner = metadata.get(OWNER_KEY)
-    if not isinstance(owner, dict) or owner.get(RELEASED):
+    info = owner_info(metadata)
+    if info is None:
         return False, ""
-    who = f"pid {owner.get('pid')} on host {owner.get('host')}"
-    if owner.get("host") == socket.gethostname():
-        if local_owner_alive(exec_id) or pid_alive(owner.get("pid")):
+    who = info.describe()
+    if info.on_this_host:
+        if local_owner_alive(exec_id) or pid_alive(info.pid):
             return False, ""
         return True, f"the process running this execution ({who}) died"
-    beat = metadata.get(HEARTBEAT_KEY)
-    try:
-        last = datetime.fromisoformat(str(beat))
-    except ValueError:
-        return False, ""
-    silent = (datetime.now(timezone.utc) - last).total_seconds()
-    if silent > heartbeat_timeout():
+    silent = info.last_seen_seconds
+    if silent is not None and silent > info.timeout_seconds:
         return True, (
             f"the process running this execution ({who}) stopped sending heartbeats "
-            f"{int(silent)}s ago and is presumed dead"
+            f"{int(silent)}s ago (its timeout: {info.timeout_seconds:g}s)"
         )
     return False, ""
 
@@ -225,19 +222,48 @@ def claim(exec_id: str) -> bool:
     return True
 
 
+def abandon(exec_id: str, metadata: Mapping[str, Any]) -> None:
+    """Declare the current owner of ``exec_id`` dead and record this process as its owner.
+
+    Called by ``retry --force-owner-dead`` after :func:`claim`. The owner
+    record gets this process's claim id, so the previous owner's supervisor,
+    should that process be alive after all, ends it (:class:`RunSupervisor`);
+    ``kitaru_owner_abandoned`` keeps who was declared dead, by whom and when.
+    """
+    previous = metadata.get(OWNER_KEY)
+    get_engine().runs.log_run_metadata(
+        exec_id,
+        {
+            ABANDONED_KEY: {
+                "owner": dict(previous) if isinstance(previous, dict) else None,
+                "last_heartbeat": metadata.get(HEARTBEAT_KEY),
+                "by": owner_record(),
+                "at": utc_timestamp(),
+            },
+            OWNER_KEY: owner_record(),
+            HEARTBEAT_KEY: utc_timestamp(),
+        },
+    )
+
+
 def release_owner(exec_id: str) -> None:
     """Record that this process no longer runs ``exec_id`` (its body paused at a wait)."""
     get_engine().runs.log_run_metadata(exec_id, {OWNER_KEY: owner_record(released=True)})
 
 
 class RunSupervisor:
-    """Background thread of the owning process: heartbeats and prompt cancellation.
+    """Background thread of the owning process: heartbeats, prompt cancellation, lost claims.
 
     Every second it reads the execution's status; when someone requested a
     cancel (status ``stopping``) it interrupts the flow body's thread, if that
     is the main thread, so a long checkpoint stops within a second instead of
-    at its end. Every :func:`heartbeat_interval` seconds it refreshes the
-    heartbeat.
+    at its end. Every :func:`heartbeat_interval` seconds (at once when a
+    heartbeat is overdue: the process was frozen, or the store unreachable)
+    it checks that this process still owns the execution and refreshes the
+    heartbeat. If another process took the execution over
+    (``--force-owner-dead``), it ends this process with
+    :data:`LOST_CLAIM_EXIT_CODE`, as if it had been killed: nothing it would
+    still write (a checkpoint's output, a failure) could be trusted.
     """
 
     def __init__(self, exec_id: str) -> None:
@@ -256,7 +282,7 @@ class RunSupervisor:
     def _loop(self) -> None:
         runs = get_engine().runs
         interval = heartbeat_interval()
-        since_beat = 0.0
+        last_beat = time.monotonic()
         while not self._done.wait(STOP_POLL_INTERVAL):
             try:
                 status = runs.get_run(self.exec_id, details=False).status
@@ -266,9 +292,50 @@ class RunSupervisor:
                         # A real signal (not interrupt_main) so a checkpoint
                         # blocked in a system call wakes up too.
                         os.kill(os.getpid(), signal.SIGINT)
-                since_beat += STOP_POLL_INTERVAL
-                if since_beat >= interval:
-                    since_beat = 0.0
+                if time.monotonic() - last_beat >= interval:
+                    taken_by = lost_claim(runs.get_run(self.exec_id).metadata)
+                    if taken_by is not None and not self._done.is_set():
+                        self._end_process(taken_by)
                     runs.log_run_metadata(self.exec_id, {HEARTBEAT_KEY: utc_timestamp()})
+                    last_beat = time.monotonic()
             except Exception as exc:  # never let supervision kill the run
                 logger.debug("Kitaru supervisor for %s: %s", self.exec_id, exc)
+
+    def _end_process(self, taken_by: dict[str, Any]) -> None:
+        sys.stderr.write(
+            f"Kitaru: execution {self.exec_id} was taken over by pid {taken_by.get('pid')} on host "
+            f"{taken_by.get('host')} (`kitaru executions retry --force-owner-dead`): this process was declared "
+            "dead, so it stops now without writing anything more to the execution.\n"
+        )
+        sys.stderr.flush()
+        os._exit(LOST_CLAIM_EXIT_CODE)
+
+
+__all__ = [
+    "ABANDONED_KEY",
+    "DEFAULT_HEARTBEAT_TIMEOUT",
+    "HEARTBEAT_INTERVAL",
+    "HEARTBEAT_KEY",
+    "LOST_CLAIM_EXIT_CODE",
+    "OWNER_KEY",
+    "RELEASED",
+    "STOPPING",
+    "STOP_POLL_INTERVAL",
+    "OwnerInfo",
+    "RunLock",
+    "RunSupervisor",
+    "abandon",
+    "claim",
+    "heartbeat_interval",
+    "heartbeat_timeout",
+    "local_owner_alive",
+    "lock_path",
+    "owner_info",
+    "owner_is_dead",
+    "owner_record",
+    "pid_alive",
+    "record_owner",
+    "release_owner",
+    "release_run_lock",
+    "utc_timestamp",
+]

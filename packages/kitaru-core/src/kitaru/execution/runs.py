@@ -76,14 +76,27 @@ def reconcile_crashed(run: RunRecord) -> bool:
     dead, why = ownership.owner_is_dead(run.id, dict(run.metadata))
     if not dead:
         return False
+    return mark_crashed(run.id, why)
+
+
+def mark_crashed(exec_id: str, why: str) -> bool:
+    """Mark a running execution failed because its process died (or was declared dead).
+
+    Args:
+        exec_id: The execution id.
+        why: What happened to its process, in Kitaru's words.
+
+    Returns:
+        Whether the execution is now failed (False if it finished meanwhile).
+    """
     runs = get_engine().runs
-    if runs.get_run(run.id, details=False).finished:
+    if runs.get_run(exec_id, details=False).finished:
         return False  # it finished between our two reads
     try:
-        runs.fail_run(run.id, f"Kitaru: {CRASH_MARKER}: {why}. Retry it with: kitaru executions retry {run.id}")
+        runs.fail_run(exec_id, f"Kitaru: {CRASH_MARKER}: {why}. Retry it with: kitaru executions retry {exec_id}")
     except Exception:  # lost a race with the owner publishing its outcome
-        return runs.get_run(run.id, details=False).status == "failed"
+        return runs.get_run(exec_id, details=False).status == "failed"
     return True
 
 
-__all__ = ["ALIVE_STATUSES", "CRASH_MARKER", "load_run", "not_found", "reconcile_crashed"]
+__all__ = ["ALIVE_STATUSES", "CRASH_MARKER", "load_run", "mark_crashed", "not_found", "reconcile_crashed"]

@@ -4,6 +4,10 @@
 local default the continuation runs in this process, printing one line per
 checkpoint, and the command returns when it ends. The exit status is 1 when
 the execution did not end well (failed again, or was cancelled meanwhile).
+
+``retry --force-owner-dead`` also retries a *running* execution whose owner,
+on another machine, went silent but is not yet judged dead by its heartbeat
+timeout; a warning on stderr says what happens if that process is alive.
 """
 
 from __future__ import annotations
@@ -24,9 +28,7 @@ def execution_item(execution: Any) -> dict[str, Any]:
     return to_jsonable(execution)
 
 
-def outcome(
-    verb: str, execution: Any, *, good: tuple[str, ...], extra_rows: tuple[tuple[str, Any], ...] = ()
-) -> Item:
+def outcome(verb: str, execution: Any, *, good: tuple[str, ...], extra_rows: tuple[tuple[str, Any], ...] = ()) -> Item:
     """Render ``<verb> execution: <id>`` plus a status panel; exit 1 unless the status is good."""
     rows: list[tuple[str, Any]] = [
         ("Execution ID", execution.exec_id),
@@ -52,9 +54,24 @@ def _client() -> Any:
 
 
 @command("executions.retry")
-def retry(exec_id: ExecIdArgument, output: OutputOption = "text") -> Item:  # noqa: ARG001
+def retry(
+    exec_id: ExecIdArgument,
+    force_owner_dead: Annotated[
+        bool,
+        typer.Option(
+            "--force-owner-dead",
+            help=(
+                "Also retry a running execution whose owner (a process on another machine) stopped sending "
+                "heartbeats but is not yet judged dead. If that process is alive after all, a checkpoint may "
+                "run twice before it notices and exits."
+            ),
+        ),
+    ] = False,
+    output: OutputOption = "text",  # noqa: ARG001
+) -> Item:
     """Re-run a failed execution in place, skipping checkpoints that succeeded."""
-    return outcome("Retried", _client().executions.retry(exec_id), good=("completed", "waiting"))
+    execution = _client().executions.retry(exec_id, force_owner_dead=force_owner_dead)
+    return outcome("Retried", execution, good=("completed", "waiting"))
 
 
 @command("executions.resume")

@@ -75,6 +75,19 @@ def _failure_text(execution: Execution) -> str | None:
     return f"{failure.message} (origin: {failure.origin})"
 
 
+def describe_owner(execution: Execution) -> str | None:
+    """Say who runs a running execution and when it was last heard of.
+
+    Returns:
+        ``"pid 42 on host pod-7, last seen 12s ago (judged dead after 60s
+        without a heartbeat)"``, or None when no owner runs it.
+    """
+    owner = execution.owner
+    if owner is None:
+        return None
+    return f"{owner.describe()}, {owner.last_seen()} (judged dead after {owner.timeout_seconds:g}s without a heartbeat)"
+
+
 def execution_panel(execution: Execution) -> list[Any]:
     """Build the text output of ``executions get``: the panel and, when useful, a hint."""
     wait = execution.pending_wait
@@ -90,6 +103,9 @@ def execution_panel(execution: Execution) -> list[Any]:
         ("Failure", _failure_text(execution)),
         ("Checkpoints", summarize_checkpoints(execution)),
     ]
+    owner = describe_owner(execution)
+    if owner is not None:
+        rows.insert(3, ("Owner", owner))
     usage = execution.llm_usage
     if usage:
         from kitaru._llm.usage import describe_cost
@@ -192,4 +208,12 @@ def register(group: typer.Typer) -> None:
     group.command("list")(list_)
 
 
-__all__ = ["describe_replay", "execution_panel", "executions_table", "format_time", "register", "summarize_checkpoints"]
+__all__ = [
+    "describe_owner",
+    "describe_replay",
+    "execution_panel",
+    "executions_table",
+    "format_time",
+    "register",
+    "summarize_checkpoints",
+]

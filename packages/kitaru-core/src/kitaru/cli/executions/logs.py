@@ -37,6 +37,7 @@ import contextlib
 import math
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -44,6 +45,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
+from kitaru.cli.interrupts import deferred_interrupt
 from kitaru.cli.output import (
     Items,
     OutputFormat,
@@ -259,6 +261,8 @@ class Follower:
         out: Where to print.
         interval: Seconds between polls.
         sleep: The sleep function (tests pass a fake).
+        interrupt: Set when Ctrl-C was pressed (:func:`kitaru.cli.interrupts.deferred_interrupt`):
+            checked between polls, where stopping is safe.
     """
 
     def __init__(
@@ -273,7 +277,8 @@ class Follower:
         fmt: OutputFormat,
         out: TextIO,
         interval: float,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = time.sleep,
+        interrupt: threading.Event | None = None,
     ) -> None:
         self.exec_id = exec_id
         self.checkpoint = checkpoint
@@ -285,6 +290,7 @@ class Follower:
         self.out = out
         self.interval = interval
         self.sleep = sleep
+        self.interrupt = interrupt or threading.Event()
         self._seen: set[tuple[Any, ...]] = set()
         self._announced: set[str] = set()
         self._printed = 0
@@ -295,6 +301,7 @@ class Follower:
         from kitaru.logs import execution_progress
 
         while True:
+            self._stop_if_interrupted()
             progress = execution_progress(self.exec_id)
             finished = progress.status.is_finished
             if finished:
@@ -306,9 +313,14 @@ class Follower:
                     self._announced.add(name)
                     self._event("waiting", {"exec_id": self.exec_id, "wait": name},
                                 f"[Execution is waiting for input on: {name}]")
+            self._stop_if_interrupted()
             if finished:
                 return self._terminal(progress)
             self.sleep(self.interval)
+
+    def _stop_if_interrupted(self) -> None:
+        if self.interrupt.is_set():
+            raise KeyboardInterrupt
 
     def interrupted(self) -> int:
         """Report a Ctrl-C; return the exit code."""
@@ -418,8 +430,9 @@ def event_stream(fmt: OutputFormat) -> Iterator[TextIO]:
 
 
 def _follow(exec_id: str, fmt: OutputFormat, **options: Any) -> int:
-    with event_stream(fmt) as out:
-        follower = Follower(exec_id, fmt=fmt, out=out, **options)
+    with event_stream(fmt) as out, deferred_interrupt() as interrupt:
+        # Sleeping on the event ends a pause as soon as Ctrl-C is pressed.
+        follower = Follower(exec_id, fmt=fmt, out=out, sleep=interrupt.wait, interrupt=interrupt, **options)
         try:
             return follower.run()
         except KeyboardInterrupt:
