@@ -67,3 +67,51 @@ def run_python(script: Path | str, config_dir: Path, *args: str, cwd: Path | Non
         text=True,
         timeout=timeout,
     )
+
+
+# -- two workers -------------------------------------------------------------------------
+
+SHARED_SETUP_DIRS = ("tests/server/", "tests/team/")
+"""Directories whose tests share one costly session setup (a local server; MariaDB, a server and four
+clients): each runs whole on one worker, so the setup happens once."""
+
+LONGEST_FIRST = (
+    "tests/lifecycle/test_lifecycle.py",
+    "tests/team/",
+    "tests/core/test_waits.py",
+    "tests/core/test_logs.py",
+    "tests/lifecycle/test_interrupts.py",
+    "tests/faults/test_server_concurrency.py",
+    "tests/faults/test_kills.py",
+    "tests/lifecycle/test_dead_owner.py",
+    "tests/e2e/test_example_plugin.py",
+    "tests/core/test_stacks.py",
+    "tests/server/",
+)
+"""The longest groups, started first so no worker is left with one of them at the end."""
+
+
+def _group(nodeid: str) -> str:
+    path = nodeid.split("::", 1)[0]
+    return next((directory for directory in SHARED_SETUP_DIRS if path.startswith(directory)), path)
+
+
+def _rank(nodeid: str) -> int:
+    group = _group(nodeid)
+    return next((rank for rank, prefix in enumerate(LONGEST_FIRST) if group.startswith(prefix)), len(LONGEST_FIRST))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With ``-n N --dist loadgroup`` (``tools/bootstrap.py test``), one worker runs each file whole.
+
+    A file is the unit of work (its module fixtures are set up once), except
+    for :data:`SHARED_SETUP_DIRS`; and the longest groups go first. The sort is
+    stable, so the order within a file is the order it was written in.
+    """
+    if not getattr(config.option, "numprocesses", None):
+        return
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(_group(item.nodeid)))
+    items.sort(key=lambda item: _rank(item.nodeid))

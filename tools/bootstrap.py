@@ -91,6 +91,18 @@ def ensure_emulators() -> None:
     _run(npm, "ci", "--prefix", EMULATORS, "--no-audit", "--no-fund", "--loglevel=error")
 
 
+def parallel(args: list[str]) -> list[str]:
+    """Run the suite on workers (pytest-xdist): most tests wait on subprocesses, so a worker per core (2 to 4) pays.
+
+    Each test file runs whole on one worker (see ``tests/conftest.py``).
+    ``-n 0`` in ``args`` runs everything in this process; ``-n N`` chooses.
+    """
+    if any(arg == "-n" or arg.startswith(("-n", "--numprocesses")) for arg in args):
+        return []
+    workers = min(4, max(2, os.cpu_count() or 1))
+    return ["-n", str(workers), "--dist", "loadgroup", "--no-loadscope-reorder"]
+
+
 def main(argv: list[str]) -> int:
     action = argv[0] if argv else "quickstart"
     if action not in {"quickstart", "test", "sync"}:
@@ -102,7 +114,7 @@ def main(argv: list[str]) -> int:
         return subprocess.call([python, str(ROOT / "examples" / "quickstart.py")], cwd=ROOT)
     if action == "test":
         ensure_emulators()
-        return subprocess.call([python, "-m", "pytest", *argv[1:]], cwd=ROOT)
+        return subprocess.call([python, "-m", "pytest", *parallel(argv[1:]), *argv[1:]], cwd=ROOT)
     return 0
 
 

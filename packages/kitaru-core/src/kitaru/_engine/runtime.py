@@ -188,11 +188,14 @@ class ZenMLRuntime:
         )
         return str(artifact.upload_by_value())
 
-    def source_root(self) -> str:
+    def source_root(self) -> str | None:
         load_engine()
         from zenml.utils import source_utils
 
-        return str(source_utils.get_source_root())
+        try:
+            return str(source_utils.get_source_root())
+        except RuntimeError:  # the engine's guess needs a main script with a file
+            return None
 
     def set_source_root(self, root: str) -> None:
         load_engine()

@@ -229,8 +229,12 @@ class FlowRuntime(Protocol):
         """Store ``value`` with Kitaru's codec now and return the artifact id."""
         ...
 
-    def source_root(self) -> str:
-        """The directory the engine records as the root of the flow's source."""
+    def source_root(self) -> str | None:
+        """The directory the engine records as the root of the flow's source.
+
+        None when the engine cannot tell: nothing set it and the main module
+        has no file (``python -c``, a REPL, a worker process of a test runner).
+        """
         ...
 
     def set_source_root(self, root: str) -> None:

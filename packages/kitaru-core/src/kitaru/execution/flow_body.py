@@ -105,7 +105,7 @@ def run_flow_body(flow: FlowBase, params: Mapping[str, Any]) -> None:
         submission = current_submission()
         metadata: dict[str, Any] = {
             FLOW_KEY: flow.name,
-            SOURCE_ROOT_KEY: engine.runtime.source_root(),
+            SOURCE_ROOT_KEY: engine.runtime.source_root() or "",
             ownership.OWNER_KEY: ownership.owner_record(),
             ownership.HEARTBEAT_KEY: ownership.utc_timestamp(),
         }

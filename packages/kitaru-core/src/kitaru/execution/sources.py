@@ -15,7 +15,9 @@ it, every flow body records the root as run metadata
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from kitaru.engine import get_engine
 from kitaru.engine.runs import RunRecord
@@ -40,6 +42,41 @@ def use_source_root(root: str | Path) -> None:
     get_engine().runtime.set_source_root(entry)
 
 
+def module_root(func: Callable[..., Any]) -> Path | None:
+    """The directory ``func``'s module is imported relative to, or None if it has no file.
+
+    ``/repo/agents/support.py`` imported as ``agents.support`` has the root
+    ``/repo``; a package's ``__init__.py`` counts as one more part.
+    """
+    name = getattr(func, "__module__", None)
+    file = getattr(sys.modules.get(name or ""), "__file__", None)
+    if not name or name == "__main__" or not file:
+        return None
+    parts = name.split(".")
+    path = Path(file).resolve()
+    if path.stem == "__init__":
+        parts.append("__init__")
+    root = path.with_suffix("")
+    for _ in parts:
+        root = root.parent
+    return root
+
+
+def ensure_source_root(func: Callable[..., Any]) -> None:
+    """Give the engine a source root when it cannot guess one: the root of ``func``'s module.
+
+    The engine guesses from the main script, and there is none when a flow is
+    started from ``python -c``, a REPL or a test runner's worker process;
+    without a root it cannot record where the flow's code lives and refuses
+    to start the execution.
+    """
+    if get_engine().runtime.source_root() is not None:
+        return
+    root = module_root(func)
+    if root is not None:
+        use_source_root(root)
+
+
 def make_flow_importable(run: RunRecord) -> None:
     """Let this process import the flow of ``run``, wherever the user ran it from."""
     root = run.metadata.get(SOURCE_ROOT_KEY)
@@ -47,4 +84,4 @@ def make_flow_importable(run: RunRecord) -> None:
         use_source_root(root)
 
 
-__all__ = ["make_flow_importable", "use_source_root"]
+__all__ = ["ensure_source_root", "make_flow_importable", "module_root", "use_source_root"]

@@ -44,6 +44,7 @@ from kitaru.execution.definitions import FlowBase
 from kitaru.execution.keys import FLOW_KEY, SPEC_KEY
 from kitaru.execution.lifecycle import interrupted
 from kitaru.execution.runs import load_run
+from kitaru.execution.sources import ensure_source_root
 from kitaru.execution.status import ExecutionStatus, public_status
 
 
@@ -201,6 +202,7 @@ def start(
             while the body ran here; the execution is recorded interrupted.
     """
     runtime = get_engine().runtime
+    ensure_source_root(flow.func)
     resolved = resolve_execution_config(active_stack=runtime.active_stack(), decorator=flow.defaults, call=call)
     resolved, registry = with_model_registry(resolved)
     spec = build_frozen_spec(
