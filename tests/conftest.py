@@ -109,7 +109,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for :data:`SHARED_SETUP_DIRS`; and the longest groups go first. The sort is
     stable, so the order within a file is the order it was written in.
     """
-    if not getattr(config.option, "numprocesses", None):
+    # Workers collect (and get this hook); the controller was given -n.
+    if not (hasattr(config, "workerinput") or getattr(config.option, "numprocesses", None)):
         return
     for item in items:
         if item.get_closest_marker("xdist_group") is None:

@@ -69,6 +69,7 @@ def validated_configurations(built: Built) -> dict[str, Any]:
     Returns:
         The config model instance by role.
     """
+    engine_client()  # the engine as Kitaru prepares it (its source root included)
     from zenml.enums import StackComponentType
     from zenml.stack.utils import validate_stack_component_config
 

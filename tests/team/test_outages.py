@@ -216,6 +216,34 @@ def test_a_database_restart_loses_no_execution(
     assert [(o["status"], o["result"]) for o in outcomes] == [("completed", "x:begun:held:ended")] * 2, outcomes
 
 
+def test_a_client_killed_mid_checkpoint_is_retried_by_another(
+    team: Team, hold_dir: Path, held_flows: Callable[..., list[HeldFlow]]
+) -> None:
+    """``kill -9`` of client 1 inside ``hold``; client 4 finds it failed, retries it, and only ``hold`` runs again.
+
+    The clients share one machine here, so the crash check sees the owner's
+    process is gone at once (across machines the heartbeat decides:
+    tests/lifecycle/test_dead_owner.py).
+    """
+    (victim,) = held_flows({})
+    exec_id = victim.stdout.read_text().split("EXEC ", 1)[1].split()[0]
+    victim.process.kill()
+    victim.process.wait(timeout=30)
+    reader = team.clients[3]
+    crashed = json_item(reader.kitaru("executions", "get", exec_id, "-o", "json"))
+    assert crashed["status"] == "failed", crashed
+    assert crashed["owner"] is None, crashed["owner"]
+    assert [(c["name"], c["status"]) for c in crashed["checkpoints"]] == [("begin", "completed"), ("hold", "failed")]
+    (hold_dir / "release").write_text("go\n")
+    retried = json_item(reader.kitaru("executions", "retry", exec_id, "-o", "json"))
+    assert retried["status"] == "completed", retried
+    item = json_item(team.clients[1].kitaru("executions", "get", exec_id, "-o", "json"))
+    calls = {c["name"]: c for c in item["checkpoints"]}
+    assert [c["name"] for c in item["checkpoints"]] == ["begin", "hold", "end"]
+    assert all(c["status"] == "completed" for c in calls.values()), item["checkpoints"]
+    assert len(calls["begin"]["attempts"]) == 1 and len(calls["hold"]["attempts"]) == 2, calls
+
+
 @pytest.mark.parametrize(("deployment", "implicit"), [("", None), ("local", "true")])
 def test_a_shared_server_does_not_enable_implicit_cloud_credentials(
     tmp_path: Path, deployment: str, implicit: str | None

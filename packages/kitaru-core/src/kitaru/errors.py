@@ -81,6 +81,10 @@ class KitaruBackendError(KitaruRuntimeError):
     """The store, server or another backend could not be reached or failed."""
 
 
+class KitaruArtifactStoreError(KitaruBackendError):
+    """A checkpoint's value could not be written to (or read from) the artifact store."""
+
+
 class KitaruLogRetrievalError(KitaruBackendError):
     """Runtime logs could not be retrieved from the configured log store."""
 
@@ -138,18 +142,34 @@ _BACKEND_HINTS = (
 )
 
 
-def classify_failure_origin(status_reason: str | None, traceback: str | None) -> FailureOrigin:
-    """Classify where a failure came from by looking at its reason and traceback.
+_ORIGIN_OF_TYPE = {
+    "KitaruArtifactStoreError": FailureOrigin.BACKEND,
+    "KitaruBackendError": FailureOrigin.BACKEND,
+    "ServerUnreachableError": FailureOrigin.BACKEND,
+    "KitaruCancelledError": FailureOrigin.CANCELLED,
+    "KitaruDivergenceError": FailureOrigin.DIVERGENCE,
+}
+"""Kitaru's own exceptions say where a failure came from, whatever their traceback mentions."""
+
+
+def classify_failure_origin(
+    status_reason: str | None, traceback: str | None, exception_type: str | None = None
+) -> FailureOrigin:
+    """Classify where a failure came from by looking at its exception type, reason and traceback.
 
     Args:
         status_reason: The execution's status reason, if any.
         traceback: The recorded traceback, if any.
+        exception_type: The class name of the exception that ended it, if known.
 
     Returns:
-        The first matching origin in priority order: cancelled, interrupted,
-        divergence, runtime, backend; otherwise ``user_code`` when a traceback
-        exists, else ``unknown``.
+        The origin of Kitaru's own exception types first; else the first
+        matching origin in priority order: cancelled, interrupted, divergence,
+        runtime, backend; otherwise ``user_code`` when a traceback exists,
+        else ``unknown``.
     """
+    if exception_type in _ORIGIN_OF_TYPE:
+        return _ORIGIN_OF_TYPE[exception_type]
     text = f"{status_reason or ''}\n{traceback or ''}".lower()
     for hints, origin in (
         (_CANCELLED_HINTS, FailureOrigin.CANCELLED),

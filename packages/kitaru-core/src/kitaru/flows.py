@@ -25,11 +25,11 @@ from kitaru.errors import (
     KitaruStateError,
     KitaruUsageError,
     build_recovery_command,
-    classify_failure_origin,
     execution_error_class,
 )
 from kitaru.execution.definitions import FlowBase
 from kitaru.execution.entrypoints import publish_entrypoint
+from kitaru.execution.failures import build_failure
 from kitaru.execution.flow_body import run_flow_body
 from kitaru.execution.keys import RESULT_KEY
 from kitaru.execution.naming import sanitize_name
@@ -127,7 +127,7 @@ class FlowHandle:
 
     def _failure_error(self, snapshot: RunRecord, status: ExecutionStatus) -> Exception:
         traceback = snapshot.exception.traceback if snapshot.exception is not None else None
-        origin = classify_failure_origin(snapshot.status_reason, traceback)
+        origin = build_failure(status_reason=snapshot.status_reason, exception_info=snapshot.exception, fallback="").origin
         lines = [f"Execution {self._exec_id} finished with status '{status}'."]
         if snapshot.status_reason:
             lines.append(snapshot.status_reason)

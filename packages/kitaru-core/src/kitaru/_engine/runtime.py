@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
-from kitaru._engine import cache_hits, continuation, flow_waits
+from kitaru._engine import cache_hits, continuation, flow_waits, source_root
 from kitaru._engine.bootstrap import client, load_engine
 from kitaru._engine.images import ZenMLImages
 from kitaru.engine.runs import StepRecord
@@ -190,18 +190,11 @@ class ZenMLRuntime:
 
     def source_root(self) -> str | None:
         load_engine()
-        from zenml.utils import source_utils
-
-        try:
-            return str(source_utils.get_source_root())
-        except RuntimeError:  # the engine's guess needs a main script with a file
-            return None
+        return source_root.current()
 
     def set_source_root(self, root: str) -> None:
         load_engine()
-        from zenml.utils import source_utils
-
-        source_utils.set_custom_source_root(root)
+        source_root.set_root(root)
 
     # -- inside a flow body ------------------------------------------------------------------
 

@@ -118,11 +118,12 @@ def build_failure(*, status_reason: str | None, exception_info: Any, fallback: s
     """
     traceback = getattr(exception_info, "traceback", None) or None
     source = getattr(exception_info, "source", None)
+    exception_type = parse_exception_type(traceback, source)
     return FailureInfo(
         message=failure_message(status_reason, traceback, source, fallback),
-        exception_type=parse_exception_type(traceback, source),
+        exception_type=exception_type,
         traceback=traceback,
-        origin=classify_failure_origin(status_reason, traceback),
+        origin=classify_failure_origin(status_reason, traceback, exception_type),
     )
 
 
