@@ -31,6 +31,7 @@ def session() -> requests.Session:
 def fresh_process_state(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(server_retries, "_gave_up_until", 0.0)
     monkeypatch.setattr(server_retries, "_last_notice", 0.0)
+    monkeypatch.setattr(server_retries, "_answered", True)  # a server answered before: it is briefly away
 
 
 def test_a_refused_server_is_retried_for_the_budget_then_named(
@@ -64,6 +65,19 @@ def test_after_giving_up_each_request_waits_only_briefly(monkeypatch: pytest.Mon
     with pytest.raises(ServerUnreachableError) as caught:
         http.get(url)
     assert caught.value.seconds < 1  # the short budget, not the full one
+
+
+def test_a_server_that_never_answered_fails_fast_and_quietly(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A wrong URL or a server that is not running: Kitaru's message within seconds, no waiting lines."""
+    monkeypatch.setattr(server_retries, "_answered", False)
+    monkeypatch.setattr(server_retries, "FIRST_CONTACT_BUDGET", 0.5)
+    monkeypatch.setenv("KITARU_SERVER_RETRY_SECONDS", "60")
+    with pytest.raises(ServerUnreachableError) as caught:
+        session().get(refused_url())
+    assert caught.value.seconds < 60
+    assert "Kitaru is waiting" not in capfd.readouterr().err
 
 
 def test_a_bad_budget_is_refused_with_the_variable_named(monkeypatch: pytest.MonkeyPatch) -> None:

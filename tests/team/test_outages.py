@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import subprocess_env
-from tests.team.conftest import HERE, Client, MariaDB, Team, json_item
+from tests.team.conftest import HERE, Client, MariaDB, Team, json_item, ok
 
 pytestmark = pytest.mark.slow
 
@@ -226,10 +226,11 @@ def test_a_client_killed_mid_checkpoint_is_retried_by_another(
     tests/lifecycle/test_dead_owner.py).
     """
     (victim,) = held_flows({})
-    exec_id = victim.stdout.read_text().split("EXEC ", 1)[1].split()[0]
+    reader = team.clients[3]
+    running = json.loads(ok(reader.kitaru("executions", "list", "--flow", "held", "--status", "running", "-o", "json")))
+    (exec_id,) = [item["exec_id"] for item in running["items"]]  # the run prints its id only once it ends
     victim.process.kill()
     victim.process.wait(timeout=30)
-    reader = team.clients[3]
     crashed = json_item(reader.kitaru("executions", "get", exec_id, "-o", "json"))
     assert crashed["status"] == "failed", crashed
     assert crashed["owner"] is None, crashed["owner"]

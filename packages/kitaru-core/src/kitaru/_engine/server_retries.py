@@ -61,9 +61,18 @@ A process that gave up is winding down (marking its execution failed,
 flushing logs): each of its last requests gets a short wait, so it ends in
 about one budget instead of one budget per request."""
 
+FIRST_CONTACT_BUDGET = 5.0
+"""The budget, and no "waiting" lines, while this process has not had a single answer from a server.
+
+A server that never answered is more likely a wrong URL or a server that is
+not running than one briefly away: ``kitaru status`` or ``secrets list``
+against it fails within seconds with Kitaru's message, not after minutes."""
+
 _notice_lock = threading.Lock()
 _last_notice = 0.0
 _gave_up_until = 0.0
+_answered = False
+"""Whether any server answered this process (any HTTP status) since it started."""
 
 
 class ServerUnreachableError(KitaruBackendError):
@@ -120,16 +129,27 @@ class ServerRetry(Retry):
         self.budget = retry_budget()
         self.started: float | None = None  # when this request first failed
         self.server = "the server"
+        self.quiet = False  # first contact: no "waiting" lines
 
     def new(self, **kw: Any) -> Self:
         retry = super().new(**kw)
         retry.server = self.server
         if self.started is not None:
-            retry.started, retry.budget = self.started, self.budget
+            retry.started, retry.budget, retry.quiet = self.started, self.budget, self.quiet
         else:  # the request's first failure: its budget starts now
             retry.started = time.monotonic()
-            retry.budget = min(self.budget, AFTER_GIVING_UP) if retry.started < _gave_up_until else self.budget
+            retry.budget = self.budget
+            if retry.started < _gave_up_until:
+                retry.budget = min(retry.budget, AFTER_GIVING_UP)
+            if not _answered:
+                retry.budget, retry.quiet = min(retry.budget, FIRST_CONTACT_BUDGET), True
         return retry
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        """Whether to repeat a request the server answered; any answer shows a server is there."""
+        global _answered
+        _answered = True
+        return super().is_retry(method, status_code, has_retry_after)
 
     def increment(
         self,
@@ -163,7 +183,7 @@ class ServerRetry(Retry):
             pause = self.get_retry_after(response) or pause
         if self.started is not None:
             pause = min(pause, BACKOFF_CAP, max(0.0, self.started + self.budget - time.monotonic()))
-            if pause > 0:
+            if pause > 0 and not self.quiet:
                 _notice(self.server, time.monotonic() - self.started)
         if pause > 0:
             time.sleep(pause)
@@ -179,7 +199,8 @@ class ServerRetry(Retry):
         else:
             then = "run the command again (a failed execution continues with `kitaru executions retry ID`)"
         variable = KitaruSettings.variable("server_retry_seconds")
-        _say(f"Kitaru gave up waiting for the server at {server} after {seconds:.0f}s ({what}).")
+        if not self.quiet:
+            _say(f"Kitaru gave up waiting for the server at {server} after {seconds:.0f}s ({what}).")
         return ServerUnreachableError(
             f"The server at {server} did not answer for {seconds:.0f}s ({what}). Once it is back, {then}. "
             f"{variable} sets how long Kitaru waits (now {self.budget:.0f}s).",
@@ -242,6 +263,7 @@ def install() -> None:
 __all__ = [
     "AFTER_GIVING_UP",
     "BACKOFF_CAP",
+    "FIRST_CONTACT_BUDGET",
     "DEFAULT_BUDGET",
     "RETRIED_STATUSES",
     "ServerRetry",
