@@ -29,7 +29,6 @@ def session() -> requests.Session:
 
 @pytest.fixture(autouse=True)
 def fresh_process_state(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(server_retries, "_gave_up_until", 0.0)
     monkeypatch.setattr(server_retries, "_last_notice", 0.0)
     monkeypatch.setattr(server_retries, "_answered", True)  # a server answered before: it is briefly away
 
@@ -52,19 +51,6 @@ def test_a_refused_server_is_retried_for_the_budget_then_named(
     err = capfd.readouterr().err
     assert f"Kitaru is waiting for the server at {server}" in err
     assert f"Kitaru gave up waiting for the server at {server}" in err
-
-
-def test_after_giving_up_each_request_waits_only_briefly(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A process that gave up ends in about one budget, not one budget per remaining request."""
-    monkeypatch.setenv("KITARU_SERVER_RETRY_SECONDS", "1")
-    url = refused_url()
-    http = session()
-    with pytest.raises(ServerUnreachableError):
-        http.get(url)
-    monkeypatch.setattr(server_retries, "AFTER_GIVING_UP", 0.2)
-    with pytest.raises(ServerUnreachableError) as caught:
-        http.get(url)
-    assert caught.value.seconds < 1  # the short budget, not the full one
 
 
 def test_a_server_that_never_answered_fails_fast_and_quietly(

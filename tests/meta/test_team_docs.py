@@ -195,7 +195,7 @@ def test_the_stated_defaults_and_timings_are_the_code_constants(monkeypatch: pyt
         f"an answer {and_list(sorted(server_retries.RETRIED_STATUSES))}, is repeated",
         f"({server_retries.BACKOFF_FACTOR:g} s doubling up to {server_retries.BACKOFF_CAP:g} s",
         f"at most every {server_retries.NOTICE_EVERY:g} s",
-        f"waits only {server_retries.AFTER_GIVING_UP:g} s",
+        f"gives up after {server_retries.FIRST_CONTACT_BUDGET:g} s",
         f"`Retry-After: {server_errors.RETRY_AFTER_SECONDS}`",
     ]
     doc = flat(teams_doc())

@@ -54,12 +54,6 @@ BACKOFF_CAP = 10.0
 NOTICE_EVERY = 5.0
 """Seconds between two "waiting for the server" lines of one process."""
 RETRIED_STATUSES = frozenset({408, 429, 502, 503, 504})
-AFTER_GIVING_UP = 5.0
-"""The budget of each request for one full budget after this process gave up on the server.
-
-A process that gave up is winding down (marking its execution failed,
-flushing logs): each of its last requests gets a short wait, so it ends in
-about one budget instead of one budget per request."""
 
 FIRST_CONTACT_BUDGET = 5.0
 """The budget, and no "waiting" lines, while this process has not had a single answer from a server.
@@ -70,7 +64,6 @@ against it fails within seconds with Kitaru's message, not after minutes."""
 
 _notice_lock = threading.Lock()
 _last_notice = 0.0
-_gave_up_until = 0.0
 _answered = False
 """Whether any server answered this process (any HTTP status) since it started."""
 
@@ -139,8 +132,6 @@ class ServerRetry(Retry):
         else:  # the request's first failure: its budget starts now
             retry.started = time.monotonic()
             retry.budget = self.budget
-            if retry.started < _gave_up_until:
-                retry.budget = min(retry.budget, AFTER_GIVING_UP)
             if not _answered:
                 retry.budget, retry.quiet = min(retry.budget, FIRST_CONTACT_BUDGET), True
         return retry
@@ -189,9 +180,7 @@ class ServerRetry(Retry):
             time.sleep(pause)
 
     def _gave_up(self, server: str, reason: Any) -> ServerUnreachableError:
-        global _gave_up_until
         seconds = time.monotonic() - self.started if self.started is not None else 0.0
-        _gave_up_until = max(_gave_up_until, time.monotonic() + self.budget)
         what = _reason(reason)
         exec_id = _current_execution()
         if exec_id:
@@ -261,7 +250,6 @@ def install() -> None:
 
 
 __all__ = [
-    "AFTER_GIVING_UP",
     "BACKOFF_CAP",
     "FIRST_CONTACT_BUDGET",
     "DEFAULT_BUDGET",
