@@ -188,6 +188,13 @@ def test_sort_puts_entries_without_timestamp_last_and_is_stable() -> None:
         ("Execution 5888744e-7a54-48ea-b27d-d197ddc700e0 completed in 1.14s.", True),
         ("Step one of my plan has started", False),
         ("body: checkpoint `x` is my favourite", False),
+        # The engine formats a ``python -c`` process's __main__, which warns from the frozen
+        # import machinery when DeprecationWarnings are shown (pytest workers do).
+        (
+            "<frozen importlib._bootstrap>:744: DeprecationWarning: BuiltinImporter.module_repr() is deprecated",
+            True,
+        ),
+        ("/home/me/agent.py:12: UserWarning: the model is slow today", False),
     ],
 )
 def test_engine_line_recognition(message: str, engine: bool) -> None:

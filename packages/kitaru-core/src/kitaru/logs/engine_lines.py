@@ -44,6 +44,12 @@ ENGINE_LINE_PATTERNS = (
     r"Child pipeline `[^`]*` completed",
     r"All steps were skipped",
     r"Executing the pipeline's (init|cleanup) hook",
+    # Warnings raised inside the interpreter's frozen import machinery, reported
+    # through ``logging`` once the engine captures warnings. The engine provokes
+    # them itself (it formats ``__main__`` of a ``python -c`` process, which
+    # warns on Python 3.11 when DeprecationWarnings are shown, as under pytest);
+    # a warning from user code names the user's file instead.
+    r"<frozen [^>]+>:\d+: \w*Warning: ",
     # Kitaru's terminal reporter (kitaru.execution.console.say).
     r"Starting flow `",
     r"Checkpoint `[^`]*` (started|finished in|failed after|cached|reused from the journal)",
