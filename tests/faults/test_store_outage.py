@@ -92,13 +92,6 @@ def test_retry_once_the_store_is_back_completes_with_exact_values(
     assert recovery.mismatches == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "product bug (issue 12 item 7): a store outage is reported as a user-code failure whose only "
-        "message is botocore's EndpointConnectionError; see docs/reliability.md"
-    ),
-)
 def test_the_failure_names_the_store_not_the_sdk(outage: tuple[OutageResult, FaultStore]) -> None:
     result, store = outage
     failure = result.failure_during_outage or ""

@@ -6,8 +6,11 @@ that runs again and, replayed once more from ``report``, one that reads the
 overridden value without its producer running. Every checkpoint run leaves a
 file under ``KITARU_TEST_OVERRIDE_DIR`` so tests can count runs.
 
-``python run.py`` (this module copied into a project dir as ``override_flows``)
-runs the flow and prints ``EXEC <id>``.
+``override_echo`` returns what its body saw of ``flaky``'s output, so a retry
+of its replay shows whether the body got the edited value again.
+
+``python run.py [echo]`` (this module copied into a project dir as
+``override_flows``) runs the flow and prints ``EXEC <id>``.
 """
 
 from __future__ import annotations
@@ -44,9 +47,16 @@ def summarize(n: int) -> str:
     return f"sum={n}"
 
 
+FAIL_REPORT = "fail-report"
+"""A file of this name in the counter dir makes ``report`` fail (a replay that fails midway)."""
+
+
 @kitaru.checkpoint
 def report(summary: str, n: int) -> str:
     _ran("report")
+    directory = os.environ.get(COUNTER_ENV)
+    if directory and Path(directory, FAIL_REPORT).exists():
+        raise RuntimeError("report failed on purpose")
     return f"{summary}; n={n}"
 
 
@@ -57,8 +67,17 @@ def override_demo() -> str:
     return report(summary, n)
 
 
+@kitaru.flow(cache=False)
+def override_echo() -> str:
+    n = flaky()
+    summary = summarize(n)
+    return f"{report(summary, n)}; body saw {n}"
+
+
 def main() -> None:
     """Run ``override_demo`` and print ``EXEC <id>``."""
-    handle = override_demo.run()
+    import sys
+
+    handle = (override_echo if sys.argv[1:] == ["echo"] else override_demo).run()
     print(f"RESULT {handle.wait()}", flush=True)
     print(f"EXEC {handle.exec_id}", flush=True)

@@ -160,7 +160,8 @@ def classify_failure_origin(
     Args:
         status_reason: The execution's status reason, if any.
         traceback: The recorded traceback, if any.
-        exception_type: The class name of the exception that ended it, if known.
+        exception_type: The class name of the exception that ended it, if
+            known, with or without its module.
 
     Returns:
         The origin of Kitaru's own exception types first; else the first
@@ -168,8 +169,9 @@ def classify_failure_origin(
         runtime, backend; otherwise ``user_code`` when a traceback exists,
         else ``unknown``.
     """
-    if exception_type in _ORIGIN_OF_TYPE:
-        return _ORIGIN_OF_TYPE[exception_type]
+    own_type = (exception_type or "").rsplit(".", 1)[-1]  # "kitaru.errors.KitaruX" or "KitaruX"
+    if own_type in _ORIGIN_OF_TYPE:
+        return _ORIGIN_OF_TYPE[own_type]
     text = f"{status_reason or ''}\n{traceback or ''}".lower()
     for hints, origin in (
         (_CANCELLED_HINTS, FailureOrigin.CANCELLED),

@@ -14,17 +14,23 @@ builtin connection errors and local disks) and exceptions raised by the
 storage and HTTP libraries the artifact stores use. Kitaru's own errors and
 anything else pass through unchanged.
 
-Engine private API: ``StepRunner._store_output_artifacts``, the one method
-through which the engine stores a step's outputs, is wrapped once per
-process.
+Engine API touched: ``output_utils.prepare_output_artifact_uris`` (public
+module function, called through its module by the step launcher) and the
+private ``StepRunner._store_output_artifacts``, the one method through which
+the engine stores a step's outputs; both are wrapped once per process, and
+so is the cleanup after a failed attempt (``output_utils.remove_artifact_dirs``),
+which would otherwise hide the translated error behind the SDK's.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any
 
 from kitaru.errors import KitaruArtifactStoreError, KitaruError
+
+logger = logging.getLogger(__name__)
 
 STORAGE_LIBRARIES = frozenset({"botocore", "aiobotocore", "boto3", "s3fs", "gcsfs", "adlfs", "fsspec", "google", "azure", "aiohttp"})
 """Top-level packages whose exceptions mean the store, not the user's code, failed."""
@@ -42,27 +48,53 @@ def is_storage_error(exc: BaseException) -> bool:
     return isinstance(exc, OSError) or bool(libraries & STORAGE_LIBRARIES)
 
 
-def _store_path(runner: Any) -> str:
+def _store_path(stack: Any) -> str:
     try:
-        return str(runner._stack.artifact_store.path)  # ZenML private API: the step's stack
+        return str(stack.artifact_store.path)
     except Exception:
         return "the artifact store"
 
 
-def _checkpoint_name(runner: Any) -> str:
+def _checkpoint_name(step: Any) -> str:
     try:
-        return str(runner._step.spec.invocation_id)  # ZenML private API: the step being run
+        return str(step.spec.invocation_id)
     except Exception:
         return "this checkpoint"
 
 
+def _in_kitarus_words(exc: Exception, *, step: Any, stack: Any) -> KitaruArtifactStoreError:
+    return KitaruArtifactStoreError(
+        f"The output of checkpoint `{_checkpoint_name(step)}` could not be written to the artifact store "
+        f"at {_store_path(stack)}: {type(exc).__name__}: {exc}. Check that the store is reachable (its "
+        "address, credentials and network), then continue the execution with `kitaru executions retry`."
+    )
+
+
 def install() -> None:
-    """Translate storage failures while the engine stores step outputs (idempotent)."""
+    """Translate storage failures while the engine prepares and stores step outputs (idempotent).
+
+    Two engine calls touch the store for a step's outputs: preparing their
+    locations before the body runs (it checks that each location is new), and
+    writing the values after it returned. An attempt that starts while the
+    store is away (a checkpoint retry right after a failed write) fails in the
+    first, a write cut off in the second.
+    """
+    from zenml.orchestrators import output_utils
     from zenml.orchestrators.step_runner import StepRunner
 
-    store_outputs = StepRunner._store_output_artifacts
-    if getattr(store_outputs, "kitaru_wrapped", False):
+    prepare_uris = output_utils.prepare_output_artifact_uris
+    if getattr(prepare_uris, "kitaru_wrapped", False):
         return
+    store_outputs = StepRunner._store_output_artifacts
+
+    @functools.wraps(prepare_uris)
+    def prepare_uris_in_kitarus_words(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return prepare_uris(*args, **kwargs)
+        except Exception as exc:
+            if not is_storage_error(exc):
+                raise
+            raise _in_kitarus_words(exc, step=kwargs.get("step"), stack=kwargs.get("stack")) from exc
 
     @functools.wraps(store_outputs)
     def store_outputs_in_kitarus_words(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -71,13 +103,29 @@ def install() -> None:
         except Exception as exc:
             if not is_storage_error(exc):
                 raise
-            raise KitaruArtifactStoreError(
-                f"The output of checkpoint `{_checkpoint_name(self)}` could not be written to the artifact store "
-                f"at {_store_path(self)}: {type(exc).__name__}: {exc}. Check that the store is reachable (its "
-                "address, credentials and network), then continue the execution with `kitaru executions retry`."
-            ) from exc
+            # ZenML private API: the runner's step and stack.
+            step, stack = getattr(self, "_step", None), getattr(self, "_stack", None)
+            raise _in_kitarus_words(exc, step=step, stack=stack) from exc
 
-    store_outputs_in_kitarus_words.kitaru_wrapped = True  # type: ignore[attr-defined]
+    remove_dirs = output_utils.remove_artifact_dirs
+
+    @functools.wraps(remove_dirs)
+    def remove_dirs_or_leave_them(*args: Any, **kwargs: Any) -> None:
+        # The engine's only call: cleaning up after a failed attempt, inside its
+        # ``except`` block. With the store away this fails as well and would
+        # replace the attempt's own (translated) error with a bare SDK one. The
+        # directories are left behind instead: they were never registered as
+        # artifacts, and the next attempt writes to new ones.
+        try:
+            remove_dirs(*args, **kwargs)
+        except Exception as exc:
+            if not is_storage_error(exc):
+                raise
+            logger.warning("Left the partial outputs of a failed attempt in the artifact store: %s", exc)
+
+    prepare_uris_in_kitarus_words.kitaru_wrapped = True  # type: ignore[attr-defined]
+    output_utils.prepare_output_artifact_uris = prepare_uris_in_kitarus_words
+    output_utils.remove_artifact_dirs = remove_dirs_or_leave_them
     StepRunner._store_output_artifacts = store_outputs_in_kitarus_words  # type: ignore[method-assign]
 
 

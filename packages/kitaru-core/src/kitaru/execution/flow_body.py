@@ -41,6 +41,7 @@ from kitaru.execution.journal import Journal, journal_of
 from kitaru.execution.keys import FLOW_KEY, RESULT_KEY, SOURCE_ROOT_KEY, SPEC_KEY
 from kitaru.execution.lifecycle import cancelled, interrupted
 from kitaru.execution.outputs import known_output_info
+from kitaru.execution.override_values import body_sees, recorded_overrides
 from kitaru.execution.results import encode_result
 from kitaru.execution.scope import FlowScope, flow_scope
 from kitaru.execution.submit import current_submission
@@ -48,10 +49,20 @@ from kitaru.execution.submit import current_submission
 logger = logging.getLogger("kitaru")
 
 
-def _continuation_journal(exec_id: str) -> Journal | None:
-    """Prepare the engine to run the body of ``exec_id``; its journal if it continues one (None when fresh)."""
-    steps = get_engine().runtime.prepare_body(exec_id)
-    return journal_of(exec_id, steps) if steps else None
+def _prepare_continuation(exec_id: str) -> tuple[Journal | None, dict[str, Any]]:
+    """Prepare the engine to run the body of ``exec_id``.
+
+    Returns:
+        When it continues an execution (retry, resume): its journal, and the
+        edited outputs of a replay's overridden calls, which the body must
+        see again (:mod:`kitaru.execution.override_values`). When it is
+        fresh: ``(None, {})``.
+    """
+    engine = get_engine()
+    steps = engine.runtime.prepare_body(exec_id)
+    if not steps:
+        return None, {}
+    return journal_of(exec_id, steps), recorded_overrides(engine.runs.get_run(exec_id).metadata, steps)
 
 
 def stop_error(exec_id: str, exc: BaseException, supervisor: ownership.RunSupervisor) -> BaseException | None:
@@ -119,10 +130,11 @@ def run_flow_body(flow: FlowBase, params: Mapping[str, Any]) -> None:
         supervisor.start()
 
         scope = FlowScope(name=flow.name, flow_id=run.flow_id, execution_id=exec_id)
-        scope.journal = _continuation_journal(exec_id) or (submission.journal if submission is not None else None)
+        journal, edited_outputs = _prepare_continuation(exec_id)
+        scope.journal = journal or (submission.journal if submission is not None else None)
         scope.supervisor = supervisor
         try:
-            with flow_scope(scope):
+            with flow_scope(scope), body_sees(edited_outputs):
                 value = flow.func(**params)
         except BaseException as exc:
             ended = exc

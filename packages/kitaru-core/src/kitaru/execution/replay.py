@@ -35,8 +35,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any
 
 from kitaru.engine import get_engine
@@ -55,6 +54,7 @@ from kitaru.execution.console import say
 from kitaru.execution.definitions import FlowBase
 from kitaru.execution.journal import journal_of
 from kitaru.execution.keys import RESULT_KEY
+from kitaru.execution.override_values import body_sees
 from kitaru.execution.replay_plan import (
     ReplayPlan,
     SourceCall,
@@ -68,7 +68,6 @@ from kitaru.execution.runs import load_run
 from kitaru.execution.sources import make_flow_importable
 from kitaru.execution.status import public_status
 from kitaru.execution.submit import Submitted, finish, start
-from kitaru.serializers.fresh import remember_fresh_value, take_fresh_value
 
 UNFINISHED = frozenset({"initializing", "provisioning", "running", "retrying", "resuming", "stopping"})
 """Engine statuses of a source that may still change (a paused source replays fine)."""
@@ -242,29 +241,21 @@ def _prepare(
     return run, groups, plan_replay(run.id, calls, selector, parsed)
 
 
-@contextmanager
-def _body_sees_overrides(plan: ReplayPlan) -> Iterator[None]:
-    """Hand the flow body the override value as the output of a reused, overridden call.
+def _edited_outputs(plan: ReplayPlan) -> dict[str, Any]:
+    """Where the body finds each reused, overridden call's output -> the edited value.
 
-    The body takes a call's output from the values kept in memory for its
-    location first (:mod:`kitaru.execution.outputs`), so keeping the override
-    there makes the body see it. The lineage still points at the original
-    output, which every consumer receives as the override. A value an
-    earlier replay overrode (:class:`~kitaru.execution.replay_plan.Inherited`)
-    is loaded once and handed over the same way.
+    The lineage still points at the original output, which every consumer
+    receives as the override. A value an earlier replay overrode
+    (:class:`~kitaru.execution.replay_plan.Inherited`) is loaded once and
+    handed over the same way.
     """
     values: list[tuple[SourceCall, Any]] = [(item.source, item.value) for item in plan.overrides]
     values += [(item.source, load_artifact(item.artifact_id, item.source.invocation_id)) for item in plan.inherited]
-    primed = []
-    for source, value in values:
-        if source.invocation_id in plan.reused and source.outputs:
-            remember_fresh_value(source.outputs[0].uri, value)
-            primed.append(source.outputs[0].uri)
-    try:
-        yield
-    finally:
-        for uri in primed:
-            take_fresh_value(uri)
+    return {
+        source.outputs[0].uri: value
+        for source, value in values
+        if source.invocation_id in plan.reused and source.outputs
+    }
 
 
 def replay_failure(exec_id: str, exc: BaseException | None, new_id: str | None = None) -> KitaruError:
@@ -391,7 +382,7 @@ def replay_flow(
         for item in plan.overrides:
             for consumer, input_name in item.consumers:
                 step_inputs.setdefault(consumer, {})[input_name] = uploaded[item.key]
-        with _body_sees_overrides(plan):
+        with body_sees(_edited_outputs(plan)):
             return runtime.start_replay(
                 engine_flow, source_run_id=run.id, skip=plan.reused, step_inputs=step_inputs, flow_inputs=inputs
             )
