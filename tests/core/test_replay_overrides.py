@@ -14,10 +14,13 @@ as a user would.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -220,6 +223,40 @@ def test_a_retry_of_a_failed_replay_hands_the_body_the_edited_value_again(
     (project.root / "result.py").write_text("import sys, kitaru\nprint('RESULT', kitaru.FlowHandle(sys.argv[1]).get())\n")
     assert "RESULT sum=100; n=100; body saw 100" in project.run(sys.executable, "result.py", new_id).stdout
     assert project.runs_of("flaky") == 1  # never ran again: the override stands in for it
+
+
+def test_a_replay_killed_midway_keeps_its_overrides_for_the_retry(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """kill -9 of the replaying process while `report` runs: the retry still sees the edited `flaky`."""
+    project = Project(tmp_path_factory.mktemp("override-kill"))
+    done = project.run(sys.executable, "run.py", "echo")
+    source = next(line.split()[1] for line in done.stdout.splitlines() if line.startswith("EXEC "))
+    hold = project.counters / flows.HOLD_REPORT
+    hold.touch()
+    replay = subprocess.Popen(
+        [KITARU, "executions", "replay", source, "--from", "summarize", "--overrides", json.dumps(OVERRIDE)],
+        cwd=project.root,
+        env=subprocess_env(project.config, **{COUNTER_ENV: str(project.counters)}),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while project.runs_of("report") < 2:  # the source's report, then the replay's
+            assert replay.poll() is None and time.monotonic() < deadline, "the replay never reached `report`"
+            time.sleep(0.05)
+    finally:
+        os.killpg(replay.pid, signal.SIGKILL)
+        replay.wait()
+        hold.unlink()
+    listed = json.loads(project.kitaru("executions", "list", "--flow", "override_echo", "-o", "json").stdout)
+    new_id = next(item["exec_id"] for item in listed["items"] if item["exec_id"] != source)
+
+    project.kitaru("executions", "retry", new_id)
+    (project.root / "result.py").write_text("import sys, kitaru\nprint('RESULT', kitaru.FlowHandle(sys.argv[1]).get())\n")
+    assert "RESULT sum=100; n=100; body saw 100" in project.run(sys.executable, "result.py", new_id).stdout
+    assert project.get_json(new_id)["replay_info"]["overrides"] == ["flaky"]
+    assert project.runs_of("flaky") == 1
 
 
 # -- the plan, on hand-made calls (no store) ----------------------------------------------------

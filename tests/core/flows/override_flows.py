@@ -16,6 +16,7 @@ of its replay shows whether the body got the edited value again.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -49,6 +50,8 @@ def summarize(n: int) -> str:
 
 FAIL_REPORT = "fail-report"
 """A file of this name in the counter dir makes ``report`` fail (a replay that fails midway)."""
+HOLD_REPORT = "hold-report"
+"""While a file of this name is in the counter dir, ``report`` waits (a replay to kill midway)."""
 
 
 @kitaru.checkpoint
@@ -57,6 +60,8 @@ def report(summary: str, n: int) -> str:
     directory = os.environ.get(COUNTER_ENV)
     if directory and Path(directory, FAIL_REPORT).exists():
         raise RuntimeError("report failed on purpose")
+    while directory and Path(directory, HOLD_REPORT).exists():
+        time.sleep(0.05)
     return f"{summary}; n={n}"
 
 

@@ -126,6 +126,7 @@ def run_flow_body(flow: FlowBase, params: Mapping[str, Any]) -> None:
             if submission.spec is not None:
                 metadata[SPEC_KEY] = submission.spec
                 submission.spec_logged = True
+            metadata.update(submission.metadata)
         engine.runs.log_run_metadata(exec_id, metadata)
         supervisor.start()
 

@@ -67,7 +67,7 @@ from kitaru.execution.replay_record import ReplayRecord, replay_record
 from kitaru.execution.runs import load_run
 from kitaru.execution.sources import make_flow_importable
 from kitaru.execution.status import public_status
-from kitaru.execution.submit import Submitted, finish, start
+from kitaru.execution.submit import Submitted, current_submission, finish, start
 
 UNFINISHED = frozenset({"initializing", "provisioning", "running", "retrying", "resuming", "stopping"})
 """Engine statuses of a source that may still change (a paused source replays fine)."""
@@ -286,15 +286,8 @@ def replay_failure(exec_id: str, exc: BaseException | None, new_id: str | None =
     return KitaruBackendError(f"Failed to replay execution {exec_id}: {text}")
 
 
-def _record(new_id: str, plan: ReplayPlan, uploaded: Mapping[str, str], selector: str) -> None:
-    """Record what the replay did (:mod:`kitaru.execution.replay_record`).
-
-    Each override is recorded as the output of its call in the new execution,
-    so reading that call's output gives the edited value. When the body
-    returned a reused call's output as is and that output was overridden, the
-    result points at the edited value too.
-    """
-    record = ReplayRecord(
+def _replay_record(plan: ReplayPlan, uploaded: Mapping[str, str], selector: str) -> ReplayRecord:
+    return ReplayRecord(
         source_exec_id=plan.source_exec_id,
         from_checkpoint=selector,
         start=plan.frontier.invocation_id,
@@ -302,6 +295,19 @@ def _record(new_id: str, plan: ReplayPlan, uploaded: Mapping[str, str], selector
         overrides={item.source.invocation_id: uploaded[item.key] for item in plan.overrides},
         inherited={item.source.invocation_id: item.artifact_id for item in plan.inherited},
     )
+
+
+def _record(new_id: str, plan: ReplayPlan, uploaded: Mapping[str, str], selector: str) -> None:
+    """Record what the replay did (:mod:`kitaru.execution.replay_record`).
+
+    Each override is recorded as the output of its call in the new execution,
+    so reading that call's output gives the edited value. When the body
+    returned a reused call's output as is and that output was overridden, the
+    result points at the edited value too. (A body that runs in this process
+    records the same record as it starts, so an execution whose replay
+    process died keeps it for its retry.)
+    """
+    record = _replay_record(plan, uploaded, selector)
     metadata = record.to_metadata()
     edited = record.output_overrides()
     result = load_run(new_id, action="refresh").metadata.get(RESULT_KEY) if edited else None
@@ -372,9 +378,13 @@ def replay_flow(
     )
     runtime = get_engine().runtime
     uploaded: dict[str, str] = {}
+    selector = str(from_).strip()
 
     def launch(engine_flow: Any) -> Any:
         uploaded.update({item.key: runtime.upload(item.value) for item in plan.overrides})
+        submission = current_submission()
+        if submission is not None:  # the body runs here: it records the replay as it starts
+            submission.metadata.update(_replay_record(plan, uploaded, selector).to_metadata())
         step_inputs: dict[str, dict[str, str]] = {}
         for inherited in plan.inherited:
             for consumer, input_name in inherited.consumers:
@@ -399,7 +409,6 @@ def replay_flow(
         raise replay_failure(plan.source_exec_id, error) from error
     if isinstance(error, Exception) and not isinstance(error, KitaruError) and "original run" in str(error):
         raise replay_failure(plan.source_exec_id, error, started.exec_id) from error
-    selector = str(from_).strip()
     submitted = finish(started, flow.name, record=lambda new_id: _record(new_id, plan, uploaded, selector))
     _say_overrides(plan, submitted.exec_id)
     return submitted

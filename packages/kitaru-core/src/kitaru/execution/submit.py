@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kitaru._llm.registry import snapshot, with_registry_env
@@ -60,6 +60,8 @@ class Submission:
         spec_logged: Whether the body recorded the spec.
         supervisor: The body's supervisor (knows whether a cancel was requested).
         journal: Calls a replay reuses from its source, checked like a continuation's.
+        metadata: More run metadata the body records as it starts, with the
+            spec (a replay's record, so a retry after a crash still has it).
     """
 
     spec: dict[str, Any] | None
@@ -69,6 +71,7 @@ class Submission:
     spec_logged: bool = False
     supervisor: Any = None
     journal: Any = None
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 _submission: ContextVar[Submission | None] = ContextVar("kitaru_submission", default=None)
