@@ -33,9 +33,9 @@ pytestmark = [
         os.environ.get("KITARU_FAULT_OUTAGE") != "1",
         reason=(
             "open product bug (issue 12 item 7): after the store becomes unreachable and a checkpoint "
-            "fails, the flow's process sometimes never ends (2 of about 6 runs here; its last log line "
-            "is 'Checkpoint `expand` failed'), which would hang CI. Run it with KITARU_FAULT_OUTAGE=1; "
-            "see docs/reliability.md"
+            "fails, the flow's process sometimes does not end in time (2 of about 6 runs in stop 22, 1 of 5 "
+            "on 2026-12-04; its last log line is 'Checkpoint `expand` failed'), which would hang CI. Run it "
+            "with KITARU_FAULT_OUTAGE=1; see docs/reliability.md"
         ),
     ),
 ]
