@@ -85,7 +85,20 @@ def slow_flow() -> int:
     return slow(first())
 
 
-FLOWS = {"paused": paused, "slow": slow_flow}
+@kitaru.checkpoint(retries=2)
+def slow_retried(value: int) -> int:
+    _mark("slow")
+    while (STATE / "hang_slow").exists():
+        time.sleep(0.05)
+    return value + 1
+
+
+@kitaru.flow(cache=False)
+def slow_retried_flow() -> int:
+    return slow_retried(first())
+
+
+FLOWS = {"paused": paused, "slow": slow_flow, "slow_retried": slow_retried_flow}
 
 
 def _write(name: str, text: str) -> None:

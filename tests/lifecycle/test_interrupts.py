@@ -34,7 +34,7 @@ def assert_no_engine_names(text: str) -> None:
         assert name.lower() not in text.lower(), f"{name!r} in:\n{text}"
 
 
-def start_slow(lab: Lab, *, ignore_sigint: bool = False) -> subprocess.Popen[str]:
+def start_slow(lab: Lab, *, ignore_sigint: bool = False, scenario: str = "slow") -> subprocess.Popen[str]:
     shutil.copy(HERE / "outcome_flows.py", lab.project / "outcome_flows.py")
     lab.flag("hang_slow")
 
@@ -42,7 +42,7 @@ def start_slow(lab: Lab, *, ignore_sigint: bool = False) -> subprocess.Popen[str
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     launcher = subprocess.Popen(
-        [sys.executable, "outcome_flows.py", "slow"],
+        [sys.executable, "outcome_flows.py", scenario],
         cwd=lab.project,
         env=lab.env(),
         stdout=subprocess.PIPE,
@@ -100,6 +100,26 @@ def test_ctrl_c_records_an_interrupted_execution_that_retry_completes(lab: Lab, 
     assert retried.returncode == 0, retried.stdout + retried.stderr
     assert lab.execution(exec_id)["status"] == "completed"
     assert lab.ran() == ["first", "slow", "slow"]  # `first` was not run again
+
+
+def test_ctrl_c_in_a_checkpoint_with_retries_does_not_run_it_again(lab: Lab) -> None:
+    # A checkpoint's retries are for its failures, not for the user pressing Ctrl-C: running it
+    # again would repeat a paid call (and here it would block until the launcher is killed).
+    launcher = start_slow(lab, scenario="slow_retried")
+    exec_id = lab.latest_exec_id()
+    launcher.send_signal(signal.SIGINT)
+    output = finish(launcher)
+
+    assert launcher.returncode in (-signal.SIGINT, 130), output
+    assert output.strip().splitlines()[-1].startswith(f"KeyboardInterrupt: Execution {exec_id} was interrupted."), output
+    assert lab.ran() == ["first", "slow"]
+    execution = lab.execution(exec_id)
+    assert (execution["status"], execution["failure"]["origin"]) == ("failed", "interrupted")
+
+    lab.flag("hang_slow", on=False)
+    retried = lab.kitaru("executions", "retry", exec_id)
+    assert retried.returncode == 0, retried.stdout + retried.stderr
+    assert lab.ran() == ["first", "slow", "slow"]
 
 
 def test_cancel_from_another_shell_raises_a_cancellation_error(lab: Lab) -> None:

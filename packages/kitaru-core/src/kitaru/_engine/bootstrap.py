@@ -21,7 +21,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from kitaru._engine import output_storage, server_errors, server_retries, source_root
+from kitaru._engine import interrupted_steps, output_storage, server_errors, server_retries, source_root
 from kitaru._engine.terminal import install_terminal_interceptor
 from kitaru.engine.connection import IncompleteServerSettings
 from kitaru.errors import KitaruBackendError
@@ -206,6 +206,7 @@ def load_engine() -> None:
         install_terminal_interceptor()
         server_retries.install()
         output_storage.install()
+        interrupted_steps.install()
         source_root.fall_back_to_cwd()
         _initialize_local_store_once()
         _check_environment_credentials()
