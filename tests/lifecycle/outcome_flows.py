@@ -72,12 +72,16 @@ def first() -> int:
     return 1
 
 
-@kitaru.checkpoint
-def slow(value: int) -> int:
+def _slow(value: int) -> int:
     _mark("slow")
     while (STATE / "hang_slow").exists():
         time.sleep(0.05)
     return value + 1
+
+
+@kitaru.checkpoint
+def slow(value: int) -> int:
+    return _slow(value)
 
 
 @kitaru.flow(cache=False)
@@ -87,10 +91,7 @@ def slow_flow() -> int:
 
 @kitaru.checkpoint(retries=2)
 def slow_retried(value: int) -> int:
-    _mark("slow")
-    while (STATE / "hang_slow").exists():
-        time.sleep(0.05)
-    return value + 1
+    return _slow(value)
 
 
 @kitaru.flow(cache=False)
