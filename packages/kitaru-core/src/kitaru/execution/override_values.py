@@ -49,10 +49,15 @@ def body_sees(values: Mapping[str, Any]) -> Iterator[None]:
             take_fresh_value(location)
 
 
+def is_step_output(save_type: str) -> bool:
+    """Whether an artifact of this save type is a checkpoint's return value (not a ``kitaru.save()``)."""
+    return save_type in ("step_output", "None", "")  # unset counts as an output
+
+
 def _output_location(step: StepRecord) -> str | None:
     for items in step.outputs.values():
         for artifact in items:
-            if artifact.save_type in ("step_output", "None", "") and artifact.uri:
+            if is_step_output(artifact.save_type) and artifact.uri:
                 return artifact.uri
     return None
 
@@ -79,4 +84,4 @@ def recorded_overrides(metadata: Mapping[str, Any], steps: Iterable[StepRecord])
     return values
 
 
-__all__ = ["body_sees", "recorded_overrides"]
+__all__ = ["body_sees", "is_step_output", "recorded_overrides"]

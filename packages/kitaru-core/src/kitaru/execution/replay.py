@@ -54,7 +54,7 @@ from kitaru.execution.console import say
 from kitaru.execution.definitions import FlowBase
 from kitaru.execution.journal import journal_of
 from kitaru.execution.keys import RESULT_KEY
-from kitaru.execution.override_values import body_sees
+from kitaru.execution.override_values import body_sees, is_step_output
 from kitaru.execution.replay_plan import (
     ReplayPlan,
     SourceCall,
@@ -74,10 +74,6 @@ UNFINISHED = frozenset({"initializing", "provisioning", "running", "retrying", "
 
 
 # -- the source execution ----------------------------------------------------------------
-
-
-def _is_step_output(save_type: str) -> bool:
-    return save_type in ("step_output", "None", "")  # unset counts as an output
 
 
 def source_calls(
@@ -100,7 +96,7 @@ def source_calls(
         # kitaru.save() (an LLM call's prompt and response, say) are not
         # outputs a replay override could replace.
         outputs = {
-            key: items for key, items in latest.outputs.items() if any(_is_step_output(a.save_type) for a in items)
+            key: items for key, items in latest.outputs.items() if any(is_step_output(a.save_type) for a in items)
         }
         parents = (invocation_of.get(parent) for parent in latest.parent_ids)
         first = attempts[0]
