@@ -19,7 +19,6 @@ artifact is ever read.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,18 +26,7 @@ import pytest
 
 from tests.faults.harness import FaultStore, MotoServer, OutageResult, StoreProxy, outage_trial
 
-pytestmark = [
-    pytest.mark.faults,
-    pytest.mark.skipif(
-        os.environ.get("KITARU_FAULT_OUTAGE") != "1",
-        reason=(
-            "open product bug (issue 12 item 7): after the store becomes unreachable and a checkpoint "
-            "fails, the flow's process sometimes does not end in time (2 of about 6 runs in stop 22, 1 of 5 "
-            "on 2026-12-04; its last log line is 'Checkpoint `expand` failed'), which would hang CI. Run it "
-            "with KITARU_FAULT_OUTAGE=1; see docs/reliability.md"
-        ),
-    ),
-]
+pytestmark = pytest.mark.faults
 
 EXIT_TIMEOUT = 120.0
 """Seconds the failed run's process gets to exit after printing its failure."""

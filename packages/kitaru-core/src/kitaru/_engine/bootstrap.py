@@ -21,7 +21,14 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from kitaru._engine import interrupted_steps, output_storage, server_errors, server_retries, source_root
+from kitaru._engine import (
+    interrupted_steps,
+    output_storage,
+    server_errors,
+    server_retries,
+    source_root,
+    unclosed_uploads,
+)
 from kitaru._engine.terminal import install_terminal_interceptor
 from kitaru.engine.connection import IncompleteServerSettings
 from kitaru.errors import KitaruBackendError
@@ -207,6 +214,7 @@ def load_engine() -> None:
         server_retries.install()
         output_storage.install()
         interrupted_steps.install()
+        unclosed_uploads.install()
         source_root.fall_back_to_cwd()
         _initialize_local_store_once()
         _check_environment_credentials()
