@@ -55,6 +55,10 @@ def test_terminal_output_speaks_kitaru_only(tmp_path: Path, fresh_config_dir: Pa
     # Everything lives in the Kitaru config dir: SQLite store and artifacts.
     assert (fresh_config_dir / "local_stores").is_dir()
     assert list(fresh_config_dir.rglob("*.db")), "expected the SQLite store in the config dir"
+    # Kitaru's own folders are owner-only (issue 12); the artifact files inside
+    # `local_stores` (0700) are written by the engine with the process umask.
+    for folder in (fresh_config_dir, fresh_config_dir / "runs", fresh_config_dir / "local_stores"):
+        assert folder.stat().st_mode & 0o777 == 0o700, folder
 
 
 def test_quickstart_example_runs(fresh_config_dir: Path) -> None:

@@ -114,6 +114,8 @@ def test_cancel_stops_an_execution_running_in_another_process(lab: Lab) -> None:
     assert process.returncode == 0, output
     assert f"Execution {exec_id} cancelled" in output
     assert "s3" not in lab.ran()
+    shown = lab.kitaru("executions", "get", exec_id).stdout
+    assert "none: cancelled by user" in " ".join(shown.split()), shown
     lab.flag("hang_s2", on=False)
 
 

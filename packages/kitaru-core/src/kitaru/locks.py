@@ -26,7 +26,8 @@ __all__ = ["FileLock", "file_lock", "is_locked", "try_lock"]
 
 
 def _lock(path: Path) -> FileLock:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # Lock folders are owner-only, like the config dir they live in.
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     # thread_local=False: a lock taken by the flow body's thread may be
     # released by the thread that records the execution's outcome.
     # is_singleton=False: each call gets its own lock object, so a second

@@ -71,6 +71,9 @@ def describe_replay(execution: Execution) -> str | None:
 def _failure_text(execution: Execution) -> str | None:
     failure = execution.failure
     if failure is None:
+        if str(execution.status) == "cancelled":
+            reason = execution.status_reason or "Cancelled by user."
+            return f"none: {reason[0].lower()}{reason[1:].rstrip('.')}"
         return None
     return f"{failure.message} (origin: {failure.origin})"
 
