@@ -24,6 +24,32 @@ os.environ["ZENML_CONFIG_PATH"] = str(_SESSION_CONFIG)
 os.environ.setdefault("ZENML_ANALYTICS_OPT_IN", "false")
 os.environ.pop("KITARU_SERVER_URL", None)
 os.environ.pop("KITARU_AUTH_TOKEN", None)
+# Warm CLI helpers (kitaru.cli.warm) that the tests' `kitaru` commands leave behind live in this
+# process's own folder, and are stopped when the session ends (pytest_sessionfinish).
+_HELPERS_RUNTIME_DIR = Path(tempfile.mkdtemp(prefix="kitaru-rt-"))
+os.environ["XDG_RUNTIME_DIR"] = str(_HELPERS_RUNTIME_DIR)
+HELPER_IDLE_SECONDS = "120"
+"""How long a helper started by a test waits for another command (the default, 600 s, is for people)."""
+
+
+def stop_helpers(runtime_dir: Path = _HELPERS_RUNTIME_DIR) -> int:
+    """Stop every warm helper whose pid file is in ``runtime_dir``; return how many were running."""
+    import signal
+
+    stopped = 0
+    for pid_file in (runtime_dir / "kitaru").glob("*.pid"):
+        try:
+            pid = int(pid_file.read_text().strip())
+            if Path(f"/proc/{pid}/comm").read_text().strip() == "kitaru-helper":
+                os.kill(pid, signal.SIGTERM)
+                stopped += 1
+        except (OSError, ValueError):
+            continue
+    return stopped
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    stop_helpers()
 
 
 @pytest.fixture
@@ -49,6 +75,7 @@ def subprocess_env(config_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KITARU_", "ZENML_"))}
     env.update(
         KITARU_CONFIG_PATH=str(config_dir),
+        KITARU_DAEMON_IDLE_SECONDS=HELPER_IDLE_SECONDS,
         ZENML_ANALYTICS_OPT_IN="false",
         PYTHONUNBUFFERED="1",
     )

@@ -726,6 +726,10 @@ def test_follow_streams_a_running_execution_from_another_process(
     runner, markers = start_flow(tmp_path, env, "gated")
     processes.append(runner)
     exec_id = _wait_for_file(markers / "exec_id", runner)
+    # A read command first, so the followers are answered by the warm helper it leaves behind
+    # (kitaru.cli.warm): Ctrl-C is passed on to the helper's fork, and the lines come from it.
+    warm_up = subprocess.run([str(KITARU), "status"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert warm_up.returncode == 0, warm_up.stderr
 
     def follow(*extra: str) -> LineReader:
         process = subprocess.Popen(

@@ -109,6 +109,12 @@ class KitaruSettings:
             unavailable server keeps being retried.
         raise_plugin_errors: Make a plugin that fails to load fatal.
         mcp_allow_any_target: Let the MCP server run flows outside its directory.
+        no_daemon: Run every CLI command in its own process, without the
+            warm helper (:mod:`kitaru.cli.warm`).
+        daemon_idle_seconds: Seconds the warm helper waits for a command
+            before it exits (default 600).
+        daemon_dir: The owner-only folder for the warm helper's sockets
+            (default ``$XDG_RUNTIME_DIR/kitaru`` or ``/tmp/kitaru-<uid>``).
     """
 
     config_path: str | None = None
@@ -135,6 +141,9 @@ class KitaruSettings:
     server_retry_seconds: str | None = None
     raise_plugin_errors: bool = False
     mcp_allow_any_target: bool = False
+    no_daemon: bool = False
+    daemon_idle_seconds: str | None = None
+    daemon_dir: str | None = None
 
     @classmethod
     def variable(cls, field_name: str) -> str:

@@ -33,6 +33,22 @@ class ZenMLConnection:
     def load(self) -> None:
         load_engine()
 
+    def warm_up(self) -> None:
+        client().zen_store  # noqa: B018 - the property configures the store (migrations checked)
+
+    def release_store_connections(self) -> None:
+        from zenml.config.global_config import GlobalConfiguration
+        from zenml.zen_stores.rest_zen_store import RestZenStore
+        from zenml.zen_stores.sql_zen_store import SqlZenStore
+
+        if not GlobalConfiguration().is_initialized:
+            return
+        store = GlobalConfiguration().zen_store
+        if isinstance(store, SqlZenStore):
+            store.engine.dispose()
+        elif isinstance(store, RestZenStore):
+            store.reinitialize_session()
+
     def engine_version(self) -> str:
         try:
             return metadata.version("zenml")

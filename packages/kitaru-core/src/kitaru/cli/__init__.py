@@ -28,9 +28,21 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"{sys.version.split()[0]}. Install Kitaru into a Python 3.11+ environment.\n"
         )
         raise SystemExit(1)
+    args = list(sys.argv[1:] if argv is None else argv)
+    from kitaru.cli.warm import identity
+
+    # Only the console script itself (no argv given) uses the helper: a caller
+    # running commands in its own process (a test, a harness) keeps them there.
+    if argv is None and identity.routed(args) and identity.enabled() and identity.real_stdio():
+        from kitaru.cli.warm import client, server
+
+        code = client.run_through_helper(args)
+        if code is not None:
+            raise SystemExit(code)
+        server.start_helper()
     from kitaru.cli.app import run
 
-    raise SystemExit(run(argv))
+    raise SystemExit(run(args))
 
 
 __all__ = ["main"]

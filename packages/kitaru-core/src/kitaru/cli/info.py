@@ -25,6 +25,7 @@ from kitaru.cli.status import (
     try_read,
 )
 from kitaru.cli.version import sdk_version
+from kitaru.cli.warm.identity import describe_helper
 from kitaru.errors import KitaruUsageError
 from kitaru.masking import mask_url
 
@@ -146,6 +147,7 @@ def collect_info(
         "python_executable": sys.executable,
         "os": platform.platform(),
         "machine": platform.machine(),
+        "cli_helper": describe_helper(),
     }
     if all_sections:
         system["environment_type"] = environment_type()
@@ -255,6 +257,7 @@ def _info_panels(data: dict[str, Any]) -> list[Any]:
     ]
     if "environment_type" in system:
         system_rows.append(("Environment type", system["environment_type"]))
+    system_rows.append(("CLI helper", system["cli_helper"]))
     packages = [
         (name, version if version is not None else "not installed")
         for name, version in data["packages"].items()

@@ -145,6 +145,18 @@ class Connection(Protocol):
         """Prepare and load the engine (raises ``IncompleteServerSettings``)."""
         ...
 
+    def warm_up(self) -> None:
+        """Load the engine and open its store, as the first store read of a process would."""
+        ...
+
+    def release_store_connections(self) -> None:
+        """Close the store's pooled connections (database or HTTP); the next request opens new ones.
+
+        Called before a process forks, so that no two processes ever share one
+        connection.
+        """
+        ...
+
     def engine_version(self) -> str:
         """The installed engine's version (without loading it), or ``unknown``."""
         ...
