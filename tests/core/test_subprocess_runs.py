@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sqlite3
 import sys
 import textwrap
 from pathlib import Path
@@ -59,6 +61,29 @@ def test_terminal_output_speaks_kitaru_only(tmp_path: Path, fresh_config_dir: Pa
     # `local_stores` (0700) are written by the engine with the process umask.
     for folder in (fresh_config_dir, fresh_config_dir / "runs", fresh_config_dir / "local_stores"):
         assert folder.stat().st_mode & 0o777 == 0o700, folder
+    # The local database keeps a write-ahead log (issue 13: a commit costs a quarter of the rollback journal's).
+    database = next(fresh_config_dir.rglob("zenml.db"))
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+CLOUD_SDKS = ("google.cloud.storage", "azure.storage.blob", "boto3", "pandas", "gcsfs", "adlfs", "s3fs")
+"""Modules the engine's integrations import when activated: a local flow needs none of them."""
+
+
+def test_a_local_flow_activates_no_cloud_integration(tmp_path: Path, fresh_config_dir: Path) -> None:
+    installed = [name for name in CLOUD_SDKS if importlib.util.find_spec(name.split(".")[0]) is not None]
+    script = tmp_path / "tiny_flow.py"
+    script.write_text(
+        THREE_CHECKPOINTS.replace(
+            'print("RESULT", handle.wait(), handle.exec_id)',
+            f'handle.wait()\n    print("LOADED", sorted(m for m in {CLOUD_SDKS!r} if m in sys.modules))',
+        ).replace("import kitaru", "import sys\nimport kitaru", 1)
+    )
+    result = run_python(script, fresh_config_dir)
+    assert result.returncode == 0, result.stderr
+    assert installed, "this test needs the cloud extras installed (the dev environment has them)"
+    assert "LOADED []" in result.stdout, result.stdout
 
 
 def test_quickstart_example_runs(fresh_config_dir: Path) -> None:

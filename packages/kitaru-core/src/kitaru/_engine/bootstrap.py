@@ -27,6 +27,8 @@ from kitaru._engine import (
     server_errors,
     server_retries,
     source_root,
+    sqlite_journal,
+    stack_integrations,
     unclosed_uploads,
 )
 from kitaru._engine.terminal import install_terminal_interceptor
@@ -215,6 +217,7 @@ def load_engine() -> None:
         output_storage.install()
         interrupted_steps.install()
         unclosed_uploads.install()
+        stack_integrations.install()
         source_root.fall_back_to_cwd()
         _initialize_local_store_once()
         _check_environment_credentials()
@@ -314,23 +317,31 @@ def _initialize_local_store_once() -> None:
     directory = Path(os.environ["ZENML_CONFIG_PATH"])
     marker = directory / f".kitaru-store-ready-{engine_version}"
     encrypted = directory / ENCRYPTED_MARKER
-    if marker.exists() and (encrypted.exists() or not _local_database(os.environ.get("ZENML_STORE_URL", ""))):
+    write_ahead = directory / WAL_MARKER
+    local = _local_database(os.environ.get("ZENML_STORE_URL", ""))
+    if marker.exists() and (not local or (encrypted.exists() and write_ahead.exists())):
         return
+    from zenml.client import Client
+
     with file_lock(directory / ".kitaru-store.lock"):
         if not marker.exists():
-            from zenml.client import Client
-
             Client().zen_store  # noqa: B018  (creates and migrates the store)
             Client().active_stack_model  # noqa: B018  (creates the default stack)
             marker.touch()
-        if _local_database(os.environ.get("ZENML_STORE_URL", "")) and not encrypted.exists():
+        if local and not encrypted.exists():
             if _encrypt_plain_secrets():
                 encrypted.touch()
+        if local and not write_ahead.exists():
+            if sqlite_journal.use_write_ahead_log(Client().zen_store):
+                write_ahead.touch()
         restrict(directory)
 
 
 ENCRYPTED_MARKER = ".kitaru-secrets-encrypted"
 """Left in the config dir once every secret in the local database is encrypted."""
+
+WAL_MARKER = ".kitaru-store-wal"
+"""Left in the config dir once the local database keeps a write-ahead log (:mod:`sqlite_journal`)."""
 
 
 def _use_secrets_key(*, create: bool) -> None:
