@@ -25,7 +25,9 @@ Measured:
    interleaved in warm processes, with checks that the succeeded checkpoints
    were not executed again (the bench fails if they were);
 7. a cProfile of W(100) summarised into per-checkpoint cost buckets, and a
-   cProfile of one resume split into setup / reused calls / executed calls.
+   cProfile of one resume split into setup / reused calls / executed calls;
+8. CLI read commands, warm (answered by the warm helper) and cold, each as a
+   ratio to ``python -c "import zenml"`` in the same run (``cli_reads.py``).
 
 It prints a plain-text table with PASS/MISS against the budgets and writes
 JSON with machine info, timestamps, every sample, medians, ratios and verdicts.
@@ -57,6 +59,7 @@ RESUME_WORKLOAD = WORKLOADS / "kitaru_resume.py"
 FRAMEWORKS = ("kitaru", "zenml")
 
 sys.path.insert(0, str(BENCH_DIR))
+import cli_reads  # noqa: E402
 import profile_summary  # noqa: E402
 
 BUDGETS = {
@@ -80,6 +83,7 @@ MODES: dict[str, dict[str, Any]] = {
         # resume: failed execution of n checkpoints (checkpoint fail_at raised), retried,
         # versus a fresh run of `fresh` checkpoints; `processes` x `rounds` samples each
         "resume": {"n": 100, "fail_at": 50, "fresh": 50, "processes": 4, "rounds": 2, "warmup": 2},
+        "cli": {"rounds": 7, "cold_rounds": 3, "executions": 21},
     },
     "quick": {
         "startup_rounds": 7,
@@ -90,6 +94,7 @@ MODES: dict[str, dict[str, Any]] = {
         "profile_n": 10,
         "profile_frameworks": ["kitaru", "zenml"],
         "resume": {"n": 20, "fail_at": 10, "fresh": 10, "processes": 1, "rounds": 3, "warmup": 2},
+        "cli": {"rounds": 3, "cold_rounds": 1, "executions": 21},
     },
 }
 CHILD_TIMEOUT_S = 900
@@ -512,6 +517,7 @@ def verdicts(
     first: dict[str, Any] | None,
     wn: dict[str, Any] | None,
     resume: dict[str, Any] | None = None,
+    cli: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """PASS/MISS per budget; sections that were not measured (``--resume-only``) are left out."""
     out = []
@@ -563,6 +569,21 @@ def verdicts(
             )  # fmt: skip
         else:
             add(name, resume["ratio"], BUDGETS["resume_ratio"], "x", "medians of the retry call and the run call")
+    if cli is not None:
+        if cli["problems"]:
+            out.append(
+                {"name": "warm CLI read command / import zenml (worst)", "value": cli["worst_warm_ratio"],
+                 "budget": cli["budget_ratio"], "unit": "x", "verdict": "FAIL", "margin": None,
+                 "note": "; ".join(cli["problems"])[:500]}
+            )  # fmt: skip
+        else:
+            add(
+                "warm CLI read command / import zenml (worst)",
+                cli["worst_warm_ratio"],
+                cli["budget_ratio"],
+                "x",
+                "medians, same run",
+            )
     return out
 
 
@@ -590,6 +611,8 @@ def render(report: dict[str, Any]) -> str:
     res = report["summary"].get("resume")
     if res:
         lines += [""] + render_resume(res, cfg["resume"])
+    if report["summary"].get("cli"):
+        lines += [""] + cli_reads.render(report["summary"]["cli"])
     lines += _render_rest(report)
     return "\n".join(lines)
 
@@ -770,6 +793,7 @@ def main() -> int:
         help="only the resume section (and its profile); default output becomes results/resume.json",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary trial directories")
+    parser.add_argument("--no-cli", action="store_true", help="skip the CLI read-command section")
     args = parser.parse_args()
 
     venv_python = ROOT / ".venv" / "bin" / "python"
@@ -820,6 +844,10 @@ def main() -> int:
                     sandbox, python, cfg["profile_n"], cfg["profile_frameworks"], cfg["warmup"], out_base
                 )
             profile["resume"] = measure_resume_profile(sandbox, python, rc, out_base)
+        cli: dict[str, Any] | None = None
+        if not args.resume_only and not args.no_cli:
+            log("[CLI] read commands, warm and cold, against python -c 'import zenml'")
+            cli = cli_reads.measure(python, **cfg["cli"], log=log)
     finally:
         sandbox.close()
 
@@ -834,6 +862,7 @@ def main() -> int:
         "first_run": analyse_first_run(first) if first is not None else None,
         "wn": analyse_wn(wn, cfg["schedule"]) if wn is not None else None,
         "resume": analyse_resume(resume, rc),
+        "cli": cli,
     }
     meta["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     meta["duration_s"] = time.time() - started
@@ -842,7 +871,9 @@ def main() -> int:
         "meta": meta,
         "config": {"mode": mode, **cfg, "budgets": BUDGETS},
         "summary": summary,
-        "verdicts": verdicts(summary["startup"], summary["first_run"], summary["wn"], summary["resume"]),
+        "verdicts": verdicts(
+            summary["startup"], summary["first_run"], summary["wn"], summary["resume"], summary["cli"]
+        ),
         "samples": {"startup": startup, "first_run": first, "wn": wn, "resume": resume},
         "profile": profile,
     }
