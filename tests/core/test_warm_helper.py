@@ -7,16 +7,18 @@ are answered by a fork of it. ``kitaru info`` says which one answered.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
+import pty
 import re
+import select
 import signal
 import stat
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -93,12 +95,22 @@ def alive(pid: int) -> bool:
         return False
 
 
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.05)
+def wait_for_exit(pid: int, timeout: float) -> None:
+    """Wait for process ``pid`` (not our child) to end: its pidfd becomes readable when it does."""
+    try:
+        handle = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    try:
+        ready, _, _ = select.select([handle], [], [], timeout)
+    finally:
+        os.close(handle)
+    assert ready, f"process {pid} still runs after {timeout:g} s"
+
+
+def pid_file(pid: int) -> Path:
+    folder = Path(os.environ["XDG_RUNTIME_DIR"]) / "kitaru"
+    return next(path for path in folder.glob("*.pid") if path.read_text().strip() == str(pid))
 
 
 @pytest.fixture
@@ -139,8 +151,11 @@ def test_answers_are_byte_for_byte_those_of_the_in_process_cli(cli: Cli, warm: i
         ("executions", "list", "--status", "sideways"),
         ("executions", "logs", exec_id, "--checkpoint"),
     ]
+    served = pid_file(warm)
     for args in commands:
+        before = served.stat().st_mtime_ns
         helped, reference = cli(*args), cli.in_process(*args)
+        assert served.stat().st_mtime_ns > before, f"the helper did not answer {args}"  # touched per command
         assert (helped.returncode, helped.stdout, helped.stderr) == (
             reference.returncode,
             reference.stdout,
@@ -165,7 +180,7 @@ def test_a_changed_config_file_retires_the_helper(cli: Cli, fresh_config_dir: Pa
     assert created.returncode == 0, created.stderr
     shown = json.loads(cli("stack", "current", "-o", "json").stdout)["item"]
     assert shown["name"] == "second", shown  # the out-of-date helper did not answer
-    wait_until(lambda: not alive(warm), 30, "the out-of-date helper to exit")
+    wait_for_exit(warm, 30)
     successor = cli.answered_by()
     assert successor is not None and successor != warm
 
@@ -183,21 +198,23 @@ def test_kitaru_no_daemon_runs_everything_in_process(cli: Cli, tmp_path: Path) -
 
 def test_a_killed_helper_means_in_process_then_a_new_helper(cli: Cli, warm: int) -> None:
     os.kill(warm, signal.SIGKILL)
-    wait_until(lambda: not alive(warm), 30, "the helper to die")
+    wait_for_exit(warm, 30)
     listed = cli("executions", "list", "-o", "json")
     assert listed.returncode == 0 and json.loads(listed.stdout)["count"] == 1, listed.stderr
     successor = cli.answered_by()
     assert successor is not None and successor != warm
 
 
-def test_an_idle_helper_exits_by_itself(cli: Cli) -> None:
+def test_an_idle_helper_exits_by_itself(cli: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "helpers"
+    folder.mkdir(mode=0o700)
     cli.run_flow(2)
-    assert cli("status", KITARU_DAEMON_IDLE_SECONDS="1").returncode == 0
-    pid = cli.answered_by(KITARU_DAEMON_IDLE_SECONDS="1")
-    assert pid is not None
-    wait_until(lambda: not alive(pid), 60, "the idle helper to exit")
-    folder = Path(os.environ["XDG_RUNTIME_DIR"]) / "kitaru"
-    assert not [path for path in folder.glob("*.pid") if path.read_text().strip() == str(pid)]
+    assert cli("status", KITARU_DAEMON_IDLE_SECONDS="3", KITARU_DAEMON_DIR=str(folder)).returncode == 0
+    assert list(folder.glob("*.lock")), "the status command started a helper"
+    for pid_path in folder.glob("*.pid"):  # still there unless it already went idle (a loaded machine)
+        with contextlib.suppress(FileNotFoundError):
+            wait_for_exit(int(pid_path.read_text()), 60)
+    assert list(folder.glob("*.pid")) == [] and list(folder.glob("*.sock")) == [], "it cleaned up after itself"
 
 
 def test_the_socket_is_owner_only(cli: Cli, warm: int) -> None:
@@ -217,3 +234,51 @@ def test_a_folder_others_can_enter_is_refused(cli: Cli, tmp_path: Path) -> None:
     for _ in range(2):
         assert cli.answered_by(KITARU_DAEMON_DIR=str(shared)) is None
     assert not list(shared.iterdir())
+
+
+def test_the_helper_keeps_nothing_the_cli_inherited(cli: Cli, tmp_path: Path) -> None:
+    """A pipe's reader sees the end, and a lock taken for the CLI is free, once the CLI has exited."""
+    cli.run_flow(1)
+    reader, writer = os.pipe()
+    lock_file = tmp_path / "job.lock"
+    with open(lock_file, "w") as locked:
+        fcntl.flock(locked, fcntl.LOCK_EX)  # as `flock job.lock kitaru status` would, for the CLI's lifetime
+        result = subprocess.run(
+            [str(KITARU), "status"], cwd=cli.project, env=cli.env, capture_output=True, text=True,
+            pass_fds=(writer, locked.fileno()), timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+    os.close(writer)
+    assert cli.answered_by() is not None, "the status command left a helper behind"
+    ready, _, _ = select.select([reader], [], [], 30)
+    assert ready and os.read(reader, 1) == b"", "the helper still holds the pipe the CLI inherited"
+    os.close(reader)
+    with open(lock_file, "w") as again:
+        fcntl.flock(again, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises BlockingIOError if the helper kept the lock
+
+
+def test_a_terminal_gets_what_the_in_process_cli_prints_on_it(cli: Cli, warm: int) -> None:
+    def on_a_terminal(argv: list[str]) -> tuple[int, bytes]:
+        controller, terminal = pty.openpty()
+        process = subprocess.Popen(argv, cwd=cli.project, env={**cli.env, "TERM": "xterm-256color"},
+                                   stdin=terminal, stdout=terminal, stderr=terminal)
+        os.close(terminal)
+        output = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: every writer closed the terminal
+                break
+            if not chunk:
+                break
+            output += chunk
+        os.close(controller)
+        return process.wait(timeout=300), output
+
+    served = pid_file(warm)
+    before = served.stat().st_mtime_ns
+    helped = on_a_terminal([str(KITARU), "executions", "list"])
+    assert served.stat().st_mtime_ns > before, "the helper did not answer"
+    reference = on_a_terminal([sys.executable, "-c", IN_PROCESS, "executions", "list"])
+    assert helped == reference
+    assert helped[0] == 0 and b"twice" in helped[1], helped

@@ -36,6 +36,14 @@ class ZenMLConnection:
     def warm_up(self) -> None:
         client().zen_store  # noqa: B018 - the property configures the store (migrations checked)
 
+    def forget_cached_state(self) -> None:
+        from zenml.client import Client
+        from zenml.config.global_config import GlobalConfiguration
+
+        if GlobalConfiguration().is_initialized:
+            GlobalConfiguration()._active_stack = None  # set when the store was opened
+        Client._global_client = None  # its repository config and cached active stack
+
     def release_store_connections(self) -> None:
         from zenml.config.global_config import GlobalConfiguration
         from zenml.zen_stores.rest_zen_store import RestZenStore

@@ -149,6 +149,14 @@ class Connection(Protocol):
         """Load the engine and open its store, as the first store read of a process would."""
         ...
 
+    def forget_cached_state(self) -> None:
+        """Drop what the engine cached about the store's contents (the active stack's model).
+
+        A process forked from a long-lived one calls it first, so that its
+        reads are as fresh as those of a process that just started.
+        """
+        ...
+
     def release_store_connections(self) -> None:
         """Close the store's pooled connections (database or HTTP); the next request opens new ones.
 

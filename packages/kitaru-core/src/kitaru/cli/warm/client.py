@@ -11,6 +11,7 @@ that dies without reporting is an error with a way out
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -53,7 +54,7 @@ def _connect(path: str) -> socket.socket | None:
 
 @contextmanager
 def _forwarding_signals(pid: int, received: list[int]) -> Iterator[None]:
-    """Pass Ctrl-C and termination signals on to the fork running the command."""
+    """Pass Ctrl-C, Ctrl-Z and termination signals on to the fork running the command."""
 
     def forward(signum: int, frame: FrameType | None) -> None:
         received.append(signum)
@@ -62,7 +63,18 @@ def _forwarding_signals(pid: int, received: list[int]) -> Iterator[None]:
         except OSError:
             pass
 
+    def suspend(signum: int, frame: FrameType | None) -> None:
+        # Ctrl-Z: stop the fork, then this process; `fg` continues both.
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGSTOP)
+        signal.signal(signal.SIGTSTP, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTSTP)
+        signal.signal(signal.SIGTSTP, suspend)
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGCONT)
+
     previous = {signum: signal.signal(signum, forward) for signum in FORWARDED_SIGNALS}
+    previous[signal.SIGTSTP] = signal.signal(signal.SIGTSTP, suspend)
     try:
         yield
     finally:
@@ -102,8 +114,11 @@ def run_through_helper(argv: Sequence[str]) -> int | None:
             answer = reader.next_line()
         except OSError:
             return None
+        except KeyboardInterrupt:
+            sys.stderr.write("Aborted.\n")  # closing the socket stops a fork that started meanwhile
+            return 130
         if answer is None or not answer.startswith("started "):
-            return None  # "stale", or a helper that went away: run in-process
+            return None  # "stale", "busy", or a helper that went away: run in-process
         pid = int(answer.split()[1])
         received: list[int] = []
         sock.settimeout(None)

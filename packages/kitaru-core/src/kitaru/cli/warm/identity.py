@@ -20,6 +20,7 @@ command:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import os
@@ -51,16 +52,24 @@ Commands that never load the engine (``model list``, ``--help``) are fast
 in-process and are not routed: routing one would load the engine for it.
 """
 
-CONTEXT_VARIABLE_PREFIXES = ("KITARU_", "ZENML_", "PYTHON", "AWS_", "GOOGLE_", "AZURE_", "XDG_")
+CONTEXT_VARIABLE_PREFIXES = ("KITARU_", "ZENML_", "PYTHON", "AWS_", "GOOGLE_", "AZURE_", "XDG_", "LC_")
 """Environment variables that may shape the engine when it loads: each value is part of the context."""
 
-CONTEXT_VARIABLES = ("HOME", "PATH")
+CONTEXT_VARIABLES = ("HOME", "PATH", "LANG", "TZ")
 
-PROJECT_FILES = ("pyproject.toml", "kitaru.yaml", "kitaru.yml", ".kitaru")
-"""Files in the working directory that commands read configuration from."""
+PROJECT_FILES = ("pyproject.toml", "kitaru.yaml", "kitaru.yml")
+"""Files that commands read configuration from, in the working directory or any folder above it."""
+
+PROJECT_DIR = ".kitaru"
+"""The project folder (``kitaru init``): its files (the project's active stack) count by content."""
 
 SERVING_HELPER: list[int] = []
 """Set, in a fork of the helper running a command, to the helper's pid."""
+
+STARTUP_FDS: frozenset[int] = frozenset(
+    int(name) for name in (os.listdir("/proc/self/fd") if os.path.isdir("/proc/self/fd") else ()) if name.isdigit()
+)
+"""Descriptors open when the CLI started (inherited: a helper born from it gives them all up)."""
 
 STARTUP_ENVIRON = dict(os.environ)
 """The environment as the CLI started, before the engine added its variables (see :func:`engine_variables`)."""
@@ -258,5 +267,18 @@ def fingerprint(cwd: str) -> str:
     except OSError:
         entries = []
     stamps += [_content(entry.path) for entry in entries if entry.is_file() and not entry.name.endswith(".lock")]
-    stamps += [_content(os.path.join(cwd, name)) for name in PROJECT_FILES]
+    stamps += _project_stamps(cwd)
     return hashlib.sha256(repr(stamps).encode()).hexdigest()
+
+
+def _project_stamps(cwd: str) -> list[object]:
+    """The project files of ``cwd`` and of every folder above it (a command may be run from a subfolder)."""
+    stamps: list[object] = []
+    folder = Path(os.path.realpath(cwd))
+    for current in (folder, *folder.parents):
+        stamps += [_content(current / name) for name in PROJECT_FILES]
+        project = current / PROJECT_DIR
+        if project.is_dir():
+            with contextlib.suppress(OSError):
+                stamps += [_content(entry) for entry in sorted(project.iterdir()) if entry.is_file()]
+    return stamps

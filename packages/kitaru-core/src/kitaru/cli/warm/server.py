@@ -3,19 +3,23 @@
 :func:`start_helper` runs in an in-process read command, before the command
 itself: it loads the engine (which the command needs anyway), closes the
 store's pooled connections so no two processes share one, and forks. The
-fork detaches (a session of its own, stdio on ``/dev/null``, any pipe it
-inherited replaced, so a caller waiting for the CLI's output is never kept
+fork detaches (a session of its own; ``/dev/null`` in place of its stdio and
+of every descriptor the CLI inherited, so a caller waiting for the CLI's
+output, or holding a lock through an inherited descriptor, is never kept
 waiting by the helper) and serves :mod:`kitaru.cli.warm.protocol` on the
-context's socket until it has been idle for ``KITARU_DAEMON_IDLE_SECONDS``.
+context's socket until it has been idle for ``KITARU_DAEMON_IDLE_SECONDS``,
+or has lived for :data:`MAX_LIFETIME_SECONDS`.
 
-Once the CLI process that gave birth to it has exited, the helper runs a few
-read commands into ``/dev/null``, so the modules they import are loaded once
-here instead of in every fork.
+It serves at once. Between commands it imports, one module at a time, the
+Kitaru modules read commands use (:data:`WARM_MODULES`), so later forks find
+them loaded; it never runs a command itself, so no command's state (a
+warning shown once, a cache) is inherited by the next.
 
 Each command runs in a fork of the helper (:func:`_run_command`): it takes
 the caller's descriptors as its stdin, stdout and stderr, the caller's
-environment and directory, runs :func:`kitaru.cli.app.run` exactly as the
-in-process CLI does, flushes, and reports the exit code.
+environment and directory, forgets what the engine cached about the store's
+contents, runs :func:`kitaru.cli.app.run` exactly as the in-process CLI
+does, flushes, and reports the exit code.
 """
 
 from __future__ import annotations
@@ -42,16 +46,23 @@ from kitaru.locks import try_lock
 
 logger = logging.getLogger("kitaru")
 
-WARM_UP_COMMANDS: tuple[tuple[str, ...], ...] = (
-    ("executions", "list", "--limit", "1"),
-    ("executions", "list", "--limit", "1", "-o", "json"),
-    ("status",),
-    ("stack", "list", "-o", "json"),
+WARM_MODULES: tuple[str, ...] = (
+    "kitaru.cli",
+    "kitaru.client",
+    "kitaru.logs",
+    "kitaru.stacks",
+    "kitaru.connection",
+    "kitaru.execution",
+    "kitaru._llm",
+    "kitaru.config",
+    "kitaru.serializers",
+    "kitaru.plugins",
+    "kitaru.builtin_plugin",
 )
-"""Read commands the helper runs once, output discarded, so their imports are loaded before any fork."""
+"""Packages (walked) and modules the helper imports between commands: what read commands import lazily."""
 
-PARENT_EXIT_WAIT_SECONDS = 60.0
-"""How long the helper waits for the CLI that started it to exit before warming up anyway."""
+MAX_LIFETIME_SECONDS = 3600.0
+"""A helper in constant use still makes way for a fresh one after an hour."""
 
 CHECK_INTERVAL_SECONDS = 5.0
 """How often an idle helper checks that its socket still belongs to it."""
@@ -89,7 +100,6 @@ def start_helper() -> None:
     except Exception as exc:  # noqa: BLE001 - the command reports its own problems
         logger.debug("No warm helper: %s", exc)
         return
-    parent = os.getpid()
     first = os.fork()
     if first:
         os.waitpid(first, 0)  # the intermediate child exits at once
@@ -99,14 +109,18 @@ def start_helper() -> None:
         if os.fork():
             os._exit(0)
         _detach()
-        _serve(paths, fingerprint, parent)
+        _serve(paths, fingerprint)
     except BaseException:  # noqa: BLE001 - a helper never returns into the caller's code
         logger.debug("The warm helper stopped", exc_info=True)
     os._exit(0)
 
 
 def _detach() -> None:
-    """Put ``/dev/null`` in place of stdio and of every pipe, socket or terminal inherited from the caller.
+    """Put ``/dev/null`` in place of stdio, of every descriptor the CLI inherited, and of any pipe, socket or terminal.
+
+    An inherited descriptor may be a pipe whose reader waits for the CLI to
+    end, or a file a ``flock`` wrapper locked for the CLI's lifetime; the
+    helper outlives the CLI, so it keeps none of them.
 
     Replacing (``dup2``) rather than closing keeps descriptor numbers owned:
     an object that still refers to one closes ``/dev/null`` later, never a
@@ -121,7 +135,8 @@ def _detach() -> None:
             mode = os.fstat(fd).st_mode
         except OSError:
             continue
-        if fd <= 2 or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode):
+        inherited = fd <= 2 or fd in identity.STARTUP_FDS
+        if inherited or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode):
             os.dup2(null, fd)
     os.close(null)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -131,7 +146,7 @@ def _detach() -> None:
 # -- serving ---------------------------------------------------------------------------------
 
 
-def _serve(paths: identity.HelperPaths, fingerprint: str, parent: int) -> None:
+def _serve(paths: identity.HelperPaths, fingerprint: str) -> None:
     lock = try_lock(paths.lock)
     if lock is None:
         return  # another helper for this context is being born
@@ -147,8 +162,6 @@ def _serve(paths: identity.HelperPaths, fingerprint: str, parent: int) -> None:
             _make_room(paths)
             _name_process()
             signal.signal(signal.SIGTERM, _stop)
-            _wait_for_exit(parent)
-            _warm_up()
             _accept_loop(listener, paths, inode, fingerprint)
     finally:
         if lock is not None:
@@ -206,27 +219,29 @@ def _listen(path: Path) -> socket.socket | None:
     return listener
 
 
-def _wait_for_exit(pid: int) -> None:
-    deadline = time.monotonic() + PARENT_EXIT_WAIT_SECONDS
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except OSError:
-            return
-        time.sleep(0.02)
+def _modules_to_warm() -> list[str]:
+    """Every module of :data:`WARM_MODULES` (packages walked), not imported yet, in a stable order."""
+    import importlib.util
+    import pkgutil
+
+    names: list[str] = []
+    for name in WARM_MODULES:
+        names.append(name)
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            names += [info.name for info in pkgutil.walk_packages(spec.submodule_search_locations, f"{name}.")]
+    return [name for name in names if name not in sys.modules]
 
 
-def _warm_up() -> None:
-    """Run :data:`WARM_UP_COMMANDS` into ``/dev/null``; then close the store connections they opened."""
-    from kitaru.cli.app import run
-    from kitaru.engine import get_engine
+def _warm_one(pending: list[str]) -> None:
+    """Import the next module of ``pending`` (a failing import is left to the command that needs it)."""
+    import importlib
 
-    for argv in WARM_UP_COMMANDS:
-        with contextlib.suppress(BaseException):
-            run(list(argv))
-    sys.stdout.flush()
-    sys.stderr.flush()
-    get_engine().connection.release_store_connections()
+    name = pending.pop(0)
+    try:
+        importlib.import_module(name)
+    except Exception as exc:  # noqa: BLE001 - only a head start; the fork imports what it needs
+        logger.debug("The warm helper did not import %s: %s", name, exc)
 
 
 def _accept_loop(listener: socket.socket, paths: identity.HelperPaths, inode: int, fingerprint: str) -> None:
@@ -248,13 +263,19 @@ def _serve_until_idle(
     idle: float,
     last_command: float,
 ) -> None:
+    born = time.monotonic()
+    pending = _modules_to_warm()
     while True:
         _reap_children()
-        waited = time.monotonic() - last_command
-        if waited >= idle or not _still_mine(paths.socket, inode):
+        now = time.monotonic()
+        waited = now - last_command
+        if waited >= idle or now - born >= MAX_LIFETIME_SECONDS or not _still_mine(paths.socket, inode):
             break
-        ready, _, _ = select.select([listener], [], [], min(idle - waited, CHECK_INTERVAL_SECONDS))
+        timeout = 0.0 if pending else min(idle - waited, CHECK_INTERVAL_SECONDS)
+        ready, _, _ = select.select([listener], [], [], timeout)
         if not ready:
+            if pending:
+                _warm_one(pending)
             continue
         conn, _ = listener.accept()
         last_command = time.monotonic()
@@ -287,7 +308,7 @@ def _peer_uid(conn: socket.socket) -> int | None:
 
 
 def _answer(conn: socket.socket, listener: socket.socket, fingerprint: str) -> bool:
-    """Serve one connection; False when the helper must stop (it is out of date)."""
+    """Serve one connection; False when the helper must stop (it is out of date, or cannot fork safely)."""
     conn.settimeout(10.0)
     try:
         if _peer_uid(conn) != os.getuid():
@@ -296,21 +317,41 @@ def _answer(conn: socket.socket, listener: socket.socket, fingerprint: str) -> b
     except (OSError, ValueError):
         return True
     try:
-        if request.fingerprint != fingerprint:
-            send_line(conn, "stale")
+        if _caller_left(conn):
+            return True  # it gave up waiting and ran the command itself
+        if request.fingerprint != fingerprint or threading.active_count() > 1:
+            send_line(conn, "stale")  # a fork copies only this thread: never fork a process that runs others
             return False
         pid = os.fork()
         if pid == 0:
-            listener.close()
-            _run_command(conn, request, fds)  # never returns
-        send_line(conn, f"started {pid}")
+            try:
+                listener.close()
+                _run_command(conn, request, fds)
+            finally:
+                os._exit(1)  # never back into the helper's loop, whatever happened
         return True
     except OSError:
+        with contextlib.suppress(OSError):
+            send_line(conn, "busy")
         return True
     finally:
         for fd in fds:
             with contextlib.suppress(OSError):
                 os.close(fd)
+
+
+def _caller_left(conn: socket.socket) -> bool:
+    """Whether the caller closed its end (a request queued while the helper was busy, then abandoned)."""
+    timeout = conn.gettimeout()
+    conn.setblocking(False)
+    try:
+        return conn.recv(1, socket.MSG_PEEK) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    finally:
+        conn.settimeout(timeout)
 
 
 # -- one command, in a fork ------------------------------------------------------------------
@@ -320,8 +361,10 @@ def _run_command(conn: socket.socket, request: Request, fds: Sequence[int]) -> N
     code = 1
     finished = threading.Event()
     try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        send_line(conn, f"started {os.getpid()}")
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
             os.close(fd)
@@ -330,9 +373,13 @@ def _run_command(conn: socket.socket, request: Request, fds: Sequence[int]) -> N
         os.environ.clear()
         os.environ.update(request.environ)
         os.environ.update(engine_variables)
+        time.tzset()
         os.chdir(request.cwd)
-        _install_streams(request)
+        _adopt_streams(request)
         _stop_when_caller_leaves(conn, finished)
+        from kitaru.engine import get_engine
+
+        get_engine().connection.forget_cached_state()
         code = _run_cli(request.argv)
     finally:
         finished.set()
@@ -343,24 +390,29 @@ def _run_command(conn: socket.socket, request: Request, fds: Sequence[int]) -> N
         os._exit(code)
 
 
-def _install_streams(request: Request) -> None:
-    """Give the command text streams on the caller's descriptors, buffered as Python would buffer them."""
+def _adopt_streams(request: Request) -> None:
+    """Make ``sys.stdin``/``stdout``/``stderr`` behave as the caller's Python would on its descriptors.
+
+    The descriptors are already the caller's; the stream objects are kept
+    (the engine's log handlers hold them) and only reconfigured: the
+    caller's encoding, line buffering on a terminal (and on stderr), and
+    no buffering with ``PYTHONUNBUFFERED``.
+    """
     unbuffered = bool(request.environ.get("PYTHONUNBUFFERED"))
-    streams: dict[str, io.TextIOWrapper] = {}
     for fd, name in enumerate(("stdin", "stdout", "stderr")):
+        stream = getattr(sys, name)
         encoding, errors = (request.encodings.get(name) or ["utf-8", "strict"])[:2]
-        raw = io.FileIO(fd, "r" if fd == 0 else "w", closefd=False)
-        buffer: io.BufferedReader | io.BufferedWriter = io.BufferedReader(raw) if fd == 0 else io.BufferedWriter(raw)
-        streams[name] = io.TextIOWrapper(
-            buffer,
+        if not isinstance(stream, io.TextIOWrapper) or stream.fileno() != fd:
+            continue
+        if fd == 0:
+            stream.reconfigure(encoding=encoding, errors=errors)
+            continue
+        stream.reconfigure(
             encoding=encoding,
             errors=errors,
-            line_buffering=fd != 0 and (raw.isatty() or fd == 2),
-            write_through=fd != 0 and unbuffered,
+            line_buffering=os.isatty(fd) or fd == 2,
+            write_through=unbuffered,
         )
-    for name, stream in streams.items():
-        setattr(sys, name, stream)
-        setattr(sys, f"__{name}__", stream)
 
 
 def _stop_when_caller_leaves(conn: socket.socket, finished: threading.Event) -> None:
