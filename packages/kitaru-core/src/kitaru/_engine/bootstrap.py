@@ -30,6 +30,7 @@ from kitaru._engine import (
     sqlite_journal,
     stack_integrations,
     unclosed_uploads,
+    unreachable_store,
 )
 from kitaru._engine.terminal import install_terminal_interceptor
 from kitaru.engine.connection import IncompleteServerSettings
@@ -218,6 +219,7 @@ def load_engine() -> None:
         interrupted_steps.install()
         unclosed_uploads.install()
         stack_integrations.install()
+        unreachable_store.install()
         source_root.fall_back_to_cwd()
         _initialize_local_store_once()
         _check_environment_credentials()
@@ -413,9 +415,12 @@ def _encrypt_plain_secrets() -> bool:
             rewritten += 1
         session.commit()
     if rewritten:
-        # The plain values may linger in the database file's free pages until it is rebuilt.
+        # The plain values may linger in the database file's free pages until it is rebuilt, and
+        # in the write-ahead log until it is checkpointed and emptied.
         with store.engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM")
+            autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+            autocommit.exec_driver_sql("VACUUM")
+            autocommit.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     return True
 
 

@@ -28,6 +28,7 @@ import functools
 import logging
 from typing import Any
 
+from kitaru._engine import unreachable_store
 from kitaru.errors import KitaruArtifactStoreError, KitaruError
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ def _checkpoint_name(step: Any) -> str:
 
 
 def _in_kitarus_words(exc: Exception, *, step: Any, stack: Any) -> KitaruArtifactStoreError:
+    unreachable_store.note_failure(exc)
     return KitaruArtifactStoreError(
         f"The output of checkpoint `{_checkpoint_name(step)}` could not be written to the artifact store "
         f"at {_store_path(stack)}: {type(exc).__name__}: {exc}. Check that the store is reachable (its "
@@ -115,12 +117,17 @@ def install() -> None:
         # ``except`` block. With the store away this fails as well and would
         # replace the attempt's own (translated) error with a bare SDK one. The
         # directories are left behind instead: they were never registered as
-        # artifacts, and the next attempt writes to new ones.
+        # artifacts, and the next attempt writes to new ones. A store that just
+        # refused a connection is not asked (each call waits out the SDK's retries).
+        if unreachable_store.is_unreachable():
+            logger.warning("Left the partial outputs of a failed attempt in the artifact store: it cannot be reached.")
+            return
         try:
             remove_dirs(*args, **kwargs)
         except Exception as exc:
             if not is_storage_error(exc):
                 raise
+            unreachable_store.note_failure(exc)
             logger.warning("Left the partial outputs of a failed attempt in the artifact store: %s", exc)
 
     prepare_uris_in_kitarus_words.kitaru_wrapped = True  # type: ignore[attr-defined]
