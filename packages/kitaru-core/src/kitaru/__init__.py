@@ -21,7 +21,6 @@ Importing ``kitaru`` is cheap: the engine (ZenML) loads on first use.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from kitaru.errors import (
@@ -39,6 +38,7 @@ from kitaru.errors import (
     KitaruUserCodeError,
     KitaruWaitValidationError,
 )
+from kitaru.lazy_exports import load_export
 from kitaru.plugins.hookspecs import hookimpl as hookimpl  # the one import a plugin author needs
 
 if TYPE_CHECKING:  # what editors and type checkers see; at run time these load on first use
@@ -113,12 +113,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'kitaru' has no attribute '{name}'")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
+    return load_export(__name__, _LAZY, name, globals())
 
 
 def __dir__() -> list[str]:

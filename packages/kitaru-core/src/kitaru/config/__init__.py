@@ -7,8 +7,9 @@ on first use: ``kitaru.config.paths`` (every CLI start) costs no pydantic models
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from kitaru.lazy_exports import load_export
 
 if TYPE_CHECKING:
     from kitaru.config.models import (
@@ -75,12 +76,7 @@ _EXPORTS: dict[str, str] = {
 
 def __getattr__(name: str) -> Any:
     """Import a public name's module on first use, so ``kitaru.config.paths`` loads no models."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return load_export(__name__, _EXPORTS, name, globals())
 
 
 __all__ = [

@@ -32,9 +32,9 @@ load the rest on first use, through a module ``__getattr__`` as
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
+from kitaru.lazy_exports import load_export
 from kitaru.logs.engine_lines import is_engine_line
 from kitaru.logs.entries import (
     ENGINE_SOURCE,
@@ -81,12 +81,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'kitaru.logs' has no attribute '{name}'")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
+    return load_export(__name__, _LAZY, name, globals())
 
 
 def __dir__() -> list[str]:
