@@ -183,7 +183,7 @@ def describe_helper() -> str:
         return f"answered this command (pid {SERVING_HELPER[0]}; see `pgrep kitaru-helper`)"
     if not enabled():
         return "off (KITARU_NO_DAEMON)"
-    return "not used by this command (the next read command in this directory uses one)"
+    return "not used: this command ran in its own process"
 
 
 def engine_variables() -> dict[str, str]:
