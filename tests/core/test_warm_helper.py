@@ -181,13 +181,24 @@ def test_a_changed_config_file_retires_the_helper(cli: Cli, fresh_config_dir: Pa
     shown = json.loads(cli("stack", "current", "-o", "json").stdout)["item"]
     assert shown["name"] == "second", shown  # the out-of-date helper did not answer
     wait_for_exit(warm, 30)
+    assert_replaced(cli, warm)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """An owner-only helper folder of this test's own (``KITARU_DAEMON_DIR``)."""
+    path = tmp_path / "helpers"
+    path.mkdir(mode=0o700)
+    return path
+
+
+def assert_replaced(cli: Cli, old: int) -> None:
+    """The next read command is answered by a new helper."""
     successor = cli.answered_by()
-    assert successor is not None and successor != warm
+    assert successor is not None and successor != old
 
 
-def test_kitaru_no_daemon_runs_everything_in_process(cli: Cli, tmp_path: Path) -> None:
-    folder = tmp_path / "helpers"
-    folder.mkdir(mode=0o700)
+def test_kitaru_no_daemon_runs_everything_in_process(cli: Cli, folder: Path) -> None:
     cli.run_flow(1)
     for _ in range(2):
         assert cli.answered_by(KITARU_NO_DAEMON="1", KITARU_DAEMON_DIR=str(folder)) is None
@@ -201,13 +212,10 @@ def test_a_killed_helper_means_in_process_then_a_new_helper(cli: Cli, warm: int)
     wait_for_exit(warm, 30)
     listed = cli("executions", "list", "-o", "json")
     assert listed.returncode == 0 and json.loads(listed.stdout)["count"] == 1, listed.stderr
-    successor = cli.answered_by()
-    assert successor is not None and successor != warm
+    assert_replaced(cli, warm)
 
 
-def test_an_idle_helper_exits_by_itself(cli: Cli, tmp_path: Path) -> None:
-    folder = tmp_path / "helpers"
-    folder.mkdir(mode=0o700)
+def test_an_idle_helper_exits_by_itself(cli: Cli, folder: Path) -> None:
     cli.run_flow(2)
     assert cli("status", KITARU_DAEMON_IDLE_SECONDS="3", KITARU_DAEMON_DIR=str(folder)).returncode == 0
     assert list(folder.glob("*.lock")), "the status command started a helper"

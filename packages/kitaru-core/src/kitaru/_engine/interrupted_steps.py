@@ -18,9 +18,11 @@ Engine API touched: ``zenml.execution.pipeline.dynamic.runner.launch_step``
 
 from __future__ import annotations
 
-import functools
 import threading
+from collections.abc import Callable
 from typing import Any
+
+from kitaru._engine.patches import replace_once
 
 _state = threading.local()
 
@@ -31,17 +33,7 @@ def _interruption(exc: BaseException) -> bool:
     return isinstance(exc, KeyboardInterrupt | RunInterruptedException)
 
 
-def install() -> None:
-    """Keep the engine's step retries from running an interrupted checkpoint again (idempotent)."""
-    from zenml.execution.pipeline.dynamic import runner
-    from zenml.orchestrators.step_launcher import StepLauncher
-
-    launch_call = runner.launch_step
-    if getattr(launch_call, "kitaru_wrapped", False):
-        return
-    launch_attempt = StepLauncher.launch
-
-    @functools.wraps(launch_call)
+def _resetting_per_call(launch_call: Callable[..., Any]) -> Callable[..., Any]:
     def launch_call_once_interrupted(*args: Any, **kwargs: Any) -> Any:
         _state.interrupted = None
         try:
@@ -49,7 +41,10 @@ def install() -> None:
         finally:
             _state.interrupted = None
 
-    @functools.wraps(launch_attempt)
+    return launch_call_once_interrupted
+
+
+def _unless_interrupted(launch_attempt: Callable[..., Any]) -> Callable[..., Any]:
     def launch_attempt_unless_interrupted(self: Any, *args: Any, **kwargs: Any) -> Any:
         interrupted = getattr(_state, "interrupted", None)
         if interrupted is not None:
@@ -61,9 +56,16 @@ def install() -> None:
                 _state.interrupted = exc
             raise
 
-    launch_call_once_interrupted.kitaru_wrapped = True  # type: ignore[attr-defined]
-    runner.launch_step = launch_call_once_interrupted
-    StepLauncher.launch = launch_attempt_unless_interrupted  # type: ignore[method-assign]
+    return launch_attempt_unless_interrupted
+
+
+def install() -> None:
+    """Keep the engine's step retries from running an interrupted checkpoint again (idempotent)."""
+    from zenml.execution.pipeline.dynamic import runner
+    from zenml.orchestrators.step_launcher import StepLauncher
+
+    replace_once(runner, "launch_step", _resetting_per_call)
+    replace_once(StepLauncher, "launch", _unless_interrupted)
 
 
 __all__ = ["install"]

@@ -24,16 +24,19 @@ which would otherwise hide the translated error behind the SDK's.
 
 from __future__ import annotations
 
-import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from kitaru._engine import unreachable_store
+from kitaru._engine.patches import replace_once
 from kitaru.errors import KitaruArtifactStoreError, KitaruError
 
 logger = logging.getLogger(__name__)
 
-STORAGE_LIBRARIES = frozenset({"botocore", "aiobotocore", "boto3", "s3fs", "gcsfs", "adlfs", "fsspec", "google", "azure", "aiohttp"})
+STORAGE_LIBRARIES = frozenset(
+    {"botocore", "aiobotocore", "boto3", "s3fs", "gcsfs", "adlfs", "fsspec", "google", "azure", "aiohttp"}
+)
 """Top-level packages whose exceptions mean the store, not the user's code, failed."""
 SERVER_LIBRARIES = frozenset({"requests", "urllib3"})
 """The engine's server is reached through these: their errors (``OSError`` subclasses) are not the store's."""
@@ -84,12 +87,12 @@ def install() -> None:
     from zenml.orchestrators import output_utils
     from zenml.orchestrators.step_runner import StepRunner
 
-    prepare_uris = output_utils.prepare_output_artifact_uris
-    if getattr(prepare_uris, "kitaru_wrapped", False):
-        return
-    store_outputs = StepRunner._store_output_artifacts
+    replace_once(output_utils, "prepare_output_artifact_uris", _preparing_in_kitarus_words)
+    replace_once(StepRunner, "_store_output_artifacts", _storing_in_kitarus_words)
+    replace_once(output_utils, "remove_artifact_dirs", _removing_or_leaving)
 
-    @functools.wraps(prepare_uris)
+
+def _preparing_in_kitarus_words(prepare_uris: Callable[..., Any]) -> Callable[..., Any]:
     def prepare_uris_in_kitarus_words(*args: Any, **kwargs: Any) -> Any:
         try:
             return prepare_uris(*args, **kwargs)
@@ -98,7 +101,10 @@ def install() -> None:
                 raise
             raise _in_kitarus_words(exc, step=kwargs.get("step"), stack=kwargs.get("stack")) from exc
 
-    @functools.wraps(store_outputs)
+    return prepare_uris_in_kitarus_words
+
+
+def _storing_in_kitarus_words(store_outputs: Callable[..., Any]) -> Callable[..., Any]:
     def store_outputs_in_kitarus_words(self: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return store_outputs(self, *args, **kwargs)
@@ -109,9 +115,10 @@ def install() -> None:
             step, stack = getattr(self, "_step", None), getattr(self, "_stack", None)
             raise _in_kitarus_words(exc, step=step, stack=stack) from exc
 
-    remove_dirs = output_utils.remove_artifact_dirs
+    return store_outputs_in_kitarus_words
 
-    @functools.wraps(remove_dirs)
+
+def _removing_or_leaving(remove_dirs: Callable[..., Any]) -> Callable[..., Any]:
     def remove_dirs_or_leave_them(*args: Any, **kwargs: Any) -> None:
         # The engine's only call: cleaning up after a failed attempt, inside its
         # ``except`` block. With the store away this fails as well and would
@@ -130,10 +137,7 @@ def install() -> None:
             unreachable_store.note_failure(exc)
             logger.warning("Left the partial outputs of a failed attempt in the artifact store: %s", exc)
 
-    prepare_uris_in_kitarus_words.kitaru_wrapped = True  # type: ignore[attr-defined]
-    output_utils.prepare_output_artifact_uris = prepare_uris_in_kitarus_words
-    output_utils.remove_artifact_dirs = remove_dirs_or_leave_them
-    StepRunner._store_output_artifacts = store_outputs_in_kitarus_words  # type: ignore[method-assign]
+    return remove_dirs_or_leave_them
 
 
 __all__ = ["SERVER_LIBRARIES", "STORAGE_LIBRARIES", "install", "is_storage_error"]

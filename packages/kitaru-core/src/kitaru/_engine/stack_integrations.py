@@ -21,9 +21,11 @@ on the class), ``Integration.check_installation``/``activate``, and
 
 from __future__ import annotations
 
-import functools
 import logging
+from collections.abc import Callable
 from typing import Any
+
+from kitaru._engine.patches import replace_once
 
 logger = logging.getLogger("kitaru")
 
@@ -45,15 +47,7 @@ def active_stack_integrations() -> set[str] | None:
         return None
 
 
-def install() -> None:
-    """Activate only the active stack's integrations when the engine asks for all of them (idempotent)."""
-    from zenml.integrations.registry import IntegrationRegistry
-
-    activate_all = IntegrationRegistry.activate_integrations
-    if getattr(activate_all, "kitaru_wrapped", False):
-        return
-
-    @functools.wraps(activate_all)
+def _for_the_active_stack(activate_all: Callable[..., Any]) -> Callable[..., Any]:
     def activate_for_the_active_stack(self: Any) -> None:
         needed = active_stack_integrations()
         if needed is None:
@@ -68,5 +62,11 @@ def install() -> None:
             except Exception as exc:  # noqa: BLE001 - as the engine does: log and go on
                 logger.debug("Could not activate the %s integration: %s", name, exc)
 
-    activate_for_the_active_stack.kitaru_wrapped = True  # type: ignore[attr-defined]
-    IntegrationRegistry.activate_integrations = activate_for_the_active_stack  # type: ignore[method-assign]
+    return activate_for_the_active_stack
+
+
+def install() -> None:
+    """Activate only the active stack's integrations when the engine asks for all of them (idempotent)."""
+    from zenml.integrations.registry import IntegrationRegistry
+
+    replace_once(IntegrationRegistry, "activate_integrations", _for_the_active_stack)

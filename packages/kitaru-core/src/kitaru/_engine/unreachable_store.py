@@ -27,11 +27,13 @@ per process.
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
+
+from kitaru._engine.patches import replace_once
 
 logger = logging.getLogger("kitaru")
 
@@ -83,16 +85,7 @@ def _warn_once(path: str) -> None:
     logger.warning("The artifact store at %s cannot be reached: log lines are not stored until it answers again.", path)
 
 
-def install() -> None:
-    """Skip log exports while the store is unreachable, and notice when it becomes so (idempotent)."""
-    from zenml.log_stores.artifact.artifact_log_exporter import ArtifactLogExporter
-
-    export = ArtifactLogExporter.export
-    if getattr(export, "kitaru_wrapped", False):
-        return
-    write = ArtifactLogExporter._write
-
-    @functools.wraps(export)
+def _skipping_when_unreachable(export: Callable[..., Any]) -> Callable[..., Any]:
     def export_unless_unreachable(self: Any, batch: Any) -> Any:
         if is_unreachable():
             from opentelemetry.sdk._logs.export import LogRecordExportResult
@@ -101,7 +94,10 @@ def install() -> None:
             return LogRecordExportResult.FAILURE
         return export(self, batch)
 
-    @functools.wraps(write)
+    return export_unless_unreachable
+
+
+def _noting_failures(write: Callable[..., Any]) -> Callable[..., Any]:
     def write_noting_failures(self: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return write(self, *args, **kwargs)
@@ -109,6 +105,12 @@ def install() -> None:
             note_failure(exc)
             raise
 
-    export_unless_unreachable.kitaru_wrapped = True  # type: ignore[attr-defined]
-    ArtifactLogExporter.export = export_unless_unreachable  # type: ignore[method-assign]
-    ArtifactLogExporter._write = write_noting_failures  # type: ignore[method-assign]
+    return write_noting_failures
+
+
+def install() -> None:
+    """Skip log exports while the store is unreachable, and notice when it becomes so (idempotent)."""
+    from zenml.log_stores.artifact.artifact_log_exporter import ArtifactLogExporter
+
+    replace_once(ArtifactLogExporter, "export", _skipping_when_unreachable)
+    replace_once(ArtifactLogExporter, "_write", _noting_failures)
