@@ -135,13 +135,11 @@ def run_through_helper(argv: Sequence[str]) -> int | None:
 
 
 def _next_line_through_signals(reader: LineReader) -> str | None:
-    while True:
-        try:
-            return reader.next_line()
-        except InterruptedError:  # pragma: no cover - Python retries recv after a handler; kept for clarity
-            continue
-        except OSError:
-            return None
+    # A forwarded signal's handler returns normally, and Python retries the read (PEP 475).
+    try:
+        return reader.next_line()
+    except OSError:
+        return None
 
 
 __all__ = ["run_through_helper"]
