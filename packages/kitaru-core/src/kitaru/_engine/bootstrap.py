@@ -22,7 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from kitaru._engine import (
+    fixed_source_root,
     interrupted_steps,
+    launch_logs,
+    model_versions,
     output_storage,
     server_errors,
     server_retries,
@@ -217,6 +220,9 @@ def load_engine() -> None:
         server_retries.install()
         output_storage.install()
         interrupted_steps.install()
+        launch_logs.install()
+        fixed_source_root.install()
+        model_versions.install()
         unclosed_uploads.install()
         stack_integrations.install()
         unreachable_store.install()

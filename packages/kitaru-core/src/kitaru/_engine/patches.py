@@ -1,7 +1,8 @@
 """Replace one engine function or method with Kitaru's wrapper of it, once per process.
 
 Several adapter modules change how an engine call behaves by wrapping it
-(:mod:`~kitaru._engine.interrupted_steps`, :mod:`~kitaru._engine.output_storage`,
+(:mod:`~kitaru._engine.interrupted_steps`, :mod:`~kitaru._engine.launch_logs`,
+:mod:`~kitaru._engine.output_storage`,
 :mod:`~kitaru._engine.unreachable_store`, :mod:`~kitaru._engine.stack_integrations`).
 Each gives :func:`replace_once` a factory that builds the wrapper from the
 original::
@@ -15,7 +16,9 @@ original::
     replace_once(ArtifactLogExporter, "export", skip_when_down)
 
 The wrapper takes the original's name and docstring (``functools.wraps``)
-and a marker, so replacing twice is a no-op.
+and remembers which factories built the wrappers it stacks on, so each
+factory applies once however often it is installed, and two adapter modules
+can each wrap the same engine call.
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-MARKER = "kitaru_wrapped"
+MARKER = "kitaru_wrapped_by"
+"""Attribute of a Kitaru wrapper: the factories (``module.qualname``) applied to the call so far."""
 
 
 def replace_once(owner: Any, name: str, make: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
-    """Set ``owner.name`` to ``make(original)`` unless it already is a Kitaru wrapper.
+    """Set ``owner.name`` to ``make(original)`` unless ``make`` already wrapped it.
 
     Args:
         owner: A module or class of the engine.
@@ -36,8 +40,10 @@ def replace_once(owner: Any, name: str, make: Callable[[Callable[..., Any]], Cal
         make: Builds the wrapper from the original callable.
     """
     original = getattr(owner, name)
-    if getattr(original, MARKER, False):
+    applied: frozenset[str] = getattr(original, MARKER, frozenset())
+    factory = f"{make.__module__}.{make.__qualname__}"
+    if factory in applied:
         return
     wrapper = functools.wraps(original)(make(original))
-    setattr(wrapper, MARKER, True)
+    setattr(wrapper, MARKER, applied | {factory})
     setattr(owner, name, wrapper)
