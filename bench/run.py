@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Kitaru performance bench: Kitaru versus bare ZenML, measured in one run.
 
-    .venv/bin/python bench/run.py [--quick] [--out bench/results/latest.json]
+    .venv/bin/python bench/run.py [--quick] [--out bench/results/latest.json] [--only SECTION[,SECTION]]
 
 Every measurement runs in a fresh subprocess with its own temporary config
 directory (``KITARU_CONFIG_PATH`` for Kitaru, ``ZENML_CONFIG_PATH`` for bare
@@ -15,7 +15,8 @@ Measured:
 1. ``import kitaru`` wall time, and ``python -c pass`` (subtracted: net);
 2. ``kitaru --help`` wall time (reported as missing if the CLI is absent);
 3. first run in a brand-new config dir, process start to exit: a 1-checkpoint
-   flow versus the same 1-step bare-ZenML dynamic pipeline;
+   flow versus the same 1-step bare-ZenML dynamic pipeline, as the ratio
+   kitaru / zenml (the difference in seconds is shown too);
 4. W(N) for N = 1, 10, 100 chained checkpoints / steps, caching off, timing
    the run call only in a warm process; per-checkpoint overhead
    (W(100) - W(1)) / 99 and the Kitaru/ZenML ratios;
@@ -27,7 +28,13 @@ Measured:
 7. a cProfile of W(100) summarised into per-checkpoint cost buckets, and a
    cProfile of one resume split into setup / reused calls / executed calls;
 8. CLI read commands, warm (answered by the warm helper) and cold, each as a
-   ratio to ``python -c "import zenml"`` in the same run (``cli_reads.py``).
+   ratio to ``python -c "import zenml"`` in the same run (``cli_reads.py``);
+9. later run: ``python examples/quickstart.py`` in an existing store versus bare
+   ``python -c "import zenml"``, process wall, interleaved, in the ``--python``
+   interpreter and optionally in a quickstart environment holding only kitaru
+   core + local (``later_run.py``).
+
+``--only`` picks sections (startup, first, wn, profile, resume, cli, later).
 
 It prints a plain-text table with PASS/MISS against the budgets and writes
 JSON with machine info, timestamps, every sample, medians, ratios and verdicts.
@@ -60,15 +67,18 @@ FRAMEWORKS = ("kitaru", "zenml")
 
 sys.path.insert(0, str(BENCH_DIR))
 import cli_reads  # noqa: E402
+import later_run  # noqa: E402
 import profile_summary  # noqa: E402
 
 BUDGETS = {
     "import_kitaru_net_s": 0.3,
     "kitaru_help_s": 0.5,
-    "per_checkpoint_ratio": 1.10,
-    "first_run_extra_s": 0.5,
+    "per_checkpoint_ratio": 0.5,
+    "first_run_ratio": 0.5,
     "resume_ratio": 1.2,
+    "later_run_ratio": later_run.BUDGET_RATIO,
 }
+SECTIONS = ("startup", "first", "wn", "profile", "resume", "cli", "later")
 
 # (startup rounds, first-run pairs, W(N) pairs, warm-up schedule, W(N) schedule, profile N, profiled frameworks)
 MODES: dict[str, dict[str, Any]] = {
@@ -84,6 +94,7 @@ MODES: dict[str, dict[str, Any]] = {
         # versus a fresh run of `fresh` checkpoints; `processes` x `rounds` samples each
         "resume": {"n": 100, "fail_at": 50, "fresh": 50, "processes": 4, "rounds": 2, "warmup": 2},
         "cli": {"rounds": 7, "cold_rounds": 3, "executions": 21},
+        "later_rounds": 5,
     },
     "quick": {
         "startup_rounds": 7,
@@ -95,6 +106,7 @@ MODES: dict[str, dict[str, Any]] = {
         "profile_frameworks": ["kitaru", "zenml"],
         "resume": {"n": 20, "fail_at": 10, "fresh": 10, "processes": 1, "rounds": 3, "warmup": 2},
         "cli": {"rounds": 3, "cold_rounds": 1, "executions": 21},
+        "later_rounds": 2,
     },
 }
 CHILD_TIMEOUT_S = 900
@@ -398,6 +410,13 @@ def analyse_first_run(trials: dict[str, list[dict[str, Any]]]) -> dict[str, Any]
         if "result" in a and "result" in b
     ]
     out["paired_kitaru_minus_zenml_s"] = median(pairs)
+    out["ratio"] = ratio(k, z)
+    out["ratio_paired_samples"] = [
+        a["wall_s"] / b["wall_s"]
+        for a, b in zip(trials["kitaru"], trials["zenml"], strict=False)
+        if "result" in a and "result" in b and b["wall_s"] > 0
+    ]
+    out["ratio_paired_median"] = median(out["ratio_paired_samples"])
     return out
 
 
@@ -518,8 +537,9 @@ def verdicts(
     wn: dict[str, Any] | None,
     resume: dict[str, Any] | None = None,
     cli: dict[str, Any] | None = None,
+    later: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """PASS/MISS per budget; sections that were not measured (``--resume-only``) are left out."""
+    """PASS/MISS per budget; sections that were not measured (``--resume-only``, ``--only``) are left out."""
     out = []
 
     def add(name: str, value: float | None, budget: float, unit: str, note: str = "") -> None:
@@ -553,11 +573,11 @@ def verdicts(
         )
     if first is not None:
         add(
-            "first run: kitaru - zenml",
-            first["kitaru_minus_zenml_s"],
-            BUDGETS["first_run_extra_s"],
-            "s",
-            "process start to exit, fresh config dir",
+            "first run: kitaru / zenml",
+            first["ratio"],
+            BUDGETS["first_run_ratio"],
+            "x",
+            "process start to exit, fresh config dir, medians",
         )
     if resume is not None:
         name = f"resume of {resume['n']} checkpoints failed at {resume['fail_at']} / fresh run of {resume['fresh_n']}"
@@ -584,6 +604,15 @@ def verdicts(
                 "x",
                 "medians, same run",
             )
+    for env in (later or {}).get("environments", {}).values():
+        name = f"later run / import zenml, {env['label']}"
+        if env["problems"]:
+            out.append(
+                {"name": name, "value": env["ratio"], "budget": BUDGETS["later_run_ratio"], "unit": "x",
+                 "verdict": "FAIL", "margin": None, "note": "; ".join(env["problems"])[:500]}
+            )  # fmt: skip
+        else:
+            add(name, env["ratio"], BUDGETS["later_run_ratio"], "x", "process wall, medians, same run")
     return out
 
 
@@ -598,16 +627,22 @@ def render(report: dict[str, Any]) -> str:
     meta, cfg = report["meta"], report["config"]
     s, f, w = report["summary"]["startup"], report["summary"]["first_run"], report["summary"]["wn"]
     lines = [
-        f"Kitaru bench, {cfg['mode']} mode{' (resume only)' if cfg.get('resume_only') else ''}, "
-        f"{meta['started_at']} ({meta['duration_s']:.0f} s)",
+        f"Kitaru bench, {cfg['mode']} mode{_scope(cfg)}, {meta['started_at']} ({meta['duration_s']:.0f} s)",
         f"machine: {meta['cpu_count']} cores, {meta['cpu_model']}, {meta['mem_total_gib']} GiB, "
         f"{meta['platform']}; load avg at start/end {meta['loadavg_start']} / {meta['loadavg_end']}",
         f"python {meta['python']}, zenml {meta['zenml_version']}, kitaru-core {meta['kitaru_version']}, "
         f"git {meta['git']}; bare-ZenML children imported kitaru: "
         f"{'YES (baseline not bare!)' if report['summary'].get('bare_zenml_imported_kitaru') else 'no'}",
     ]
-    if s is not None and f is not None and w is not None:
-        lines += _render_engine_sections(cfg, s, f, w)
+    if s is not None:
+        lines += _render_startup(cfg, s)
+    if f is not None:
+        lines += _render_first_run(cfg, f)
+    later = report["summary"].get("later_run")
+    if later is not None:
+        lines += [""] + later_run.render(later, cfg["later_rounds"])
+    if w is not None:
+        lines += _render_wn(cfg, w)
     res = report["summary"].get("resume")
     if res:
         lines += [""] + render_resume(res, cfg["resume"])
@@ -617,7 +652,18 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _render_engine_sections(cfg: dict[str, Any], s: dict[str, Any], f: dict[str, Any], w: dict[str, Any]) -> list[str]:
+def _scope(cfg: dict[str, Any]) -> str:
+    if cfg.get("resume_only"):
+        return " (resume only)"
+    sections = cfg.get("sections", list(SECTIONS))
+    return "" if list(sections) == list(SECTIONS) else f" (only {', '.join(sections)})"
+
+
+def _verdict(value: float | None, budget: float) -> str:
+    return "N/A" if value is None else ("PASS" if value <= budget else "MISS")
+
+
+def _render_startup(cfg: dict[str, Any], s: dict[str, Any]) -> list[str]:
     lines = [
         "",
         f"Startup (median of {cfg['startup_rounds']} runs each)      wall s     net s",
@@ -633,14 +679,28 @@ def _render_engine_sections(cfg: dict[str, Any], s: dict[str, Any], f: dict[str,
         "  engine (zenml) imported by: "
         + ", ".join(f"{k}={'yes' if v else 'no'}" for k, v in loaded.items())
     )
-    lines += [
+    return lines
+
+
+def _render_first_run(cfg: dict[str, Any], f: dict[str, Any]) -> list[str]:
+    budget = BUDGETS["first_run_ratio"]
+    return [
         "",
         f"First run in a fresh config dir, process start to exit (median of {cfg['first_run_pairs']})",
         f"  kitaru  {fmt(f['kitaru']['wall_s'], '.2f')} s   (in process: import {fmt(f['kitaru']['in_process_import_s'], '.2f')} s,"
         f" run {fmt(f['kitaru']['in_process_run_s'], '.2f')} s)",
         f"  zenml   {fmt(f['zenml']['wall_s'], '.2f')} s   (in process: import {fmt(f['zenml']['in_process_import_s'], '.2f')} s,"
         f" run {fmt(f['zenml']['in_process_run_s'], '.2f')} s)",
-        f"  kitaru - zenml  {fmt(f['kitaru_minus_zenml_s'], '+.2f')} s (paired median {fmt(f['paired_kitaru_minus_zenml_s'], '+.2f')} s)",
+        f"  kitaru - zenml  {fmt(f['kitaru_minus_zenml_s'], '+.2f')} s (paired median {fmt(f['paired_kitaru_minus_zenml_s'], '+.2f')} s;"
+        " information, not budgeted)",
+        f"  kitaru / zenml  {fmt(f['ratio'], '.2f')} (median of per-pair ratios {fmt(f['ratio_paired_median'], '.2f')};"
+        f" pairs: {', '.join(f'{x:.2f}' for x in f['ratio_paired_samples'])})",
+        f"  {_verdict(f['ratio'], budget):4s}  first run kitaru / zenml {fmt(f['ratio'], '.2f')} (budget <= {budget})",
+    ]
+
+
+def _render_wn(cfg: dict[str, Any], w: dict[str, Any]) -> list[str]:
+    lines = [
         "",
         f"W(N): run call only, warm process, caching off ({cfg['wn_pairs']} interleaved process pairs)",
         "                               kitaru      zenml    ratio   | CPU: kitaru    zenml    ratio",
@@ -735,6 +795,21 @@ def render_resume(res: dict[str, Any], rc: dict[str, Any]) -> list[str]:
 # -- main --------------------------------------------------------------------------
 
 
+def interpreter_versions(python: str) -> dict[str, str | None]:
+    """Python, zenml and kitaru-core versions of the interpreter ``python``."""
+    probe = (
+        "import importlib.metadata as m, sys, json\n"
+        "def v(n):\n"
+        "    try: return m.version(n)\n"
+        "    except Exception: return None\n"
+        "print(json.dumps({'python': sys.version.split()[0], 'zenml': v('zenml'), 'kitaru': v('kitaru-core')}))"
+    )
+    try:
+        return dict(json.loads(subprocess.check_output([python, "-c", probe], text=True)))
+    except Exception:
+        return {"python": None, "zenml": None, "kitaru": None}
+
+
 def machine_info(python: str) -> dict[str, Any]:
     info: dict[str, Any] = {
         "platform": platform.platform(),
@@ -756,17 +831,7 @@ def machine_info(python: str) -> dict[str, Any]:
                 info["mem_total_gib"] = round(int(line.split()[1]) / 1024 / 1024, 1)
     except OSError:
         info["mem_total_gib"] = None
-    probe = (
-        "import importlib.metadata as m, sys, json\n"
-        "def v(n):\n"
-        "    try: return m.version(n)\n"
-        "    except Exception: return None\n"
-        "print(json.dumps({'python': sys.version.split()[0], 'zenml': v('zenml'), 'kitaru': v('kitaru-core')}))"
-    )
-    try:
-        versions = json.loads(subprocess.check_output([python, "-c", probe], text=True))
-    except Exception:
-        versions = {"python": None, "zenml": None, "kitaru": None}
+    versions = interpreter_versions(python)
     info["python"] = versions["python"]
     info["zenml_version"] = versions["zenml"]
     info["kitaru_version"] = versions["kitaru"]
@@ -777,6 +842,32 @@ def machine_info(python: str) -> dict[str, Any]:
     except Exception:
         info["git"] = "unknown"
     return info
+
+
+def select_sections(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
+    """The sections to run, in ``SECTIONS`` order, from ``--only`` / ``--resume-only`` / ``--no-*``."""
+    if args.only and args.resume_only:
+        parser.error("--only and --resume-only exclude each other (--resume-only is --only resume,profile)")
+    if args.quickstart_python and args.make_quickstart_env:
+        parser.error("--quickstart-python and --make-quickstart-env exclude each other")
+    if args.resume_only:
+        chosen = {"resume", "profile"}
+    elif args.only:
+        chosen = {name.strip() for name in args.only.split(",") if name.strip()}
+        unknown = sorted(chosen - set(SECTIONS))
+        if unknown or not chosen:
+            parser.error(
+                f"--only: unknown section(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(SECTIONS)}"
+            )
+    else:
+        chosen = set(SECTIONS)
+    if args.no_profile:
+        chosen.discard("profile")
+    if args.no_cli:
+        chosen.discard("cli")
+    if (args.quickstart_python or args.make_quickstart_env) and "later" not in chosen:
+        parser.error("--quickstart-python / --make-quickstart-env are for the later section, which is not selected")
+    return [name for name in SECTIONS if name in chosen]
 
 
 def main() -> int:
@@ -794,7 +885,26 @@ def main() -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary trial directories")
     parser.add_argument("--no-cli", action="store_true", help="skip the CLI read-command section")
+    parser.add_argument(
+        "--only",
+        default=None,
+        metavar="SECTION[,SECTION]",
+        help=f"run only these sections ({', '.join(SECTIONS)}); default output becomes results/only-SECTIONS.json",
+    )
+    parser.add_argument(
+        "--quickstart-python",
+        default=None,
+        metavar="PATH",
+        help="also measure the later run with this interpreter (a venv with only kitaru core + local)",
+    )
+    parser.add_argument(
+        "--make-quickstart-env",
+        default=None,
+        metavar="DIR",
+        help="create that venv at DIR from uv.lock (as tools/bootstrap.py quickstart does), then use it",
+    )
     args = parser.parse_args()
+    sections = select_sections(parser, args)
 
     venv_python = ROOT / ".venv" / "bin" / "python"
     python = args.python or (str(venv_python) if venv_python.exists() else sys.executable)
@@ -806,8 +916,12 @@ def main() -> int:
     if args.resume_processes:
         cfg["resume"]["processes"] = args.resume_processes
     cfg["resume_only"] = args.resume_only
-    if args.resume_only and args.out == parser.get_default("out"):
-        args.out = str(BENCH_DIR / "results" / "resume.json")  # keep latest.json a complete run
+    cfg["sections"] = sections
+    if args.out == parser.get_default("out"):  # keep latest.json a complete run
+        if args.resume_only:
+            args.out = str(BENCH_DIR / "results" / "resume.json")
+        elif args.only:
+            args.out = str(BENCH_DIR / "results" / f"only-{'-'.join(sections)}.json")
     out_path = Path(args.out).resolve()
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_base = out_path.with_suffix("")
@@ -817,27 +931,54 @@ def main() -> int:
     meta["started_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     meta["loadavg_start"] = [round(x, 2) for x in os.getloadavg()]
     meta["python_executable"] = python
-    log(f"Kitaru bench ({mode}) with {python}")
+    log(f"Kitaru bench ({mode}) with {python}; sections: {', '.join(sections)}")
+    order: list[str] = [
+        name for name in ("startup", "first", "later", "wn", "resume", "profile", "cli") if name in sections
+    ]
+
+    def step(name: str, text: str) -> None:
+        log(f"[{order.index(name) + 1}/{len(order)}] {text}")
 
     sandbox = Sandbox(keep=args.keep)
     try:
         rc = cfg["resume"]
         startup: dict[str, Any] | None = None
         first: dict[str, Any] | None = None
+        later: dict[str, Any] | None = None
         wn: dict[str, Any] | None = None
-        if not args.resume_only:
-            log("[1/5] startup: python -c pass / import kitaru / kitaru --help")
+        resume: list[dict[str, Any]] | None = None
+        if "startup" in sections:
+            step("startup", "startup: python -c pass / import kitaru / kitaru --help")
             startup = measure_startup(sandbox, python, cfg["startup_rounds"])
-            log("[2/5] first run in a fresh config dir")
+        if "first" in sections:
+            step("first", "first run in a fresh config dir")
             first = measure_first_run(sandbox, python, cfg["first_run_pairs"])
-            log(f"[3/5] W(N), schedule {cfg['schedule']} after warm-up {cfg['warmup']}")
+        if "later" in sections:
+            step("later", "later run: examples/quickstart.py in an existing store vs bare python -c 'import zenml'")
+            environments = {"python": python}
+            if args.make_quickstart_env:
+                made = time.time()
+                environments["quickstart"] = later_run.make_quickstart_env(Path(args.make_quickstart_env), log)
+                meta["quickstart_env_made_s"] = time.time() - made
+            elif args.quickstart_python:
+                environments["quickstart"] = os.path.abspath(args.quickstart_python)
+            if "quickstart" in environments:
+                meta["quickstart_python"] = environments["quickstart"]
+                meta["quickstart_versions"] = interpreter_versions(environments["quickstart"])
+            later = later_run.measure(environments, cfg["later_rounds"], sandbox.trial_dir("later"), log)
+        if "wn" in sections:
+            step("wn", f"W(N), schedule {cfg['schedule']} after warm-up {cfg['warmup']}")
             wn = measure_wn(sandbox, python, cfg["wn_pairs"], cfg["warmup"], cfg["schedule"])
-        log(f"[4/5] resume: retry of {rc['n']} checkpoints failed at {rc['fail_at']} vs fresh run of {rc['fresh']}")
-        resume = measure_resume(sandbox, python, rc)
+        if "resume" in sections:
+            step(
+                "resume",
+                f"resume: retry of {rc['n']} checkpoints failed at {rc['fail_at']} vs fresh run of {rc['fresh']}",
+            )
+            resume = measure_resume(sandbox, python, rc)
         profile: dict[str, Any] | None = None
-        if not args.no_profile:
+        if "profile" in sections:
             what = "one resume" if args.resume_only else f"W({cfg['profile_n']}) and of one resume"
-            log(f"[5/5] cProfile of {what}")
+            step("profile", f"cProfile of {what}")
             profile = {}
             if not args.resume_only:
                 profile = measure_profiles(
@@ -845,23 +986,27 @@ def main() -> int:
                 )
             profile["resume"] = measure_resume_profile(sandbox, python, rc, out_base)
         cli: dict[str, Any] | None = None
-        if not args.resume_only and not args.no_cli:
-            log("[CLI] read commands, warm and cold, against python -c 'import zenml'")
+        if "cli" in sections:
+            step("cli", "CLI read commands, warm and cold, against python -c 'import zenml'")
             cli = cli_reads.measure(python, **cfg["cli"], log=log)
     finally:
         sandbox.close()
 
     zenml_children = [c for group in (first, wn) if group is not None for c in group["zenml"]]
     zenml_children += [c for fw, c in (profile or {}).get("children", {}).items() if fw == "zenml"]
-    bare_zenml_imported_kitaru = any(c.get("result", {}).get("kitaru_imported") for c in zenml_children)
+    later_summary = later_run.analyse(later) if later is not None else None
+    bare_zenml_imported_kitaru = any(c.get("result", {}).get("kitaru_imported") for c in zenml_children) or any(
+        env["kitaru_imported"] for env in (later_summary or {}).get("environments", {}).values()
+    )
     if bare_zenml_imported_kitaru:
         log("  ! a bare-ZenML child imported kitaru: the baseline is not bare")
-    summary = {
+    summary: dict[str, Any] = {
         "bare_zenml_imported_kitaru": bare_zenml_imported_kitaru,
         "startup": analyse_startup(startup) if startup is not None else None,
         "first_run": analyse_first_run(first) if first is not None else None,
+        "later_run": later_summary,
         "wn": analyse_wn(wn, cfg["schedule"]) if wn is not None else None,
-        "resume": analyse_resume(resume, rc),
+        "resume": analyse_resume(resume, rc) if resume is not None else None,
         "cli": cli,
     }
     meta["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -872,15 +1017,20 @@ def main() -> int:
         "config": {"mode": mode, **cfg, "budgets": BUDGETS},
         "summary": summary,
         "verdicts": verdicts(
-            summary["startup"], summary["first_run"], summary["wn"], summary["resume"], summary["cli"]
+            summary["startup"],
+            summary["first_run"],
+            summary["wn"],
+            summary["resume"],
+            summary["cli"],
+            summary["later_run"],
         ),
-        "samples": {"startup": startup, "first_run": first, "wn": wn, "resume": resume},
+        "samples": {"startup": startup, "first_run": first, "later_run": later, "wn": wn, "resume": resume},
         "profile": profile,
     }
     out_path.write_text(json.dumps(report, indent=2, default=str))
     print(render(report))
     print(f"\nJSON written to {out_path}")
-    if not summary["resume"]["verified"]:
+    if summary["resume"] is not None and not summary["resume"]["verified"]:
         reasons = summary["resume"]["check_failures"] or ["a resume trial failed; see its stderr above"]
         log("\n" + "!" * 78 + "\nRESUME VERIFICATION FAILED: " + "\n  ".join(reasons) + "\n" + "!" * 78)
         return 2
