@@ -99,33 +99,44 @@ def median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
-def run_timed(argv: list[str], env: dict[str, str], logs: Path) -> dict[str, Any]:
-    """Run ``argv`` with cwd = repository root: wall time spawn to exit, and the child's CPU time.
+def spawn_timed(
+    argv: list[str], env: dict[str, str], cwd: Path, logs: Path, timeout: float
+) -> tuple[int, float, Any]:
+    """Run ``argv`` in ``cwd``, its output in ``logs``/stdout.txt and stderr.txt, killed after ``timeout`` s.
 
-    Output goes to ``logs`` (a directory of the trial tree), never to the repository.
+    Returns:
+        The exit code, the wall time from spawn to exit, and the child's own ``rusage``.
     """
-    logs.mkdir(parents=True)
     with open(logs / "stdout.txt", "wb") as out, open(logs / "stderr.txt", "wb") as err:
         started = time.perf_counter()
-        proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-        timer = threading.Timer(CHILD_TIMEOUT_S, proc.kill)
+        proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        timer = threading.Timer(timeout, proc.kill)
         timer.start()
         try:
             _pid, status, usage = os.wait4(proc.pid, 0)
         finally:
             timer.cancel()
         wall = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    return os.waitstatus_to_exitcode(status), wall, usage
+
+
+def run_timed(argv: list[str], env: dict[str, str], logs: Path) -> dict[str, Any]:
+    """Run ``argv`` with cwd = repository root: wall time spawn to exit, and the child's CPU time.
+
+    Output goes to ``logs`` (a directory of the trial tree), never to the repository.
+    """
+    logs.mkdir(parents=True)
+    returncode, wall, usage = spawn_timed(argv, env, ROOT, logs, CHILD_TIMEOUT_S)
     stdout = (logs / "stdout.txt").read_text(errors="replace")
     stderr = (logs / "stderr.txt").read_text(errors="replace")
     result: dict[str, Any] = {
         "wall_s": wall,
         "cpu_s": usage.ru_utime + usage.ru_stime,
-        "rc": proc.returncode,
+        "rc": returncode,
         "_stdout": stdout,
         "_stderr": stderr,
     }
-    if proc.returncode != 0:
+    if returncode != 0:
         result["stdout_tail"] = stdout[-1500:]
         result["stderr_tail"] = stderr[-1500:]
     return result

@@ -52,7 +52,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -142,25 +141,15 @@ def _tail(path: Path, limit: int = 1500) -> str:
 def run_child(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float = CHILD_TIMEOUT_S) -> dict[str, Any]:
     """Run ``argv`` and return its wall time (spawn to exit) and the child's own rusage."""
     stdout_path, stderr_path = cwd / "stdout.txt", cwd / "stderr.txt"
-    with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-        timer = threading.Timer(timeout, proc.kill)
-        timer.start()
-        try:
-            _pid, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            timer.cancel()
-        wall = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    returncode, wall, usage = later_run.spawn_timed(argv, env, cwd, cwd, timeout)
     result: dict[str, Any] = {
         "wall_s": wall,
-        "rc": proc.returncode,
+        "rc": returncode,
         "maxrss_kib": int(usage.ru_maxrss),
         "user_s": usage.ru_utime,
         "sys_s": usage.ru_stime,
     }
-    if proc.returncode != 0:
+    if returncode != 0:
         result["stdout_tail"] = _tail(stdout_path)
         result["stderr_tail"] = _tail(stderr_path)
     return result
