@@ -290,3 +290,90 @@ def test_a_terminal_gets_what_the_in_process_cli_prints_on_it(cli: Cli, warm: in
     reference = on_a_terminal([sys.executable, "-c", IN_PROCESS, "executions", "list"])
     assert helped == reference
     assert helped[0] == 0 and b"twice" in helped[1], helped
+
+
+SANDBOXES = {
+    "no_new_privs": ("setpriv", "--no-new-privs"),
+    "user_namespace": ("unshare", "--user", "--map-root-user"),
+}
+"""Ways a caller of the same user runs confined: the helper must never run its commands outside."""
+
+KNOCK = textwrap.dedent(
+    """
+    import os, socket, sys
+    sys.path[0] = sys.argv[2]  # as the console script's, which the helper's fingerprint counts
+    from kitaru.cli.warm import identity
+    from kitaru.cli.warm.protocol import LineReader, Request, send_request
+
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(sys.argv[1])
+    sock.settimeout(60)
+    request = Request(argv=["info", "-o", "json"], cwd=os.getcwd(), environ=dict(os.environ),
+                      fingerprint=identity.fingerprint(os.getcwd()),
+                      encodings={name: ["utf-8", "strict"] for name in ("stdin", "stdout", "stderr")})
+    send_request(sock, request, [0, 1, 2])
+    print("ANSWER", LineReader(sock).next_line(), flush=True)
+    """
+)
+"""A caller that skips the context and asks a given helper directly (as a sandboxed program could)."""
+
+
+def sandbox(name: str) -> tuple[str, ...]:
+    prefix = SANDBOXES[name]
+    probe = subprocess.run([*prefix, "true"], capture_output=True, timeout=60)
+    if probe.returncode != 0:
+        pytest.skip(f"{' '.join(prefix)} is not available here: {probe.stderr.decode().strip()}")
+    return prefix
+
+
+@pytest.mark.parametrize("name", sorted(SANDBOXES))
+def test_a_sandboxed_caller_is_refused_by_a_helper_outside_its_sandbox(cli: Cli, warm: int, name: str) -> None:
+    prefix = sandbox(name)
+    socket_path = pid_file(warm).with_suffix(".sock")
+    knocked = subprocess.run(
+        [*prefix, sys.executable, "-c", KNOCK, str(socket_path), str(KITARU.parent)], cwd=cli.project, env=cli.env,
+        capture_output=True, text=True, timeout=300,
+    )
+    assert "ANSWER refused" in knocked.stdout, knocked.stdout + knocked.stderr
+    knocked = subprocess.run(  # the same caller unconfined is served: the refusal is about the sandbox
+        [sys.executable, "-c", KNOCK, str(socket_path), str(KITARU.parent)], cwd=cli.project, env=cli.env,
+        capture_output=True, text=True, timeout=300,
+    )
+    assert "ANSWER started" in knocked.stdout, knocked.stdout + knocked.stderr
+    assert alive(warm), "a refusal does not stop the helper"
+
+
+@pytest.mark.parametrize("name", sorted(SANDBOXES))
+def test_a_sandboxed_cli_is_answered_inside_its_sandbox(cli: Cli, warm: int, name: str) -> None:
+    """In-process, or by a helper born in the same sandbox; never by the helper outside it.
+
+    ``setpriv --no-new-privs`` confines the same way every time, so its second
+    command finds the helper its first one left. Each ``unshare --user`` makes a
+    new namespace: a new sandbox, so every command runs in-process.
+    """
+    prefix = sandbox(name)
+
+    def answered_in_sandbox() -> int | None:
+        result = subprocess.run(
+            [*prefix, str(KITARU), "info", "-o", "json"], cwd=cli.project, env=cli.env, capture_output=True,
+            text=True, timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+        said = json.loads(result.stdout)["item"]["system"]["cli_helper"]
+        match = re.search(r"answered this command \(pid (\d+)", said)
+        return int(match.group(1)) if match else None
+
+    assert answered_in_sandbox() is None, "the first sandboxed command runs in-process (its context is new)"
+    inside = answered_in_sandbox()
+    if name == "user_namespace":
+        assert inside is None
+    else:
+        assert inside is not None and inside != warm, "a helper born inside the sandbox answers"
+        assert confinement_of(inside) != confinement_of(warm)
+    assert cli.answered_by() == warm, "the unconfined caller keeps its own helper"
+
+
+def confinement_of(pid: int) -> str:
+    from kitaru.cli.warm import confinement
+
+    return confinement.describe(pid)

@@ -118,7 +118,7 @@ def run_through_helper(argv: Sequence[str]) -> int | None:
             sys.stderr.write("Aborted.\n")  # closing the socket stops a fork that started meanwhile
             return 130
         if answer is None or not answer.startswith("started "):
-            return None  # "stale", "busy", or a helper that went away: run in-process
+            return None  # "stale", "refused", "busy", or a helper that went away: run in-process
         pid = int(answer.split()[1])
         received: list[int] = []
         sock.settimeout(None)

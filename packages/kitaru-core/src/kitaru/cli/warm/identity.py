@@ -8,8 +8,9 @@ command:
 * :func:`helper_paths` -- where does the helper for this context listen?
   The context is everything the helper fixed when it loaded the engine and
   that a caller could change without touching a file: the Python and Kitaru
-  versions, the config dir, the working directory and the engine-relevant
-  environment variables. Each context has its own helper.
+  versions, the config dir, the working directory, the engine-relevant
+  environment variables, and the sandbox the caller runs in
+  (:mod:`kitaru.cli.warm.confinement`). Each context has its own helper.
 * :func:`fingerprint` -- has anything the helper loaded changed on disk since
   it was born? Kitaru's code (so a developer's edit is never served by an
   old helper), the installed packages (a new plugin), the config dir's files
@@ -30,6 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from kitaru.cli.warm import confinement
 from kitaru.config.paths import config_dir
 from kitaru.settings import settings
 
@@ -173,6 +175,7 @@ def context(cwd: str, environ: Mapping[str, str]) -> str:
         str(config_dir()),
         os.path.realpath(cwd),
         repr(variables),
+        confinement.mine(),
     ]
     return "\n".join(parts)
 

@@ -6,6 +6,8 @@ One connection per command::
                        stdout and stderr attached (SCM_RIGHTS)
     helper -> caller   "started <pid>\\n"   the fork running the command
                        "stale\\n"           out of date: run in-process
+                       "refused\\n"         confined otherwise than the helper
+                                           (a sandbox): run in-process
     fork   -> caller   "exit <code>\\n"     the command's exit code
 
 The request carries the command line, the working directory, the whole

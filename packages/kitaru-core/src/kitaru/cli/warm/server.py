@@ -40,7 +40,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from kitaru.cli.warm import identity
+from kitaru.cli.warm import confinement, identity
 from kitaru.cli.warm.protocol import Request, receive_request, send_line
 from kitaru.locks import try_lock
 
@@ -299,19 +299,34 @@ def _reap_children() -> None:
             pass
 
 
-def _peer_uid(conn: socket.socket) -> int | None:
+def _peer(conn: socket.socket) -> tuple[int, int] | None:
+    """The caller's pid and uid (as this helper's namespaces see them), or None where the system cannot say."""
     option = getattr(socket, "SO_PEERCRED", None)
     if option is None:
-        return os.getuid()  # no credentials to read here: the owner-only folder is the guard
+        return None  # no credentials to read here: the owner-only folder is the guard
     pid, uid, gid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i")))
-    return uid
+    return pid, uid
+
+
+def _refusal(conn: socket.socket) -> str | None:
+    """Why this caller must not be served, or None: another user, or a caller confined otherwise than the helper."""
+    peer = _peer(conn)
+    if peer is None:
+        return None
+    pid, uid = peer
+    if uid != os.getuid():
+        return "another user"
+    if not confinement.same_as_mine(pid):
+        return "confined otherwise"  # a sandboxed caller: its command must run inside its sandbox
+    return None
 
 
 def _answer(conn: socket.socket, listener: socket.socket, fingerprint: str) -> bool:
     """Serve one connection; False when the helper must stop (it is out of date, or cannot fork safely)."""
     conn.settimeout(10.0)
     try:
-        if _peer_uid(conn) != os.getuid():
+        refusal = _refusal(conn)
+        if refusal == "another user":
             return True
         request, fds = receive_request(conn)
     except (OSError, ValueError):
@@ -319,6 +334,9 @@ def _answer(conn: socket.socket, listener: socket.socket, fingerprint: str) -> b
     try:
         if _caller_left(conn):
             return True  # it gave up waiting and ran the command itself
+        if refusal is not None:
+            send_line(conn, "refused")  # the caller runs the command in-process, inside its own confinement
+            return True
         if request.fingerprint != fingerprint or threading.active_count() > 1:
             send_line(conn, "stale")  # a fork copies only this thread: never fork a process that runs others
             return False
