@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -184,3 +185,68 @@ def sent_json(request: RecordedRequest) -> dict[str, Any]:
     payload = json.loads(request.body)
     assert isinstance(payload, dict)
     return payload
+
+
+def tool_agent_responder(
+    *,
+    tool: str = "search_web",
+    arguments: Callable[[str], dict[str, Any]] | None = None,
+    hold_final: threading.Event | None = None,
+    final_arrived: threading.Event | None = None,
+    prompt_tokens: int = 23,
+    completion_tokens: int = 7,
+) -> Responder:
+    """A model that calls one tool once, then answers from the tool's result.
+
+    A request that offers tools and has no tool result after its last user
+    message gets a ``tool_calls`` answer calling ``tool`` with
+    ``arguments(last user text)`` (default ``{"query": text}``), id
+    ``call_<n>`` where n counts the user turn's tool calls. A request with a
+    tool result gets the final answer: with a ``response_format``, a JSON
+    object ``{"title": ..., "points": [each tool result's text]}``; else
+    ``"Found: <results joined by ' | '>"``.
+
+    Args:
+        tool: The tool to call.
+        arguments: The call's arguments from the last user text.
+        hold_final: If given, a final request waits for this event before it
+            is answered (a test kills the client meanwhile).
+        final_arrived: Set when a final request arrives.
+        prompt_tokens: Reported ``usage.prompt_tokens``.
+        completion_tokens: Reported ``usage.completion_tokens``.
+    """
+
+    def respond(request: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
+        sent = request.json or {}
+        messages = sent.get("messages") or []
+        last_user = max(index for index, message in enumerate(messages) if message["role"] == "user")
+        results = [message["content"] for message in messages[last_user:] if message["role"] == "tool"]
+        body = completion_body(
+            SNAPSHOTS.get(str(sent.get("model")), str(sent.get("model"))),
+            None,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+        )
+        choice = body["choices"][0]
+        if sent.get("tools") and not results:
+            text = messages[last_user]["content"]
+            choice["finish_reason"] = "tool_calls"
+            choice["message"]["tool_calls"] = [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": tool, "arguments": json.dumps(arguments(text) if arguments else {"query": text})},
+                }
+            ]
+            return json_response(body)
+        if final_arrived is not None:
+            final_arrived.set()
+        if hold_final is not None:
+            hold_final.wait(120)
+        if sent.get("response_format"):
+            choice["message"]["content"] = json.dumps({"title": "Brief", "points": results})
+        else:
+            choice["message"]["content"] = "Found: " + " | ".join(results)
+        return json_response(body)
+
+    return respond

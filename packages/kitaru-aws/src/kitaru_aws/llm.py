@@ -27,16 +27,47 @@ How a Kitaru request maps onto Converse: system messages become
 ``temperature`` go into ``inferenceConfig`` as ``maxTokens`` and
 ``temperature`` when given. Usage comes back as ``inputTokens`` /
 ``outputTokens``.
+
+Tools (``kitaru.llm(tools=[...])``) map onto Converse's tool use:
+
+* The tools go into ``toolConfig={"tools": [{"toolSpec": {"name",
+  "description", "inputSchema": {"json": schema}}}]}`` (the description only
+  when the function has one: Converse refuses an empty one).
+* An assistant message that asked for tools becomes an assistant turn whose
+  content is its text (when any) followed by one
+  ``{"toolUse": {"toolUseId", "name", "input"}}`` block per call, the
+  arguments parsed back into the object the model wrote.
+* Tool messages become ``{"toolResult": {"toolUseId", "content": [{"text":
+  result}]}}`` blocks in a ``user`` turn, consecutive ones (one round's
+  results) sharing that turn. The result travels as text, the block every
+  model on Bedrock accepts (``json`` blocks are model-specific).
+* In the answer, ``toolUse`` blocks become
+  :class:`~kitaru.plugins.records.LlmToolCall` records (``input`` dumped back
+  to JSON text). Such an answer (``stopReason="tool_use"``) may hold no text,
+  which is not an error.
+
+Structured output (``response_format``) is not sent: the spec leaves
+``native_structured_output`` off, so Kitaru asks for the JSON in a system
+message and validates the text answer itself.
 """
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kitaru.errors import KitaruRuntimeError, KitaruUsageError
-from kitaru.llm_backends.anthropic_backend import split_system
-from kitaru.plugins.records import LlmBackendSpec, LlmRequest, LlmResult, ModelPrice
+from kitaru.llm_backends.anthropic_backend import split_system, tool_call_arguments
+from kitaru.plugins.records import (
+    LlmBackendSpec,
+    LlmRequest,
+    LlmResult,
+    LlmTool,
+    LlmToolCall,
+    ModelPrice,
+)
 
 PRICES_AS_OF = "2026-11-26"
 """When :data:`BEDROCK_PRICES` was written.
@@ -130,28 +161,114 @@ def _bedrock_client(boto3: Any) -> Any:
         ) from error
 
 
+def converse_tool_config(tools: Sequence[LlmTool]) -> dict[str, Any]:
+    """Converse's ``toolConfig``: one ``toolSpec`` per tool, its schema under ``inputSchema.json``.
+
+    The description is left out when the function has none: Converse
+    rejects an empty one.
+    """
+    specs = []
+    for tool in tools:
+        spec: dict[str, Any] = {"name": tool.name}
+        if tool.description:
+            spec["description"] = tool.description
+        spec["inputSchema"] = {"json": dict(tool.parameters)}
+        specs.append({"toolSpec": spec})
+    return {"tools": specs}
+
+
+def converse_messages(conversation: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Kitaru's user, assistant and tool messages as Converse turns.
+
+    Every turn's content is a list of blocks: ``text`` for plain messages;
+    text (if any) then ``toolUse`` blocks for an assistant message with
+    ``tool_calls``; a ``toolResult`` block per tool message, consecutive ones
+    sharing one ``user`` turn (Converse wants a round's results together,
+    right after the turn that asked for them).
+
+    Args:
+        conversation: The messages after :func:`split_system`.
+
+    Returns:
+        The ``messages`` argument of ``converse()``.
+
+    Raises:
+        KitaruUsageError: A tool call's arguments are not a JSON object.
+    """
+    turns: list[dict[str, Any]] = []
+    previous_role = None
+    for message in conversation:
+        role = message["role"]
+        if role == "tool":
+            block = {
+                "toolResult": {
+                    "toolUseId": message["tool_call_id"],
+                    "content": [{"text": message["content"]}],
+                }
+            }
+            if previous_role == "tool":
+                turns[-1]["content"].append(block)
+            else:
+                turns.append({"role": "user", "content": [block]})
+        elif role == "assistant" and message.get("tool_calls"):
+            turns.append({"role": "assistant", "content": _assistant_blocks(message)})
+        else:
+            turns.append({"role": role, "content": [{"text": message["content"]}]})
+        previous_role = role
+    return turns
+
+
+def _assistant_blocks(message: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """An assistant turn that asked for tools: its text (if any), then a ``toolUse`` per call."""
+    blocks: list[dict[str, Any]] = []
+    if message.get("content"):  # Converse refuses blank text blocks
+        blocks.append({"text": message["content"]})
+    for call in message["tool_calls"]:
+        arguments = tool_call_arguments(call, provider="Bedrock's Converse API")
+        blocks.append({"toolUse": {"toolUseId": call["id"], "name": call["name"], "input": arguments}})
+    return blocks
+
+
+def _answer_content(response: dict[str, Any]) -> list[dict[str, Any]]:
+    return response.get("output", {}).get("message", {}).get("content") or []
+
+
 def _answer_text(response: dict[str, Any]) -> str:
-    content = response.get("output", {}).get("message", {}).get("content") or []
+    content = _answer_content(response)
     return "".join(block["text"] for block in content if isinstance(block.get("text"), str))
+
+
+def _answer_tool_calls(response: dict[str, Any]) -> tuple[LlmToolCall, ...]:
+    """The ``toolUse`` blocks of an answer, with their input (parsed by boto3) as JSON text."""
+    return tuple(
+        LlmToolCall(
+            id=block["toolUse"]["toolUseId"],
+            name=block["toolUse"]["name"],
+            arguments=json.dumps(block["toolUse"].get("input", {})),
+        )
+        for block in _answer_content(response)
+        if isinstance(block.get("toolUse"), dict)
+    )
 
 
 def call_bedrock(request: LlmRequest) -> LlmResult:
     """Send one request through boto3's ``bedrock-runtime`` ``converse()``.
 
     Args:
-        request: The model id (after ``bedrock/``), messages, temperature and
-            output limit.
+        request: The model id (after ``bedrock/``), messages, temperature,
+            output limit and tools.
 
     Returns:
-        The answer's text blocks joined together, ``inputTokens`` and
-        ``outputTokens`` from ``usage``, and the model that answered: the one
-        a prompt router picked when the trace names it, else the requested id
-        (Converse does not echo it).
+        The answer's text blocks joined together, its ``toolUse`` blocks as
+        tool calls, ``inputTokens`` and ``outputTokens`` from ``usage``, and
+        the model that answered: the one a prompt router picked when the
+        trace names it, else the requested id (Converse does not echo it).
 
     Raises:
-        KitaruUsageError: boto3 is missing, no region is configured, or a
-            system message is not at the start.
-        KitaruRuntimeError: The answer holds no text.
+        KitaruUsageError: boto3 is missing, no region is configured, a
+            system message is not at the start, or a tool call's arguments in
+            the conversation are not a JSON object.
+        KitaruRuntimeError: The answer holds neither text nor tool calls.
         botocore.exceptions.ClientError: Whatever Bedrock answered with
             (``AccessDeniedException``, ``ValidationException`` ...); Kitaru
             reports it as a backend error.
@@ -160,13 +277,12 @@ def call_bedrock(request: LlmRequest) -> LlmResult:
     system, conversation = split_system(request.messages, provider="Bedrock's Converse API")
     arguments: dict[str, Any] = {
         "modelId": request.model,
-        "messages": [
-            {"role": message["role"], "content": [{"text": message["content"]}]}
-            for message in conversation
-        ],
+        "messages": converse_messages(conversation),
     }
     if system is not None:
         arguments["system"] = [{"text": system}]
+    if request.tools:
+        arguments["toolConfig"] = converse_tool_config(request.tools)
     inference_config: dict[str, Any] = {}
     if request.max_tokens is not None:
         inference_config["maxTokens"] = request.max_tokens
@@ -178,7 +294,8 @@ def call_bedrock(request: LlmRequest) -> LlmResult:
     response = _bedrock_client(boto3).converse(**arguments)
 
     text = _answer_text(response)
-    if not text:
+    tool_calls = _answer_tool_calls(response)
+    if not text and not tool_calls:
         raise KitaruRuntimeError(
             f"Bedrock model {request.model!r} returned no text "
             f"(stopReason={response.get('stopReason')!r}). Raise max_tokens or rephrase the prompt."
@@ -190,6 +307,7 @@ def call_bedrock(request: LlmRequest) -> LlmResult:
         tokens_input=usage.get("inputTokens"),
         tokens_output=usage.get("outputTokens"),
         model=router.get("invokedModelId") or request.model,
+        tool_calls=tool_calls,
     )
 
 
@@ -203,5 +321,6 @@ BEDROCK_BACKEND = LlmBackendSpec(
     call=call_bedrock,
     prices=BEDROCK_PRICES,
     prices_as_of=PRICES_AS_OF,
+    supports_tools=True,
 )
 """The ``bedrock`` backend record; yield it from the AWS plugin's ``kitaru_llm_backends``."""

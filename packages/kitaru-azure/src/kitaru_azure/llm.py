@@ -89,5 +89,7 @@ AZURE_LLM_BACKEND = LlmBackendSpec(
     credential_env=(AZURE_OPENAI_API_KEY_ENV, "AZURE_OPENAI_AD_TOKEN"),
     extra="azure",
     call=call_azure,
+    supports_tools=True,
+    native_structured_output=True,
 )
 """The record ``kitaru_llm_backends`` yields for ``azure/*`` deployments."""

@@ -8,6 +8,7 @@ from the matching built-in (``ValueError``, ``RuntimeError``,
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 
 class KitaruError(Exception):
@@ -112,6 +113,25 @@ class KitaruUnstorableValueError(KitaruRuntimeError):
         self.type_name = type_name
         self.reason = reason
         self.value_repr = value_repr
+
+
+class KitaruStructuredOutputError(KitaruRuntimeError):
+    """A model's answer did not fit ``kitaru.llm(response_format=...)``.
+
+    Attributes:
+        text: The model's whole text, as it answered.
+    """
+
+    def __init__(self, message: str, *, text: str) -> None:
+        super().__init__(message)
+        self.text = text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_structured_output_error, (str(self), self.text))
+
+
+def _structured_output_error(message: str, text: str) -> KitaruStructuredOutputError:
+    return KitaruStructuredOutputError(message, text=text)
 
 
 class KitaruFeatureNotAvailableError(KitaruError, NotImplementedError):

@@ -8,17 +8,24 @@ synthetic :data:`llm_call` checkpoint).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, overload
 
-from kitaru._llm.call import LLM_CALL_TYPE, perform_call, prepare_request
+from kitaru._llm.call import LLM_CALL_TYPE, TOOL_CALL_TYPE, claim_name, perform_call, prepare_request
+from kitaru._llm.call_objects import CallObjects, current, holding
+from kitaru._llm.conversation import DEFAULT_MAX_TOOL_ROUNDS, check_max_tool_rounds, converse, fill_results
+from kitaru._llm.structured import parse_answer
+from kitaru._llm.tools import run_tool
 from kitaru.checkpoints import checkpoint
 from kitaru.engine import get_engine
-from kitaru.errors import KitaruContextError, KitaruStateError, KitaruUsageError
+from kitaru.errors import KitaruContextError, KitaruRuntimeError, KitaruStateError, KitaruUsageError
 from kitaru.execution.artifacts import load_named_artifact
 from kitaru.execution.ids import parse_execution_id
 from kitaru.execution.keys import ARTIFACT_TYPE_KEY
 from kitaru.execution.scope import CheckpointScope, current_checkpoint, current_flow
 from kitaru.execution.waits_body import is_flow_control, run_wait
+
+ResponseModel = TypeVar("ResponseModel")
 
 SAVE_TYPES = ("prompt", "response", "context", "input", "output", "blob")
 
@@ -162,6 +169,7 @@ def wait(
     return run_wait(schema=schema, name=name, question=question, timeout=timeout, metadata=metadata)
 
 
+@overload
 def llm(
     prompt: str | list[dict[str, Any]],
     *,
@@ -170,14 +178,53 @@ def llm(
     temperature: float | None = None,
     max_tokens: int | None = None,
     name: str | None = None,
-) -> str:
-    """Call an LLM and return its text; the call is journaled and never paid twice.
+    tools: Sequence[Callable[..., Any]] | None = None,
+    response_format: None = None,
+    max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
+) -> str: ...
+
+
+@overload
+def llm(
+    prompt: str | list[dict[str, Any]],
+    *,
+    model: str | None = None,
+    system: str | None = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    name: str | None = None,
+    tools: Sequence[Callable[..., Any]] | None = None,
+    response_format: type[ResponseModel],
+    max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
+) -> ResponseModel: ...
+
+
+def llm(
+    prompt: str | list[dict[str, Any]],
+    *,
+    model: str | None = None,
+    system: str | None = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    name: str | None = None,
+    tools: Sequence[Callable[..., Any]] | None = None,
+    response_format: type[Any] | None = None,
+    max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
+) -> Any:
+    """Call an LLM and return its answer; the call is journaled and never paid twice.
 
     In the flow body the call runs as a synthetic ``llm_call`` checkpoint named
     after the call (``llm_1``, ``llm_2`` ... or ``name``), so retry, resume and
     replay reuse its recorded answer. Inside a checkpoint it runs inline and
     the checkpoint is the replay boundary. Prompt and response are stored as
     artifacts; model, credential source, latency, tokens and cost as metadata.
+
+    With ``tools``, Kitaru runs the model <-> tool loop: each model request is
+    its own ``llm_call`` checkpoint (``research``, ``research_2`` ...) and each
+    tool run a ``tool_call`` checkpoint (``research_search_web`` ...) with its
+    arguments and result, so a retry after a crash neither asks the model nor
+    runs a tool again, and a replay from a tool call sends the edited result
+    to the model.
 
     Args:
         prompt: A string (one user message) or a list of ``{"role",
@@ -190,29 +237,49 @@ def llm(
         max_tokens: Output token limit (≥ 1).
         name: The call name (normalised to a word; digits get an ``llm_``
             prefix).
+        tools: Plain functions the model may call. Their JSON schemas come
+            from their signatures (pydantic) and their docstrings (summary
+            and ``Args:``); results are sent back as JSON (strings as they
+            are). Define them at module level.
+        response_format: A pydantic model class: the final answer is
+            validated into an instance and returned, using the provider's
+            structured output where the backend has it.
+        max_tool_rounds: How many answers asking for tools to follow (≥ 1).
 
     Returns:
-        The model's text.
+        The model's text, or an instance of ``response_format``.
 
     Raises:
         KitaruContextError: Outside a flow.
-        KitaruUsageError: For a bad prompt, option or model, or a missing SDK
-            (the message names the extra to install).
-        KitaruRuntimeError: For missing credentials or an empty answer.
+        KitaruUsageError: For a bad prompt, option, tool or model, a backend
+            that cannot call tools, or a missing SDK (the message names the
+            extra to install).
+        KitaruRuntimeError: For missing credentials, an empty answer, or a
+            model still asking for tools after ``max_tool_rounds``.
+        KitaruStructuredOutputError: When the answer does not fit
+            ``response_format`` (the text is on the error).
         KitaruBackendError: When the provider call fails.
 
     Example::
 
+        class Brief(BaseModel):
+            title: str
+            points: list[str]
+
+        def search_web(query: str) -> list[str]:
+            \"\"\"Search the web; return the top result titles.\"\"\"
+            ...
+
         @kitaru.flow
-        def agent(topic: str) -> str:
-            notes = kitaru.llm(f"Research {topic}", model="fast", name="research")
-            return kitaru.llm(f"Write a post from: {notes}", system="Be concise.")
+        def agent(topic: str) -> Brief:
+            return kitaru.llm(f"Research {topic}", tools=[search_web], response_format=Brief)
     """
     flow = current_flow()
     inside = current_checkpoint()
     if flow is None and inside is None:
         raise KitaruContextError("kitaru.llm() can only be called inside a @flow.")
     scope: Any = inside if inside is not None else flow
+    rounds = check_max_tool_rounds(max_tool_rounds)
     request = prepare_request(
         scope,
         prompt,
@@ -222,27 +289,92 @@ def llm(
         max_tokens=max_tokens,
         name=name,
         inside_checkpoint=inside is not None,
+        tools=tools,
+        response_format=response_format,
     )
-    if inside is not None:
-        return _answer(request)
-    text: str = llm_call(request, id=request["name"])
-    return text
+    if "tools" not in request and "response_format" not in request:  # the plain call, journaled as text
+        if inside is not None:
+            return _answer(request)["text"]
+        text: str = llm_call(request, id=request["name"])
+        return text
+    objects = CallObjects(
+        tools={function.__name__: function for function in tools or ()}, response_format=response_format
+    )
+    with holding(objects):
+        answer = converse(
+            request,
+            ask=_answer if inside is not None else _ask_in_flow,
+            run=_run_tool if inside is not None else lambda call: tool_call(call, id=call["name"]),
+            claim=lambda taken: claim_name(scope, taken, inside_checkpoint=inside is not None),
+            tools=objects.tools,
+            max_tool_rounds=rounds,
+        )
+    if response_format is not None:
+        return parse_answer(response_format, answer["text"], call=request["name"])
+    return answer["text"]
 
 
 @checkpoint(type=LLM_CALL_TYPE)
-def llm_call(request: dict[str, Any]) -> str:
-    """The synthetic checkpoint a flow-body ``kitaru.llm()`` call runs as."""
-    return _answer(request)
+def llm_call(request: dict[str, Any], tool_results: Any = None) -> Any:
+    """The synthetic checkpoint a flow-body model request runs as.
+
+    Args:
+        request: The request.
+        tool_results: A list: the results of the tools run since the
+            previous request of the conversation (see
+            :mod:`kitaru._llm.conversation`). Annotated ``Any`` because the
+            engine loads a list of outputs only for a plain ``list`` or
+            ``Any`` annotation, not for an optional one.
+
+    Returns:
+        The text for a plain call, else the answer ``{"text", "tool_calls", "messages"}``.
+    """
+    answer = _answer(request, tool_results or [])
+    return answer if "tools" in request or "response_format" in request else answer["text"]
 
 
-def _answer(request: dict[str, Any]) -> str:
-    """Call the model (inside a checkpoint) and record the call: prompt, response, ``llm_calls`` metadata."""
-    text, record = perform_call(request)
+@checkpoint(type=TOOL_CALL_TYPE)
+def tool_call(call: dict[str, Any]) -> Any:
+    """The synthetic checkpoint a tool the model asked for runs as: its arguments in, its result out."""
+    return _run_tool(call)
+
+
+def _answer(request: dict[str, Any], tool_results: list[Any] | None = None) -> dict[str, Any]:
+    """Call the model (inside a checkpoint) and record the call: prompt, response, ``llm_calls`` metadata.
+
+    The tools' results are filled into the conversation first. A final
+    answer to a call with ``response_format`` is validated here, so an answer
+    that does not fit fails this request (and is never journaled as its
+    result).
+    """
+    messages = fill_results(list(request["messages"]), tool_results or [])
+    request = {**request, "messages": messages}
+    answer, record = perform_call(request)
+    answer["messages"] = messages
     name = request["name"]
-    save(f"{name}_prompt", list(request["messages"]), type="prompt")
-    save(f"{name}_response", text, type="response")
+    save(f"{name}_prompt", messages, type="prompt")
+    save(
+        f"{name}_response",
+        {"text": answer["text"], "tool_calls": answer["tool_calls"]} if answer["tool_calls"] else answer["text"],
+        type="response",
+    )
     log(llm_calls={name: record})
-    return text
+    if "response_format" in request and not answer["tool_calls"]:
+        parse_answer(current().response_format, answer["text"], call=name)
+    return answer
 
 
-__all__ = ["SAVE_TYPES", "is_flow_control", "llm", "llm_call", "load", "log", "save", "wait"]
+def _ask_in_flow(turn: dict[str, Any], results: list[Any]) -> dict[str, Any]:
+    """One model request of a conversation as an ``llm_call`` checkpoint; the results travel as its input."""
+    answer: dict[str, Any] = llm_call(turn, results, id=turn["name"]) if results else llm_call(turn, id=turn["name"])
+    return answer
+
+
+def _run_tool(call: dict[str, Any]) -> Any:
+    function = current().tools.get(call["tool"])
+    if function is None:
+        raise KitaruRuntimeError(f"Tool {call['tool']!r} is not among this kitaru.llm call's tools.")
+    return run_tool(function, call["arguments"])
+
+
+__all__ = ["SAVE_TYPES", "is_flow_control", "llm", "llm_call", "load", "log", "save", "tool_call", "wait"]

@@ -121,5 +121,7 @@ OLLAMA_BACKEND = LlmBackendSpec(
     call=call_ollama,
     # Local models cost nothing per token, whatever their (free-form) name.
     default_price=ModelPrice(input_per_million=0.0, output_per_million=0.0),
+    supports_tools=True,
+    native_structured_output=True,
 )
 """The record ``kitaru_llm_backends`` yields for ``ollama/*`` models."""

@@ -317,7 +317,11 @@ def plan_replay(
             )
         planned.append(Override(key, source, value, _consumers(exec_id, source, calls, key)))
     consumers = [position[consumer] for item in planned for consumer, _ in item.consumers]
-    start = min([position[selected.invocation_id], *consumers])
+    overridden = {item.source.invocation_id for item in planned}
+    # Replaying from a call whose output is overridden starts at its consumers: the edited value
+    # stands for its output, so running it again would only repeat its side effects (a tool call).
+    selected_position = len(calls) if selected.invocation_id in overridden else position[selected.invocation_id]
+    start = min([selected_position, *consumers])
     reused = calls[:start]
     for call in reused:
         if not call.successful:
@@ -328,7 +332,6 @@ def plan_replay(
                 f"`{call.invocation_id}` or an earlier checkpoint."
             )
     reused_ids = tuple(call.invocation_id for call in reused)
-    overridden = {item.source.invocation_id for item in planned}
     inherited = tuple(
         Inherited(
             call,

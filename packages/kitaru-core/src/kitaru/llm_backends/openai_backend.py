@@ -70,5 +70,7 @@ OPENAI_BACKEND = LlmBackendSpec(
     call=call_openai,
     prices=OPENAI_PRICES,
     prices_as_of=OPENAI_PRICES_AS_OF,
+    supports_tools=True,
+    native_structured_output=True,
 )
 """The record ``kitaru_llm_backends`` yields for ``openai/*`` models."""

@@ -1,8 +1,9 @@
 """What every backend speaking OpenAI's Chat Completions protocol shares.
 
 OpenAI, OpenRouter, Ollama and Azure OpenAI all answer the same request
-(``POST .../chat/completions`` with ``model`` and ``messages``) with the same
-response (``choices[0].message.content`` plus ``usage``). They differ only in
+(``POST .../chat/completions`` with ``model`` and ``messages``, and optionally
+``tools`` and a JSON-schema ``response_format``) with the same response
+(``choices[0].message.content`` or ``.tool_calls``, plus ``usage``). They differ only in
 how the official ``openai`` SDK client is built: which base URL, which key,
 which header. So each backend module builds its client and hands it to
 :func:`complete`, which sends the request and turns the answer into an
@@ -15,11 +16,12 @@ error that names the pip extra to install.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import ModuleType
 from typing import Any, Literal
 
 from kitaru.errors import KitaruRuntimeError, KitaruUsageError
-from kitaru.plugins.records import LlmRequest, LlmResult, ModelPrice
+from kitaru.plugins.records import LlmRequest, LlmResult, LlmToolCall, ModelPrice
 
 TokenLimitParameter = Literal["max_tokens", "max_completion_tokens"]
 """How a provider spells the output token limit.
@@ -67,20 +69,58 @@ def chat_arguments(
         token_limit: How this provider spells the output token limit.
 
     Returns:
-        ``model``, ``messages`` and, when set, ``temperature`` and the limit.
+        ``model``, ``messages`` and, when set, ``temperature``, the limit,
+        ``tools`` (function tools) and ``response_format`` (a JSON schema,
+        not strict: strict mode would refuse optional fields).
     """
     arguments: dict[str, Any] = {
         "model": request.model,
-        "messages": [
-            {"role": message["role"], "content": message["content"]}
-            for message in request.messages
-        ],
+        "messages": [chat_message(message) for message in request.messages],
     }
     if request.temperature is not None:
         arguments["temperature"] = request.temperature
     if request.max_tokens is not None:
         arguments[token_limit] = request.max_tokens
+    if request.tools:
+        arguments["tools"] = [
+            {
+                "type": "function",
+                "function": {"name": tool.name, "description": tool.description, "parameters": dict(tool.parameters)},
+            }
+            for tool in request.tools
+        ]
+    if request.response_format is not None:
+        arguments["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {
+                "name": request.response_format.name,
+                "schema": dict(request.response_format.schema),
+                "strict": False,
+            },
+        }
     return arguments
+
+
+def chat_message(message: Mapping[str, Any]) -> dict[str, Any]:
+    """One of Kitaru's messages (see :class:`~kitaru.plugins.records.LlmRequest`) as Chat Completions spells it.
+
+    An assistant turn that asked for tools carries ``tool_calls`` of type
+    ``function`` (its ``content`` null when empty); a tool result is a
+    ``tool`` message answering its ``tool_call_id``.
+    """
+    role = message["role"]
+    if role == "tool":
+        return {"role": "tool", "tool_call_id": message["tool_call_id"], "content": message["content"]}
+    if role == "assistant" and message.get("tool_calls"):
+        return {
+            "role": "assistant",
+            "content": message.get("content") or None,
+            "tool_calls": [
+                {"id": call["id"], "type": "function", "function": {"name": call["name"], "arguments": call["arguments"]}}
+                for call in message["tool_calls"]
+            ],
+        }
+    return {"role": role, "content": message["content"]}
 
 
 def complete(
@@ -139,14 +179,20 @@ def parse_completion(completion: Any, *, backend: str, model: str) -> LlmResult:
     choice = choices[0]
     message = getattr(choice, "message", None)
     text = getattr(message, "content", None)
-    if not isinstance(text, str) or not text.strip():
+    tool_calls = tuple(
+        LlmToolCall(id=call.id, name=call.function.name, arguments=call.function.arguments or "{}")
+        for call in getattr(message, "tool_calls", None) or []
+        if getattr(call, "type", "function") == "function"
+    )
+    if not tool_calls and (not isinstance(text, str) or not text.strip()):
         raise KitaruRuntimeError(_empty_answer_message(backend, model, choice, message))
     usage = getattr(completion, "usage", None)
     return LlmResult(
-        text=text,
+        text=text if isinstance(text, str) else "",
         tokens_input=_count(usage, "prompt_tokens"),
         tokens_output=_count(usage, "completion_tokens"),
         model=getattr(completion, "model", None) or None,
+        tool_calls=tool_calls,
     )
 
 
@@ -169,8 +215,6 @@ def _empty_answer_message(backend: str, model: str, choice: Any, message: Any) -
         )
     if reason == "content_filter":
         return f"{text} The provider's content filter withheld the answer."
-    if getattr(message, "tool_calls", None):
-        return f"{text} The model asked for a tool call; kitaru.llm() returns text only."
     return f"{text} kitaru.llm() needs a text answer; check the model and the prompt."
 
 

@@ -101,5 +101,7 @@ OPENROUTER_BACKEND = LlmBackendSpec(
     call=call_openrouter,
     prices=OPENROUTER_PRICES,
     prices_as_of=OPENROUTER_PRICES_AS_OF,
+    supports_tools=True,
+    native_structured_output=True,
 )
 """The record ``kitaru_llm_backends`` yields for ``openrouter/*`` models."""

@@ -15,10 +15,19 @@ One module per hook family:
 * :mod:`~kitaru.plugins.records.serializers`: :class:`ArtifactSerializerSpec`;
 * :mod:`~kitaru.plugins.records.logs`: :class:`LogStoreSpec`, :class:`ReadLogs`;
 * :mod:`~kitaru.plugins.records.llm`: :class:`LlmBackendSpec`,
-  :class:`LlmRequest`, :class:`LlmResult`, :class:`ModelPrice`.
+  :class:`LlmRequest`, :class:`LlmResult`, :class:`ModelPrice`, and the tool
+  records :class:`LlmTool`, :class:`LlmToolCall`, :class:`LlmResponseFormat`.
 """
 
-from kitaru.plugins.records.llm import LlmBackendSpec, LlmRequest, LlmResult, ModelPrice
+from kitaru.plugins.records.llm import (
+    LlmBackendSpec,
+    LlmRequest,
+    LlmResponseFormat,
+    LlmResult,
+    LlmTool,
+    LlmToolCall,
+    ModelPrice,
+)
 from kitaru.plugins.records.logs import LogRow, LogStoreSpec, ReadLogs
 from kitaru.plugins.records.serializers import ArtifactSerializerSpec
 from kitaru.plugins.records.source import PluginSource
@@ -95,7 +104,10 @@ __all__ = [
     "ConnectorSpec",
     "LlmBackendSpec",
     "LlmRequest",
+    "LlmResponseFormat",
     "LlmResult",
+    "LlmTool",
+    "LlmToolCall",
     "LogRow",
     "LogStoreSpec",
     "ModelPrice",

@@ -1,0 +1,255 @@
+"""kitaru.llm(tools=..., response_format=...) in real flows: each model request and tool run journaled once.
+
+The provider is :class:`RecordingServer` speaking Chat Completions
+(:func:`tool_agent_responder`: it asks for ``search_web`` once, then answers
+from its result), reached by the official ``openai`` SDK through
+``OPENAI_BASE_URL``. The requests the server saw and the lines the tool
+appended to its log are the proof that retry, a crash and replay never ask
+the model or run the tool a second time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import kitaru
+from kitaru import KitaruClient
+from kitaru.errors import KitaruExecutionError
+from tests.conftest import REPO_ROOT, subprocess_env
+from tests.llm.flows import tool_agent
+from tests.llm.openai_protocol import SDK_ENVIRONMENT, tool_agent_responder
+from tests.llm.recording_server import RecordingServer
+
+KITARU = Path(sys.executable).with_name("kitaru")
+
+
+@pytest.fixture
+def tool_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "tool-runs.log"
+    path.touch()
+    monkeypatch.setenv("TOOL_AGENT_LOG", str(path))
+    return path
+
+
+@pytest.fixture
+def provider(monkeypatch: pytest.MonkeyPatch, tool_log: Path) -> Iterator[RecordingServer]:
+    for name in SDK_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("KITARU_LLM_MOCK_RESPONSE", raising=False)
+    with RecordingServer(tool_agent_responder()) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.url + "/v1")
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-kitaru")
+        yield server
+
+
+def tool_runs(log: Path) -> list[str]:
+    return log.read_text().splitlines()
+
+
+def asked_for_tools(server: RecordingServer) -> int:
+    """Requests answered with a tool call (no tool result in them yet)."""
+    return sum(1 for request in server.requests if not any(m["role"] == "tool" for m in request.json["messages"]))
+
+
+def test_the_loop_sends_tools_results_and_schema_the_way_the_provider_expects(
+    provider: RecordingServer, tool_log: Path
+) -> None:
+    assert tool_agent.researcher.run("durable agents").wait() == "PUBLISHED: Brief (1 points)"
+    first, final = (request.json for request in provider.requests)
+    assert first["tools"] == [
+        {
+            "type": "function",
+            "function": {
+                "name": "search_web",
+                "description": "Search the web and return the top result titles.",
+                "parameters": {
+                    "additionalProperties": False,
+                    "properties": {
+                        "query": {"title": "Query", "type": "string", "description": "What to search for."},
+                        "limit": {
+                            "default": 2,
+                            "title": "Limit",
+                            "type": "integer",
+                            "description": "How many titles to return.",
+                        },
+                    },
+                    "required": ["query"],
+                    "type": "object",
+                },
+            },
+        }
+    ]
+    assert first["response_format"]["type"] == "json_schema"
+    assert first["response_format"]["json_schema"]["name"] == "Brief"
+    assert first["response_format"]["json_schema"]["schema"]["required"] == ["title", "points"]
+    assert first["messages"] == [{"role": "user", "content": "Research durable agents"}]
+    assert final["messages"][1:] == [
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "search_web", "arguments": '{"query": "Research durable agents"}'},
+                }
+            ],
+        },
+        {
+            "role": "tool",
+            "tool_call_id": "call_1",
+            "content": '["Research durable agents result 1", "Research durable agents result 2"]',
+        },
+    ]
+    assert tool_runs(tool_log) == ["Research durable agents"]
+
+
+def test_a_failed_flow_is_retried_without_asking_the_model_or_running_the_tool_again(
+    provider: RecordingServer, tool_log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fail_flag = tmp_path / "fail"
+    fail_flag.touch()
+    monkeypatch.setenv("TOOL_AGENT_FAIL", str(fail_flag))
+    handle = tool_agent.researcher.run("retries")
+    with pytest.raises(KitaruExecutionError, match="publisher is down"):
+        handle.wait()
+    assert len(provider.requests) == 2 and tool_runs(tool_log) == ["Research retries"]
+
+    fail_flag.unlink()
+    retried = KitaruClient().executions.retry(handle.exec_id)
+    assert str(retried.status) == "completed"
+    assert len(provider.requests) == 2, "no model request was sent again"
+    assert tool_runs(tool_log) == ["Research retries"], "the tool did not run again"
+
+    execution = KitaruClient().executions.get(handle.exec_id)
+    calls = [(call.name, call.checkpoint_type, str(call.status)) for call in execution.checkpoints]
+    assert calls == [
+        ("research", "llm_call", "completed"),
+        ("research_search_web", "tool_call", "completed"),
+        ("research_2", "llm_call", "completed"),
+        ("publish", None, "completed"),
+    ]
+    assert execution.llm_usage["calls"] == 2
+    assert execution.llm_usage["tokens_input"] == 2 * 23 and execution.llm_usage["tokens_output"] == 2 * 7
+    price = kitaru.plugins.get_plugin_manager().llm_backends()["openai"].prices["gpt-4o-mini"]
+    one = (23 * price.input_per_million + 7 * price.output_per_million) / 1e6
+    assert execution.llm_usage["cost_usd"] == pytest.approx(2 * one)
+    by_name = {call.name: call for call in execution.checkpoints}
+    assert by_name["research"].metadata["llm_calls"]["research"]["tool_calls"] == 1
+    artifacts = {artifact.name: artifact for artifact in execution.artifacts}
+    assert artifacts["research_response"].load() == {
+        "text": "",
+        "tool_calls": [{"id": "call_1", "name": "search_web", "arguments": '{"query": "Research retries"}'}],
+    }
+    assert json.loads(artifacts["research_2_response"].load()) == {
+        "title": "Brief",
+        "points": ['["Research retries result 1", "Research retries result 2"]'],
+    }
+
+
+def test_a_replay_from_the_tool_call_sends_the_edited_result_to_the_model(
+    provider: RecordingServer, tool_log: Path
+) -> None:
+    handle = tool_agent.plain_researcher.run("replays")
+    assert handle.wait() == 'Found: ["Research replays result 1", "Research replays result 2"]'
+    replayed = tool_agent.plain_researcher.replay(
+        handle.exec_id, from_="llm_1_search_web", overrides={"checkpoint.llm_1_search_web": ["an edited result"]}
+    )
+    assert replayed.wait() == 'Found: ["an edited result"]'
+
+    assert asked_for_tools(provider) == 1, "the model's first answer came from the journal"
+    assert provider.requests[-1].json["messages"][-1]["content"] == '["an edited result"]'
+    assert tool_runs(tool_log) == ["Research replays"], "an overridden tool does not run again"
+
+
+def test_a_bad_tool_call_is_told_to_the_model_and_nothing_runs(
+    monkeypatch: pytest.MonkeyPatch, tool_log: Path
+) -> None:
+    for name in SDK_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    responder = tool_agent_responder(arguments=lambda text: {"query": 42, "extra": True})
+    with RecordingServer(responder) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.url + "/v1")
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-kitaru")
+        answer = tool_agent.plain_researcher.run("bad arguments").wait()
+    assert tool_runs(tool_log) == []
+    told = server.requests[-1].json["messages"][-1]
+    assert told["role"] == "tool" and told["content"].startswith("Error: invalid arguments for 'search_web':")
+    assert "query" in told["content"] and "extra" in told["content"]
+    assert answer.startswith("Found: Error: invalid arguments")
+
+
+def test_a_crash_in_the_middle_of_the_loop_loses_nothing_already_done(
+    tool_log: Path, fresh_config_dir: Path
+) -> None:
+    final_arrived, release = threading.Event(), threading.Event()
+    responder = tool_agent_responder(final_arrived=final_arrived, hold_final=release)
+    with RecordingServer(responder) as server:
+        env = subprocess_env(
+            fresh_config_dir,
+            OPENAI_BASE_URL=server.url + "/v1",
+            OPENAI_API_KEY="sk-test-kitaru",
+            TOOL_AGENT_LOG=str(tool_log),
+        )
+        for name in SDK_ENVIRONMENT:
+            if name not in ("OPENAI_BASE_URL", "OPENAI_API_KEY"):
+                env.pop(name, None)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "tests.llm.flows.tool_agent", "crashes"], cwd=REPO_ROOT, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        try:
+            assert final_arrived.wait(300), "the flow never sent its final request"
+            os.killpg(child.pid, signal.SIGKILL)  # mid-request: the tool ran, the final answer never came
+            child.wait(60)
+        finally:
+            release.set()
+        assert tool_runs(tool_log) == ["Research crashes"]
+        listed = subprocess.run(
+            [str(KITARU), "executions", "list", "-o", "json"], cwd=REPO_ROOT, env=env, capture_output=True,
+            text=True, timeout=300,
+        )
+        exec_id = json.loads(listed.stdout)["items"][0]["exec_id"]
+        retried = subprocess.run(
+            [str(KITARU), "executions", "retry", exec_id, "-o", "json"], cwd=REPO_ROOT, env=env,
+            capture_output=True, text=True, timeout=300,
+        )
+        assert retried.returncode == 0, retried.stdout + retried.stderr
+    assert json.loads(retried.stdout)["item"]["status"] == "completed"
+    assert tool_runs(tool_log) == ["Research crashes"], "the tool did not run again"
+    assert asked_for_tools(server) == 1, "the first model request was not sent again"
+    finals = [request for request in server.requests if any(m["role"] == "tool" for m in request.json["messages"])]
+    assert len(finals) == 2, "only the request the crash cut off was sent again"
+    assert finals[0].json == finals[1].json
+
+
+def test_bad_tools_and_formats_are_refused_before_any_call() -> None:
+    @kitaru.flow(cache=False)
+    def misuse(kind: str) -> str:
+        if kind == "lambda":
+            return kitaru.llm("x", model="openai/gpt-4o-mini", tools=[lambda: 1])
+        if kind == "varargs":
+            def spread(*words: str) -> str:
+                return ""
+            return kitaru.llm("x", model="openai/gpt-4o-mini", tools=[spread])
+        if kind == "format":
+            return kitaru.llm("x", model="openai/gpt-4o-mini", response_format=dict)  # type: ignore[arg-type]
+        return kitaru.llm("x", model="openai/gpt-4o-mini", tools=[tool_agent.search_web], max_tool_rounds=0)
+
+    for kind, message in [
+        ("lambda", r"Tool '<lambda>' needs a name"),
+        ("varargs", r"takes \*words; a tool needs named arguments"),
+        ("format", r"response_format=...\) takes a pydantic model class"),
+        ("rounds", r"max_tool_rounds=...\) must be an integer >= 1"),
+    ]:
+        with pytest.raises(KitaruExecutionError, match=message):
+            misuse.run(kind).wait()
