@@ -11,12 +11,6 @@ the model or run the tool a second time.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,40 +18,19 @@ import pytest
 import kitaru
 from kitaru import KitaruClient
 from kitaru.errors import KitaruExecutionError
-from tests.conftest import REPO_ROOT, subprocess_env
+from tests.llm.agent_support import (
+    asked_for_tools,
+    crash_in_the_final_request_then_retry,
+    final_requests,
+    provider,
+    tool_log,
+    tool_runs,
+)
 from tests.llm.flows import tool_agent
 from tests.llm.openai_protocol import SDK_ENVIRONMENT, tool_agent_responder
 from tests.llm.recording_server import RecordingServer
 
-KITARU = Path(sys.executable).with_name("kitaru")
-
-
-@pytest.fixture
-def tool_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "tool-runs.log"
-    path.touch()
-    monkeypatch.setenv("TOOL_AGENT_LOG", str(path))
-    return path
-
-
-@pytest.fixture
-def provider(monkeypatch: pytest.MonkeyPatch, tool_log: Path) -> Iterator[RecordingServer]:
-    for name in SDK_ENVIRONMENT:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("KITARU_LLM_MOCK_RESPONSE", raising=False)
-    with RecordingServer(tool_agent_responder()) as server:
-        monkeypatch.setenv("OPENAI_BASE_URL", server.url + "/v1")
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-kitaru")
-        yield server
-
-
-def tool_runs(log: Path) -> list[str]:
-    return log.read_text().splitlines()
-
-
-def asked_for_tools(server: RecordingServer) -> int:
-    """Requests answered with a tool call (no tool result in them yet)."""
-    return sum(1 for request in server.requests if not any(m["role"] == "tool" for m in request.json["messages"]))
+__all__ = ["provider", "tool_log"]  # fixtures
 
 
 def test_the_loop_sends_tools_results_and_schema_the_way_the_provider_expects(
@@ -171,9 +144,7 @@ def test_a_replay_from_the_tool_call_sends_the_edited_result_to_the_model(
     assert tool_runs(tool_log) == ["Research replays"], "an overridden tool does not run again"
 
 
-def test_a_bad_tool_call_is_told_to_the_model_and_nothing_runs(
-    monkeypatch: pytest.MonkeyPatch, tool_log: Path
-) -> None:
+def test_a_bad_tool_call_is_told_to_the_model_and_nothing_runs(monkeypatch: pytest.MonkeyPatch, tool_log: Path) -> None:
     for name in SDK_ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
     responder = tool_agent_responder(arguments=lambda text: {"query": 42, "extra": True})
@@ -188,48 +159,13 @@ def test_a_bad_tool_call_is_told_to_the_model_and_nothing_runs(
     assert answer.startswith("Found: Error: invalid arguments")
 
 
-def test_a_crash_in_the_middle_of_the_loop_loses_nothing_already_done(
-    tool_log: Path, fresh_config_dir: Path
-) -> None:
-    final_arrived, release = threading.Event(), threading.Event()
-    responder = tool_agent_responder(final_arrived=final_arrived, hold_final=release)
-    with RecordingServer(responder) as server:
-        env = subprocess_env(
-            fresh_config_dir,
-            OPENAI_BASE_URL=server.url + "/v1",
-            OPENAI_API_KEY="sk-test-kitaru",
-            TOOL_AGENT_LOG=str(tool_log),
-        )
-        for name in SDK_ENVIRONMENT:
-            if name not in ("OPENAI_BASE_URL", "OPENAI_API_KEY"):
-                env.pop(name, None)
-        child = subprocess.Popen(
-            [sys.executable, "-m", "tests.llm.flows.tool_agent", "crashes"], cwd=REPO_ROOT, env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        try:
-            assert final_arrived.wait(300), "the flow never sent its final request"
-            os.killpg(child.pid, signal.SIGKILL)  # mid-request: the tool ran, the final answer never came
-            child.wait(60)
-        finally:
-            release.set()
-        assert tool_runs(tool_log) == ["Research crashes"]
-        listed = subprocess.run(
-            [str(KITARU), "executions", "list", "-o", "json"], cwd=REPO_ROOT, env=env, capture_output=True,
-            text=True, timeout=300,
-        )
-        exec_id = json.loads(listed.stdout)["items"][0]["exec_id"]
-        retried = subprocess.run(
-            [str(KITARU), "executions", "retry", exec_id, "-o", "json"], cwd=REPO_ROOT, env=env,
-            capture_output=True, text=True, timeout=300,
-        )
-        assert retried.returncode == 0, retried.stdout + retried.stderr
-    assert json.loads(retried.stdout)["item"]["status"] == "completed"
+def test_a_crash_in_the_middle_of_the_loop_loses_nothing_already_done(tool_log: Path, fresh_config_dir: Path) -> None:
+    server = crash_in_the_final_request_then_retry("tests.llm.flows.tool_agent", "crashes", tool_log, fresh_config_dir)
     assert tool_runs(tool_log) == ["Research crashes"], "the tool did not run again"
     assert asked_for_tools(server) == 1, "the first model request was not sent again"
-    finals = [request for request in server.requests if any(m["role"] == "tool" for m in request.json["messages"])]
+    finals = final_requests(server)
     assert len(finals) == 2, "only the request the crash cut off was sent again"
-    assert finals[0].json == finals[1].json
+    assert finals[0] == finals[1]
 
 
 def test_bad_tools_and_formats_are_refused_before_any_call() -> None:
@@ -238,8 +174,10 @@ def test_bad_tools_and_formats_are_refused_before_any_call() -> None:
         if kind == "lambda":
             return kitaru.llm("x", model="openai/gpt-4o-mini", tools=[lambda: 1])
         if kind == "varargs":
+
             def spread(*words: str) -> str:
                 return ""
+
             return kitaru.llm("x", model="openai/gpt-4o-mini", tools=[spread])
         if kind == "format":
             return kitaru.llm("x", model="openai/gpt-4o-mini", response_format=dict)  # type: ignore[arg-type]

@@ -49,9 +49,7 @@ def publish(brief: dict[str, object]) -> str:
 
 @kitaru.flow(cache=False)
 def researcher(topic: str) -> str:
-    brief = kitaru.llm(
-        f"Research {topic}", model=MODEL, tools=[search_web], response_format=Brief, name="research"
-    )
+    brief = kitaru.llm(f"Research {topic}", model=MODEL, tools=[search_web], response_format=Brief, name="research")
     return publish({"title": brief.title, "points": brief.points})
 
 

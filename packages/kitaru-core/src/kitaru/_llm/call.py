@@ -117,6 +117,21 @@ def prepare_request(
     }
 
 
+def claim_next(scope: CallScope, base: str) -> str:
+    """Take the first free name of ``base``, ``base_2``, ``base_3`` ... in ``scope``.
+
+    Calls are named in the order they are made, so the same flow body gives
+    the same names on every retry and replay.
+    """
+    taken = set(scope.llm_names) | set(getattr(scope, "call_counts", {}))
+    name, number = base, 1
+    while name in taken:
+        number += 1
+        name = f"{base}_{number}"
+    scope.llm_names.add(name)
+    return name
+
+
 def claim_name(scope: CallScope, name: str, *, inside_checkpoint: bool) -> str:
     """Take ``name`` in ``scope`` for a recorded call, or say it is already taken.
 
@@ -235,4 +250,4 @@ def ask_for_json(messages: list[dict[str, Any]], response_format: dict[str, Any]
     return [*systems, {"role": "system", "content": instruction(response_format)}, *others]
 
 
-__all__ = ["LLM_CALL_TYPE", "MOCK_ENV", "TOOL_CALL_TYPE", "CallScope", "claim_name", "perform_call", "prepare_request"]
+__all__ = ["LLM_CALL_TYPE", "MOCK_ENV", "TOOL_CALL_TYPE", "CallScope", "claim_name", "claim_next", "perform_call", "prepare_request"]

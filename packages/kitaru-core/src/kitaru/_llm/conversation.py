@@ -101,7 +101,10 @@ def converse(
                 f"({', '.join(sorted({call['name'] for call in calls}))}). Raise "
                 "kitaru.llm(max_tool_rounds=...) or tell the model when to stop."
             )
-        messages = [*answer["messages"], {"role": "assistant", "content": answer.get("text") or "", "tool_calls": calls}]
+        messages = [
+            *answer["messages"],
+            {"role": "assistant", "content": answer.get("text") or "", "tool_calls": calls},
+        ]
         results = []
         for call in calls:
             reply: dict[str, Any] = {"role": "tool", "tool_call_id": call["id"], "name": call["name"]}

@@ -61,9 +61,7 @@ def describe_tools(functions: Sequence[Callable[..., Any]]) -> list[dict[str, An
             pydantic cannot describe.
     """
     if not isinstance(functions, (list, tuple)):
-        raise KitaruUsageError(
-            f"kitaru.llm(tools=...) takes a list of functions; got {type(functions).__name__}."
-        )
+        raise KitaruUsageError(f"kitaru.llm(tools=...) takes a list of functions; got {type(functions).__name__}.")
     described: list[dict[str, Any]] = []
     for function in functions:
         tool = _describe(function)
@@ -133,9 +131,7 @@ def result_text(result: Any) -> str:
 def _describe(function: Any) -> dict[str, Any]:
     name = getattr(function, "__name__", None)
     if not callable(function) or not isinstance(name, str):
-        raise KitaruUsageError(
-            f"kitaru.llm(tools=...) takes functions; got {type(function).__name__} ({function!r})."
-        )
+        raise KitaruUsageError(f"kitaru.llm(tools=...) takes functions; got {type(function).__name__} ({function!r}).")
     if not TOOL_NAME.match(name):
         raise KitaruUsageError(
             f"Tool {name!r} needs a name of letters, digits, '_' or '-' (64 at most) that starts "
@@ -174,9 +170,7 @@ def _arguments_model(function: Callable[..., Any]) -> type[BaseModel]:
         default = parameter.default if parameter.default is not inspect.Parameter.empty else ...
         fields[parameter.name] = (annotation, default)
     try:
-        model: type[BaseModel] = create_model(
-            f"{name}_arguments", __config__=ConfigDict(extra="forbid"), **fields
-        )
+        model: type[BaseModel] = create_model(f"{name}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
         model.model_json_schema()
     except (PydanticSchemaGenerationError, PydanticUserError, TypeError) as error:
         raise KitaruUsageError(f"Tool {name!r}: pydantic cannot describe its arguments ({error}).") from error
