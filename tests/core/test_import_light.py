@@ -51,6 +51,8 @@ SPEC_EXPORTS = {
     "KitaruLogRetrievalError",
     "KitaruWaitValidationError",
     "KitaruFeatureNotAvailableError",
+    # Beyond the reference (issue 14): raised by kitaru.llm(response_format=...).
+    "KitaruStructuredOutputError",
 }
 
 HEAVY_PREFIXES = ("zenml",)

@@ -13,26 +13,42 @@ returns the output *value*, so the flow body can use it as ordinary Python::
 Passing a checkpoint's output into another checkpoint still records the
 lineage between the two. ``submit``, ``map`` and ``product`` run checkpoints
 concurrently and return a :class:`CheckpointFuture`.
+
+An ``async def`` checkpoint is awaited in an ``async def`` flow body (its
+coroutine runs on the flow's event loop, and checkpoints awaited together
+run together); called from synchronous code it returns its value, like any
+checkpoint::
+
+    @kitaru.checkpoint
+    async def fetch(url: str) -> str: ...
+
+    @kitaru.flow
+    async def agent(urls: list[str]) -> int:
+        pages = await asyncio.gather(*(fetch(url) for url in urls))
+        return sum(len(page) for page in pages)
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
 from kitaru.engine import get_engine
 from kitaru.engine.runtime import CheckpointSpec
 from kitaru.errors import KitaruContextError, KitaruUsageError
+from kitaru.execution.checkpoint_body import run_checkpoint_body
 from kitaru.execution.checkpoint_calls import (
     CheckpointFuture,
     CheckpointMapFuture,
+    await_checkpoint,
     call_checkpoint,
     map_checkpoint,
-    run_checkpoint_body,
     submit_checkpoint,
 )
 from kitaru.execution.entrypoints import publish_entrypoint
+from kitaru.execution.loop_calls import can_await_here
 from kitaru.execution.naming import sanitize_name
 from kitaru.execution.scope import FlowScope, current_checkpoint, current_flow
 
@@ -65,6 +81,7 @@ class CheckpointDefinition:
         retries: How many times a failing call is re-run automatically.
         type: A free label; ``llm_call`` and ``tool_call`` are well known.
         runtime: ``inline``, ``isolated`` or None (engine default).
+        is_async: Whether the function is an ``async def`` (see :meth:`__call__`).
     """
 
     def __init__(self, func: Callable[..., Any], *, retries: int, type: str | None, runtime: Any) -> None:
@@ -75,6 +92,7 @@ class CheckpointDefinition:
         self.retries = retries
         self.type = type
         self.runtime = _normalize_runtime(runtime)
+        self.is_async = inspect.iscoroutinefunction(func)
         self._engine_checkpoint: Any = None
         functools.update_wrapper(self, func)
         definition = self
@@ -104,8 +122,21 @@ class CheckpointDefinition:
         return flow
 
     def __call__(self, *args: Any, id: str | None = None, after: Any = None, **kwargs: Any) -> Any:
-        """Run the checkpoint in the current flow and return its output value."""
+        """Run the checkpoint in the current flow and return its output value.
+
+        An ``async def`` checkpoint called from asyncio code (an ``async def``
+        flow body) returns an awaitable of its output value instead; the call
+        runs when it is awaited. From synchronous code it returns the value.
+        Which of the two depends on the caller, not on anything a type
+        checker sees, hence ``Any``.
+
+        Raises:
+            KitaruContextError: Outside a flow, or inside another checkpoint
+                (at the call, not at the ``await``).
+        """
         flow = self._require_flow(concurrent=False)
+        if self.is_async and can_await_here():
+            return await_checkpoint(self, flow, args, kwargs, id=id, after=after)
         return call_checkpoint(self, flow, args, kwargs, id=id, after=after)
 
     def submit(self, *args: Any, id: str | None = None, after: Any = None, **kwargs: Any) -> CheckpointFuture:
@@ -145,7 +176,8 @@ def checkpoint(
 ) -> Any:
     """Mark a function as a checkpoint: a durable, journaled unit of work.
 
-    Use bare (``@checkpoint``) or with options (``@checkpoint(retries=2)``).
+    Use bare (``@checkpoint``) or with options (``@checkpoint(retries=2)``),
+    on a function or an ``async def`` function.
 
     Args:
         func: The function (when used bare).

@@ -11,6 +11,12 @@ submits an execution (a ZenML dynamic pipeline run) and returns a
 
     handle = agent.run("durable agents")
     print(handle.exec_id, handle.wait())
+
+The body may be an ``async def``: Kitaru runs it on an event loop of its own
+and it awaits ``async def`` checkpoints (:mod:`kitaru.checkpoints`).
+``run``, ``replay`` and the handle stay synchronous; from asyncio code, call
+them in a thread (``await asyncio.to_thread(agent.run, "durable agents")``)
+so the caller's loop is not blocked.
 """
 
 from __future__ import annotations
@@ -262,7 +268,8 @@ def flow(
 ) -> Any:
     """Mark a function as a flow: the durable orchestration of checkpoints.
 
-    Use bare (``@flow``) or with options (``@flow(cache=False)``).
+    Use bare (``@flow``) or with options (``@flow(cache=False)``), on a
+    function or an ``async def`` function.
 
     Args:
         func: The function (when used bare).

@@ -13,6 +13,12 @@ each argument reaches the engine (:func:`to_engine_input`):
 When the execution continues (retry, resume) or replays another, each call
 is checked against the journal first (:mod:`kitaru.execution.journal`). Each
 call prints one line: finished, cached, reused, failed or cancelled.
+
+A call is prepared in the body (:func:`prepare_call`: inputs, invocation id,
+call index, journal check), then launched (:func:`launch_call`). An ``async
+def`` checkpoint awaited by asyncio code (:func:`await_checkpoint`) goes
+through the same two steps, with the launch in a worker thread and its
+coroutine on the body's event loop (:mod:`kitaru.execution.loop_calls`).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import itertools
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from kitaru.engine import get_engine
@@ -29,8 +36,9 @@ from kitaru.engine.runtime import FlowRuntime
 from kitaru.errors import KitaruUsageError
 from kitaru.execution.console import format_duration, say
 from kitaru.execution.journal import CallInput
+from kitaru.execution.loop_calls import call_from_loop
 from kitaru.execution.outputs import known_output, receive_output, remember_output
-from kitaru.execution.scope import CheckpointScope, FlowScope, checkpoint_scope, current_flow, flow_scope
+from kitaru.execution.scope import FlowScope
 from kitaru.execution.values import load_artifact
 from kitaru.serializers.builtin import is_json_able
 
@@ -210,6 +218,106 @@ def check_journal(
 # -- calls ----------------------------------------------------------------------
 
 
+def next_invocation_id(flow: FlowScope, name: str, explicit_id: str | None) -> str:
+    """The invocation id the engine gives the next call of checkpoint ``name``.
+
+    ``explicit_id`` if given; else the first of ``name``, ``name_2`` ... that
+    no ``kitaru.llm()`` call of the body took (the engine skips those too).
+    """
+    invocation_id = flow.next_invocation_id(name, explicit_id)
+    while not explicit_id and invocation_id in flow.llm_names:
+        invocation_id = flow.next_invocation_id(name, None)
+    return invocation_id
+
+
+@dataclass(frozen=True)
+class PreparedCall:
+    """A checkpoint call checked and numbered in the flow body, ready to launch (:func:`launch_call`).
+
+    Attributes:
+        flow: The flow body's scope.
+        engine_checkpoint: The engine's checkpoint.
+        engine_args: The positional arguments, as the engine receives them.
+        engine_kwargs: The keyword arguments, as the engine receives them.
+        invocation_id: The invocation id the call gets.
+        journaled: Whether the journal recorded this call (its output is reused).
+        index: The call's position in the body.
+        id: The invocation id the engine is given (None: the engine names the call).
+        after: ``after=``, translated for the engine.
+    """
+
+    flow: FlowScope
+    engine_checkpoint: Any
+    engine_args: tuple[Any, ...]
+    engine_kwargs: dict[str, Any]
+    invocation_id: str
+    journaled: bool
+    index: int
+    id: str | None
+    after: Any
+
+
+def prepare_call(
+    checkpoint: CallableCheckpoint,
+    flow: FlowScope,
+    args: tuple[Any, ...],
+    kwargs: Mapping[str, Any],
+    *,
+    id: str | None,
+    after: Any,
+) -> PreparedCall:
+    """Translate a call's arguments, name it, number it and check it against the journal.
+
+    Runs in the flow body, in call order: this is what makes invocation ids
+    and call indexes the same in every run of the body.
+
+    Raises:
+        KitaruDivergenceError: If the call differs from the journal.
+    """
+    runtime = get_engine().runtime
+    engine_checkpoint = checkpoint.engine_checkpoint()
+    engine_args, engine_kwargs = engine_arguments(runtime, flow, args, kwargs)
+    invocation_id = next_invocation_id(flow, checkpoint.name, id)
+    journaled = check_journal(runtime, checkpoint, flow, invocation_id, (args, kwargs), (engine_args, engine_kwargs))
+    return PreparedCall(
+        flow=flow,
+        engine_checkpoint=engine_checkpoint,
+        engine_args=engine_args,
+        engine_kwargs=engine_kwargs,
+        invocation_id=invocation_id,
+        journaled=journaled,
+        index=flow.next_call_index(),
+        id=id,
+        after=engine_after(after),
+    )
+
+
+def launch_call(call: PreparedCall) -> Any:
+    """Launch a prepared call in the engine, wait for it, print its line and return its output value."""
+    runtime = get_engine().runtime
+    flow = call.flow
+    started = time.perf_counter()
+    try:
+        handle = runtime.call(
+            call.engine_checkpoint, call.engine_args, call.engine_kwargs, id=call.id, after=call.after, index=call.index
+        )
+    except BaseException as exc:
+        if runtime.flow_control(exc) is not None:
+            raise  # a pause or abort unwinding the body, not a checkpoint failure
+        cancelled = flow.supervisor is not None and flow.supervisor.cancel_requested.is_set()
+        outcome = "cancelled" if cancelled else "failed"
+        say(f"Checkpoint `{call.invocation_id}` {outcome} after {format_duration(time.perf_counter() - started)}.")
+        raise
+    value, info = receive_output(flow, handle)
+    if call.journaled:
+        say(f"Checkpoint `{info.invocation_id}` reused from {flow.journal.reused_from}.")
+    elif runtime.served_from_cache(info.invocation_id):
+        say(f"Checkpoint `{info.invocation_id}` cached.")
+    else:
+        say(f"Checkpoint `{info.invocation_id}` finished in {format_duration(time.perf_counter() - started)}.")
+    return value
+
+
 def call_checkpoint(
     checkpoint: CallableCheckpoint,
     flow: FlowScope,
@@ -220,32 +328,30 @@ def call_checkpoint(
     after: Any,
 ) -> Any:
     """Run a checkpoint synchronously and return its output value."""
-    runtime = get_engine().runtime
-    engine_checkpoint = checkpoint.engine_checkpoint()
-    engine_args, engine_kwargs = engine_arguments(runtime, flow, args, kwargs)
-    invocation_id = flow.next_invocation_id(checkpoint.name, id)
-    journaled = check_journal(runtime, checkpoint, flow, invocation_id, (args, kwargs), (engine_args, engine_kwargs))
-    index = flow.next_call_index()
-    started = time.perf_counter()
-    try:
-        handle = runtime.call(
-            engine_checkpoint, engine_args, engine_kwargs, id=id, after=engine_after(after), index=index
-        )
-    except BaseException as exc:
-        if runtime.flow_control(exc) is not None:
-            raise  # a pause or abort unwinding the body, not a checkpoint failure
-        cancelled = flow.supervisor is not None and flow.supervisor.cancel_requested.is_set()
-        outcome = "cancelled" if cancelled else "failed"
-        say(f"Checkpoint `{invocation_id}` {outcome} after {format_duration(time.perf_counter() - started)}.")
-        raise
-    value, info = receive_output(flow, handle)
-    if journaled:
-        say(f"Checkpoint `{info.invocation_id}` reused from {flow.journal.reused_from}.")
-    elif runtime.served_from_cache(info.invocation_id):
-        say(f"Checkpoint `{info.invocation_id}` cached.")
-    else:
-        say(f"Checkpoint `{info.invocation_id}` finished in {format_duration(time.perf_counter() - started)}.")
-    return value
+    return launch_call(prepare_call(checkpoint, flow, args, kwargs, id=id, after=after))
+
+
+async def await_checkpoint(
+    checkpoint: CallableCheckpoint,
+    flow: FlowScope,
+    args: tuple[Any, ...],
+    kwargs: Mapping[str, Any],
+    *,
+    id: str | None,
+    after: Any,
+) -> Any:
+    """Run an ``async def`` checkpoint from asyncio code in the flow body and return its output value.
+
+    The call is prepared on the flow's loop when it is first awaited, so
+    calls awaited together are named and numbered in the order they start
+    (for ``asyncio.gather``, the order of its arguments). The launch then runs in a worker thread and the
+    checkpoint's coroutine on this loop (:func:`~kitaru.execution.loop_calls.call_from_loop`);
+    the engine is given the invocation id, because concurrent launches reach
+    it in no fixed order.
+    """
+    call = prepare_call(checkpoint, flow, args, kwargs, id=id, after=after)
+    named = replace(call, id=call.invocation_id)
+    return await call_from_loop(lambda: launch_call(named), checkpoint.func)
 
 
 def submit_checkpoint(
@@ -260,7 +366,7 @@ def submit_checkpoint(
     """Start a checkpoint concurrently."""
     runtime = get_engine().runtime
     engine_args, engine_kwargs = engine_arguments(runtime, flow, args, kwargs)
-    invocation_id = flow.next_invocation_id(checkpoint.name, id)
+    invocation_id = next_invocation_id(flow, checkpoint.name, id)
     check_journal(runtime, checkpoint, flow, invocation_id, (args, kwargs), (engine_args, engine_kwargs))
     future = runtime.submit(
         checkpoint.engine_checkpoint(),
@@ -327,40 +433,22 @@ def _submit_each(
     return futures
 
 
-# -- inside the checkpoint ---------------------------------------------------------
-
-
-def run_checkpoint_body(checkpoint: CallableCheckpoint, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
-    """Run the user's checkpoint function inside the engine's step (called by the engine).
-
-    Enters the checkpoint scope (and a flow scope when only the engine's
-    context exists, as on a remote step pod) so ``log``/``save``/``load`` work.
-    """
-    runtime = get_engine().runtime
-    step = runtime.current_step()
-    scope = CheckpointScope(
-        name=checkpoint.name, type=checkpoint.type, execution_id=step.run_id, checkpoint_id=step.step_id
-    )
-    with checkpoint_scope(scope):
-        if current_flow() is not None:
-            return checkpoint.func(*args, **kwargs)
-        flow = runtime.current_step_flow()
-        with flow_scope(FlowScope(name=flow.name, flow_id=flow.id, execution_id=step.run_id)):
-            return checkpoint.func(*args, **kwargs)
-
-
 __all__ = [
     "CallableCheckpoint",
     "CheckpointFuture",
     "CheckpointMapFuture",
+    "PreparedCall",
+    "await_checkpoint",
     "call_checkpoint",
     "call_inputs",
     "check_journal",
     "engine_after",
     "engine_arguments",
     "is_small_json",
+    "launch_call",
     "map_checkpoint",
-    "run_checkpoint_body",
+    "next_invocation_id",
+    "prepare_call",
     "submit_checkpoint",
     "to_engine_input",
 ]

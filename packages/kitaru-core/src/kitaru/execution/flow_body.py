@@ -14,6 +14,11 @@ default or on a remote orchestrator's pod. Before the user's function runs:
   run failed calls again and the journal of recorded calls is built, so the
   body is checked against it (:mod:`kitaru.execution.journal`).
 
+An ``async def`` body runs to its end on an event loop Kitaru starts for it
+(:func:`kitaru.execution.loop_calls.run_to_end`): ``asyncio.run`` in the
+engine's thread, or a fresh thread when that thread already runs a loop
+(``my_flow.run()`` called from a coroutine). A synchronous body runs as is.
+
 When the body returns, its value is recorded (:mod:`kitaru.execution.results`).
 When it ends otherwise, the engine records what it raised, in Kitaru's words:
 
@@ -29,6 +34,7 @@ The engine's own stop signals never reach the record or the user.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -40,6 +46,7 @@ from kitaru.execution.definitions import FlowBase
 from kitaru.execution.journal import Journal, journal_of
 from kitaru.execution.keys import FLOW_KEY, RESULT_KEY, SOURCE_ROOT_KEY, SPEC_KEY
 from kitaru.execution.lifecycle import cancelled, interrupted
+from kitaru.execution.loop_calls import run_to_end, synchronous_body
 from kitaru.execution.outputs import known_output_info
 from kitaru.execution.override_values import body_sees, recorded_overrides
 from kitaru.execution.results import encode_result
@@ -84,6 +91,19 @@ def _paused(exc: BaseException | None) -> bool:
     runtime = get_engine().runtime
     signal = exc if exc is not None and runtime.flow_control(exc) == "paused" else runtime.halted()
     return signal is not None and runtime.flow_control(signal) == "paused"
+
+
+def run_body(flow: FlowBase, params: Mapping[str, Any]) -> Any:
+    """Run the user's function with the flow's inputs and return what it returned.
+
+    An ``async def`` body runs on an event loop of its own; a synchronous
+    one blocks the loop of this thread, if one runs, so ``async def``
+    checkpoints it calls hand it values, not awaitables.
+    """
+    if inspect.iscoroutinefunction(flow.func):
+        return run_to_end(lambda: flow.func(**params))
+    with synchronous_body():
+        return flow.func(**params)
 
 
 def run_flow_body(flow: FlowBase, params: Mapping[str, Any]) -> None:
@@ -136,7 +156,7 @@ def run_flow_body(flow: FlowBase, params: Mapping[str, Any]) -> None:
         scope.supervisor = supervisor
         try:
             with flow_scope(scope), body_sees(edited_outputs):
-                value = flow.func(**params)
+                value = run_body(flow, params)
         except BaseException as exc:
             ended = exc
             stopped = stop_error(exec_id, exc, supervisor)
@@ -160,4 +180,4 @@ def run_flow_body(flow: FlowBase, params: Mapping[str, Any]) -> None:
         # ownership.release_run_lock, called by whoever started the run.
 
 
-__all__ = ["run_flow_body", "stop_error"]
+__all__ = ["run_body", "run_flow_body", "stop_error"]
