@@ -8,6 +8,9 @@ replay ask the model and run the tool once.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,7 +18,9 @@ import pytest
 import kitaru
 from kitaru import KitaruClient
 from kitaru.errors import KitaruExecutionError
+from tests.conftest import _SESSION_CONFIG, REPO_ROOT, subprocess_env
 from tests.llm.agent_support import (
+    KITARU,
     asked_for_tools,
     crash_in_the_final_request_then_retry,
     final_requests,
@@ -96,7 +101,9 @@ def test_a_replay_from_the_tool_call_sends_the_edited_result_to_the_model(
     assert tool_runs(tool_log) == ["Research replays"], "an overridden tool does not run again"
 
 
-def test_outside_a_flow_the_agent_runs_as_its_own_durable_execution(provider: RecordingServer, tool_log: Path) -> None:
+def test_outside_a_flow_the_agent_runs_as_its_own_durable_execution(
+    provider: RecordingServer, tool_log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     output = pydantic_agent.researcher.run_sync("Research alone")
     assert output == 'Found: ["Research alone result 1","Research alone result 2"]'
     [latest] = KitaruClient().executions.list(flow="pydantic_ai_agent", limit=1)
@@ -107,3 +114,31 @@ def test_outside_a_flow_the_agent_runs_as_its_own_durable_execution(provider: Re
         "researcher_search_web",
         "researcher_request_2",
     ]
+
+
+def test_a_standalone_agent_run_is_retried_from_the_cli_in_another_process(
+    provider: RecordingServer, tool_log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = tmp_path / "search-down"
+    broken.touch()
+    monkeypatch.setenv("TOOL_AGENT_TOOL_FAIL", str(broken))
+    with pytest.raises(KitaruExecutionError, match="search service is down"):
+        pydantic_agent.researcher.run_sync("Research later")
+    [failed] = KitaruClient().executions.list(flow="pydantic_ai_agent", limit=1)
+    assert len(provider.requests) == 1 and tool_runs(tool_log) == []
+
+    broken.unlink()
+    env = subprocess_env(
+        _SESSION_CONFIG,
+        OPENAI_BASE_URL=os.environ["OPENAI_BASE_URL"],
+        OPENAI_API_KEY="sk-test-kitaru",
+        TOOL_AGENT_LOG=str(tool_log),
+    )
+    retried = subprocess.run(
+        [str(KITARU), "executions", "retry", failed.exec_id, "-o", "json"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert retried.returncode == 0, retried.stdout + retried.stderr
+    assert json.loads(retried.stdout)["item"]["status"] == "completed"
+    assert asked_for_tools(provider) == 1, "the first model request came from the journal"
+    assert tool_runs(tool_log) == ["Research later"]

@@ -1,7 +1,8 @@
 """A Pydantic AI research agent with one tool, durable through ``KitaruAgent``.
 
 ``TOOL_AGENT_LOG`` names the file ``search_web`` appends a line to on every
-run; ``TOOL_AGENT_FAIL`` names a file: while it exists, ``publish`` fails.
+run; ``TOOL_AGENT_FAIL`` names a file: while it exists, ``publish`` fails;
+while the file ``TOOL_AGENT_TOOL_FAIL`` names exists, ``search_web`` fails.
 The model is OpenAI's, reached through ``OPENAI_BASE_URL``. Run as a script
 (``python -m tests.llm.flows.pydantic_agent TOPIC``) it runs the flow once.
 """
@@ -28,6 +29,9 @@ def search_web(query: str, limit: int = 2) -> list[str]:
         query: What to search for.
         limit: How many titles to return.
     """
+    broken = os.environ.get("TOOL_AGENT_TOOL_FAIL")
+    if broken and Path(broken).exists():
+        raise RuntimeError("the search service is down")
     with open(os.environ["TOOL_AGENT_LOG"], "a", encoding="utf-8") as log:
         log.write(query + "\n")
     return [f"{query} result {number}" for number in range(1, limit + 1)]

@@ -31,10 +31,12 @@ do: the agent runs under ``Agent.override`` with its model wrapped in a
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from kitaru.adapters.journal import AgentJournal, ModelOutcome, fingerprint
+from kitaru.adapters.registry import find, home_of, register
 from kitaru.errors import KitaruUsageError
 from kitaru.execution.scope import current_checkpoint, current_flow
 from kitaru.flows import flow
@@ -50,9 +52,6 @@ except ImportError as error:  # the adapter is imported on purpose: say which ex
     raise KitaruUsageError(
         "kitaru.adapters.pydantic_ai needs Pydantic AI. Install with: pip install 'kitaru[pydantic-ai]'"
     ) from error
-
-AGENTS: dict[str, KitaruAgent] = {}
-"""Agents by name, for the flow an agent run outside a flow runs as."""
 
 _NON_WORD = re.compile(r"\W+")
 
@@ -126,7 +125,8 @@ class KitaruAgent:
         chosen = name or agent.name or "agent"
         self.name = _NON_WORD.sub("_", str(chosen)).strip("_") or "agent"
         self.journal = AgentJournal(self.name)
-        AGENTS[self.name] = self
+        self.home = home_of(str(sys._getframe(1).f_globals.get("__name__", "")))  # the module that creates it
+        register(self.name, self)
 
     def __getattr__(self, attribute: str) -> Any:
         return getattr(self.wrapped, attribute)
@@ -146,7 +146,7 @@ class KitaruAgent:
                     "Outside a flow, KitaruAgent.run_sync takes the prompt only (it runs as its own "
                     "flow execution); call it inside a @kitaru.flow to pass other options."
                 )
-            return pydantic_ai_agent.run(self.name, user_prompt).wait()
+            return pydantic_ai_agent.run(self.name, self.home, user_prompt).wait()
         with self._journaled(options):
             return self.wrapped.run_sync(user_prompt, **options)
 
@@ -174,16 +174,13 @@ class KitaruAgent:
 
 
 @flow
-def pydantic_ai_agent(agent: str, user_prompt: Any) -> Any:
+def pydantic_ai_agent(agent: str, home: dict[str, str], user_prompt: Any) -> Any:
     """The flow a ``KitaruAgent.run_sync`` outside a flow runs as: the agent's output is its result.
 
-    Raises:
-        KitaruUsageError: When no ``KitaruAgent`` of that name exists in this process.
+    Args:
+        agent: The agent's name.
+        home: The module that created it and its folder (imported on a retry in another process).
+        user_prompt: The prompt.
     """
-    found = AGENTS.get(agent)
-    if found is None:
-        raise KitaruUsageError(
-            f"No KitaruAgent named {agent!r} exists in this process; create it (import the module that "
-            "defines it) before running or retrying its executions."
-        )
+    found: KitaruAgent = find(agent, home)
     return found.run_sync(user_prompt).output
