@@ -142,3 +142,18 @@ def test_a_standalone_agent_run_is_retried_from_the_cli_in_another_process(
     assert json.loads(retried.stdout)["item"]["status"] == "completed"
     assert asked_for_tools(provider) == 1, "the first model request came from the journal"
     assert tool_runs(tool_log) == ["Research later"]
+
+
+def test_await_run_in_an_async_flow_is_journaled_the_same_way(provider: RecordingServer, tool_log: Path) -> None:
+    handle = pydantic_agent.research_async.run("asyncio")
+    assert handle.wait() == 'Found: ["Research asyncio result 1","Research asyncio result 2"]'
+    execution = KitaruClient().executions.get(handle.exec_id)
+    assert [(call.name, call.checkpoint_type) for call in execution.checkpoints] == [
+        ("researcher_request", "llm_call"),
+        ("researcher_search_web", "tool_call"),
+        ("researcher_request_2", "llm_call"),
+    ]
+    assert len(provider.requests) == 2 and tool_runs(tool_log) == ["Research asyncio"]
+    replayed = pydantic_agent.research_async.replay(handle.exec_id, from_="researcher_request_2")
+    assert replayed.wait() == 'Found: ["Research asyncio result 1","Research asyncio result 2"]'
+    assert asked_for_tools(provider) == 1 and tool_runs(tool_log) == ["Research asyncio"]
