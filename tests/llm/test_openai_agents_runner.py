@@ -71,6 +71,25 @@ def test_a_failed_flow_is_retried_without_asking_the_model_or_running_the_tool_a
     assert record["credential_source"] == "framework"
 
 
+def test_a_retry_whose_conversation_changed_stops_at_the_request_instead_of_mixing_two_runs(
+    provider: RecordingServer, tool_log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fail_flag = tmp_path / "fail"
+    fail_flag.touch()
+    monkeypatch.setenv("TOOL_AGENT_FAIL", str(fail_flag))
+    handle = openai_agent.research.run("changes")
+    with pytest.raises(KitaruExecutionError, match="publisher is down"):
+        handle.wait()
+
+    fail_flag.unlink()
+    monkeypatch.setenv("RESEARCH_INSTRUCTIONS", "Research with the tool, in French.")
+    retried = KitaruClient().executions.retry(handle.exec_id)
+    assert str(retried.status) == "failed" and retried.failure is not None
+    assert retried.failure.exception_type == "kitaru.errors.KitaruDivergenceError"
+    assert "diverged from its journal at checkpoint `researcher_request`" in retried.failure.message
+    assert len(provider.requests) == 2, "nothing was sent for the changed conversation"
+
+
 def test_a_crash_in_the_middle_of_the_agent_run_loses_nothing_already_done(
     tool_log: Path, fresh_config_dir: Path
 ) -> None:
@@ -158,3 +177,21 @@ def test_a_handed_off_agent_is_journaled_under_its_own_name(tool_log: Path, monk
         assert replayed.wait() == 'researcher: Found: {"assistant": "researcher"}'
         assert len(server.requests) == 3, "the replay asked the triage model nothing"
     assert tool_runs(tool_log) == []
+
+
+def test_with_a_run_wide_model_name_every_request_is_named_after_the_starting_agent(
+    tool_log: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in SDK_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    responder = tool_agent_responder(tool="transfer_to_researcher", arguments=lambda text: {})
+    with RecordingServer(responder) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.url + "/v1")
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-kitaru")
+        handle = openai_agent.research_with_a_run_model.run("overrides")
+        assert handle.wait() == 'Found: {"assistant": "researcher"}'
+        execution = KitaruClient().executions.get(handle.exec_id)
+        assert [call.name for call in execution.checkpoints] == ["triage_request", "triage_request_2"]
+        record = execution.checkpoints[0].metadata["llm_calls"]["triage_request"]
+        assert record["resolved_model"] == "openai/gpt-4o-mini" and record["tokens_input"] == 23
+        assert len(server.requests) == 2

@@ -1,7 +1,8 @@
 """An OpenAI Agents SDK research agent with one tool, durable through ``KitaruRunner``.
 
 ``TOOL_AGENT_LOG`` names the file ``search_web`` appends a line to on every
-run; ``TOOL_AGENT_FAIL`` names a file: while it exists, ``publish`` fails.
+run; ``TOOL_AGENT_FAIL`` names a file: while it exists, ``publish`` fails;
+``RESEARCH_INSTRUCTIONS``, if set, replaces the researcher's instructions.
 The model is OpenAI's Chat Completions, reached through ``OPENAI_BASE_URL``
 (the client is made when the agent is, inside the flow, so it reads the
 variables the test set). The SDK's trace export is off: there is nowhere to
@@ -18,6 +19,7 @@ from pathlib import Path
 from agents import (
     Agent,
     OpenAIChatCompletionsModel,
+    RunConfig,
     function_tool,
     handoff,
     set_default_openai_api,
@@ -48,7 +50,8 @@ def search_web(query: str, limit: int = 2) -> list[str]:
 def researcher() -> Agent:
     """The agent, its model an OpenAI Chat Completions client made now (from the environment)."""
     model = OpenAIChatCompletionsModel(model="gpt-4o-mini", openai_client=AsyncOpenAI())
-    return Agent(name="researcher", instructions="Research with the tool.", model=model, tools=[search_web])
+    instructions = os.environ.get("RESEARCH_INSTRUCTIONS", "Research with the tool.")
+    return Agent(name="researcher", instructions=instructions, model=model, tools=[search_web])
 
 
 def named_researcher() -> Agent:
@@ -100,6 +103,12 @@ def research_in_a_checkpoint(topic: str) -> str:
 def triage(topic: str) -> str:
     result = KitaruRunner.run_sync(triage_desk(), f"Research {topic}")
     return f"{result.last_agent.name}: {result.final_output}"
+
+
+@kitaru.flow(cache=False)
+def research_with_a_run_model(topic: str) -> str:
+    config = RunConfig(model="gpt-4o-mini", tracing_disabled=True)
+    return str(KitaruRunner.run_sync(triage_desk(), f"Research {topic}", run_config=config).final_output)
 
 
 @kitaru.flow(cache=False)

@@ -127,7 +127,7 @@ def usage_names(model: Model, label: str) -> tuple[str | None, str]:
 
 
 def model_label(model: Model) -> str:
-    """How a ``Model`` instance is named in a request's identity: ``openai/gpt-4o-mini``, else its class and name."""
+    """How a ``Model`` instance is named in a request's identity: ``openai/gpt-4o-mini``, else its name (or class)."""
     provider, name = usage_names(model, type(model).__name__)
     return f"{provider}/{name}" if provider else name
 
@@ -205,7 +205,7 @@ class JournaledModel(Model):
         return RESPONSES.validate_python(answer)
 
     async def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-        """Not journaled: a streamed run is refused (``KitaruRunner`` has no ``run_streamed``).
+        """Not journaled: refused (``KitaruRunner.run_streamed`` refuses a streamed run in a flow before it gets here).
 
         Raises:
             KitaruUsageError: Always.

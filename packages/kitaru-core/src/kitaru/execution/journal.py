@@ -113,7 +113,7 @@ class Journal:
                     "next. Its code or inputs changed since the execution ran, so reusing the "
                     "recorded outputs would mix two different runs. Replay it into a new "
                     "execution instead: kitaru executions replay "
-                    f"{self.exec_id} --from {expected.checkpoint}",
+                    f"{self.exec_id} --from {expected.invocation_id}",
                     exec_id=self.exec_id,
                 )
             return
@@ -134,7 +134,7 @@ class Journal:
                     f"Execution {self.exec_id} diverged from its journal at checkpoint "
                     f"`{invocation_id}`: input `{name}` is now {_short(call_input.value)} but the "
                     f"journal recorded {_short(before)}. Replay it into a new execution instead: "
-                    f"kitaru executions replay {self.exec_id} --from {recorded.checkpoint}",
+                    f"kitaru executions replay {self.exec_id} --from {invocation_id}",
                     exec_id=self.exec_id,
                 )
 
