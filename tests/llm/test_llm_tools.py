@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 import kitaru
 from kitaru import KitaruClient
@@ -26,6 +27,7 @@ from tests.llm.agent_support import (
     tool_log,
     tool_runs,
 )
+from tests.llm.anthropic_protocol import anthropic_responder
 from tests.llm.flows import tool_agent
 from tests.llm.openai_protocol import SDK_ENVIRONMENT, tool_agent_responder
 from tests.llm.recording_server import RecordingServer
@@ -191,3 +193,62 @@ def test_bad_tools_and_formats_are_refused_before_any_call() -> None:
     ]:
         with pytest.raises(KitaruExecutionError, match=message):
             misuse.run(kind).wait()
+
+
+class Brief(BaseModel):
+    title: str
+    points: list[str]
+
+
+@kitaru.flow(cache=False)
+def structured_by_prompt(model: str) -> dict[str, object]:
+    return kitaru.llm("Brief me", model=model, response_format=Brief, name="brief").model_dump()
+
+
+def test_a_backend_without_native_structured_output_is_asked_for_the_json_and_validated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in [*SDK_ENVIRONMENT, "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"]:
+        monkeypatch.delenv(name, raising=False)
+    fenced = '```json\n{"title": "Agents", "points": ["durable"]}\n```'
+    with RecordingServer(anthropic_responder(fenced)) as server:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-kitaru-test")
+        assert structured_by_prompt.run("anthropic/claude-haiku-4-5").wait() == {
+            "title": "Agents",
+            "points": ["durable"],
+        }
+        sent = server.requests[0].json
+    assert "response_format" not in sent and "output_format" not in sent
+    assert "Answer with one JSON object and nothing else" in str(sent["system"])
+    assert '"title"' in str(sent["system"]) and "named Brief" in str(sent["system"])
+
+
+def test_an_answer_that_does_not_fit_fails_with_the_models_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [*SDK_ENVIRONMENT, "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"]:
+        monkeypatch.delenv(name, raising=False)
+    with RecordingServer(anthropic_responder("Sorry, I cannot write a brief today.")) as server:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-kitaru-test")
+        handle = structured_by_prompt.run("anthropic/claude-haiku-4-5")
+        with pytest.raises(KitaruExecutionError) as raised:
+            handle.wait()
+    message = str(raised.value)
+    assert "KitaruStructuredOutputError" in message
+    assert "LLM call 'brief' answered text that is not a valid Brief" in message
+    assert "Sorry, I cannot write a brief today." in message
+    execution = KitaruClient().executions.get(handle.exec_id)
+    assert [(call.name, str(call.status)) for call in execution.checkpoints] == [("brief", "failed")]
+
+
+def test_structured_output_error_keeps_the_whole_text() -> None:
+    from kitaru._llm.structured import parse_answer
+
+    long_text = "x" * 5000
+    with pytest.raises(kitaru.KitaruStructuredOutputError) as raised:
+        parse_answer(Brief, long_text, call="brief")
+    assert raised.value.text == long_text and "[...]" in str(raised.value)
+    import pickle
+
+    again = pickle.loads(pickle.dumps(raised.value))
+    assert again.text == long_text and str(again) == str(raised.value)

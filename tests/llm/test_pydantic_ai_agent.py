@@ -157,3 +157,25 @@ def test_await_run_in_an_async_flow_is_journaled_the_same_way(provider: Recordin
     replayed = pydantic_agent.research_async.replay(handle.exec_id, from_="researcher_request_2")
     assert replayed.wait() == 'Found: ["Research asyncio result 1","Research asyncio result 2"]'
     assert asked_for_tools(provider) == 1 and tool_runs(tool_log) == ["Research asyncio"]
+
+
+def test_tools_from_an_mcp_server_are_journaled_too(
+    provider: RecordingServer, tool_log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fail_flag = tmp_path / "fail"
+    fail_flag.touch()
+    monkeypatch.setenv("TOOL_AGENT_FAIL", str(fail_flag))
+    handle = pydantic_agent.research_with_mcp.run("mcp")
+    with pytest.raises(KitaruExecutionError, match="publisher is down"):
+        handle.wait()
+    assert tool_runs(tool_log) == ["Research mcp"], "the MCP server ran the tool"
+    fail_flag.unlink()
+    assert str(KitaruClient().executions.retry(handle.exec_id).status) == "completed"
+    assert len(provider.requests) == 2 and tool_runs(tool_log) == ["Research mcp"]
+    execution = KitaruClient().executions.get(handle.exec_id)
+    assert [(call.name, call.checkpoint_type) for call in execution.checkpoints] == [
+        ("mcp_researcher_request", "llm_call"),
+        ("mcp_researcher_search_web", "tool_call"),
+        ("mcp_researcher_request_2", "llm_call"),
+        ("publish", None),
+    ]

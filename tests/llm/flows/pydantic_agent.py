@@ -58,3 +58,20 @@ async def research_async(topic: str) -> str:
 
 if __name__ == "__main__":
     print("RESULT", research.run(sys.argv[1]).wait(), flush=True)
+
+
+def mcp_researcher() -> KitaruAgent:
+    """An agent whose only tool comes from a stdio MCP server (``search_mcp_server.py``)."""
+    from fastmcp.client.transports import PythonStdioTransport
+    from pydantic_ai.mcp import MCPToolset
+
+    server = Path(__file__).with_name("search_mcp_server.py")
+    toolset = MCPToolset(PythonStdioTransport(server, env={"TOOL_AGENT_LOG": os.environ["TOOL_AGENT_LOG"]}))
+    return KitaruAgent(
+        Agent("openai-chat:gpt-4o-mini", name="mcp_researcher", toolsets=[toolset], defer_model_check=True)
+    )
+
+
+@kitaru.flow(cache=False)
+def research_with_mcp(topic: str) -> str:
+    return publish(mcp_researcher().run_sync(f"Research {topic}").output)

@@ -19,7 +19,7 @@ from kitaru.errors import KitaruStructuredOutputError, KitaruUsageError
 
 _FENCE = re.compile(r"^\s*```[A-Za-z0-9_-]*\s*\n(?P<body>.*?)\n?```\s*$", re.DOTALL)
 
-PREVIEW_CHARACTERS = 2000
+PREVIEW_CHARACTERS = 500
 """How much of a non-conforming answer the error message quotes (the whole text is on the error)."""
 
 
@@ -64,8 +64,8 @@ def parse_answer(response_format: Any, text: str, *, call: str) -> Any:
 
     Raises:
         KitaruStructuredOutputError: When the text is not JSON that fits,
-            with the validation errors in the message and the text on the
-            error's ``text`` attribute.
+            with the validation errors and the start of the text in its
+            one-line message and the whole text on its ``text`` attribute.
     """
     from pydantic import ValidationError
 
@@ -74,10 +74,13 @@ def parse_answer(response_format: Any, text: str, *, call: str) -> Any:
     try:
         return response_format.model_validate_json(candidate)
     except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc']) or 'the answer'}: {item['msg']}" for item in error.errors()
+        )
         preview = text if len(text) <= PREVIEW_CHARACTERS else text[:PREVIEW_CHARACTERS] + " [...]"
         raise KitaruStructuredOutputError(
-            f"LLM call '{call}' answered text that is not a valid {response_format.__name__}:\n{error}\n"
-            f"The model's text:\n{preview}\n"
-            "Make the prompt say what to fill in, use a model with structured output, or loosen the model's fields.",
+            f"LLM call '{call}' answered text that is not a valid {response_format.__name__} ({problems}). "
+            f"The model's text: {preview!r}. Make the prompt say what to fill in, use a model with "
+            "structured output, or loosen the model's fields.",
             text=text,
         ) from error
