@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -266,3 +267,9 @@ def test_an_async_checkpoint_named_like_an_earlier_llm_call_gets_the_next_name(
 
     assert handle.wait() == "Summary of mocked notes"
     assert _call_names(handle.exec_id) == ["write_summary", "write_summary_2"]
+
+
+@pytest.mark.timeout(180)
+def test_more_gathered_calls_than_the_default_executor_has_threads_do_not_hang() -> None:
+    count = 3 * ((os.cpu_count() or 1) + 4)  # the default executor has min(32, cpus + 4) threads
+    assert flows.many_at_once.run(count).wait() == sum(2 * number for number in range(count))

@@ -252,3 +252,27 @@ def test_structured_output_error_keeps_the_whole_text() -> None:
 
     again = pickle.loads(pickle.dumps(raised.value))
     assert again.text == long_text and str(again) == str(raised.value)
+
+
+def test_a_tool_call_is_never_served_from_another_executions_cache(
+    provider: RecordingServer, tool_log: Path
+) -> None:
+    first = tool_agent.plain_researcher.run("caching", cache=True).wait()
+    second = tool_agent.plain_researcher.run("caching", cache=True).wait()
+    assert first == second
+    assert tool_runs(tool_log) == ["Research caching", "Research caching"], "the tool ran in each execution"
+    # The second execution's first request was identical: served from the cache. Its second one
+    # carries the tool's new result (a new output), so it was sent: 2 + 1 requests.
+    assert len(provider.requests) == 3
+
+
+def test_async_tools_are_refused_with_a_clear_message() -> None:
+    async def fetch_page(url: str) -> str:
+        return url
+
+    @kitaru.flow(cache=False)
+    def with_async_tool() -> str:
+        return kitaru.llm("x", model="openai/gpt-4o-mini", tools=[fetch_page])
+
+    with pytest.raises(KitaruExecutionError, match=r"Tool 'fetch_page' is an async function"):
+        with_async_tool.run().wait()

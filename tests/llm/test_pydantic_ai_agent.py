@@ -179,3 +179,14 @@ def test_tools_from_an_mcp_server_are_journaled_too(
         ("mcp_researcher_request_2", "llm_call"),
         ("publish", None),
     ]
+
+
+def test_two_agents_of_different_modules_cannot_share_a_name() -> None:
+    from pydantic_ai import Agent
+
+    from kitaru.adapters.pydantic_ai import KitaruAgent
+    from kitaru.errors import KitaruUsageError
+
+    with pytest.raises(KitaruUsageError, match=r"Two agents are named 'researcher'.*tests.llm.flows.pydantic_agent"):
+        KitaruAgent(Agent("openai-chat:gpt-4o-mini", name="researcher", defer_model_check=True))
+    assert KitaruAgent(Agent("test", name="another"), name="researcher_two").name == "researcher_two"

@@ -195,3 +195,17 @@ async def async_llm_named_like_a_checkpoint(topic: str) -> str:
     """A ``kitaru.llm()`` call takes the name ``write_summary`` first: the checkpoint becomes ``write_summary_2``."""
     notes = kitaru.llm(f"Research {topic}", model=MODEL, name="write_summary")
     return await write_summary(notes)
+
+
+@kitaru.checkpoint
+async def look_up(number: int) -> int:
+    """Awaits work of the loop's default executor, as resolving a host name does."""
+    await asyncio.to_thread(time.sleep, 0.01)
+    return number * 2
+
+
+@kitaru.flow(cache=False)
+async def many_at_once(count: int) -> int:
+    """More concurrent checkpoint calls than the loop's default executor has threads."""
+    doubled = await asyncio.gather(*(look_up(number, id=f"look_up_{number}") for number in range(count)))
+    return sum(doubled)

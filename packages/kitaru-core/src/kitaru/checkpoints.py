@@ -35,6 +35,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
+from kitaru._llm.call import TOOL_CALL_TYPE
 from kitaru.engine import get_engine
 from kitaru.engine.runtime import CheckpointSpec
 from kitaru.errors import KitaruContextError, KitaruUsageError
@@ -108,7 +109,14 @@ class CheckpointDefinition:
         """Return the engine's checkpoint for this one, building it on first use."""
         if self._engine_checkpoint is None:
             spec = CheckpointSpec(
-                name=self.name, entrypoint=self.entrypoint, retries=self.retries, label=self.type, runtime=self.runtime
+                name=self.name,
+                entrypoint=self.entrypoint,
+                retries=self.retries,
+                label=self.type,
+                runtime=self.runtime,
+                # A tool acts on the world (a mail, a ticket, a payment): another execution's
+                # identical call is no reason to skip it. Its own retries reuse it through the journal.
+                cacheable=self.type != TOOL_CALL_TYPE,
             )
             self._engine_checkpoint = get_engine().runtime.build_checkpoint(spec)
         return self._engine_checkpoint

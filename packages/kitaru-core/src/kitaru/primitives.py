@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, overload
 
-from kitaru._llm.call import LLM_CALL_TYPE, TOOL_CALL_TYPE, claim_name, perform_call, prepare_request
+from kitaru._llm.call import LLM_CALL_TYPE, TOOL_CALL_TYPE, claim_next, perform_call, prepare_request
 from kitaru._llm.call_objects import CallObjects, current, holding
 from kitaru._llm.conversation import DEFAULT_MAX_TOOL_ROUNDS, check_max_tool_rounds, converse, fill_results
 from kitaru._llm.structured import parse_answer
@@ -305,7 +305,7 @@ def llm(
             request,
             ask=_answer if inside is not None else _ask_in_flow,
             run=_run_tool if inside is not None else lambda call: tool_call(call, id=call["name"]),
-            claim=lambda taken: claim_name(scope, taken, inside_checkpoint=inside is not None),
+            claim=lambda wanted: claim_next(scope, wanted),
             tools=objects.tools,
             max_tool_rounds=rounds,
         )

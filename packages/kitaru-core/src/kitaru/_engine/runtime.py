@@ -107,6 +107,7 @@ class ZenMLRuntime:
             # The codec's header already says what the value is; skipping the
             # engine's per-artifact metadata saves several store writes per call.
             enable_artifact_metadata=False,
+            enable_cache=None if spec.cacheable else False,
         )
         return decorate(spec.entrypoint)
 

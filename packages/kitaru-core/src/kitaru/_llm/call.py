@@ -45,7 +45,7 @@ from kitaru.errors import (
     KitaruRuntimeError,
     KitaruUsageError,
 )
-from kitaru.plugins.records import LlmRequest, LlmResponseFormat
+from kitaru.plugins.records import LlmRequest, LlmResponseFormat, LlmToolCall
 from kitaru.settings import KitaruSettings, settings
 
 MOCK_ENV = KitaruSettings.variable("llm_mock_response")
@@ -215,9 +215,13 @@ def _call_provider(request: dict[str, Any], record: dict[str, Any]) -> dict[str,
             ) from exc
         latency_ms = round((time.perf_counter() - started) * 1000, 1)
     text = getattr(result, "text", None)
-    tool_calls = [
-        {"id": call.id, "name": call.name, "arguments": call.arguments} for call in getattr(result, "tool_calls", ())
-    ]
+    calls = getattr(result, "tool_calls", ())
+    if not all(isinstance(call, LlmToolCall) for call in calls):
+        raise KitaruRuntimeError(
+            f"The {backend.name} LLM backend ({backend.source}) returned tool calls that are not "
+            "LlmToolCall records; a backend returns LlmResult(tool_calls=(LlmToolCall(...), ...))."
+        )
+    tool_calls = [{"id": call.id, "name": call.name, "arguments": call.arguments} for call in calls]
     if tool_calls and not tools:
         raise KitaruRuntimeError(
             f"LLM call '{request['name']}' to {model} asked for tools, but the call offered none."

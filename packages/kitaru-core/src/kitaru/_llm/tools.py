@@ -132,6 +132,11 @@ def _describe(function: Any) -> dict[str, Any]:
     name = getattr(function, "__name__", None)
     if not callable(function) or not isinstance(name, str):
         raise KitaruUsageError(f"kitaru.llm(tools=...) takes functions; got {type(function).__name__} ({function!r}).")
+    if inspect.iscoroutinefunction(function):
+        raise KitaruUsageError(
+            f"Tool {name!r} is an async function; kitaru.llm(tools=...) runs tools synchronously. Pass a "
+            "plain function (or use an agent framework's async tools through kitaru.adapters)."
+        )
     if not TOOL_NAME.match(name):
         raise KitaruUsageError(
             f"Tool {name!r} needs a name of letters, digits, '_' or '-' (64 at most) that starts "

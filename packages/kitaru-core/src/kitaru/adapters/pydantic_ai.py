@@ -124,9 +124,8 @@ class KitaruAgent:
         self.wrapped = agent
         chosen = name or agent.name or "agent"
         self.name = _NON_WORD.sub("_", str(chosen)).strip("_") or "agent"
-        self.journal = AgentJournal(self.name)
         self.home = home_of(str(sys._getframe(1).f_globals.get("__name__", "")))  # the module that creates it
-        register(self.name, self)
+        register(self.name, self, self.home["module"])
 
     def __getattr__(self, attribute: str) -> Any:
         return getattr(self.wrapped, attribute)
@@ -164,13 +163,12 @@ class KitaruAgent:
         model = options.pop("model", None) or self.wrapped.model
         if model is None:
             raise KitaruUsageError(f"Agent {self.name!r} has no model; give one to the Agent or to run(model=...).")
+        journal = AgentJournal(self.name)  # per run: what one run leaves never reaches another
         toolsets = [
-            toolset.visit_and_replace(lambda inner: JournaledToolset(inner, self.journal))
+            toolset.visit_and_replace(lambda inner: JournaledToolset(inner, journal))
             for toolset in [*self.wrapped.toolsets, *(options.pop("toolsets", None) or ())]
         ]
-        return self.wrapped.override(
-            model=JournaledModel(infer_model(model), self.journal), toolsets=toolsets, tools=[]
-        )
+        return self.wrapped.override(model=JournaledModel(infer_model(model), journal), toolsets=toolsets, tools=[])
 
 
 @flow

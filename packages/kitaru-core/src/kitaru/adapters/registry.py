@@ -24,11 +24,27 @@ from kitaru.errors import KitaruUsageError
 AGENTS: dict[str, Any] = {}
 """Wrapped agents by name."""
 
+HOMES: dict[str, str] = {}
+"""The module that created each registered agent, by name."""
 
 
-def register(name: str, agent: Any) -> None:
-    """Keep ``agent`` under ``name`` (the latest one wins a name)."""
+def register(name: str, agent: Any, home: str) -> None:
+    """Keep ``agent`` under ``name``.
+
+    The module that created the agent may create it again (a notebook cell
+    run twice, a module reloaded): the new one replaces the old.
+
+    Raises:
+        KitaruUsageError: When an agent of another module has that name: a
+            run outside a flow would otherwise find the wrong agent.
+    """
+    if name in AGENTS and AGENTS[name] is not agent and HOMES.get(name) != home:
+        raise KitaruUsageError(
+            f"Two agents are named {name!r}: one created in module {HOMES.get(name)!r}, one in {home!r}. "
+            "Give each its own name (Agent(name=...) or KitaruAgent(agent, name=...))."
+        )
     AGENTS[name] = agent
+    HOMES[name] = home
 
 
 def home_of(module_name: str) -> dict[str, str]:

@@ -58,6 +58,8 @@ class CheckpointSpec:
         retries: Automatic re-executions after an exception.
         label: The ``@checkpoint(type=...)`` label (``llm_call``, ``tool_call`` ...).
         runtime: ``inline``, ``isolated`` or None for the engine's default.
+        cacheable: Whether an identical call of another execution may serve
+            its output (when the run's cache is on).
     """
 
     name: str
@@ -65,6 +67,7 @@ class CheckpointSpec:
     retries: int = 0
     label: str | None = None
     runtime: str | None = None
+    cacheable: bool = True
 
 
 @dataclass(frozen=True)

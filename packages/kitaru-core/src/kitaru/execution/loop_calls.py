@@ -39,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import functools
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
@@ -74,7 +75,36 @@ async def call_from_loop(launch: Callable[[], Any], work: Callable[..., Awaitabl
         _PENDING.set(run_on_caller_loop)  # this thread's own copy of the caller's context
         return launch()
 
-    return await asyncio.to_thread(launch_with_work)
+    return await in_own_thread(launch_with_work)
+
+
+async def in_own_thread(function: Callable[[], T]) -> T:
+    """Run ``function`` in a new thread (with this context) and await its result.
+
+    Not ``asyncio.to_thread``: the loop's default executor has a few threads
+    only, and a launch holds its thread until the checkpoint's coroutine, run
+    on this very loop, is done. Gathering more launches than the executor has
+    threads would leave none for the coroutines' own ``getaddrinfo`` or
+    ``to_thread`` calls, and the flow would hang.
+    """
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+    context = contextvars.copy_context()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not done.done():  # the awaiting task may have been cancelled meanwhile
+            outcome()
+
+    def target() -> None:
+        try:
+            result = context.run(function)
+        except BaseException as error:  # handed to the awaiting task, which re-raises it
+            loop.call_soon_threadsafe(settle, functools.partial(done.set_exception, error))
+        else:
+            loop.call_soon_threadsafe(settle, functools.partial(done.set_result, result))
+
+    threading.Thread(target=target, name="kitaru-launch", daemon=True).start()
+    return await done
 
 
 def pending_work(*args: Any, **kwargs: Any) -> Any:

@@ -318,9 +318,9 @@ def plan_replay(
         planned.append(Override(key, source, value, _consumers(exec_id, source, calls, key)))
     consumers = [position[consumer] for item in planned for consumer, _ in item.consumers]
     overridden = {item.source.invocation_id for item in planned}
-    # Replaying from a call whose output is overridden starts at its consumers: the edited value
+    # Replaying from a call whose output is overridden starts right after it: the edited value
     # stands for its output, so running it again would only repeat its side effects (a tool call).
-    selected_position = len(calls) if selected.invocation_id in overridden else position[selected.invocation_id]
+    selected_position = position[selected.invocation_id] + (1 if selected.invocation_id in overridden else 0)
     start = min([selected_position, *consumers])
     reused = calls[:start]
     for call in reused:

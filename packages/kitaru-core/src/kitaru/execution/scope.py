@@ -13,6 +13,7 @@ and to find the execution they belong to::
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -53,19 +54,23 @@ class FlowScope:
     supervisor: Any = None
     call_counts: dict[str, int] = field(default_factory=dict)
     calls_made: int = 0
+    counting: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    """Held while a counter moves: agent adapters and async checkpoints launch calls from threads."""
 
     def next_call_index(self) -> int:
         """The position of the next checkpoint call in this body (0 for the first)."""
-        index = self.calls_made
-        self.calls_made += 1
-        return index
+        with self.counting:
+            index = self.calls_made
+            self.calls_made += 1
+            return index
 
     def next_invocation_id(self, checkpoint: str, explicit_id: str | None) -> str:
         """The invocation id the engine gives the next call (``name``, ``name_2`` ...)."""
         if explicit_id:
             return explicit_id
-        count = self.call_counts.get(checkpoint, 0) + 1
-        self.call_counts[checkpoint] = count
+        with self.counting:
+            count = self.call_counts.get(checkpoint, 0) + 1
+            self.call_counts[checkpoint] = count
         return checkpoint if count == 1 else f"{checkpoint}_{count}"
 
 

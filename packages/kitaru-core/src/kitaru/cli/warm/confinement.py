@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import functools
 import os
+import platform
+import socket
 from collections.abc import Callable
 
 NAMESPACES = ("cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts")
@@ -65,6 +67,54 @@ def mine() -> str:
 def same_as_mine(pid: int) -> bool:
     """Whether process ``pid`` is confined exactly as this one (False for pid 0: not visible from here)."""
     return pid > 0 and describe(pid) == mine()
+
+
+def caller_same_as_mine(conn: socket.socket, pid: int) -> bool:
+    """Whether the process that connected ``conn`` (pid ``pid``) is confined exactly as this one.
+
+    The pid is the connecting process's at ``connect`` time. Had that process
+    exited, another one could have been given its pid by the time ``/proc``
+    is read. Where the kernel hands out the caller's pidfd (``SO_PEERPIDFD``,
+    Linux 6.5+), it pins the very process that connected: after reading
+    ``/proc/<pid>``, the pidfd must still name a live process of that pid, so
+    what was read was the caller's. Older kernels have no such check.
+    """
+    pidfd = _peer_pidfd(conn)
+    try:
+        if not same_as_mine(pid):
+            return False
+        return pidfd is None or _pid_of(pidfd) == pid
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+SO_PEERPIDFD = 77
+"""The socket option that gives the caller's pidfd, where socket options have their generic numbers."""
+
+GENERIC_SOCKET_OPTIONS = frozenset({"x86_64", "i686", "aarch64", "arm64", "armv7l", "riscv64", "ppc64le", "s390x"})
+"""Machines whose kernel numbers socket options the generic way (elsewhere 77 may be another option)."""
+
+
+def _peer_pidfd(conn: socket.socket) -> int | None:
+    if platform.machine() not in GENERIC_SOCKET_OPTIONS or not hasattr(socket, "SO_PEERCRED"):
+        return None
+    try:
+        return int(conn.getsockopt(socket.SOL_SOCKET, getattr(socket, "SO_PEERPIDFD", SO_PEERPIDFD)))
+    except OSError:
+        return None  # a kernel before 6.5
+
+
+def _pid_of(pidfd: int) -> int:
+    """The pid a pidfd names, -1 once that process has exited (its ``fdinfo``'s ``Pid:`` line)."""
+    try:
+        with open(f"/proc/self/fdinfo/{pidfd}", encoding="ascii") as info:
+            for line in info:
+                if line.startswith("Pid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return -1
 
 
 def _read(reader: Callable[[str], str], path: str) -> str:

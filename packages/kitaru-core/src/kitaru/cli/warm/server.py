@@ -316,7 +316,7 @@ def _refusal(conn: socket.socket) -> str | None:
     pid, uid = peer
     if uid != os.getuid():
         return "another user"
-    if not confinement.same_as_mine(pid):
+    if not confinement.caller_same_as_mine(conn, pid):
         return "confined otherwise"  # a sandboxed caller: its command must run inside its sandbox
     return None
 

@@ -38,6 +38,11 @@ class LlmTool:
     description: str
     parameters: Mapping[str, Any]
 
+    def __post_init__(self) -> None:
+        check_type(self, self.name, "name", str)
+        check_type(self, self.description, "description", str)
+        check_type(self, self.parameters, "parameters", Mapping)
+
 
 @dataclass(frozen=True)
 class LlmToolCall:
@@ -56,6 +61,10 @@ class LlmToolCall:
     id: str
     name: str
     arguments: str
+
+    def __post_init__(self) -> None:
+        for attribute in ("id", "name", "arguments"):
+            check_type(self, getattr(self, attribute), attribute, str)
 
 
 @dataclass(frozen=True)
