@@ -23,9 +23,13 @@ a replay edit a tool's result: ``--overrides
 '{"checkpoint.<agent>_<tool>": ...}'`` hands the edited value to the
 framework as the tool's result, and the next request sends it to the model.
 
-Tool calls of one agent run are made one at a time, even when the framework
-runs them concurrently: each is a checkpoint launch, and launches from one
-flow body are serialised.
+The calls of one agent run are launched one at a time, even when the
+framework runs its tools concurrently: an :class:`AgentJournal` serves one
+run and holds a lock per event loop. Two runs at once (two agents, or one
+agent gathered twice) launch side by side; the flow's counters are safe for
+that (:class:`~kitaru.execution.scope.FlowScope` locks them), but their calls
+are named in the order they start, so give such runs agents of their own
+names.
 """
 
 from __future__ import annotations
@@ -129,7 +133,7 @@ def fingerprint(messages: Any) -> str:
 
 
 class AgentJournal:
-    """Journals one agent's model requests and tool calls in the current flow (see the module docstring).
+    """Journals one agent run's model requests and tool calls in the current flow (see the module docstring).
 
     Args:
         agent: The agent's name, the prefix of its calls' names (a word).
