@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kitaru.cli.init",
     "kitaru.cli.status",
     "kitaru.cli.login",
+    "kitaru.cli.ui",
     "kitaru.cli.info",
     "kitaru.cli.plugins",
     "kitaru.cli.run",

@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
+from importlib.util import find_spec
+from pathlib import Path
 from typing import Any
 
 from kitaru.errors import FailureOrigin, classify_failure_origin
@@ -127,4 +130,81 @@ def build_failure(*, status_reason: str | None, exception_info: Any, fallback: s
     )
 
 
-__all__ = ["FailureInfo", "build_failure", "failure_message", "parse_exception_type"]
+ENGINE_PACKAGES = ("zenml", "kitaru", "kitaru_local", "kitaru_aws", "kitaru_gcp", "kitaru_azure")
+"""Packages whose frames are machinery, not the user's code (Kitaru itself and its engine)."""
+
+_FRAME_LINE = re.compile(r'^\s*File "(?P<path>[^"]+)", line \d+')
+
+
+@cache
+def _machinery_roots() -> tuple[str, ...]:
+    """The installed directories of :data:`ENGINE_PACKAGES` (found without importing them)."""
+    roots = []
+    for name in ENGINE_PACKAGES:
+        try:
+            spec = find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            roots.append(str(Path(location).resolve()) + "/")
+    return tuple(roots)
+
+
+def is_machinery_frame(path: str) -> bool:
+    """Whether a traceback frame's file belongs to Kitaru or its engine rather than to the user."""
+    try:
+        resolved = str(Path(path).resolve())
+    except (OSError, RuntimeError):
+        resolved = path
+    return resolved.startswith(_machinery_roots())
+
+
+def user_traceback(traceback: str | None) -> str | None:
+    """A traceback with Kitaru's and the engine's frames folded away, so the user's code stands out.
+
+    Each frame is a ``File "...", line N, in f`` line and the indented source
+    and caret lines under it. Frames of :data:`ENGINE_PACKAGES` are dropped;
+    each run of dropped frames leaves one line saying how many, so nothing is
+    silently missing. Headers, chained-exception lines and the final
+    ``Type: message`` lines are kept as they are.
+
+    Args:
+        traceback: The recorded traceback text.
+
+    Returns:
+        The folded traceback, or None when there is none.
+    """
+    if not traceback:
+        return None
+    kept: list[str] = []
+    hidden = 0
+    dropping = False
+    for line in traceback.rstrip().splitlines():
+        frame = _FRAME_LINE.match(line)
+        if frame is not None:
+            dropping = is_machinery_frame(frame.group("path"))
+            if dropping:
+                hidden += 1
+                continue
+        elif dropping and line.startswith((" ", "\t")):
+            continue  # the source and caret lines of a dropped frame
+        else:
+            dropping = False
+        if hidden:
+            kept.append(f"  [{hidden} Kitaru/engine frame{'s' if hidden != 1 else ''} hidden]")
+            hidden = 0
+        kept.append(line)
+    if hidden:
+        kept.append(f"  [{hidden} Kitaru/engine frame{'s' if hidden != 1 else ''} hidden]")
+    return "\n".join(kept)
+
+
+__all__ = [
+    "ENGINE_PACKAGES",
+    "FailureInfo",
+    "build_failure",
+    "failure_message",
+    "is_machinery_frame",
+    "parse_exception_type",
+    "user_traceback",
+]
