@@ -4,15 +4,12 @@ A flow runs while connected to the session's local server; the dashboard's
 runs page must list its execution under the flow's name. The screenshot is
 kept at ``test-artifacts/dashboard.png`` in the repository root.
 
-Chromium and ChromeDriver come from Debian (``apt-get install chromium
-chromium-driver``); nothing is downloaded by the test. Without them the test
-skips, except in CI (``CI`` set), where it fails.
+The browser comes from :mod:`tests.browser` (Debian's Chromium; the test
+skips without it, except in CI, where it fails).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,61 +17,21 @@ from typing import Any
 
 import pytest
 
+from tests.browser import chromium, page_text
 from tests.conftest import REPO_ROOT
 from tests.server.conftest import FLOW_NAME, ServerSession
 
 ARTIFACT = REPO_ROOT / "test-artifacts" / "dashboard.png"
-CHROMIUM_FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1400,900",
-)
-
-
-def _browser_binaries() -> tuple[str, str]:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    if chromium and driver:
-        return chromium, driver
-    reason = (
-        "the dashboard test needs Debian's Chromium and ChromeDriver "
-        "(apt-get install chromium chromium-driver); not found on PATH"
-    )
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Any]:
-    chromium, driver_path = _browser_binaries()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
-    driver = webdriver.Chrome(
-        service=Service(driver_path, log_output=str(tmp_path / "chromedriver.log")), options=options
-    )
-    driver.set_page_load_timeout(60)
-    driver.set_script_timeout(30)
-    try:
+    with chromium(tmp_path) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _page_text(driver: Any) -> str:
-    return str(driver.execute_script("return document.body ? document.body.innerText : ''"))
+    return page_text(driver)
 
 
 def _log_in_if_asked(driver: Any) -> None:

@@ -1,6 +1,6 @@
 """Flows the dashboard tests run in their own processes (from this directory).
 
-``python ui_flows.py NAME ARG`` runs flow ``NAME`` and prints ``EXEC <id>``.
+``python ui_flows.py NAME ARG`` runs flow ``NAME`` and prints ``EXEC <id>`` and ``STATUS <status>``.
 Names start with ``ui_`` so no other test module picks them up. The review
 flow's wait polls for ``KITARU_TEST_WAIT_TIMEOUT`` seconds (default 1) and
 then pauses, so its process exits and the execution shows ``waiting``.
@@ -15,6 +15,9 @@ from pydantic import BaseModel
 
 import kitaru
 
+SECRET_LOOKING_KEY = "sk-test-0123456789abcdef0123456789"
+"""Logged as metadata under a secret name: the dashboard must never show it."""
+
 
 class Review(BaseModel):
     """The editor's answer to the review wait."""
@@ -27,7 +30,7 @@ class Review(BaseModel):
 @kitaru.checkpoint
 def ui_research(topic: str) -> str:
     print(f"researching {topic}")
-    kitaru.log(sources=3)
+    kitaru.log(sources=3, api_key=SECRET_LOOKING_KEY)
     return f"notes about {topic}"
 
 
@@ -76,12 +79,9 @@ def ui_review(topic: str) -> str:
 def main() -> None:
     """Run the flow named by the first argument with the rest as its arguments."""
     name, *args = sys.argv[1:]
-    handle = globals()[name].run(*args)
+    handle = globals()[name].run(*args)  # on the local default, returns once the body ended or paused
     print(f"EXEC {handle.exec_id}", flush=True)
-    try:
-        handle.wait()
-    except Exception as exc:  # a failing flow is a fixture here, not an error
-        print(f"FAILED {type(exc).__name__}", flush=True)
+    print(f"STATUS {handle.status}", flush=True)
 
 
 if __name__ == "__main__":

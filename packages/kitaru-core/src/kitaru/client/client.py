@@ -46,8 +46,10 @@ class ExecutionsAPI:
     ) -> list[Execution]:
         """List executions, newest first, optionally by flow and status.
 
-        Summaries carry ``checkpoint_count`` and ``artifact_count`` but not the
-        checkpoints themselves; call :meth:`get` for those.
+        Summaries carry ``checkpoint_count``, ``artifact_count`` and
+        ``llm_usage`` (LLM calls, tokens and cost, as :meth:`get` reports
+        them) but not the checkpoints or artifacts themselves; call
+        :meth:`get` for those.
         """
         return reading.list_executions(flow=_parse_flow(flow), status=_parse_status(status), limit=_parse_limit(limit))
 

@@ -9,6 +9,9 @@ them to :class:`~kitaru.client.models.Execution`, ``CheckpointCall``,
 * a checkpoint *call* is every attempt (step run) of one invocation id
   (``research``, ``research_2``, or an explicit ``id=``); automatic retries
   add attempts under the same name and the latest attempt represents the call;
+* a call's inputs are its latest attempt's: plain-value parameters, then
+  artifact inputs, each artifact traced to the call of the same execution
+  whose attempt produced it (:func:`checkpoint_inputs`);
 * a failed run or attempt gets a :class:`~kitaru.execution.failures.FailureInfo`;
   a failed run that recorded neither a reason nor a traceback reports the
   failure of its last failed checkpoint call;
@@ -22,7 +25,8 @@ them to :class:`~kitaru.client.models.Execution`, ``CheckpointCall``,
 * an execution a replay made carries its :class:`~kitaru.client.models.ReplayInfo`,
   and each call whose output the replay overrode shows the edited value as
   its output (the engine still links the source's original output to it;
-  :mod:`kitaru.execution.replay_record` says which value replaced it).
+  :mod:`kitaru.execution.replay_record` says which value replaced it), and
+  the consumers' inputs holding that edited value name it as their producer.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from kitaru.client.models import (
     ArtifactRef,
     CheckpointAttempt,
     CheckpointCall,
+    CheckpointInput,
     Execution,
     PendingWait,
     ReplayInfo,
@@ -137,9 +142,11 @@ def with_overrides(
         The calls and the artifacts, with the replaced outputs swapped.
     """
     edited = record.output_overrides()
+    edited_by = {artifact_id: name for name, artifact_id in edited.items()}
     swapped: dict[str, ArtifactRef] = {}
     mapped = []
-    for call in calls:
+    for recorded in calls:
+        call = replace(recorded, inputs=traced_inputs(recorded.inputs, edited_by))
         artifact_id = edited.get(call.name)
         outputs = [ref for ref in call.artifacts if ref.save_type in STEP_OUTPUT_SAVE_TYPES]
         if artifact_id is None or len(outputs) != 1:
@@ -150,6 +157,15 @@ def with_overrides(
         refs = [swapped.get(ref.artifact_id, ref) for ref in call.artifacts]
         mapped.append(replace(call, artifacts=refs, overridden=call.name in record.overrides))
     return mapped, [swapped.get(ref.artifact_id, ref) for ref in artifacts]
+
+
+def traced_inputs(inputs: list[CheckpointInput], producers: Mapping[str, str]) -> list[CheckpointInput]:
+    """``inputs`` with ``producing_call`` filled from ``producers`` (artifact id -> invocation id) where unknown."""
+    traced = []
+    for item in inputs:
+        producer = producers.get(item.artifact_id) if item.artifact_id is not None else None
+        traced.append(replace(item, producing_call=producer) if item.producing_call is None and producer else item)
+    return traced
 
 
 def execution(run: RunRecord, *, fallback_failure: FailureInfo | None = None, **details: Any) -> Execution:
@@ -260,6 +276,37 @@ def attempt(step: StepRecord, name: str) -> CheckpointAttempt:
     )
 
 
+def producing_calls(steps: Iterable[StepRecord]) -> dict[str, str]:
+    """Artifact id -> invocation id of the call whose attempt (any attempt) produced or saved it.
+
+    Give the attempts in call order: an artifact linked to several calls (a
+    reused output) is attributed to the first.
+    """
+    producers: dict[str, str] = {}
+    for step in steps:
+        for _, artifact in step_outputs(step):
+            producers.setdefault(artifact.id, step.name)
+    return producers
+
+
+def checkpoint_inputs(step: StepRecord, producers: Mapping[str, str]) -> list[CheckpointInput]:
+    """The inputs of one attempt: parameters in recorded order, then one entry per input artifact.
+
+    Args:
+        step: The attempt (a call's latest attempt stands for the call).
+        producers: Artifact id -> invocation id of the call that produced it
+            (:func:`producing_calls`); an artifact not in it gets
+            ``producing_call=None``.
+    """
+    parameters = [CheckpointInput(name=name, value=value) for name, value in step.parameters.items()]
+    artifacts = [
+        CheckpointInput(name=name, artifact_id=artifact_id, producing_call=producers.get(artifact_id))
+        for name, artifact_ids in step.inputs.items()
+        for artifact_id in artifact_ids
+    ]
+    return parameters + artifacts
+
+
 def artifact_ids(steps: Iterable[StepRecord]) -> list[str]:
     """Ids of every artifact the attempts produced or saved, each once, in order."""
     return list(dict.fromkeys(artifact.id for step in steps for _, artifact in step_outputs(step)))
@@ -274,6 +321,7 @@ def checkpoint_calls(steps: list[StepRecord], metadata: Mapping[str, Mapping[str
     """
     groups = attempts_by_call(steps)
     call_of_step = {step.id: attempts[-1].id for attempts in groups.values() for step in attempts}
+    producers = producing_calls(step for attempts in groups.values() for step in attempts)
     calls = []
     for name, attempts in groups.items():
         latest = attempts[-1]
@@ -293,6 +341,7 @@ def checkpoint_calls(steps: list[StepRecord], metadata: Mapping[str, Mapping[str
                 attempts=mapped,
                 artifacts=call_artifacts(attempts, metadata, name),
                 checkpoint_type=checkpoint_type(latest),
+                inputs=checkpoint_inputs(latest, producers),
             )
         )
     return calls
@@ -320,15 +369,18 @@ __all__ = [
     "attempt",
     "call_artifacts",
     "checkpoint_calls",
+    "checkpoint_inputs",
     "checkpoint_type",
     "execution",
     "flow_name",
     "frozen_spec",
     "last_call_failure",
     "pending_wait",
+    "producing_calls",
     "public_metadata",
     "replay_info",
     "step_outputs",
+    "traced_inputs",
     "union_artifacts",
     "utc",
     "with_overrides",

@@ -1,4 +1,4 @@
-"""What ``KitaruClient`` returns: executions, checkpoint calls, artifacts, waits, log entries.
+"""What ``KitaruClient`` returns: executions, checkpoint calls and their inputs, artifacts, waits, log entries.
 
 These are frozen dataclasses in Kitaru's vocabulary, built from the engine's
 records by :mod:`kitaru.client.mapping`; the CLI, the MCP server and users
@@ -73,6 +73,38 @@ class CheckpointAttempt:
 
 
 @dataclass(frozen=True)
+class CheckpointInput:
+    """One input a checkpoint call received (``CheckpointCall.inputs``).
+
+    An input is recorded one of two ways, and exactly one of ``value`` and
+    ``artifact_id`` describes it:
+
+    * a *parameter*: a small JSON-able value (a flow argument, a literal)
+      stored with the call itself, shown in ``value``;
+    * an *artifact*: a stored value, usually another checkpoint's output,
+      shown by ``artifact_id``; load it with
+      ``KitaruClient().artifacts.get(artifact_id).load()``.
+
+    Example: ``write_up(research(topic), style="brief")`` records
+    ``CheckpointInput("style", value="brief")`` and
+    ``CheckpointInput("notes", artifact_id="fa40...", producing_call="research")``.
+
+    Attributes:
+        name: The checkpoint function's parameter name.
+        value: The plain value of a parameter input (None for an artifact input).
+        artifact_id: The artifact version id of an artifact input (None for a parameter).
+        producing_call: The invocation id of the call in this execution that
+            produced that artifact, or None when it is unknown (a parameter,
+            or an artifact made outside this execution's calls).
+    """
+
+    name: str
+    value: Any = None
+    artifact_id: str | None = None
+    producing_call: str | None = None
+
+
+@dataclass(frozen=True)
 class CheckpointCall:
     """One invocation of a checkpoint in an execution.
 
@@ -92,6 +124,10 @@ class CheckpointCall:
         overridden: Whether a replay override replaced its output: its
             consumers received the edited value, which is its output here
             (in ``artifacts``) instead of what it returned in the source.
+        inputs: What the latest attempt received, one :class:`CheckpointInput`
+            per input: plain-value parameters first, in recorded order, then
+            artifact inputs (one entry per artifact when an input holds
+            several), each naming the call of this execution that produced it.
     """
 
     call_id: str
@@ -107,6 +143,7 @@ class CheckpointCall:
     artifacts: list[ArtifactRef] = field(default_factory=list)
     checkpoint_type: str | None = None
     overridden: bool = False
+    inputs: list[CheckpointInput] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -196,8 +233,8 @@ class Execution:
     """An execution of a flow.
 
     ``checkpoints`` and ``artifacts`` are loaded by ``executions.get``; list
-    summaries leave them empty but carry real ``checkpoint_count`` and
-    ``artifact_count``. ``replay_info`` says how a replay made it (None otherwise).
+    summaries leave them empty but carry real ``checkpoint_count``,
+    ``artifact_count`` and ``llm_usage``. ``replay_info`` says how a replay made it (None otherwise).
     ``owner`` says, for a running execution, which process runs it and when it
     was last heard of (None otherwise).
     """
@@ -256,6 +293,7 @@ __all__ = [
     "ArtifactRef",
     "CheckpointAttempt",
     "CheckpointCall",
+    "CheckpointInput",
     "Execution",
     "ExecutionOperations",
     "FailureInfo",

@@ -6,9 +6,11 @@ not-found message, and an execution whose process died is marked failed on
 the way out); records become models in :mod:`kitaru.client.mapping`.
 
 Cost of a listing: per page of (up to) 50 runs, one run query and one
-step-run query covering every listed run of the page, to count checkpoint
-calls and artifacts from the steps' output links (artifacts are never
-hydrated). Measured on the local SQLite store, 50 summaries take ~0.1 s;
+step-run query covering every listed run of the page. From those steps alone
+each summary gets its checkpoint and artifact counts (from the steps' output
+links; artifacts are never hydrated) and its LLM usage (summed from the
+``llm_calls`` metadata of every attempt, exactly as :func:`get_execution`
+sums it). Measured on the local SQLite store, 50 summaries take ~0.1 s;
 one step query per run took ~0.55 s. :func:`get_execution` costs one run
 read, one step-run listing and one artifact-metadata listing.
 """
@@ -16,7 +18,8 @@ read, one step-run listing and one artifact-metadata listing.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
 from kitaru._llm.usage import summarize
 from kitaru.client import mapping
@@ -73,18 +76,43 @@ def get_execution(exec_id: str) -> Execution:
         raise KitaruBackendError(f"Failed to load execution '{exec_id}': {exc}") from exc
 
 
-def count_calls_and_artifacts(run_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
-    """Count checkpoint calls and artifacts of several runs with one step-run listing.
+@dataclass(frozen=True)
+class RunSummary:
+    """What an execution summary shows of a run's checkpoint calls, built from its attempts alone.
 
-    Artifacts are counted from the attempts' output links; no artifact is read.
+    Attributes:
+        checkpoint_count: How many checkpoint calls it made.
+        artifact_count: How many artifacts its attempts produced or saved.
+        llm_usage: Its LLM calls, tokens and cost (the ``llm_usage`` of
+            :func:`get_execution`), or None when it made no LLM call.
     """
-    names: dict[str, set[str]] = {run_id: set() for run_id in run_ids}
-    artifacts: dict[str, set[str]] = {run_id: set() for run_id in run_ids}
+
+    checkpoint_count: int = 0
+    artifact_count: int = 0
+    llm_usage: dict[str, Any] | None = None
+
+
+def run_summary(steps: list[StepRecord]) -> RunSummary:
+    """Summarise one run from its attempts, reading nothing more from the store."""
+    calls = mapping.checkpoint_calls(steps, {})
+    return RunSummary(
+        checkpoint_count=len(calls),
+        artifact_count=len(mapping.artifact_ids(steps)),
+        llm_usage=summarize(calls),
+    )
+
+
+def summarize_runs(run_ids: Sequence[str]) -> dict[str, RunSummary]:
+    """Summarise several runs with one step-run listing (no artifact is read).
+
+    Returns:
+        A :class:`RunSummary` for each of ``run_ids`` (empty for a run without attempts).
+    """
+    steps: dict[str, list[StepRecord]] = {run_id: [] for run_id in run_ids}
     if run_ids:
         for step in get_engine().runs.list_steps(run_ids):
-            names.setdefault(step.run_id, set()).add(step.name)
-            artifacts.setdefault(step.run_id, set()).update(artifact.id for _, artifact in mapping.step_outputs(step))
-    return {run_id: (len(names[run_id]), len(artifacts[run_id])) for run_id in run_ids}
+            steps.setdefault(step.run_id, []).append(step)
+    return {run_id: run_summary(steps[run_id]) for run_id in run_ids}
 
 
 def _run_pages(page_size: int) -> Iterator[list[RunRecord]]:
@@ -105,7 +133,8 @@ def list_executions(
 ) -> list[Execution]:
     """List execution summaries, newest first.
 
-    Summaries carry real ``checkpoint_count`` and ``artifact_count`` but no
+    Summaries carry real ``checkpoint_count``, ``artifact_count`` and
+    ``llm_usage`` (the same values :func:`get_execution` gives) but no
     checkpoint or artifact details (see :func:`get_execution`).
 
     Args:
@@ -139,10 +168,17 @@ def list_executions(
                 batch.append(summary)
                 if limit is not None and len(found) + len(batch) >= limit:
                     break
-            counts = count_calls_and_artifacts([summary.exec_id for summary in batch])
+            summaries = summarize_runs([summary.exec_id for summary in batch])
             for summary in batch:
-                checkpoint_count, artifact_count = counts[summary.exec_id]
-                found.append(replace(summary, checkpoint_count=checkpoint_count, artifact_count=artifact_count))
+                counted = summaries[summary.exec_id]
+                found.append(
+                    replace(
+                        summary,
+                        checkpoint_count=counted.checkpoint_count,
+                        artifact_count=counted.artifact_count,
+                        llm_usage=counted.llm_usage,
+                    )
+                )
             if limit is not None and len(found) >= limit:
                 break
     except KitaruError:
@@ -211,10 +247,12 @@ def get_artifact(artifact_id: str) -> ArtifactRef:
 __all__ = [
     "MAX_PAGE_SIZE",
     "RUN_PAGE_SIZE",
+    "RunSummary",
     "checkpoint_calls",
-    "count_calls_and_artifacts",
     "get_artifact",
     "get_execution",
     "list_artifacts",
     "list_executions",
+    "run_summary",
+    "summarize_runs",
 ]

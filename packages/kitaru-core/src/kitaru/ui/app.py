@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -75,6 +75,8 @@ def _templates() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # Values shown under a name (a checkpoint's parameters) hide secrets by name, as metadata does.
+    environment.filters["masked"] = lambda value, key="": views.masked(value, key=key)
     environment.filters["tojson_pretty"] = lambda value: json.dumps(value, indent=2, ensure_ascii=False, default=str)
     return environment
 
@@ -213,8 +215,30 @@ def _json_field(text: str, what: str) -> Any:
         ) from None
 
 
-def _form_dict(form: Any) -> dict[str, str]:
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+class MissingToken(Exception):
+    """A change was asked for without the dashboard's token."""
+
+
+def submitted_form(dashboard: Dashboard) -> Any:
+    """A dependency for every ``POST`` route: the submitted form, once its token was checked.
+
+    The token comes as the ``X-Kitaru-Token`` header or the ``csrf_token``
+    form field. Reading the form here (and only here) means a route never
+    sees a request that skipped the check.
+
+    Raises:
+        MissingToken: If the token is missing or wrong (answered with 403).
+    """
+
+    async def read(request: Request) -> dict[str, str]:
+        form = await request.form()
+        fields = {key: value for key, value in form.items() if isinstance(value, str)}
+        given = request.headers.get(TOKEN_HEADER) or fields.get(TOKEN_FIELD)
+        if not token_matches(dashboard.token, given):
+            raise MissingToken()
+        return fields
+
+    return read
 
 
 def create_app(dashboard: Dashboard) -> FastAPI:
@@ -230,22 +254,22 @@ def create_app(dashboard: Dashboard) -> FastAPI:
                 f"This Kitaru dashboard only answers requests for {', '.join(sorted(dashboard.hosts))}.",
                 status_code=421,
             )
-        if request.method not in ("GET", "HEAD"):
-            given = request.headers.get(TOKEN_HEADER)
-            if given is None and request.headers.get("content-type", "").startswith(
-                ("application/x-www-form-urlencoded", "multipart/form-data")
-            ):
-                given = (await request.form()).get(TOKEN_FIELD)  # type: ignore[assignment]
-            if not token_matches(dashboard.token, given if isinstance(given, str) else None):
-                return PlainTextResponse(
-                    "This request did not carry the dashboard's token. Reload the page and try again; "
-                    "changes are only accepted from the dashboard's own pages.",
-                    status_code=403,
-                )
+        if request.method not in ("GET", "HEAD", "POST"):
+            return PlainTextResponse("The dashboard only answers GET and POST requests.", status_code=405)
         response: Response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
+
+    checked = Depends(submitted_form(dashboard))
+
+    @app.exception_handler(MissingToken)
+    async def missing_token(request: Request, exc: MissingToken) -> Response:
+        return PlainTextResponse(
+            "This request did not carry the dashboard's token. Reload the page and try again; "
+            "changes are only accepted from the dashboard's own pages.",
+            status_code=403,
+        )
 
     @app.exception_handler(KitaruError)
     async def kitaru_error(request: Request, exc: KitaruError) -> Response:
@@ -318,8 +342,7 @@ def create_app(dashboard: Dashboard) -> FastAPI:
         return JSONResponse({"type": rendered.python_type, "preview": rendered.preview})
 
     @app.post("/executions/{exec_id}/input")
-    async def answer(exec_id: str, request: Request) -> Response:
-        submitted = _form_dict(await request.form())
+    def answer(exec_id: str, submitted: dict[str, str] = checked) -> Response:
         try:
             done = dashboard.answer_wait(exec_id, submitted)
         except KitaruError as exc:
@@ -327,7 +350,7 @@ def create_app(dashboard: Dashboard) -> FastAPI:
             return dashboard.page("execution.html", status_code=400, **context)
         return RedirectResponse(f"/executions/{exec_id}?done={done}", status_code=303)
 
-    @app.post("/executions/{exec_id}/abort-wait")
+    @app.post("/executions/{exec_id}/abort-wait", dependencies=[checked])
     def abort_wait(exec_id: str) -> RedirectResponse:
         wait = dashboard.client.executions.get(exec_id).pending_wait
         if wait is None:
@@ -335,24 +358,23 @@ def create_app(dashboard: Dashboard) -> FastAPI:
         dashboard.client.executions.abort_wait(exec_id, wait=wait.wait_id)
         return RedirectResponse(f"/executions/{exec_id}?done=abort-wait", status_code=303)
 
-    @app.post("/executions/{exec_id}/cancel")
+    @app.post("/executions/{exec_id}/cancel", dependencies=[checked])
     def cancel(exec_id: str) -> RedirectResponse:
         dashboard.client.executions.cancel(exec_id)
         return RedirectResponse(f"/executions/{exec_id}?done=cancel", status_code=303)
 
-    @app.post("/executions/{exec_id}/resume")
+    @app.post("/executions/{exec_id}/resume", dependencies=[checked])
     def resume(exec_id: str) -> RedirectResponse:
         dashboard.actions.start("resume", exec_id)
         return RedirectResponse(f"/executions/{exec_id}", status_code=303)
 
-    @app.post("/executions/{exec_id}/retry")
+    @app.post("/executions/{exec_id}/retry", dependencies=[checked])
     def retry(exec_id: str) -> RedirectResponse:
         dashboard.actions.start("retry", exec_id)
         return RedirectResponse(f"/executions/{exec_id}", status_code=303)
 
     @app.post("/executions/{exec_id}/replay")
-    async def replay(exec_id: str, request: Request) -> Response:
-        submitted = _form_dict(await request.form())
+    def replay(exec_id: str, submitted: dict[str, str] = checked) -> Response:
         try:
             dashboard.start_replay(exec_id, submitted)
         except KitaruError as exc:

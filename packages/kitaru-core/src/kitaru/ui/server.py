@@ -14,6 +14,7 @@ import webbrowser
 from dataclasses import dataclass
 
 from kitaru.errors import KitaruUsageError
+from kitaru.ui.app import Dashboard, create_app
 from kitaru.ui.security import is_loopback, new_token
 
 DEFAULT_HOST = "127.0.0.1"
@@ -74,8 +75,6 @@ def serve(*, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, open_browser: b
         Where it listened, once it has stopped.
     """
     import uvicorn
-
-    from kitaru.ui.app import Dashboard, create_app
 
     sock = bind(host, port)
     listening = Listening(host=host, port=int(sock.getsockname()[1]))

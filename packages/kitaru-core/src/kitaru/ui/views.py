@@ -54,13 +54,19 @@ def format_seconds(seconds: float | None) -> str:
 
 
 def masked(value: Any, *, key: str = "") -> Any:
-    """A copy of ``value`` with secret-named keys' values replaced and URL passwords hidden."""
+    """A copy of ``value`` with everything under a secret-named key replaced and URL passwords hidden.
+
+    A key is secret-named by :func:`kitaru.masking.is_secret_name`; the whole
+    value under it is hidden, however deeply nested (``{"credentials":
+    {"user": ..., "value": ...}}`` shows ``***``). Empty values stay visible,
+    so a reader can tell "not set" from "hidden".
+    """
+    if key and is_secret_name(key) and value is not None and value != "" and not isinstance(value, bool):
+        return MASK
     if isinstance(value, Mapping):
         return {name: masked(item, key=str(name)) for name, item in value.items()}
     if isinstance(value, list | tuple):
-        return [masked(item, key=key) for item in value]
-    if key and is_secret_name(key) and value not in (None, "", True, False):
-        return MASK
+        return [masked(item) for item in value]
     if isinstance(value, str) and "://" in value:
         return mask_url(value)
     return value
@@ -89,7 +95,10 @@ def usage_cells(usage: Mapping[str, Any] | None) -> tuple[str, str]:
         return "-", "-"
     tokens = f"{int(usage.get('total_tokens') or 0):,}" if usage.get("calls_with_usage") else "not reported"
     cost = usage.get("cost_usd")
-    return tokens, (f"${cost:.6f}" if cost is not None else "unknown")
+    if cost is None:
+        return tokens, "unknown"
+    # Calls without a price are not in the sum: the cell then says it is a lower bound.
+    return tokens, (f"≥ ${cost:.6f}" if usage.get("calls_with_unknown_cost") else f"${cost:.6f}")
 
 
 def execution_row(execution: Execution) -> ExecutionRow:

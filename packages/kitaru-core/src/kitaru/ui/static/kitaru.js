@@ -4,11 +4,6 @@
 
 const POLL_MS = 2000;
 
-function token() {
-  const meta = document.querySelector('meta[name="kitaru-token"]');
-  return meta ? meta.content : "";
-}
-
 async function getJson(url) {
   const response = await fetch(url, { headers: { Accept: "application/json" } });
   const body = await response.json();
@@ -143,6 +138,10 @@ function setUpLogs() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  // A JSON box's complaint is cleared as soon as it is edited, so the next submit checks it afresh.
+  document.querySelectorAll("textarea[data-json]").forEach((box) => {
+    box.addEventListener("input", () => box.setCustomValidity(""));
+  });
   setUpConfirmations();
   document.querySelectorAll("form:not([data-confirm])").forEach((form) => {
     form.addEventListener("submit", (event) => { if (!checkJsonFields(form)) event.preventDefault(); });
