@@ -80,3 +80,33 @@ def test_dashboard_lists_the_execution_under_the_flow_name(
     # The execution's own page opens too.
     browser.get(f"{server.url}/projects/default/runs/{exec_id}")
     _wait_for(browser, [FLOW_NAME, "greet", "shout"])
+
+
+def test_kitaru_ui_shows_the_servers_executions(server: ServerSession, recorded_execution: dict[str, Any]) -> None:
+    """Kitaru's own dashboard reads through the client, so it shows what the server has."""
+    import html
+    import subprocess
+    import urllib.request
+
+    from tests.conftest import subprocess_env
+    from tests.server.conftest import KITARU
+
+    ui = subprocess.Popen(
+        [str(KITARU), "ui", "--port", "0", "--no-open"], cwd=server.root, env=subprocess_env(server.config),
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        first = ui.stdout.readline() if ui.stdout else ""
+        assert first.startswith("Kitaru dashboard: http://127.0.0.1:"), first
+        url = first.split()[2]
+        exec_id = recorded_execution["exec_id"]
+        with urllib.request.urlopen(f"{url}/executions", timeout=120) as response:
+            listing = html.unescape(response.read().decode())
+        assert f'data-exec-id="{exec_id}" data-status="completed"' in listing
+        assert FLOW_NAME in listing
+        with urllib.request.urlopen(f"{url}/executions/{exec_id}", timeout=120) as response:
+            page = html.unescape(response.read().decode())
+        assert 'class="tl-name" href="#call-greet"' in page and 'href="#call-shout"' in page
+    finally:
+        ui.terminate()
+        ui.wait(timeout=30)

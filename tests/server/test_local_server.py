@@ -31,7 +31,8 @@ def test_login_again_reuses_the_running_server(server: ServerSession) -> None:
     assert text.returncode == 0, text.stderr
     assert f"Server already running at {server.url}" in text.stdout
     assert f"Connected to local Kitaru server: {server.url}" in text.stdout
-    assert f"Dashboard: {server.url}" in text.stdout
+    assert f"Dashboard: {server.url} (the engine's)" in text.stdout
+    assert "Kitaru's dashboard: run `kitaru ui` and open http://127.0.0.1:8384" in text.stdout
     assert server.daemon_pid() == pid  # not restarted
 
 

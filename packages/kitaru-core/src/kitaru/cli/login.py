@@ -25,6 +25,9 @@ import typer
 from kitaru.cli.output import Item, OutputOption, command, panel
 from kitaru.errors import KitaruUsageError
 
+DASHBOARD_URL = "http://127.0.0.1:8384"
+"""Where ``kitaru ui`` serves Kitaru's dashboard by default."""
+
 REMOTE_ONLY_OPTIONS = ("--api-key", "--refresh", "--project", "--no-verify-ssl", "--ssl-ca-cert")
 
 
@@ -64,7 +67,10 @@ def _login_local(port: int | None, timeout: float | None) -> Item:
     result = start_local_server(port, 60 if timeout is None else timeout, progress=progress)
 
     def text() -> str:
-        return f"Dashboard: {result['url']}"
+        return (
+            f"Dashboard: {result['url']} (the engine's)\n"
+            f"Kitaru's dashboard: run `kitaru ui` and open {DASHBOARD_URL}"
+        )
 
     return Item(result, text=text, warnings=warnings)
 

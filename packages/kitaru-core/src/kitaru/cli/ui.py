@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from kitaru.cli.output import Item, OutputOption, command
+from kitaru.errors import KitaruFeatureNotAvailableError
 
 SERVER_EXTRA_HINT = "The dashboard needs the server extra. Install it with: pip install 'kitaru[server]'"
 
@@ -36,7 +37,7 @@ def ui(
         import jinja2  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError as exc:
-        raise typer.BadParameter(f"{SERVER_EXTRA_HINT} ({exc.name} is missing).") from None
+        raise KitaruFeatureNotAvailableError(f"{SERVER_EXTRA_HINT} ({exc.name} is missing).") from None
     from kitaru.ui.server import serve
 
     try:
