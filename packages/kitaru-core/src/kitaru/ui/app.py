@@ -108,6 +108,16 @@ class Dashboard:
         self.client = KitaruClient()
         self.templates = _templates()
 
+    def warm_up(self) -> None:
+        """Load the engine and read the newest execution once, so the first page is served at once.
+
+        Errors are left for the pages to report (with their message).
+        """
+        try:
+            self.client.executions.list(limit=1)
+        except Exception:  # the first page shows the same error, with its message
+            return
+
     # -- rendering --------------------------------------------------------------------------
 
     def page(self, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import threading
 import webbrowser
 from dataclasses import dataclass
 
@@ -80,6 +81,8 @@ def serve(*, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, open_browser: b
     listening = Listening(host=host, port=int(sock.getsockname()[1]))
     dashboard = Dashboard(token=new_token(), host=host, port=listening.port)
     app = create_app(dashboard)
+    # Loading the engine takes a few seconds; do it while the browser opens, not on the first page.
+    threading.Thread(target=dashboard.warm_up, name="kitaru-ui-warm-up", daemon=True).start()
     say = announce if callable(announce) else print
     say(f"Kitaru dashboard: {listening.url} (Ctrl-C to stop)")
     if not is_loopback(host):
