@@ -768,6 +768,42 @@ def run_trial(store: FaultStore, moment: str, rng: random.Random, calibration: C
     return result
 
 
+def held_trial(store: FaultStore, *, hold_at: str = "return:expand", seed: int = 4243) -> TrialResult:
+    """Kill a run that is certainly live, then retry it: the trials' control.
+
+    The random moments may land after the execution completed (a kill just
+    after the body returned, or at a random time), so whether a batch of them
+    hit a live run is chance. This one does not depend on timing: the
+    workload blocks at ``hold_at`` (a checkpoint returned, later ones still to
+    run), is killed there, and must then be retried to completion.
+
+    Returns:
+        The trial's findings, with ``moment`` ``"held"``.
+    """
+    started_at = time.monotonic()
+    state = store.new_state("held")
+    (state / "hold").touch()
+    result = TrialResult(store.name, "held", seed, state_dir=str(state))
+    process, _ = store.start_workload(state, seed, FAULT_HOLD=hold_at)
+    try:
+        wait_until(
+            lambda: (state / "hold_reached").exists() or process.poll() is not None,
+            RUN_TIMEOUT,
+            f"the workload to reach {hold_at}",
+        )
+        result.killed = kill_group(process)
+        result.kill_after = f"held at {hold_at}"
+        store.recover(result, state, seed, kill_first=None)
+    except (TimeoutError, subprocess.TimeoutExpired) as error:
+        kill_group(process)
+        result.error = str(error)
+    finally:
+        listed = [r.get("new", []) for r in records(state) if r["kind"] == "listed"]
+        store.remember(sorted({exec_id for new in listed for exec_id in new}))
+        result.seconds = round(time.monotonic() - started_at, 2)
+    return result
+
+
 def figures(results: list[TrialResult], seconds: float | None = None) -> dict[str, Any]:
     """The figures of a batch of trials, as ``docs/reliability.md`` reports them."""
     executions = [r for r in results if r.exec_id is not None]

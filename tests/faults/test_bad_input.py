@@ -35,6 +35,9 @@ from tests.faults.bad_input_cases import GENERIC_EXPECTED_COMMANDS, GENERIC_EXPE
 
 pytestmark = pytest.mark.faults
 
+SWEEP_TIMEOUT = 420
+"""Seconds the whole sweep may take (it takes well under a minute), below the test's pytest timeout."""
+
 REPORTED: dict[tuple[str, str], str] = {}
 """Known failures in files this sweep's author does not own, reported to their owners.
 
@@ -52,15 +55,21 @@ def test_every_command_refuses_bad_input_and_leaves_the_store_unchanged(tmp_path
     scratch = tmp_path / "sweep"
     scratch.mkdir()
     report_path = tmp_path / "report.json"
-    run = subprocess.run(
-        [sys.executable, "-m", "tests.faults.bad_input_sweep", str(scratch), str(report_path)],
-        cwd=REPO_ROOT,
-        env=subprocess_env(fresh_config_dir),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    progress = tmp_path / "progress.log"
+    try:
+        run = subprocess.run(
+            [sys.executable, "-m", "tests.faults.bad_input_sweep", str(scratch), str(report_path)],
+            cwd=REPO_ROOT,
+            env=subprocess_env(fresh_config_dir, BAD_INPUT_PROGRESS=str(progress)),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=SWEEP_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        # A command that serves or waits instead of refusing its input never returns: name it.
+        last = progress.read_text().splitlines()[-1:] if progress.exists() else ["(none started)"]
+        pytest.fail(f"the sweep still ran after {SWEEP_TIMEOUT} s; the case it was on: {last[0]}")
     assert run.returncode == 0, f"the sweep crashed\nstdout:\n{run.stdout[-3000:]}\nstderr:\n{run.stderr[-5000:]}"
     report = json.loads(report_path.read_text())
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,7 @@ from kitaru.execution.status import ExecutionStatus
 from kitaru.ui.actions import ActionRunner
 from kitaru.ui.previews import PREVIEW_CHARS, render_value
 from kitaru.ui.security import allowed_hosts, is_loopback, token_matches
+from kitaru.ui.server import bind
 from kitaru.ui.timeline import MIN_WIDTH, Gap, build_timeline
 from kitaru.ui.views import llm_summary, masked, usage_cells
 from kitaru.ui.wait_form import FIELD_PREFIX, JSON_FIELD, build_form, parse_answer
@@ -463,6 +465,33 @@ def test_on_loopback_only_loopback_host_headers_are_answered() -> None:
 def test_beyond_loopback_any_host_header_is_answered() -> None:
     assert allowed_hosts("0.0.0.0", 8765) is None
     assert allowed_hosts("10.0.0.5", 8765) is None
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "says"),
+    [
+        ("", 0, "--host is empty"),
+        ("   ", 0, "--host is empty"),
+        (" 127.0.0.1", 0, "has spaces around it"),
+        ("127.0.0.1", 70000, "--port must be between 1 and 65535"),
+        ("127.0.0.1", -1, "--port must be between 1 and 65535"),
+        ("no such host", 0, "Cannot serve the dashboard on no such host:0"),
+    ],
+)
+def test_bad_addresses_are_refused_before_anything_listens(host: str, port: int, says: str) -> None:
+    # An empty host would bind every interface; it must be refused, not served.
+    with pytest.raises(KitaruUsageError, match=re.escape(says)):
+        bind(host, port)
+
+
+def test_a_taken_port_is_named_with_what_to_do() -> None:
+    first = bind("127.0.0.1", 0)
+    try:
+        taken = first.getsockname()[1]
+        with pytest.raises(KitaruUsageError, match=f"Port {taken} on 127.0.0.1 is already in use"):
+            bind("127.0.0.1", taken)
+    finally:
+        first.close()
 
 
 # -- masking and usage ------------------------------------------------------------------

@@ -40,9 +40,17 @@ def bind(host: str, port: int) -> socket.socket:
     """Bind and listen on ``host:port``.
 
     Raises:
-        KitaruUsageError: If the port is out of range or taken, or the
-            address cannot be bound; the message says what to do.
+        KitaruUsageError: If the host is empty, the port is out of range or
+            taken, or the address cannot be bound; the message says what to do.
     """
+    if not host.strip():
+        # An empty address would bind every interface: refuse it rather than expose the dashboard silently.
+        raise KitaruUsageError(
+            "--host is empty. Give an address to listen on: 127.0.0.1 (this machine only, the default) "
+            "or 0.0.0.0 (every interface)."
+        )
+    if host != host.strip():
+        raise KitaruUsageError(f"--host {host!r} has spaces around it; give the address alone, e.g. 127.0.0.1.")
     if not 0 <= port <= 65535:
         raise KitaruUsageError(f"--port must be between 1 and 65535 (or 0 for any free port); got {port}.")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
