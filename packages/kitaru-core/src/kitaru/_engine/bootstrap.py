@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from kitaru._engine import (
+    analytics_off,
     fixed_source_root,
     interrupted_steps,
     launch_logs,
@@ -212,6 +213,8 @@ def load_engine() -> None:
         if _loaded:
             return
         translate_environment()
+        if not running_server():  # a server takes its settings from its environment, not this file
+            analytics_off.keep_analytics_off(Path(os.environ["ZENML_CONFIG_PATH"]).expanduser())
         _use_secrets_key(create=True)
         _quiet_cloud_sdk_warnings()
         import zenml  # noqa: F401  (the import initialises ZenML's logging)
