@@ -28,6 +28,7 @@ EXECUTION_KEYS = {
     "status_reason", "failure", "pending_wait", "frozen_execution_spec", "original_exec_id",
     "checkpoints", "artifacts", "checkpoint_count", "artifact_count", "llm_usage", "replay_info",
     "owner",  # a running execution's owner (host, pid, last_seen_seconds, timeout_seconds), else null
+    "parent_exec_id", "children",  # child flows: the calling execution, and the executions it started
 }
 
 
@@ -146,7 +147,7 @@ def test_get_errors_follow_the_contract(kitaru, runs: Runs) -> None:
             "type": "KitaruStateError",
         },
     }
-    prefix = runs.report[:8]
+    prefix = runs.report[:5]  # shorter than the 6 characters a prefix needs
     result = kitaru("executions", "get", prefix)
     assert (result.code, result.out) == (1, "")
     assert result.err.startswith(f"Error: '{prefix}' is not a valid execution id")

@@ -181,8 +181,9 @@ def test_pending_wait_is_mapped(runs: Runs, client: KitaruClient) -> None:
 # -- ids ------------------------------------------------------------------------
 
 
-def test_ids_are_matched_exactly(runs: Runs, client: KitaruClient) -> None:
-    prefix = runs.report[:8]
+def test_ids_are_full_or_a_unique_prefix_of_six_or_more(runs: Runs, client: KitaruClient) -> None:
+    assert client.executions.get(runs.report[:8]).exec_id == runs.report
+    prefix = runs.report[:5]
     with pytest.raises(KitaruUsageError, match=f"'{prefix}' is not a valid execution id"):
         client.executions.get(prefix)
     with pytest.raises(KitaruUsageError, match="client_report"):

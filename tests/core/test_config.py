@@ -583,7 +583,8 @@ def test_malformed_global_config_read_fails_and_writer_recovers(content: str) ->
     path.write_text(content)
     with pytest.raises(KitaruUsageError) as info:
         read_global_config()
-    assert str(info.value) == f"The Kitaru global config file is invalid. Fix or delete {path} and try again."
+    # SPEC §5.1's sentence, then what is wrong (line and column for a syntax error: test_config_errors.py)
+    assert str(info.value).startswith(f"The Kitaru global config file is invalid. Fix or delete {path} and try again. ")
     update_global_config(lambda data: data.update(log_store={"backend": "x"}))
     assert read_global_config() == {"version": 1, "log_store": {"backend": "x"}}
 

@@ -203,7 +203,7 @@ def test_malformed_file_fails_reads_and_writers_start_fresh(config_home: Path) -
     path.write_text("log_store: [unclosed\n")
     with pytest.raises(KitaruUsageError) as info:
         prefs.resolve_log_store()
-    assert str(info.value) == f"{INVALID_FILE} {path} and try again."
+    assert str(info.value).startswith(f"{INVALID_FILE} {path} and try again. YAML syntax error at line 2, column 1:")
     prefs.save_preference(prefs.check_new_preference("otel", ENDPOINT, None))
     assert prefs.resolve_log_store().backend == "otel"
 
@@ -541,4 +541,4 @@ def test_cli_rejects_bad_input_quickly_and_leaves_the_file_alone(fresh_config_di
 
     (config / "kitaru.yaml").write_text("log_store: {backend: otel\n")
     message = cli_error(config, "log-store.show", "log-store", "show")
-    assert message == f"{INVALID_FILE} {config / 'kitaru.yaml'} and try again."
+    assert message.startswith(f"{INVALID_FILE} {config / 'kitaru.yaml'} and try again. YAML syntax error at line 2")

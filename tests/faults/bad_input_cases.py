@@ -36,6 +36,7 @@ BAD_IDS: tuple[tuple[str, str], ...] = (
     ("too long", LONG),
     ("uuid with trailing junk", UNKNOWN_UUID + "0" * 40),
     ("blank", "   "),
+    ("prefix shorter than 6 characters", "abc12"),
 )
 """Malformed execution ids (name, value)."""
 
@@ -76,6 +77,8 @@ GENERIC_EXPECTED_COMMANDS = (
     "executions resume",
     "executions cancel",
     "executions replay",
+    "executions delete",
+    "executions prune",
     "stack list",
     "stack current",
     "stack show",
@@ -93,6 +96,7 @@ GENERIC_EXPECTED_COMMANDS = (
     "secrets show",
     "secrets list",
     "secrets delete",
+    "clean",
 )
 """Commands the walk must find (new ones are swept too; these must not vanish)."""
 
@@ -238,6 +242,10 @@ def base_values(command: Command, real: Real) -> dict[str, list[str]]:
     specific: dict[str, dict[str, list[str]]] = {
         "executions input": {"value": ["--value", "true"]},
         "executions replay": {"from_": ["--from", real.checkpoint]},
+        # Deleting needs --yes, which no base has: without a terminal delete must refuse.
+        "executions delete": {"exec_ids": [real.done]},
+        # Nothing ended ten years ago: the base deletes nothing and needs no --yes.
+        "executions prune": {"older_than": ["--older-than", "3650d"]},
         "run": {"target": [f"{real.flows_file}:bad_input_done"], "args": ["--args", '{"topic": "x"}']},
         "stack create": {"name": ["bad-input-stack"], "no_verify": ["--no-verify"]},
         "stack show": {"name_or_id": ["default"]},
@@ -252,6 +260,9 @@ def base_values(command: Command, real: Real) -> dict[str, list[str]]:
         "secrets delete": {"name_or_id": ["bad-input-no-such-secret"]},
         "init": {"path": [real.files["initialized"]]},
         "login": {"server": []},
+        # Without --yes and without a terminal (the sweep's stdin is not one) clean must refuse: that
+        # refusal is what keeps the sweep's own config dir alive, and every clean case relies on it.
+        "clean": {"scope": ["global"]},
     }.get(command.path, {})
     base: dict[str, list[str]] = {}
     for param in command.params:
@@ -289,6 +300,16 @@ def _ids(param: str = "exec_id") -> Targeted:
     def cases(command: Command, real: Real) -> Iterator[tuple[str, dict[str, list[str]], tuple[str, ...]]]:
         for name, value in BAD_IDS:
             yield f"{param} {name}", {param: [value]}, ()
+
+    return cases
+
+
+def _confirmed_ids(param: str) -> Targeted:
+    """Malformed ids with ``--yes``, so the id is what a deleting command must refuse."""
+
+    def cases(command: Command, real: Real) -> Iterator[tuple[str, dict[str, list[str]], tuple[str, ...]]]:
+        for name, value in BAD_IDS:
+            yield f"{param} {name} with --yes", {param: [value]}, ("--yes",)
 
     return cases
 
@@ -501,6 +522,31 @@ TARGETED: dict[str, tuple[Targeted, ...]] = {
         ),
         _extra("missing --from", from_=[]),
     ),
+    "executions delete": (
+        _ids("exec_ids"),
+        _confirmed_ids("exec_ids"),
+        _extra("without --yes and no terminal"),
+        _extra("several ids without --yes", UNKNOWN_UUID),
+        _real("waiting execution without --yes", lambda r: {"exec_ids": [r.waiting]}),
+    ),
+    "executions prune": (
+        _values(
+            "older_than",
+            "--older-than",
+            (
+                ("no unit", "30"),
+                ("unknown unit", "30y"),
+                ("negative", "-1d"),
+                ("words", "thirty days"),
+                ("too long", LONG),
+                ("overflowing", "999999999999w"),
+            ),
+        ),
+        _values("status", "--status", (("unknown", "exploded"), ("running", "running"), ("waiting", "waiting"))),
+        _values("flow", "--flow", (("blank", "   "),)),
+        _extra("executions match, without --yes and no terminal", older_than=["--older-than", "0s"]),
+        _extra("--dry-run with a bad status", "--dry-run", status=["--status", "exploded"]),
+    ),
     "stack show": (_names("name_or_id", "bad-input-no-such-stack"),),
     "stack use": (_names("stack", "bad-input-no-such-stack"),),
     "stack delete": (
@@ -574,6 +620,14 @@ TARGETED: dict[str, tuple[Targeted, ...]] = {
     ),
     "secrets show": (_names("name_or_id", "bad-input-no-such-secret"),),
     "secrets delete": (_names("name_or_id", "bad-input-no-such-secret"),),
+    "clean": (
+        _values("scope", None, (("unknown", "everything"), ("too long", LONG), ("a path", "/"))),
+        _extra("global without --yes and no terminal"),
+        _extra("all without --yes and no terminal", scope=["all"]),
+        _extra("--force without --yes and no terminal", "--force"),
+        _extra("project without --yes (no project here, or no terminal)", scope=["project"]),
+        _extra("--force with project", "--force", scope=["project"]),
+    ),
 }
 """Targeted cases per command path (on top of :func:`generic_cases`)."""
 

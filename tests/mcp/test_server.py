@@ -31,6 +31,7 @@ KITARU_MCP = Path(sys.executable).with_name("kitaru-mcp")
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 EXPECTED_TOOLS = {
+    "kitaru_clean_preview",
     "kitaru_executions_list",
     "kitaru_executions_get",
     "kitaru_executions_latest",

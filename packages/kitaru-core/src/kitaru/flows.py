@@ -12,6 +12,13 @@ submits an execution (a ZenML dynamic pipeline run) and returns a
     handle = agent.run("durable agents")
     print(handle.exec_id, handle.wait())
 
+Called in another flow's body, a flow runs as a *child execution* of that
+flow, linked to it and journaled in it (:mod:`kitaru.execution.child_flows`)::
+
+    @kitaru.flow
+    def digest(topics: list[str]) -> list[str]:
+        return [agent(topic) for topic in topics]   # or agent.run(topic).wait()
+
 The body may be an ``async def``: Kitaru runs it on an event loop of its own
 and it awaits ``async def`` checkpoints (:mod:`kitaru.checkpoints`).
 ``run``, ``replay`` and the handle stay synchronous; from asyncio code, call
@@ -26,6 +33,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from kitaru.checkpoints import checkpoint
 from kitaru.engine.runs import RunRecord
 from kitaru.errors import (
     KitaruStateError,
@@ -33,6 +41,7 @@ from kitaru.errors import (
     build_recovery_command,
     execution_error_class,
 )
+from kitaru.execution.child_flows import FLOW_CALL_TYPE, call_child_flow, calling_flow, child_failure, child_result
 from kitaru.execution.definitions import FlowBase
 from kitaru.execution.entrypoints import publish_entrypoint
 from kitaru.execution.failures import build_failure
@@ -46,8 +55,8 @@ from kitaru.execution.status import ExecutionStatus, public_status
 from kitaru.execution.submit import Submitted, submit_flow
 
 DIRECT_CALL_MESSAGE = (
-    "Direct flow calls are not supported. Use: handle = my_flow.run(...) and then "
-    "handle.wait() to get the result."
+    "Direct flow calls are not supported outside a flow. Use: handle = my_flow.run(...) and then "
+    "handle.wait() to get the result. (In another flow's body, my_flow(...) runs it as a child flow.)"
 )
 _POLL_INTERVAL_MAX = 2.0
 
@@ -59,10 +68,18 @@ class FlowHandle:
         exec_id: The execution id (the engine run's UUID as a string).
     """
 
-    def __init__(self, exec_id: str, *, local_result: Any = None, has_local_result: bool = False) -> None:
+    def __init__(
+        self,
+        exec_id: str,
+        *,
+        local_result: Any = None,
+        has_local_result: bool = False,
+        parent_exec_id: str | None = None,
+    ) -> None:
         self._exec_id = exec_id
         self._local_result = local_result
         self._has_local_result = has_local_result
+        self._parent_exec_id = parent_exec_id  # a child flow's handle: failures say to retry the parent
 
     @property
     def exec_id(self) -> str:
@@ -132,6 +149,8 @@ class FlowHandle:
         raise self._failure_error(snapshot, status)
 
     def _failure_error(self, snapshot: RunRecord, status: ExecutionStatus) -> Exception:
+        if self._parent_exec_id is not None:
+            return child_failure(snapshot, parent_exec_id=self._parent_exec_id)
         traceback = snapshot.exception.traceback if snapshot.exception is not None else None
         origin = build_failure(status_reason=snapshot.status_reason, exception_info=snapshot.exception, fallback="").origin
         lines = [f"Execution {self._exec_id} finished with status '{status}'."]
@@ -176,7 +195,26 @@ class FlowDefinition(FlowBase):
         self.entrypoint = publish_entrypoint(func, entrypoint, alias=f"__kitaru_pipeline_source_{self.name}")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        raise KitaruUsageError(DIRECT_CALL_MESSAGE)
+        """Run this flow as a child of the flow whose body calls it, and return its result.
+
+        Same as ``my_flow.run(*args, **kwargs).wait()`` in a flow body: the
+        child is its own execution, linked to its parent and journaled in it,
+        so a retry of the parent returns a completed child's result without
+        running it again (:mod:`kitaru.execution.child_flows`).
+
+        Raises:
+            KitaruUsageError: Outside a flow (use ``my_flow.run(...)`` there).
+            KitaruContextError: Inside a checkpoint.
+            KitaruExecutionError: If the child did not complete; retrying the
+                parent runs it again in place.
+        """
+        scope = calling_flow()
+        if scope is None:
+            raise KitaruUsageError(DIRECT_CALL_MESSAGE)
+        outcome = call_child_flow(self, scope, args, kwargs, {}, flow_call)
+        if outcome.completed:
+            return outcome.value
+        return FlowHandle(outcome.exec_id, parent_exec_id=scope.execution_id).wait()
 
     def run(
         self,
@@ -190,7 +228,10 @@ class FlowDefinition(FlowBase):
         """Submit an execution of this flow and return its handle.
 
         On the local default the flow runs in this process before ``run``
-        returns; on remote stacks it runs in the background.
+        returns; on remote stacks it runs in the background. In another
+        flow's body it runs as a child execution of that flow, before ``run``
+        returns (see :meth:`__call__`); ``handle.wait()`` then returns its
+        result or raises its failure.
 
         Args:
             *args: Positional flow inputs.
@@ -202,8 +243,22 @@ class FlowDefinition(FlowBase):
 
         Returns:
             The execution's handle.
+
+        Raises:
+            KitaruContextError: Inside a checkpoint.
+            KitaruUsageError: For ``stack=`` or ``image=`` in a flow body (a
+                child runs on its parent's stack and image).
         """
         overrides = {"stack": stack, "image": image, "cache": cache, "retries": retries}
+        scope = calling_flow()
+        if scope is not None:
+            outcome = call_child_flow(self, scope, args, kwargs, overrides, flow_call)
+            return FlowHandle(
+                outcome.exec_id,
+                local_result=outcome.value,
+                has_local_result=outcome.completed,
+                parent_exec_id=scope.execution_id,
+            )
         return FlowHandle._of(submit_flow(self, args, kwargs, overrides))
 
     def replay(
@@ -255,6 +310,27 @@ class FlowDefinition(FlowBase):
 
     def __repr__(self) -> str:
         return f"<kitaru flow {self.name!r}>"
+
+
+@checkpoint(type=FLOW_CALL_TYPE)
+def flow_call(flow: str, exec_id: str, inputs: Any) -> Any:
+    """The synthetic checkpoint that journals a child flow call in its parent's body.
+
+    Named after the child flow (``summarize``, ``summarize_2`` ...). Its
+    inputs say which flow ran with which inputs (compared with the journal
+    when the parent continues or is replayed) and which execution ran it;
+    its output is the child's result.
+
+    Args:
+        flow: The child flow's name.
+        exec_id: The child execution's id.
+        inputs: The child's inputs, by parameter name (recorded, not used here).
+
+    Raises:
+        KitaruExecutionError: If the child did not complete.
+    """
+    del inputs  # recorded with the call for the journal
+    return child_result(flow, exec_id)
 
 
 def flow(

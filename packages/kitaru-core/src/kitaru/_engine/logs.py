@@ -59,6 +59,19 @@ class ZenMLLogFiles:
             texts.append(text.decode("utf-8", errors="replace") if isinstance(text, bytes) else text)
         return texts
 
+    def remove(self, uri: str) -> None:
+        remove_stored(self._store, uri)
+
+
+def remove_stored(store: Any, uri: str) -> None:
+    """Delete the file or folder at ``uri`` in an instantiated artifact store, if it exists."""
+    if not store.exists(uri):
+        return
+    if store.isdir(uri):
+        store.rmtree(uri)
+    else:
+        store.remove(uri)
+
 
 class ZenMLLogs:
     """Run and step log streams stored by ZenML."""
@@ -104,4 +117,4 @@ class ZenMLLogs:
         return to_kitaru_vocabulary(message)
 
 
-__all__ = ["ZenMLLogFiles", "ZenMLLogs", "log_record"]
+__all__ = ["ZenMLLogFiles", "ZenMLLogs", "log_record", "remove_stored"]

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
 from kitaru._engine.bootstrap import load_engine
+from kitaru._engine.logs import remove_stored
 from kitaru.engine.errors import RecordNotFound
 from kitaru.engine.runs import (
     ArtifactRecord,
@@ -30,6 +32,7 @@ from kitaru.engine.runs import (
 
 STEP_PAGE_SIZE = 1000
 WAIT_PAGE_SIZE = 100
+RUN_PAGE_SIZE = 100
 # Ids per ``oneof:`` filter: keeps request URLs short on a remote server.
 IDS_PER_QUERY = 50
 
@@ -186,6 +189,7 @@ def run_record(run: Any, *, details: bool = True, with_snapshot: bool = True) ->
         ended=run.end_time,
         stack_name=run.stack.name if run.stack is not None else None,
         original_run_id=str(run.original_run.id) if run.original_run is not None else None,
+        parent_run_id=str(run.parent_run.id) if run.parent_run is not None else None,
         active_wait=wait_record(active) if active is not None else None,
         flow_source=FlowSource(module=source.module, attribute=getattr(source, "attribute", None))
         if source is not None and getattr(source, "module", None)
@@ -223,6 +227,14 @@ class ZenMLRunStore:
         return RunPage(
             items=tuple(run_record(run, with_snapshot=False) for run in result.items), total_pages=result.total_pages
         )
+
+    def child_runs(self, run_id: str) -> list[RunRecord]:
+        from zenml.utils.pagination_utils import depaginate
+
+        children = depaginate(
+            client().list_pipeline_runs, parent_run_id=UUID(run_id), sort_by="asc:created", size=100, hydrate=True
+        )
+        return [run_record(run, with_snapshot=False) for run in children]
 
     def list_steps(self, run_ids: Sequence[str]) -> list[StepRecord]:
         steps: list[StepRecord] = []
@@ -329,6 +341,77 @@ class ZenMLRunStore:
             hydrate=True,
         )
         return [wait_record(condition, run_id=run_id) for condition in conditions]
+
+    def find_runs(self, *, id_prefix: str, limit: int) -> list[RunRecord]:
+        # The engine compares ids as hex strings without hyphens, so ``startswith`` is a prefix match.
+        result = client().list_pipeline_runs(
+            id=f"startswith:{id_prefix}", sort_by="desc:created", size=limit, hydrate=True
+        )
+        return [run_record(run, with_snapshot=False) for run in result.items]
+
+    def list_ended_runs(self, *, ended_before: datetime) -> list[RunRecord]:
+        from zenml.utils.pagination_utils import depaginate
+
+        runs = depaginate(
+            client().list_pipeline_runs,
+            end_time=f"lt:{_filter_time(ended_before)}",
+            sort_by="asc:created",
+            size=RUN_PAGE_SIZE,
+            hydrate=True,
+        )
+        return [run_record(run, with_snapshot=False) for run in runs]
+
+    def delete_run(self, run_id: str) -> None:
+        engine = client()
+        try:
+            snapshot = engine.zen_store.get_run(UUID(run_id), hydrate=True).snapshot
+            engine.zen_store.delete_run(UUID(run_id))
+        except KeyError:
+            raise RecordNotFound(run_id) from None
+        # Deleting a snapshot deletes every run made from it: only an unnamed
+        # one (not a template someone saved) that no other run uses goes.
+        if snapshot is not None and not snapshot.name:
+            if not engine.list_pipeline_runs(snapshot_id=snapshot.id, size=1).items:
+                engine.zen_store.delete_snapshot(snapshot.id)
+
+    def unused_artifacts(self, artifact_ids: Sequence[str]) -> list[str]:
+        unused: list[str] = []
+        engine = client()
+        for start in range(0, len(artifact_ids), IDS_PER_QUERY):
+            chunk = list(artifact_ids[start : start + IDS_PER_QUERY])
+            page = engine.list_artifact_versions(
+                id=f"oneof:{json.dumps(chunk)}", only_unused=True, size=len(chunk), hydrate=False
+            )
+            unused.extend(str(artifact.id) for artifact in page.items)
+        return unused
+
+    def delete_artifacts(self, artifact_ids: Sequence[str]) -> None:
+        from zenml.artifacts.utils import instantiate_artifact_store
+
+        engine = client()
+        stores: dict[UUID, Any] = {}
+        for start in range(0, len(artifact_ids), IDS_PER_QUERY):
+            chunk = list(artifact_ids[start : start + IDS_PER_QUERY])
+            page = engine.list_artifact_versions(id=f"oneof:{json.dumps(chunk)}", size=len(chunk), hydrate=False)
+            for version in page.items:
+                store_id = version.artifact_store_id
+                if store_id is not None:
+                    if store_id not in stores:
+                        model = engine.zen_store.get_stack_component(store_id)
+                        stores[store_id] = instantiate_artifact_store(model)
+                    remove_stored(stores[store_id], version.uri)
+                engine.zen_store.delete_artifact_version(version.id)
+                artifact_id = version.artifact.id
+                if not engine.list_artifact_versions(artifact=artifact_id, size=1, hydrate=False).items:
+                    engine.zen_store.delete_artifact(artifact_id)
+
+
+def _filter_time(moment: datetime) -> str:
+    """``moment`` in the engine's filter format: naive UTC, whole seconds, rounded up (never earlier)."""
+    naive = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    if naive.microsecond:
+        naive = naive.replace(microsecond=0) + timedelta(seconds=1)
+    return naive.strftime("%Y-%m-%d %H:%M:%S")
 
 
 __all__ = [

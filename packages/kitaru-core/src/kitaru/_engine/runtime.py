@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
-from kitaru._engine import cache_hits, continuation, flow_waits, source_root
+from kitaru._engine import cache_hits, child_runs, continuation, flow_waits, source_root
 from kitaru._engine.bootstrap import client, load_engine
 from kitaru._engine.images import ZenMLImages
 from kitaru.engine.runs import StepRecord
@@ -212,6 +212,9 @@ class ZenMLRuntime:
             return ()
         cache_hits.watch(context.runner)
         return continuation.prepare(context.runner, run_id)
+
+    def start_child(self, flow: Any, params: Mapping[str, Any], *, call_id: str, resume: str | None) -> None:
+        child_runs.start(flow, params, call_id=call_id, resume=resume)
 
     def served_from_cache(self, invocation_id: str) -> bool:
         context = flow_waits.run_context()

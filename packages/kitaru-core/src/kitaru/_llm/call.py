@@ -35,7 +35,7 @@ from typing import Any, Protocol
 from kitaru._llm.backends import backend_for
 from kitaru._llm.credentials import credentials_for
 from kitaru._llm.messages import call_name, check_options, normalise_prompt
-from kitaru._llm.pricing import cost_usd, price_for
+from kitaru._llm.pricing import configured_prices, cost_usd, price_for
 from kitaru._llm.registry import resolve_model
 from kitaru._llm.structured import describe_format, instruction
 from kitaru._llm.tools import as_records, describe_tools
@@ -203,6 +203,7 @@ def _call_provider(request: dict[str, Any], record: dict[str, Any]) -> dict[str,
         tools=as_records(tools),
         response_format=native_format,
     )
+    prices = configured_prices()  # read first: a malformed llm_prices entry fails before the provider is paid
     with credentials_for(backend, request.get("secret"), model) as source:
         started = time.perf_counter()
         try:
@@ -232,7 +233,7 @@ def _call_provider(request: dict[str, Any], record: dict[str, Any]) -> dict[str,
             "model and the prompt."
         )
     tokens_in, tokens_out = result.tokens_input, result.tokens_output
-    price = price_for(backend, model, model_name, result.model)
+    price = price_for(backend, model, model_name, result.model, configured=prices)
     record.update(
         provider_model=result.model,
         credential_source=source,

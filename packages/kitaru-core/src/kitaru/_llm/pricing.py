@@ -14,10 +14,14 @@ has an *unknown* cost: recorded as missing, shown as ``unknown``, never as 0.
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kitaru.config.diagnostics import UnknownConfigKeyWarning, closest_key, unknown_keys, warn_unknown_keys
+from kitaru.config.paths import config_file
 from kitaru.config.sources import read_global_config
 from kitaru.errors import KitaruUsageError
 from kitaru.plugins.records import LlmBackendSpec, ModelPrice
@@ -39,47 +43,89 @@ class Price:
     source: str
 
 
+PRICE_KEYS = ("input_per_million", "output_per_million")
+"""The keys of one price: US dollars per million input and output tokens."""
+
+PRICE_EXAMPLE = "openai/gpt-4o-mini: {input_per_million: 0.15, output_per_million: 0.60}"
+
+
 def configured_prices() -> dict[str, ModelPrice]:
     """The ``llm_prices`` overrides from ``kitaru.yaml``, by full model (``openai/gpt-4o``).
 
+    Unknown keys in an entry are ignored with a warning suggesting the
+    closest price key; so is an entry whose name is not a ``provider/model``
+    (no call could match it).
+
     Raises:
-        KitaruUsageError: When the section or an entry is malformed; the
-            message names the entry and the expected shape.
+        KitaruUsageError: When the section or an entry is malformed: a price
+            key missing, a value that is not a number >= 0. The message names
+            the file, the dotted key (``llm_prices.openai/gpt-4o.input_per_million``)
+            and what is expected.
     """
     section = read_global_config().get(PRICES_SECTION)
     if section is None:
         return {}
+    where = str(config_file())
     if not isinstance(section, Mapping):
         raise KitaruUsageError(
-            f"kitaru.yaml: {PRICES_SECTION} must map models to prices, e.g. "
-            "'openai/gpt-4o-mini: {input_per_million: 0.15, output_per_million: 0.6}'."
+            f"{where}: {PRICES_SECTION} must map models to prices, for example '{PRICE_EXAMPLE}'; "
+            f"got {_shown(section)}."
         )
     prices: dict[str, ModelPrice] = {}
     for model, entry in section.items():
-        prices[str(model).strip()] = _price(str(model), entry)
+        name = str(model).strip()
+        if "/" not in name:
+            warnings.warn(
+                f"{where}: {PRICES_SECTION}.{name} is never used: prices are keyed by the full "
+                f"provider/model that is called (for example openai/{name}).",
+                UnknownConfigKeyWarning,
+                stacklevel=2,
+            )
+        prices[name] = _price(where, f"{PRICES_SECTION}.{name}", entry)
     return prices
 
 
-def _price(model: str, entry: Any) -> ModelPrice:
-    keys = ("input_per_million", "output_per_million")
-    if not isinstance(entry, Mapping) or set(entry) != set(keys):
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _price(where: str, key: str, entry: Any) -> ModelPrice:
+    """Check one ``llm_prices`` entry; ``key`` is its dotted key, ``where`` the file."""
+    if not isinstance(entry, Mapping):
         raise KitaruUsageError(
-            f"kitaru.yaml: {PRICES_SECTION}.{model} needs exactly input_per_million and "
-            "output_per_million (US dollars per million tokens)."
+            f"{where}: {key} must be a mapping of input_per_million and output_per_million "
+            f"(US dollars per million tokens, numbers >= 0); got {_shown(entry)}."
+        )
+    warn_unknown_keys(where, entry, PRICE_KEYS, prefix=f"{key}.", stacklevel=4)
+    missing = [name for name in PRICE_KEYS if name not in entry]
+    if missing:
+        typos = [f"`{name}`" for name in unknown_keys(entry, PRICE_KEYS) if closest_key(name, missing)]
+        hint = f" Is {' or '.join(typos)} a misspelling?" if typos else ""
+        raise KitaruUsageError(
+            f"{where}: {key} is missing {' and '.join(missing)}.{hint} A price needs both input_per_million "
+            "and output_per_million (US dollars per million tokens, numbers >= 0)."
         )
     values = []
-    for key in keys:
-        value = entry[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+    for name in PRICE_KEYS:
+        value = entry[name]
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not number or not math.isfinite(value) or value < 0:
             raise KitaruUsageError(
-                f"kitaru.yaml: {PRICES_SECTION}.{model}.{key} must be a number >= 0; got {value!r}."
+                f"{where}: {key}.{name} must be a number >= 0 (US dollars per million tokens); "
+                f"got {_shown(value)}."
             )
         values.append(float(value))
     return ModelPrice(input_per_million=values[0], output_per_million=values[1])
 
 
 def price_for(
-    backend: LlmBackendSpec, full_model: str, model: str, reported_model: str | None = None
+    backend: LlmBackendSpec,
+    full_model: str,
+    model: str,
+    reported_model: str | None = None,
+    *,
+    configured: Mapping[str, ModelPrice] | None = None,
 ) -> Price | None:
     """The price of ``full_model`` (``openai/gpt-4o``), or None when unknown.
 
@@ -87,10 +133,14 @@ def price_for(
     table by the model name after the prefix (``gpt-4o``), the same table by
     the model the provider reported (Azure deployments report
     ``gpt-4o-2024-11-20``), then the backend's ``default_price``.
+
+    ``configured`` is :func:`configured_prices`, when the caller read it
+    already (before the call, so a malformed entry costs nothing).
     """
-    configured = configured_prices().get(full_model)
-    if configured is not None:
-        return Price(configured, "kitaru.yaml")
+    overrides = configured_prices() if configured is None else configured
+    override = overrides.get(full_model)
+    if override is not None:
+        return Price(override, "kitaru.yaml")
     as_of = f" as of {backend.prices_as_of}" if backend.prices_as_of else ""
     for name in (model, reported_model):
         shipped = backend.prices.get(name) if name else None

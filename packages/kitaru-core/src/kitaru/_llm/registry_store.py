@@ -42,6 +42,7 @@ from kitaru._llm.registry_schema import (
     validate_model,
     validate_secret_reference,
 )
+from kitaru.config.diagnostics import warn_unknown_keys
 from kitaru.config.paths import config_file
 from kitaru.config.sources import read_global_config, update_global_config
 from kitaru.errors import KitaruUsageError
@@ -56,10 +57,35 @@ def _invalid_file(problem: str) -> KitaruUsageError:
     )
 
 
+SECTION_KEYS = ("aliases", "default")
+"""The keys of the ``model_registry`` section."""
+
+ALIAS_KEYS = ("model", "secret")
+"""The keys of one alias, ``model_registry.aliases.<alias>``."""
+
+
+def _warn_unknown_keys(section: Any) -> None:
+    """Warn about keys of the section, and of each alias, that Kitaru does not know (they are ignored).
+
+    Only ``kitaru.yaml`` is checked: ``KITARU_MODEL_REGISTRY`` may come from a
+    newer Kitaru, whose extra keys are ignored silently.
+    """
+    if not isinstance(section, Mapping):
+        return  # parse_registry says what is wrong
+    where = str(config_file())
+    warn_unknown_keys(where, section, SECTION_KEYS, prefix=f"{SECTION}.", stacklevel=5)
+    aliases = section.get("aliases")
+    if isinstance(aliases, Mapping):
+        for alias, entry in aliases.items():
+            if isinstance(entry, Mapping):
+                warn_unknown_keys(where, entry, ALIAS_KEYS, prefix=f"{SECTION}.aliases.{alias}.", stacklevel=5)
+
+
 def _parse_section(data: Mapping[str, Any]) -> ModelRegistry:
     section = data.get(SECTION)
     if section is None:
         return ModelRegistry()
+    _warn_unknown_keys(section)
     try:
         return parse_registry(section, source=SOURCE_LOCAL)
     except ValueError as exc:

@@ -33,7 +33,20 @@ from kitaru.errors import KitaruBackendError, KitaruRuntimeError, KitaruUsageErr
 KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 """Valid secret keys: environment-variable names."""
 
+KEY_RULE = (
+    "Keys are environment-variable names: letters, digits and '_', not starting with a digit "
+    "(for example OPENAI_API_KEY)."
+)
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+"""Valid secret names: letters, digits, ``_``, ``-`` and ``.``, starting with a letter or digit."""
+
 NAME_MAX_LENGTH = 255
+
+NAME_RULE = (
+    f"Names are 1-{NAME_MAX_LENGTH} characters: letters, digits, '_', '-' and '.', starting with a letter "
+    "or digit (for example openai or anthropic-prod)."
+)
 
 RESULT_CREATED = "created"
 RESULT_UPDATED = "updated"
@@ -93,24 +106,56 @@ def _not_found(name_or_id: str) -> KitaruRuntimeError:
 # -- validation ----------------------------------------------------------------------
 
 
-def validate_secret_name(name: Any) -> str:
-    """Check a new secret's name.
+def check_identifier(
+    value: Any, *, pattern: re.Pattern[str], what: str, rule: str, max_length: int | None = None
+) -> str:
+    """The one check behind secret names and secret keys: ``value`` matches ``pattern``.
+
+    Args:
+        value: What was given.
+        pattern: The rule, as a regular expression matching the whole value.
+        what: What the value is, for the message (``secret name``).
+        rule: The rule in words, ending the message.
+        max_length: The longest value allowed, if any.
+
+    Returns:
+        ``value``, unchanged.
 
     Raises:
-        KitaruUsageError: If it is blank, too long, contains whitespace, or
-            starts with ``-`` (an option given before the name).
+        KitaruUsageError: ``Invalid <what> '<value>'. <rule>``. The value is
+            shortened when long, and not shown when it holds ``=`` (it may be
+            a ``KEY=value`` pair typed in the wrong place).
     """
-    text = name.strip() if isinstance(name, str) else ""
-    if not text or any(ch.isspace() for ch in text) or len(text) > NAME_MAX_LENGTH:
-        raise KitaruUsageError(
-            f"Secret name {name!r} is not valid. Use 1-{NAME_MAX_LENGTH} characters without spaces "
-            "(for example openai or anthropic-prod)."
-        )
-    if text.startswith("-"):
+    too_long = max_length is not None and isinstance(value, str) and len(value) > max_length
+    if isinstance(value, str) and pattern.fullmatch(value) and not too_long:
+        return value
+    if isinstance(value, str) and "=" in value:
+        shown = "(not shown: it contains '=', so it may be a value)"
+    else:
+        shown = repr(value)
+        if len(shown) > 60:
+            shown = shown[:40] + (f"... ({len(value)} characters)" if isinstance(value, str) else "...")
+    raise KitaruUsageError(f"Invalid {what} {shown}. {rule}")
+
+
+def validate_secret_name(name: Any) -> str:
+    """Check a new secret's name (``kitaru secrets set NAME``, :func:`set_secret`).
+
+    Surrounding whitespace is stripped; then the name must match
+    :data:`NAME_PATTERN` and have at most :data:`NAME_MAX_LENGTH` characters.
+
+    Raises:
+        KitaruUsageError: Stating the rule; or, for a name starting with
+            ``-`` (an option given before the name), where the name goes.
+    """
+    text = name.strip() if isinstance(name, str) else name
+    if isinstance(text, str) and text.startswith("-"):
         raise KitaruUsageError(
             "The secret name must come first: kitaru secrets set NAME --KEY=value [--KEY2=value ...]"
         )
-    return text
+    return check_identifier(
+        text, pattern=NAME_PATTERN, what="secret name", rule=NAME_RULE, max_length=NAME_MAX_LENGTH
+    )
 
 
 def validate_key(key: Any) -> str:
@@ -119,12 +164,7 @@ def validate_key(key: Any) -> str:
     Raises:
         KitaruUsageError: Naming the key (keys are not secret) and the rule.
     """
-    if not isinstance(key, str) or not KEY_PATTERN.match(key):
-        raise KitaruUsageError(
-            f"Invalid secret key {key!r}. Keys are environment-variable names: letters, digits and '_', "
-            "not starting with a digit (for example OPENAI_API_KEY)."
-        )
-    return key
+    return check_identifier(key, pattern=KEY_PATTERN, what="secret key", rule=KEY_RULE)
 
 
 def validate_values(values: Mapping[str, Any]) -> dict[str, str]:
@@ -274,9 +314,13 @@ def delete_secret(name_or_id: str) -> SecretSummary:
 
 __all__ = [
     "KEY_PATTERN",
+    "KEY_RULE",
+    "NAME_PATTERN",
+    "NAME_RULE",
     "RESULT_CREATED",
     "RESULT_UPDATED",
     "SecretSummary",
+    "check_identifier",
     "delete_secret",
     "get_summary",
     "get_with_values",

@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kitaru.cli.log_store",
     "kitaru.cli.model",
     "kitaru.cli.secrets",
+    "kitaru.cli.clean",
 )
 """Modules that register commands, in help order."""
 

@@ -29,6 +29,7 @@ import contextlib
 import functools
 import os
 import sys
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -121,12 +122,15 @@ class Items:
         extra: Additional top-level JSON keys (``{"problems": [...]}``),
             written after ``items`` and ``count``.
         warnings: As for :class:`Item`.
+        exit_code: As for :class:`Item` (1 when some of the listed results
+            are failures, e.g. one of several executions could not be deleted).
     """
 
     data: Sequence[Mapping[str, Any]]
     text: Any = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     warnings: Sequence[str] = ()
+    exit_code: int = 0
 
 
 Result = Item | Items | None
@@ -321,6 +325,69 @@ def stdout_to_stderr() -> Iterator[None]:
         os.close(saved)
 
 
+_TOLERANT_STREAMS: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def discard_output(fd: int) -> None:
+    """Point descriptor ``fd`` at the null device: what is written to it from now on is dropped."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, fd)
+    finally:
+        os.close(null)
+
+
+def tolerate_closed_reader(stream: Any) -> None:
+    """Make writes to ``stream`` survive its reader going away: the rest of the output is dropped.
+
+    ``kitaru executions retry ID | head -1``: ``head`` exits after one line,
+    and every later write to the pipe raises ``BrokenPipeError``: in a
+    checkpoint's ``print``, in Kitaru's own lines, in the final panel, or when
+    Python flushes stdout at exit. Nobody reads the output any more, but the
+    command's work (a retry that runs checkpoints) must not fail because of
+    it. So the first broken write points the stream's descriptor at the null
+    device and every write after it succeeds there; the exit status stays the
+    command's own.
+
+    ``write`` and ``flush`` of the stream object are wrapped (once per
+    object), the way the engine wraps ``write`` to record output; streams
+    without a descriptor (a test's capture) are left alone.
+    """
+    if stream in _TOLERANT_STREAMS:
+        return
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    write, flush = stream.write, stream.flush
+
+    def write_or_drop(text: str) -> Any:
+        try:
+            return write(text)
+        except BrokenPipeError:
+            discard_output(fd)
+            return len(text)
+
+    def flush_or_drop() -> None:
+        try:
+            flush()
+        except BrokenPipeError:
+            discard_output(fd)
+            with contextlib.suppress(OSError):
+                flush()  # what was still buffered goes to the null device
+
+    stream.write = write_or_drop
+    stream.flush = flush_or_drop
+    _TOLERANT_STREAMS.add(stream)
+
+
+def tolerate_closed_output() -> None:
+    """Let a command finish when whoever reads its stdout or stderr stops reading (see :func:`tolerate_closed_reader`)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(TypeError):  # a stream object that cannot be weakly referenced
+            tolerate_closed_reader(stream)
+
+
 def _debug() -> bool:
     return settings().debug
 
@@ -345,6 +412,7 @@ def command(key: str) -> Callable[[F], F]:
     def decorate(func: F) -> F:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> None:
+            tolerate_closed_output()
             try:
                 fmt = parse_output(kwargs.get("output"))
             except KitaruUsageError as exc:

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from kitaru.config.diagnostics import closest_key, yaml_syntax_problem
 from kitaru.errors import KitaruUsageError
 from kitaru.plugins import catalog
 
@@ -82,7 +83,7 @@ def read_stack_file(path: str | Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise KitaruUsageError(f"{where} is not valid YAML: {exc}") from None
+        raise KitaruUsageError(f"{where} is not valid YAML: {yaml_syntax_problem(exc)}.") from None
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
@@ -97,8 +98,10 @@ def read_stack_file(path: str | Path) -> dict[str, Any]:
             raise KitaruUsageError(f"{where}: keys must be strings; got {raw_key!r}.")
         key = raw_key.strip().replace("-", "_")
         if key not in known:
+            suggestion = closest_key(key, known)
+            hint = f" Did you mean `{suggestion}`?" if suggestion is not None else ""
             raise KitaruUsageError(
-                f"{where}: unknown key '{raw_key}'. Known keys: {', '.join(known)}."
+                f"{where}: unknown key '{raw_key}'.{hint} Known keys: {', '.join(known)}."
             )
         if key in spelled:
             raise KitaruUsageError(

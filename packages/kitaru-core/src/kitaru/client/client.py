@@ -4,8 +4,11 @@ The client is a thin facade: each namespace method validates its arguments
 and calls one domain module (:mod:`kitaru.client.reading` for executions and
 artifacts, :mod:`kitaru.client.waits` for wait input, :mod:`kitaru.logs` for
 runtime logs, :mod:`kitaru.execution.lifecycle` and
-:mod:`kitaru.execution.replay` for retry/resume/cancel/replay). Every method
-returns Kitaru models.
+:mod:`kitaru.execution.replay` for retry/resume/cancel/replay,
+:mod:`kitaru.client.deletion` for delete/prune). Every method returns Kitaru
+models. Execution ids are resolved once, at the top of each method, by
+:func:`kitaru.client.short_ids.resolve_execution_id` (a unique prefix of at
+least 6 characters stands for the whole id); everything below gets full ids.
 
 On import, this module binds :class:`ExecutionsAPI` as the implementation of
 the :class:`~kitaru.client.models.Execution` methods
@@ -16,11 +19,21 @@ works without the models importing the client.
 from __future__ import annotations
 
 import builtins
+from datetime import timedelta
 from typing import Any
 
-from kitaru.client import reading
+from kitaru.client import deletion, reading
 from kitaru.client import waits as client_waits
-from kitaru.client.models import ArtifactRef, Execution, LogEntry, PendingWait, bind_operations
+from kitaru.client.models import (
+    ArtifactRef,
+    DeletedExecution,
+    Execution,
+    LogEntry,
+    PendingWait,
+    PruneResult,
+    bind_operations,
+)
+from kitaru.client.short_ids import resolve_execution_id
 from kitaru.errors import KitaruFeatureNotAvailableError, KitaruUsageError
 from kitaru.execution.lifecycle import cancel_execution, resume_execution, retry_execution
 from kitaru.execution.replay import replay_execution
@@ -34,12 +47,22 @@ def _require_id(value: str, what: str = "execution id") -> str:
     return value.strip()
 
 
+def _execution_id(value: str) -> str:
+    """The full id of the execution ``value`` names: its id, or a unique prefix of at least 6 characters."""
+    return resolve_execution_id(_require_id(value))
+
+
 class ExecutionsAPI:
-    """``client.executions``: executions of every flow."""
+    """``client.executions``: executions of every flow.
+
+    Every method that takes an execution id also takes a unique prefix of
+    it, of at least 6 characters (``0b6f3c``), as git does; an ambiguous
+    prefix is an error that lists the executions it matches.
+    """
 
     def get(self, exec_id: str) -> Execution:
         """Return an execution with its checkpoints, attempts and artifacts."""
-        return reading.get_execution(_require_id(exec_id))
+        return reading.get_execution(_execution_id(exec_id))
 
     def list(
         self, *, flow: str | None = None, status: str | ExecutionStatus | None = None, limit: int | None = None
@@ -72,25 +95,28 @@ class ExecutionsAPI:
             raise KitaruUsageError(f"Unsupported log source {source!r}. Expected one of: step, runner.")
         if source == RUNNER_SOURCE and checkpoint:
             raise KitaruUsageError("A checkpoint filter cannot be combined with source='runner'.")
-        return get_logs(_require_id(exec_id), checkpoint=checkpoint, source=source, limit=_parse_limit(limit))
+        return get_logs(_execution_id(exec_id), checkpoint=checkpoint, source=source, limit=_parse_limit(limit))
 
     def pending_waits(self, exec_id: str) -> builtins.list[PendingWait]:
         """Return the waits of an execution that are waiting for input."""
-        return client_waits.pending_waits(_require_id(exec_id))
+        return client_waits.pending_waits(_execution_id(exec_id))
 
     def input(self, exec_id: str, *, wait: str, value: Any) -> Execution:
         """Answer a pending wait (by name or wait id) with ``value``."""
-        client_waits.resolve_wait(_require_id(exec_id), _require_id(wait, "wait name or id"), value=value, abort=False)
+        exec_id = _execution_id(exec_id)
+        client_waits.resolve_wait(exec_id, _require_id(wait, "wait name or id"), value=value, abort=False)
         return self.get(exec_id)
 
     def abort_wait(self, exec_id: str, *, wait: str) -> Execution:
         """Abort a pending wait: the flow does not continue normally."""
-        client_waits.resolve_wait(_require_id(exec_id), _require_id(wait, "wait name or id"), value=None, abort=True)
+        exec_id = _execution_id(exec_id)
+        client_waits.resolve_wait(exec_id, _require_id(wait, "wait name or id"), value=None, abort=True)
         return self.get(exec_id)
 
     def resume(self, exec_id: str) -> Execution:
         """Continue a paused execution in the same execution id."""
-        resume_execution(_require_id(exec_id))
+        exec_id = _execution_id(exec_id)
+        resume_execution(exec_id)
         return self.get(exec_id)
 
     def retry(self, exec_id: str, *, force_owner_dead: bool = False) -> Execution:
@@ -105,20 +131,76 @@ class ExecutionsAPI:
                 (within its heartbeat interval) and exits, so a checkpoint
                 may run twice.
         """
-        retry_execution(_require_id(exec_id), force_owner_dead=force_owner_dead)
+        exec_id = _execution_id(exec_id)
+        retry_execution(exec_id, force_owner_dead=force_owner_dead)
         return self.get(exec_id)
 
     def cancel(self, exec_id: str) -> Execution:
         """Stop an execution (at its next checkpoint boundary or sooner)."""
-        cancel_execution(_require_id(exec_id))
+        exec_id = _execution_id(exec_id)
+        cancel_execution(exec_id)
         return self.get(exec_id)
 
     def replay(
         self, exec_id: str, *, from_: str, overrides: dict[str, Any] | None = None, **flow_inputs: Any
     ) -> Execution:
         """Replay an execution from a checkpoint into a new execution."""
-        new_id = replay_execution(_require_id(exec_id), from_=from_, overrides=overrides, flow_inputs=flow_inputs)
+        new_id = replay_execution(_execution_id(exec_id), from_=from_, overrides=overrides, flow_inputs=flow_inputs)
         return self.get(new_id)
+
+    def delete(self, exec_id: str) -> DeletedExecution:
+        """Delete an execution and the artifacts only it used, their stored files included.
+
+        Artifacts that other executions still use (a cached checkpoint, a
+        replay's reused checkpoints) stay; so does everything of a running
+        execution: deleting one is refused.
+
+        Args:
+            exec_id: The execution id, or a unique prefix of it.
+
+        Returns:
+            What was deleted (its flow, status and how many artifacts went and stayed).
+
+        Raises:
+            KitaruStateError: If it does not exist, or it is running or waiting
+                in a live process (the message says how to stop it).
+        """
+        return deletion.delete_execution(_execution_id(exec_id))
+
+    def prune(
+        self,
+        older_than: timedelta,
+        *,
+        status: str | ExecutionStatus | None = None,
+        flow: str | None = None,
+        dry_run: bool = False,
+    ) -> PruneResult:
+        """Delete every execution that ended more than ``older_than`` ago, as :meth:`delete` does.
+
+        Running, waiting and paused executions never ended: they are never
+        selected. An execution that cannot be deleted is reported in
+        ``failures`` and the others are still deleted.
+
+        Args:
+            older_than: How long ago they must have ended (``timedelta(days=30)``;
+                ``timedelta(0)`` selects every ended execution).
+            status: Only executions with this status: completed, failed or cancelled.
+            flow: Only executions of this flow.
+            dry_run: Only list what would be deleted.
+
+        Returns:
+            The cutoff, the executions deleted (or, on a dry run, that would
+            be), oldest first, and the failures.
+
+        Raises:
+            KitaruUsageError: If an argument is invalid.
+        """
+        return deletion.prune_executions(
+            older_than=_parse_age(older_than),
+            status=_parse_ended_status(status),
+            flow=_parse_flow(flow),
+            dry_run=_parse_flag(dry_run, "dry_run"),
+        )
 
 
 class ArtifactsAPI:
@@ -135,7 +217,7 @@ class ArtifactsAPI:
     ) -> list[ArtifactRef]:
         """List an execution's artifacts, optionally filtered."""
         return reading.list_artifacts(
-            _require_id(exec_id), name=name, kind=kind, producing_call=producing_call, limit=_parse_limit(limit)
+            _execution_id(exec_id), name=name, kind=kind, producing_call=producing_call, limit=_parse_limit(limit)
         )
 
     def get(self, artifact_id: str) -> ArtifactRef:
@@ -178,6 +260,31 @@ def _parse_status(status: str | ExecutionStatus | None) -> ExecutionStatus | Non
             f"Unsupported status filter {status!r}. Expected one of: running, waiting, "
             "completed, failed, cancelled."
         ) from None
+
+
+def _parse_ended_status(status: str | ExecutionStatus | None) -> ExecutionStatus | None:
+    """A status filter for executions that ended: completed, failed or cancelled."""
+    parsed = _parse_status(status)
+    if parsed is not None and not parsed.is_finished:
+        raise KitaruUsageError(
+            f"Only executions that ended can be pruned: status must be completed, failed or cancelled; got "
+            f"{str(parsed)!r}. A running or waiting execution is never pruned."
+        )
+    return parsed
+
+
+def _parse_age(older_than: timedelta) -> timedelta:
+    if not isinstance(older_than, timedelta) or older_than < timedelta(0):
+        raise KitaruUsageError(
+            f"older_than must be a datetime.timedelta of 0 or more, e.g. timedelta(days=30); got {older_than!r}."
+        )
+    return older_than
+
+
+def _parse_flag(value: bool, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise KitaruUsageError(f"{name} must be True or False; got {value!r}.")
+    return value
 
 
 def _parse_flow(flow: str | None) -> str | None:

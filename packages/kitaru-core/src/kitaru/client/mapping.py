@@ -209,6 +209,7 @@ def execution(run: RunRecord, *, fallback_failure: FailureInfo | None = None, **
         pending_wait=pending,
         frozen_execution_spec=frozen_spec(metadata.get(SPEC_KEY)),
         original_exec_id=run.original_run_id,
+        parent_exec_id=run.parent_run_id,
         replay_info=replay_info(record) if record is not None else None,
         owner=owner_info(metadata) if status is ExecutionStatus.RUNNING else None,
         **details,

@@ -236,7 +236,10 @@ class Execution:
     summaries leave them empty but carry real ``checkpoint_count``,
     ``artifact_count`` and ``llm_usage``. ``replay_info`` says how a replay made it (None otherwise).
     ``owner`` says, for a running execution, which process runs it and when it
-    was last heard of (None otherwise).
+    was last heard of (None otherwise). A flow called in another flow's body is
+    a child execution: ``parent_exec_id`` names the execution that called it,
+    and ``children`` lists the child executions this one started, oldest first
+    (loaded by ``executions.get``; empty in list summaries).
     """
 
     exec_id: str
@@ -259,6 +262,8 @@ class Execution:
     llm_usage: dict[str, Any] | None = None
     replay_info: ReplayInfo | None = None
     owner: OwnerInfo | None = None
+    parent_exec_id: str | None = None
+    children: list[str] = field(default_factory=list)
 
     def refresh(self) -> Execution:
         """Return a freshly loaded copy of this execution."""
@@ -289,17 +294,78 @@ class Execution:
         return self.artifacts if self.artifacts else self.refresh().artifacts
 
 
+@dataclass(frozen=True)
+class DeletedExecution:
+    """An execution ``executions.delete`` or ``executions.prune`` removed (or, on a dry run, would remove).
+
+    Attributes:
+        exec_id: The execution id.
+        flow_name: Its flow.
+        status: Its status when it was deleted.
+        ended_at: When it ended (None for a paused one, which never ended).
+        deleted: Whether it was deleted: False on a dry run.
+        artifacts_deleted: Artifacts only it used, deleted with it: their
+            records and their stored files (0 on a dry run).
+        artifacts_kept: Artifacts it used that other executions still use
+            (a cached checkpoint, a replay); they stay (0 on a dry run).
+    """
+
+    exec_id: str
+    flow_name: str | None
+    status: ExecutionStatus
+    ended_at: datetime | None
+    deleted: bool = True
+    artifacts_deleted: int = 0
+    artifacts_kept: int = 0
+
+
+@dataclass(frozen=True)
+class PruneFailure:
+    """An execution ``executions.prune`` selected but could not delete.
+
+    Attributes:
+        exec_id: The execution id.
+        message: Why, in Kitaru's words.
+        error_type: The error's class name (``KitaruStateError`` ...).
+    """
+
+    exec_id: str
+    message: str
+    error_type: str
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    """What ``executions.prune`` did (or, on a dry run, would do).
+
+    Attributes:
+        cutoff: Executions that ended before this moment (UTC) were selected.
+        dry_run: Whether nothing was deleted.
+        executions: The selected executions, oldest first: deleted, or on a
+            dry run the ones that would be.
+        failures: Selected executions that could not be deleted (they stay).
+    """
+
+    cutoff: datetime
+    dry_run: bool
+    executions: list[DeletedExecution] = field(default_factory=list)
+    failures: list[PruneFailure] = field(default_factory=list)
+
+
 __all__ = [
     "ArtifactRef",
     "CheckpointAttempt",
     "CheckpointCall",
     "CheckpointInput",
+    "DeletedExecution",
     "Execution",
     "ExecutionOperations",
     "FailureInfo",
     "LogEntry",
     "OwnerInfo",
     "PendingWait",
+    "PruneFailure",
+    "PruneResult",
     "ReplayInfo",
     "bind_operations",
     "bound_operations",

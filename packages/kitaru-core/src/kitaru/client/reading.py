@@ -12,7 +12,8 @@ links; artifacts are never hydrated) and its LLM usage (summed from the
 ``llm_calls`` metadata of every attempt, exactly as :func:`get_execution`
 sums it). Measured on the local SQLite store, 50 summaries take ~0.1 s;
 one step query per run took ~0.55 s. :func:`get_execution` costs one run
-read, one step-run listing and one artifact-metadata listing.
+read, one step-run listing, one artifact-metadata listing and one listing of
+its child executions.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def get_execution(exec_id: str) -> Execution:
             checkpoint_count=len(calls),
             artifact_count=len(artifacts),
             llm_usage=summarize(calls),
+            children=[child.id for child in get_engine().runs.child_runs(run.id)],
         )
     except KitaruError:
         raise

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from kitaru.config.diagnostics import describe_key, unknown_keys
 from kitaru.config.paths import config_file
 from kitaru.config.sources import read_global_config, update_global_config
 from kitaru.errors import KitaruUsageError
@@ -47,6 +48,9 @@ SECTION = "log_store"
 
 DEFAULT_BACKEND = "artifact-store"
 """The backend used when nothing is configured: logs stay in the artifact store."""
+
+SECTION_KEYS = ("backend", "endpoint", "api_key")
+"""The keys of the ``log_store`` section."""
 
 SOURCE_DEFAULT = "default"
 SOURCE_ENVIRONMENT = "environment"
@@ -274,9 +278,10 @@ def read_saved_preference() -> LogStorePreference | None:
         return None
     if not isinstance(section, Mapping):
         raise _invalid_file("log_store must be a mapping with backend, endpoint and api_key")
-    unknown = sorted(str(key) for key in section if key not in ("backend", "endpoint", "api_key"))
-    if unknown:
-        raise _invalid_file(f"log_store has unknown keys: {', '.join(unknown)}")
+    unknown = unknown_keys(section, SECTION_KEYS)
+    if unknown:  # an error, not a warning: a misspelt api_key would otherwise be dropped unseen
+        described = ", ".join(describe_key(key, SECTION_KEYS) for key in unknown)
+        raise _invalid_file(f"log_store has unknown keys: {described}; its keys are {', '.join(SECTION_KEYS)}")
     try:
         backend = normalise_backend(section.get("backend"), what="log_store.backend")
         endpoint = section.get("endpoint")

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from kitaru.config.diagnostics import closest_key
 from kitaru.engine import get_engine
 from kitaru.engine.images import UnsupportedImageFields
 from kitaru.errors import KitaruUsageError
@@ -60,13 +61,50 @@ def usage_error_from_validation(exc: ValidationError, model: str) -> KitaruUsage
             parts.append(str(inner))
         elif error.get("type") == "extra_forbidden":
             fields = ", ".join(ImageSettings.model_fields)
-            parts.append(f"Unknown image setting '{location}'. Valid image settings are: {fields}.")
+            suggestion = closest_key(location, ImageSettings.model_fields)
+            hint = f" Did you mean `{suggestion}`?" if suggestion is not None else ""
+            parts.append(f"Unknown image setting '{location}'.{hint} Valid image settings are: {fields}.")
         else:
-            parts.append(
-                f"Invalid {model} value for '{location}': {error.get('msg')} "
-                f"(got {_short_repr(error.get('input'))})."
-            )
+            parts.append(_invalid_value(model, error))
     return KitaruUsageError(" ".join(dict.fromkeys(parts)))
+
+
+EXPECTED_VALUES: dict[str, str] = {
+    "stack": "a stack name or id (a string)",
+    "cache": "true or false",
+    "retries": "a whole number >= 0",
+    "server_url": "an http:// or https:// URL",
+    "auth_token": "a string",
+    "project": "a project name or id (a string)",
+    "image.base_image": "an image name (a string)",
+    "image.requirements": "a list of pip requirements (strings)",
+    "image.dockerfile": "a path (a string)",
+    "image.build_context_root": "a path (a string)",
+    "image.environment": "a mapping of variable names to strings",
+    "image.apt_packages": "a list of package names (strings)",
+    "image.replicate_local_python_environment": "true or false",
+    "image.image_tag": "a string",
+    "image.target_repository": "a string",
+    "image.user": "a string",
+    "image.platform": "a platform such as linux/amd64 (a string)",
+}
+"""What each setting takes, by dotted key, for messages about a wrong value."""
+
+
+def _invalid_value(model: str, error: Any) -> str:
+    """``'retries' must be a whole number >= 0; got 'three'.``, naming the dotted key.
+
+    Image settings are named ``image.<field>``; a key with no entry in
+    :data:`EXPECTED_VALUES` (a list item, say) keeps pydantic's own words.
+    """
+    location = ".".join(str(part) for part in error.get("loc", ())) or "<root>"
+    if model == "ImageSettings":
+        location = f"image.{location}"
+    got = _short_repr(error.get("input"))
+    expected = EXPECTED_VALUES.get(location)
+    if expected is not None:
+        return f"'{location}' must be {expected}; got {got} ({error.get('msg')})."
+    return f"Invalid value for '{location}': {error.get('msg')} (got {got})."
 
 
 class _KitaruModel(BaseModel):

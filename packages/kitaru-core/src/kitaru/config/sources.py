@@ -10,11 +10,13 @@ import contextlib
 import json
 import os
 import tempfile
+import time
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from kitaru.config.diagnostics import toml_syntax_problem, warn_unknown_keys, yaml_syntax_problem
 from kitaru.config.models import EXECUTION_FIELDS, validate_execution_layer
 from kitaru.config.paths import config_file
 from kitaru.errors import KitaruUsageError
@@ -23,6 +25,10 @@ from kitaru.settings import parse_bool, settings
 
 PYPROJECT_NAME = "pyproject.toml"
 GLOBAL_CONFIG_VERSION = 1
+
+GLOBAL_CONFIG_KEYS = ("version", "log_store", "model_registry", "llm_prices")
+"""The top-level keys of ``kitaru.yaml``. Each section's owner checks the keys inside it:
+:mod:`kitaru.config.log_store`, :mod:`kitaru._llm.registry_store`, :mod:`kitaru._llm.pricing`."""
 
 
 
@@ -57,8 +63,14 @@ def read_pyproject_table(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
             document = tomllib.load(handle)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise KitaruUsageError(f"Could not parse {path}: {exc}. Fix the TOML syntax and try again.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise KitaruUsageError(
+            f"Could not parse {path}: {toml_syntax_problem(exc)}. Fix the TOML syntax and try again."
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise KitaruUsageError(
+            f"Could not parse {path}: it is not UTF-8 text (byte {exc.start}). Save it as UTF-8 and try again."
+        ) from None
     tool = document.get("tool")
     table = tool.get("kitaru") if isinstance(tool, dict) else None
     if table is None:
@@ -71,7 +83,9 @@ def read_pyproject_table(path: Path) -> dict[str, Any]:
 def read_pyproject_config(start: Path | None = None) -> dict[str, Any]:
     """Read the execution layer from ``[tool.kitaru]`` in the nearest pyproject.
 
-    Unknown keys are ignored with a warning. The legacy ``runner`` key is an error.
+    Unknown keys are ignored with a warning (:class:`~kitaru.config.diagnostics.UnknownConfigKeyWarning`)
+    that suggests the closest valid key (``cahce`` -> ``cache``). The legacy
+    ``runner`` key is an error.
 
     Args:
         start: Directory to search from; defaults to the current directory.
@@ -92,14 +106,7 @@ def read_pyproject_config(start: Path | None = None) -> dict[str, Any]:
             f"{source}: the 'runner' key was renamed to 'stack'. "
             f"Replace runner = {table['runner']!r} with stack = {table['runner']!r}."
         )
-    unknown = sorted(key for key in table if key not in EXECUTION_FIELDS)
-    if unknown:
-        warnings.warn(
-            f"{source}: ignoring unknown key(s) {', '.join(unknown)}. "
-            f"Valid keys are: {', '.join(EXECUTION_FIELDS)}.",
-            UserWarning,
-            stacklevel=2,
-        )
+    warn_unknown_keys(source, table, EXECUTION_FIELDS)
     return validate_execution_layer({key: table[key] for key in EXECUTION_FIELDS if key in table}, source=source)
 
 
@@ -168,47 +175,99 @@ def _parse_env_image(text: str) -> Any:
 # --- kitaru.yaml -------------------------------------------------------------
 
 
-def _invalid_global_config(path: Path) -> KitaruUsageError:
-    return KitaruUsageError(f"The Kitaru global config file is invalid. Fix or delete {path} and try again.")
+INVALID_GLOBAL_CONFIG = "The Kitaru global config file is invalid. Fix or delete {path} and try again."
+"""SPEC §5.1's message for a ``kitaru.yaml`` that cannot be read; the problem follows it."""
 
 
-def _load_global_config(path: Path) -> dict[str, Any]:
+def invalid_global_config(path: Path, problem: str | None = None) -> KitaruUsageError:
+    """The error for an unreadable ``kitaru.yaml``: SPEC §5.1's sentence, then what is wrong.
+
+    Args:
+        path: The file.
+        problem: What is wrong, as a sentence without its final period
+            (``YAML syntax error at line 2, column 1: ...``).
+    """
+    message = INVALID_GLOBAL_CONFIG.format(path=path)
+    return KitaruUsageError(f"{message} {problem}." if problem else message)
+
+
+def _parse_global_config(path: Path) -> tuple[dict[str, Any], str | None]:
+    """``(contents, None)``, or ``({}, problem)`` when ``path`` is not a readable YAML mapping.
+
+    A missing or empty file is an empty mapping. Unknown top-level keys are
+    kept (writers preserve them) and warned about.
+    """
     import yaml
 
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return {}
-    except (UnicodeDecodeError, IsADirectoryError):
-        raise _invalid_global_config(path) from None
+        return {}, None
+    except IsADirectoryError:
+        return {}, "It is a directory, not a file"
+    except UnicodeDecodeError as exc:
+        return {}, f"It is not UTF-8 text (byte {exc.start})"
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError:
-        raise _invalid_global_config(path) from None
+    except yaml.YAMLError as exc:
+        return {}, f"YAML syntax error at {yaml_syntax_problem(exc)}"
     if data is None:
-        return {}
+        return {}, None
     if not isinstance(data, dict):
-        raise _invalid_global_config(path)
+        held = "a list" if isinstance(data, list) else f"the single value {data!r}"[:60]
+        return {}, (
+            f"It holds {held}, but must be a mapping of settings "
+            "(version: 1, log_store: ..., model_registry: ..., llm_prices: ...)"
+        )
+    warn_unknown_keys(str(path), data, GLOBAL_CONFIG_KEYS, stacklevel=4)
+    return data, None
+
+
+def _load_global_config(path: Path) -> dict[str, Any]:
+    data, problem = _parse_global_config(path)
+    if problem is not None:
+        raise invalid_global_config(path, problem)
     return data
 
 
 def read_global_config() -> dict[str, Any]:
     """Read ``kitaru.yaml`` from the config directory.
 
+    Unknown top-level keys are kept, with a warning naming the file and the
+    closest valid key.
+
     Returns:
         Its contents, or an empty dict when the file does not exist.
 
     Raises:
-        KitaruUsageError: If the file is not a YAML mapping.
+        KitaruUsageError: If the file is not a YAML mapping; the message names
+            the file and, for a syntax error, the line, the column and the
+            parser's message.
     """
     return _load_global_config(config_file())
+
+
+def _keep_invalid_copy(path: Path) -> Path:
+    """Copy an unreadable ``kitaru.yaml`` next to it before it is replaced; return the copy's path.
+
+    The copy is owner-only, like the file (it may hold an API key), and never
+    overwrites an earlier copy.
+    """
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    fd, name = tempfile.mkstemp(prefix=f"{path.name}.invalid-{stamp}-", dir=path.parent)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(path.read_bytes())
+    return Path(name)
 
 
 def update_global_config(mutator: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     """Read, change and atomically rewrite ``kitaru.yaml``.
 
-    Fields the mutator does not touch are preserved. A malformed file is
-    replaced by a fresh one. The config directory is created when needed, the
+    Fields the mutator does not touch are preserved, unknown keys included.
+    A malformed file is replaced by a fresh one (SPEC §5.1: writers recover by
+    starting fresh), but not silently: a copy of it is kept next to it as
+    ``kitaru.yaml.invalid-<time>-<random>`` and a warning says where and why.
+    The config directory is created when needed, the
     write goes through a temporary file and ``os.replace``, and concurrent
     writers in other processes are serialised with a lock file (POSIX).
 
@@ -223,10 +282,7 @@ def update_global_config(mutator: Callable[[dict[str, Any]], None]) -> dict[str,
     path = config_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     with file_lock(path.with_name(path.name + ".lock")):
-        try:
-            data = _load_global_config(path)
-        except KitaruUsageError:
-            data = {}
+        data, problem = _parse_global_config(path)
         mutator(data)
         ordered = {"version": data.pop("version", GLOBAL_CONFIG_VERSION), **data}
         text = yaml.safe_dump(ordered, sort_keys=False, default_flow_style=False)
@@ -236,9 +292,20 @@ def update_global_config(mutator: Callable[[dict[str, Any]], None]) -> dict[str,
                 handle.write(text)
                 handle.flush()
                 os.fsync(handle.fileno())
+            if problem is not None and path.is_file():
+                _warn_started_fresh(path, problem, _keep_invalid_copy(path))
             os.replace(temp_name, path)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp_name)
             raise
     return ordered
+
+
+def _warn_started_fresh(path: Path, problem: str, copy: Path) -> None:
+    warnings.warn(
+        f"{path} could not be read. {problem}. Kitaru replaced it with a fresh file holding only this "
+        f"change and kept the old one as {copy}: copy what you need from it.",
+        UserWarning,
+        stacklevel=4,
+    )

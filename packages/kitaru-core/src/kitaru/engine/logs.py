@@ -85,6 +85,10 @@ class LogFiles(Protocol):
         """
         ...
 
+    def remove(self, uri: str) -> None:
+        """Delete the log file or folder at ``uri`` (nothing to do when it does not exist)."""
+        ...
+
 
 class StoredLogs(Protocol):
     """What Kitaru needs from an engine to read runtime logs back."""

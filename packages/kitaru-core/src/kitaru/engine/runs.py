@@ -188,6 +188,8 @@ class RunRecord:
         ended: When it ended.
         stack_name: The stack it ran on (None if deleted).
         original_run_id: The run it was replayed from.
+        parent_run_id: The run whose flow body started it as a child
+            execution (read with details; None for a top-level run).
         active_wait: The wait it is waiting on, if any.
         flow_source: Where its flow can be imported from (read only when asked:
             ``get_run(..., with_source=True)``).
@@ -210,6 +212,7 @@ class RunRecord:
     ended: datetime | None = None
     stack_name: str | None = None
     original_run_id: str | None = None
+    parent_run_id: str | None = None
     active_wait: WaitRecord | None = None
     flow_source: FlowSource | None = None
     can_continue: bool = True
@@ -252,6 +255,13 @@ class RunStore(Protocol):
         """
         ...
 
+    def child_runs(self, run_id: str) -> list[RunRecord]:
+        """Read the child executions a run's flow body started, oldest first, with details (one query).
+
+        Like :meth:`list_runs`, the snapshot-derived fields are not read.
+        """
+        ...
+
     def list_steps(self, run_ids: Sequence[str]) -> list[StepRecord]:
         """Read every step run (every attempt) of the given runs, oldest first."""
         ...
@@ -290,6 +300,44 @@ class RunStore(Protocol):
 
     def list_waits(self, run_id: str, *, status: str | None = None) -> list[WaitRecord]:
         """Every wait of a run (optionally only those in ``status``), oldest first."""
+        ...
+
+    def find_runs(self, *, id_prefix: str, limit: int) -> list[RunRecord]:
+        """Runs whose id starts with ``id_prefix``, newest first, with details (one query).
+
+        Args:
+            id_prefix: Lowercase hex digits the id starts with, without hyphens.
+            limit: The most runs to return.
+        """
+        ...
+
+    def list_ended_runs(self, *, ended_before: datetime) -> list[RunRecord]:
+        """Every run that ended before ``ended_before`` (timezone-aware), oldest first, with details.
+
+        The store may compare whole seconds only: a run that ended up to a
+        second after ``ended_before`` can be among them (the caller compares
+        exactly); none that ended before it is left out.
+        """
+        ...
+
+    def delete_run(self, run_id: str) -> None:
+        """Delete a run with its step runs, waits and log records, and the record of
+        its inputs and configuration (the engine's snapshot) when no other run uses it.
+
+        Its artifacts stay, even those only it used (see :meth:`unused_artifacts`),
+        and so do the log files its log records point at.
+        """
+        ...
+
+    def unused_artifacts(self, artifact_ids: Sequence[str]) -> list[str]:
+        """Those of ``artifact_ids`` that no step run produced, saved or consumed (any run's)."""
+        ...
+
+    def delete_artifacts(self, artifact_ids: Sequence[str]) -> None:
+        """Delete artifacts: first their stored data in the artifact store, then their records.
+
+        An artifact name left without any version is deleted too.
+        """
         ...
 
 

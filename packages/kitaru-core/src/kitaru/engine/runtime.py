@@ -266,6 +266,29 @@ class FlowRuntime(Protocol):
         """
         ...
 
+    def start_child(self, flow: Any, params: Mapping[str, Any], *, call_id: str, resume: str | None) -> None:
+        """Run a configured ``flow`` as a child execution of the running one, here, until it ends.
+
+        The child is linked to its parent in the store (its ``parent_run_id``)
+        and runs on the parent's stack, in this thread; its flow body runs
+        through the flow's entrypoint like any execution's.
+
+        Args:
+            flow: The child flow (from :meth:`configure_flow`).
+            params: Its inputs.
+            call_id: The invocation id of the call in the parent's body; the
+                engine files the child under it.
+            resume: A child execution of this call to continue in place (one
+                that paused at a wait), or None to start a new child execution
+                (a child that failed stays as it ended: the engine does not
+                run a finished child again).
+
+        Raises:
+            BaseException: What the child raised, or a flow-control signal
+                (:meth:`flow_control`) when it paused.
+        """
+        ...
+
     def served_from_cache(self, invocation_id: str) -> bool:
         """Whether the engine answered the finished synchronous call ``invocation_id`` from its cache.
 

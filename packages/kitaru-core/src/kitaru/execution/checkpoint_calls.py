@@ -34,7 +34,7 @@ from typing import Any, Protocol
 from kitaru.engine import get_engine
 from kitaru.engine.runtime import FlowRuntime
 from kitaru.errors import KitaruUsageError
-from kitaru.execution.console import format_duration, say
+from kitaru.execution.console import checkpoint_running, format_duration, say
 from kitaru.execution.journal import CallInput
 from kitaru.execution.loop_calls import call_from_loop
 from kitaru.execution.outputs import known_output, receive_output, remember_output
@@ -298,9 +298,15 @@ def launch_call(call: PreparedCall) -> Any:
     flow = call.flow
     started = time.perf_counter()
     try:
-        handle = runtime.call(
-            call.engine_checkpoint, call.engine_args, call.engine_kwargs, id=call.id, after=call.after, index=call.index
-        )
+        with checkpoint_running(call.invocation_id):
+            handle = runtime.call(
+                call.engine_checkpoint,
+                call.engine_args,
+                call.engine_kwargs,
+                id=call.id,
+                after=call.after,
+                index=call.index,
+            )
     except BaseException as exc:
         if runtime.flow_control(exc) is not None:
             raise  # a pause or abort unwinding the body, not a checkpoint failure

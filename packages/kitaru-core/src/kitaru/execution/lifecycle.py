@@ -31,7 +31,7 @@ from kitaru.errors import FailureOrigin, KitaruCancelledError, KitaruStateError
 from kitaru.execution import ownership
 from kitaru.execution.console import format_duration, say
 from kitaru.execution.owner_record import OwnerInfo
-from kitaru.execution.runs import ALIVE_STATUSES, load_run, mark_crashed
+from kitaru.execution.runs import ALIVE_STATUSES, load_run, mark_crashed, root_of
 from kitaru.execution.sources import make_flow_importable
 from kitaru.execution.status import ExecutionStatus, public_status
 
@@ -81,7 +81,17 @@ def _continue(run: RunRecord, *, reason: str, verb: str) -> None:
     This process becomes the owner (lock, ``kitaru_owner``, heartbeat) before
     the status changes, so the previous owner (a launcher still blocked in
     ``handle.wait()``, or a dead process) is never judged in its place.
+    A child flow's execution continues only with its parent (the engine runs
+    it in its parent's body): the error names the command for the top-level
+    execution.
     """
+    if run.parent_run_id:
+        command = "retry" if verb == "Retrying" else "resume"
+        root = root_of(run).id
+        raise KitaruStateError(
+            f"Execution {run.id} is a child flow of execution {run.parent_run_id} and continues only "
+            f"with its parents. Run: kitaru executions {command} {root}"
+        )
     if not run.can_continue:
         raise KitaruStateError(f"Execution {run.id} cannot continue: its snapshot or stack was deleted.")
     make_flow_importable(run)

@@ -62,6 +62,24 @@ def load_run(exec_id: str, *, action: str = "load", with_source: bool = False) -
         raise KitaruBackendError(f"Failed to {action} execution '{exec_id}': {exc}") from exc
 
 
+def root_of(run: RunRecord) -> RunRecord:
+    """The top-level execution ``run`` belongs to: itself, or the root of its child-flow parents.
+
+    A child flow's execution continues (retry, resume) only with its root,
+    whose flow body runs the whole tree. Reads one run per level (``run``
+    must have been read with details).
+    """
+    runs = get_engine().runs
+    root, seen = run, {run.id}
+    while root.parent_run_id and root.parent_run_id not in seen:
+        try:
+            root = runs.get_run(root.parent_run_id)
+        except RecordNotFound:  # the parent was deleted: the child is the root now
+            break
+        seen.add(root.id)
+    return root
+
+
 def reconcile_crashed(run: RunRecord) -> bool:
     """Mark a running execution failed if the process running it has died.
 
@@ -99,4 +117,4 @@ def mark_crashed(exec_id: str, why: str) -> bool:
     return True
 
 
-__all__ = ["ALIVE_STATUSES", "CRASH_MARKER", "load_run", "mark_crashed", "not_found", "reconcile_crashed"]
+__all__ = ["ALIVE_STATUSES", "CRASH_MARKER", "load_run", "mark_crashed", "not_found", "reconcile_crashed", "root_of"]

@@ -49,6 +49,7 @@ from kitaru.errors import (
     KitaruWaitValidationError,
 )
 from kitaru.execution.console import say
+from kitaru.execution.runs import root_of
 from kitaru.settings import KitaruSettings, settings
 
 DEFAULT_TIMEOUT = 600
@@ -281,12 +282,20 @@ def run_wait(
             say(
                 f"Pausing execution `{exec_id}`: waiting for input on `{name}`. Give it with "
                 f"`kitaru executions input {exec_id} --value {command_value}`, then "
-                f"`kitaru executions resume {exec_id}`."
+                f"`kitaru executions resume {_resumed_with(exec_id)}`."
             )
         elif kind == "aborted":
             runtime.halt(exc, paused=False)
             say(f"Wait `{name}` was aborted: execution `{exec_id}` is cancelled.")
         raise
+
+
+def _resumed_with(exec_id: str) -> str:
+    """The execution to resume to continue ``exec_id``: itself, or the top-level parent of a child flow."""
+    try:
+        return root_of(get_engine().runs.get_run(exec_id)).id
+    except Exception:  # only a hint: never hide the pause
+        return exec_id
 
 
 __all__ = [

@@ -52,7 +52,7 @@ ENGINE_LINE_PATTERNS = (
     r"<frozen [^>]+>:\d+: \w*Warning: ",
     # Kitaru's terminal reporter (kitaru.execution.console.say).
     r"Starting flow `",
-    r"Checkpoint `[^`]*` (started|finished in|failed after|cached|reused from the journal)",
+    r"Checkpoint `[^`]*` (started|finished in|failed after|cached|reused from the journal|still running)",
     r"Execution [0-9a-f-]{36} (running|waiting|completed|failed|cancelled) in ",
     r"(Resuming|Retrying|Continuing) execution `",
     r"Pausing execution `",

@@ -42,7 +42,7 @@ from kitaru.execution.status import public_status
 from kitaru.logs.entries import LOG_SOURCES, RUNNER_SOURCE, STEP_SOURCE, LogEntry, entry_row, sort_entries
 from kitaru.logs.progress import load_polled_run
 from kitaru.logs.stores import StreamReader
-from kitaru.logs.streams import LogStream, run_streams, step_streams
+from kitaru.logs.streams import LogStream, in_start_order, run_streams, step_streams
 from kitaru.plugins.records.logs import LogRow
 
 
@@ -115,6 +115,54 @@ def select_streams(
         finished=public_status(run.status).is_finished,
         streams=tuple(streams),
     )
+
+
+@dataclass(frozen=True)
+class CheckpointCalls:
+    """The checkpoint calls of an execution, for checking a ``--checkpoint`` filter.
+
+    Attributes:
+        exec_id: The execution id.
+        finished: Whether the execution had ended (a running one may still call more checkpoints).
+        calls: ``(invocation id, checkpoint name)`` of each call, in start order, once per call.
+    """
+
+    exec_id: str
+    finished: bool
+    calls: tuple[tuple[str, str], ...]
+
+    def matches(self, checkpoint: str) -> bool:
+        """Whether ``checkpoint`` (an invocation id or a checkpoint name) names one of the calls."""
+        return any(checkpoint in call for call in self.calls)
+
+    def describe(self, most: int = 3) -> str:
+        """The calls, grouped by checkpoint: ``prepare, square (square, square_2, square_3, +3 more)``."""
+        groups: dict[str, list[str]] = {}
+        for invocation_id, name in self.calls:
+            groups.setdefault(name, []).append(invocation_id)
+        parts = []
+        for name, ids in groups.items():
+            if ids == [name]:
+                parts.append(name)
+                continue
+            shown = ", ".join(ids[:most]) + (f", +{len(ids) - most} more" if len(ids) > most else "")
+            parts.append(f"{name} ({shown})")
+        return ", ".join(parts)
+
+
+def checkpoint_calls(exec_id: str) -> CheckpointCalls:
+    """Load an execution's checkpoint calls (each call once, however many attempts it had).
+
+    Raises:
+        KitaruUsageError: If ``exec_id`` is not a UUID.
+        KitaruStateError: If there is no such execution.
+        KitaruBackendError: If the store cannot be read.
+    """
+    run = load_polled_run(exec_id)
+    calls: dict[str, str] = {}
+    for step in in_start_order(_attempts(run.id)):
+        calls.setdefault(step.name, step.checkpoint or step.name)
+    return CheckpointCalls(run.id, public_status(run.status).is_finished, tuple(calls.items()))
 
 
 _current: ContextVar[StreamSelection | None] = ContextVar("kitaru_logs_selection", default=None)
@@ -195,4 +243,12 @@ def read_stored_logs(
     return [entry_row(entry) for entry in read_selection(selection, limit=limit)]
 
 
-__all__ = ["StreamSelection", "read_selection", "read_stored_logs", "reading", "select_streams"]
+__all__ = [
+    "CheckpointCalls",
+    "StreamSelection",
+    "checkpoint_calls",
+    "read_selection",
+    "read_stored_logs",
+    "reading",
+    "select_streams",
+]

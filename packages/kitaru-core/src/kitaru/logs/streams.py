@@ -58,6 +58,11 @@ def in_start_order(steps: Iterable[StepRecord]) -> list[StepRecord]:
     return sorted(steps, key=lambda step: (step.started is None, step.started or never))
 
 
+def matches_checkpoint(step: StepRecord, checkpoint: str) -> bool:
+    """Whether a checkpoint filter names this attempt's call: its invocation id or its checkpoint's name."""
+    return checkpoint in (step.name, step.checkpoint)
+
+
 def step_streams(steps: Iterable[StepRecord], *, checkpoint: str | None, include_engine: bool) -> list[LogStream]:
     """The checkpoint attempts' streams, in start order.
 
@@ -69,7 +74,7 @@ def step_streams(steps: Iterable[StepRecord], *, checkpoint: str | None, include
     """
     streams = []
     for step in in_start_order(steps):
-        if checkpoint and checkpoint not in (step.name, step.checkpoint):
+        if checkpoint and not matches_checkpoint(step, checkpoint):
             continue
         for record in step.log_streams:
             if record.source == "step":
@@ -79,4 +84,4 @@ def step_streams(steps: Iterable[StepRecord], *, checkpoint: str | None, include
     return streams
 
 
-__all__ = ["ENGINE_STREAMS", "LogStream", "in_start_order", "run_streams", "step_streams"]
+__all__ = ["ENGINE_STREAMS", "LogStream", "in_start_order", "matches_checkpoint", "run_streams", "step_streams"]

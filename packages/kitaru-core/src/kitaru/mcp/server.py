@@ -11,7 +11,8 @@ payload:
   ``kitaru_executions_resume``, ``kitaru_executions_replay``;
 * artifacts: ``kitaru_artifacts_list``, ``kitaru_artifacts_get``;
 * the local server: ``kitaru_start_local_server``, ``kitaru_stop_local_server``;
-* ``kitaru_status``, ``kitaru_stacks_list``, ``manage_stack``, ``kitaru_info``.
+* ``kitaru_status``, ``kitaru_stacks_list``, ``manage_stack``, ``kitaru_info``;
+* ``kitaru_clean_preview`` (a dry run of ``kitaru clean``: it never removes anything).
 
 ``kitaru_executions_run`` loads flow code only from files under the
 server's working directory unless the server is started with
@@ -74,6 +75,7 @@ TOOL_NAMES: tuple[str, ...] = (
     "kitaru_stacks_list",
     "manage_stack",
     "kitaru_info",
+    "kitaru_clean_preview",
 )
 """Every tool the server offers, in the order it lists them."""
 
@@ -216,6 +218,7 @@ def build_server(*, root: Path | None = None, allow_any_target: bool = False) ->
         "kitaru_stacks_list": system.kitaru_stacks_list,
         "manage_stack": manage_stack_tool(),
         "kitaru_info": system.kitaru_info,
+        "kitaru_clean_preview": system.kitaru_clean_preview,
     }
     assert tuple(tools) == TOOL_NAMES
     for name, function in tools.items():

@@ -157,6 +157,24 @@ def kitaru_info(  # noqa: A002 (`all` is the tool's documented argument name)
     return collect_info(all_sections=all, all_packages=all_packages, requested_packages=list(packages or []))
 
 
+def kitaru_clean_preview(scope: str = "project") -> dict[str, Any]:
+    """Preview `kitaru clean <scope>`: what it would remove, and whether it would be refused. Removes nothing.
+
+    Args:
+        scope: project (the .kitaru/ of the nearest project at or above the server's working directory),
+            global (the Kitaru config directory, whose database a real clean backs up first) or all.
+
+    Returns:
+        The `kitaru clean <scope> --dry-run -o json` item: {"scope", "dry_run": true, "targets": [{"kind",
+        "path", "size_bytes", "file_count", "executions", "model_aliases", "removed": false}], "backup_path",
+        "backups", "local_server", "blocked": [reasons a real clean would be refused], "notes", ...}.
+        To clean, run `kitaru clean <scope>` (with --yes when no terminal can confirm it).
+    """
+    from kitaru.cli.clean import preview_item
+
+    return preview_item(scope)
+
+
 def kitaru_stacks_list() -> dict[str, Any]:
     """List stacks (where executions run); the active one has is_active true.
 

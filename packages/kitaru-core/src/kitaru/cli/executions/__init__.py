@@ -2,7 +2,7 @@
 
 One module per concern registers its subcommands on the shared group:
 ``inspect`` (get, list), ``logs`` (logs), ``waits`` (input), ``control``
-(retry, resume, cancel), ``replay`` (replay).
+(retry, resume, cancel), ``replay`` (replay), ``delete`` (delete, prune).
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "kitaru.cli.executions.waits",
     "kitaru.cli.executions.control",
     "kitaru.cli.executions.replay",
+    "kitaru.cli.executions.delete",
 )
 
 group = typer.Typer(
     name="executions",
-    help="Inspect and control executions (get, list, logs, input, retry, resume, cancel, replay).",
+    help="Inspect and control executions (get, list, logs, input, retry, resume, cancel, replay, delete, prune).",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

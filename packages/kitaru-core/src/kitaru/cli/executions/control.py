@@ -16,9 +16,12 @@ from typing import Annotated, Any
 
 import typer
 
+from kitaru.cli.executions.inspect import status_text
 from kitaru.cli.output import Item, OutputOption, command, panel
 
-ExecIdArgument = Annotated[str, typer.Argument(help="The execution id (see `kitaru executions list`).")]
+ExecIdArgument = Annotated[
+    str, typer.Argument(help="The execution id, or a unique prefix of it (6+ characters; see `kitaru executions list`).")
+]
 
 
 def execution_item(execution: Any) -> dict[str, Any]:
@@ -34,7 +37,7 @@ def outcome(verb: str, execution: Any, *, good: tuple[str, ...], extra_rows: tup
         ("Execution ID", execution.exec_id),
         *extra_rows,
         ("Flow", execution.flow_name),
-        ("Status", str(execution.status)),
+        ("Status", status_text(execution)),
     ]
     if execution.failure is not None:
         rows.append(("Failure", execution.failure.message))

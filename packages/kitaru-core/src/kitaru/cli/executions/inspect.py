@@ -10,7 +10,9 @@ panel or table, JSON mode through :func:`kitaru.jsonable.to_jsonable`
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -91,13 +93,47 @@ def describe_owner(execution: Execution) -> str | None:
     return f"{owner.describe()}, {owner.last_seen()} (judged dead after {owner.timeout_seconds:g}s without a heartbeat)"
 
 
+INPUT_RECEIVED = "input received, resume to continue"
+"""The status text of a paused execution whose waits are all answered (its status is still ``waiting``)."""
+
+
+def input_received(execution: Execution) -> bool:
+    """Whether a paused execution has had its input (``executions input``) and only needs ``resume``."""
+    return str(execution.status) == "waiting" and execution.pending_wait is None
+
+
+def status_text(execution: Execution) -> str:
+    """The status as text views show it: the status, or :data:`INPUT_RECEIVED` for a paused execution that has its input."""
+    return INPUT_RECEIVED if input_received(execution) else str(execution.status)
+
+
+def describe_attempts(execution: Execution) -> str | None:
+    """Say which checkpoint calls took more than one attempt (a checkpoint's retries, or an execution retry).
+
+    Returns:
+        ``"flaky: completed after 2 attempts; fetch: failed after 3 attempts"``,
+        or None when every call ran once.
+    """
+    parts = []
+    for call in execution.checkpoints:
+        count = len(call.attempts)
+        if count < 2:
+            continue
+        status = str(call.status)
+        if status in ("completed", "failed", "cancelled"):
+            parts.append(f"{call.name}: {status} after {count} attempts")
+        else:
+            parts.append(f"{call.name}: {status}, attempt {count}")
+    return "; ".join(parts) or None
+
+
 def execution_panel(execution: Execution) -> list[Any]:
     """Build the text output of ``executions get``: the panel and, when useful, a hint."""
     wait = execution.pending_wait
     rows: list[tuple[str, Any]] = [
         ("Execution ID", execution.exec_id),
         ("Flow", execution.flow_name),
-        ("Status", str(execution.status)),
+        ("Status", status_text(execution)),
         ("Started", format_time(execution.started_at)),
         ("Ended", format_time(execution.ended_at)),
         ("Stack", execution.stack_name),
@@ -106,6 +142,9 @@ def execution_panel(execution: Execution) -> list[Any]:
         ("Failure", _failure_text(execution)),
         ("Checkpoints", summarize_checkpoints(execution)),
     ]
+    attempts = describe_attempts(execution)
+    if attempts is not None:
+        rows.append(("Attempts", attempts))
     owner = describe_owner(execution)
     if owner is not None:
         rows.insert(3, ("Owner", owner))
@@ -126,6 +165,10 @@ def execution_panel(execution: Execution) -> list[Any]:
         rows.append(("Replay", replay))
     elif execution.original_exec_id:
         rows.append(("Replay of", execution.original_exec_id))
+    if execution.parent_exec_id:
+        rows.append(("Parent", execution.parent_exec_id))  # a child flow: the execution that called it
+    if execution.children:
+        rows.append(("Children", "\n".join(execution.children)))
     parts: list[Any] = [panel("Kitaru execution", rows)]
     from kitaru.errors import build_recovery_command
 
@@ -134,37 +177,158 @@ def execution_panel(execution: Execution) -> list[Any]:
         parts.append(f"To retry this failed execution, run: {recovery}")
     if wait is not None:
         parts.append(f"Answer the wait with: kitaru executions input {execution.exec_id} --value <JSON>")
+    elif input_received(execution):
+        parts.append(f"Continue it with: kitaru executions resume {execution.exec_id}")
     return parts
 
 
-def executions_table(executions: list[Execution]) -> Any:
-    """Build the text output of ``executions list``."""
-    from rich import box
-    from rich.table import Table
+SHORT_ID_LENGTH = 8
+"""Characters of an id the list shows when full ids do not fit (any unique prefix of 6+ is accepted back)."""
+COLUMN_GAP = 2
+"""Spaces between two columns of the list."""
 
-    # IDs stay whole (people copy them); the other columns wrap on narrow terminals.
-    table = Table(title="Kitaru executions", title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("ID", no_wrap=True)
-    table.add_column("Flow", min_width=8, overflow="fold")
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Stack", min_width=7, overflow="fold")
-    table.add_column("Checkpoints", justify="right", min_width=5, overflow="fold")
-    table.add_column("Started", min_width=10, overflow="fold")
-    for execution in executions:
-        table.add_row(
-            execution.exec_id,
-            execution.flow_name or "-",
-            str(execution.status),
-            execution.stack_name or "-",
-            str(execution.checkpoint_count),
-            format_time(execution.started_at) or "-",
+
+def list_time(value: datetime | None) -> str:
+    """A timestamp in the list: ``2026-01-31 12:00`` (UTC, as the column header says), ``-`` when unset."""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M") if value is not None else "-"
+
+
+def list_duration(execution: Execution) -> str:
+    """How long an ended execution ran (``0.6s``, ``2m 03s``, ``1h 04m``); ``-`` while it has not ended."""
+    from kitaru.execution.console import format_elapsed
+
+    if execution.started_at is None or execution.ended_at is None:
+        return "-"
+    seconds = max(0.0, (execution.ended_at - execution.started_at).total_seconds())
+    return f"{seconds:.1f}s" if seconds < 60 else format_elapsed(seconds)
+
+
+def short_ids(exec_ids: list[str], length: int = SHORT_ID_LENGTH) -> list[str]:
+    """The ids cut to ``length`` characters, longer where two listed ids would share a prefix."""
+    while length < max((len(exec_id) for exec_id in exec_ids), default=0):
+        cut = [exec_id[:length] for exec_id in exec_ids]
+        if len(set(cut)) == len(set(exec_ids)):
+            return cut
+        length += 1
+    return list(exec_ids)
+
+
+@dataclass(frozen=True)
+class ListColumn:
+    """One column of the ``executions list`` table.
+
+    Attributes:
+        header: Its title.
+        cells: Its text, one per execution.
+        wraps: Whether long cells wrap at spaces (never inside a word); the others stay on one line.
+        justify: ``left`` or ``right``.
+    """
+
+    header: str
+    cells: list[str]
+    wraps: bool = False
+    justify: str = "left"
+
+    def width(self) -> int:
+        """The width it needs to show every cell on one line."""
+        return max([len(self.header), *(len(cell) for cell in self.cells)])
+
+    def least_width(self) -> int:
+        """The width it needs at least: a wrapping column's longest word, else its full width."""
+        if not self.wraps:
+            return self.width()
+        words = [word for text in (self.header, *self.cells) for word in text.split()]
+        return max((len(word) for word in words), default=1)
+
+
+class ExecutionsTable:
+    """The text output of ``executions list``: a table laid out for the width it is printed at.
+
+    The ID, flow, status, ended and duration columns are always there; the
+    others are added, most useful first, while the table still fits:
+    checkpoint count, the full id (else :data:`SHORT_ID_LENGTH` characters,
+    which every command accepts), started, stack. No column is cut inside a
+    word, and the table ends with its last row (no blank lines).
+    """
+
+    ALWAYS = ("Flow", "Status", "Ended (UTC)", "Duration")
+    OPTIONAL = ("Checkpoints", "full id", "Started (UTC)", "Stack")
+    ORDER = ("ID", "Flow", "Status", "Stack", "Checkpoints", "Started (UTC)", "Ended (UTC)", "Duration")
+
+    def __init__(self, executions: list[Execution]) -> None:
+        ids = [execution.exec_id for execution in executions]
+        self.full_ids = ListColumn("ID", ids)
+        self.short_ids = ListColumn("ID", short_ids(ids))
+        self.columns = {
+            "Flow": ListColumn("Flow", [execution.flow_name or "-" for execution in executions], wraps=True),
+            "Status": ListColumn("Status", [status_text(execution) for execution in executions], wraps=True),
+            "Stack": ListColumn("Stack", [execution.stack_name or "-" for execution in executions], wraps=True),
+            "Checkpoints": ListColumn(
+                "Checkpoints", [str(execution.checkpoint_count) for execution in executions], justify="right"
+            ),
+            "Started (UTC)": ListColumn("Started (UTC)", [list_time(execution.started_at) for execution in executions]),
+            "Ended (UTC)": ListColumn("Ended (UTC)", [list_time(execution.ended_at) for execution in executions]),
+            "Duration": ListColumn("Duration", [list_duration(execution) for execution in executions], justify="right"),
+        }
+
+    def layout(self, width: int) -> list[ListColumn]:
+        """The columns shown at ``width``, in display order."""
+        chosen = {"ID": self.short_ids, **{name: self.columns[name] for name in self.ALWAYS}}
+
+        def needed(columns: dict[str, ListColumn]) -> int:
+            return sum(column.width() for column in columns.values()) + COLUMN_GAP * (len(columns) - 1)
+
+        for name in self.OPTIONAL:
+            trial = dict(chosen)
+            if name == "full id":
+                trial["ID"] = self.full_ids
+            else:
+                trial[name] = self.columns[name]
+            if needed(trial) <= width:
+                chosen = trial
+        return [chosen[name] for name in self.ORDER if name in chosen]
+
+    def table(self, width: int) -> Any:
+        """The rich table for ``width`` columns."""
+        from rich import box
+        from rich.table import Table
+
+        columns = self.layout(width)
+        table = Table(
+            title="Kitaru executions",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+            pad_edge=False,
+            padding=(0, COLUMN_GAP - 1, 0, 0),
         )
-    return table
+        for column in columns:
+            table.add_column(
+                column.header,
+                justify=column.justify,  # type: ignore[arg-type]
+                no_wrap=not column.wraps,
+                overflow="ellipsis",
+                min_width=column.least_width(),
+            )
+        for row in zip(*(column.cells for column in columns), strict=True):
+            table.add_row(*row)
+        return table
+
+    def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
+        yield self.table(options.max_width)
+
+
+def executions_table(executions: list[Execution]) -> Any:
+    """Build the text output of ``executions list`` (:class:`ExecutionsTable`)."""
+    return ExecutionsTable(executions)
 
 
 @command("executions.get")
 def get(
-    exec_id: Annotated[str, typer.Argument(help="The execution id (a full UUID, see `kitaru executions list`).")],
+    exec_id: Annotated[
+        str,
+        typer.Argument(help="The execution id, or a unique prefix of it (6+ characters; see `kitaru executions list`)."),
+    ],
     output: OutputOption = "text",  # noqa: ARG001 (read by @command)
 ) -> Item:
     """Show an execution: status, timing, failure, pending wait and checkpoints."""

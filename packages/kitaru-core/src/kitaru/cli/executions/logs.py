@@ -15,7 +15,14 @@ Verbosity: the default shows messages only; ``-v`` prefixes local time and
 level; ``-vv`` adds ``[checkpoint]`` (or the module, or ``runner``) and also
 shows the engine's own lines (checkpoint start/finish notices and, for
 ``--source runner``, the submitting process's summary), which are hidden
-otherwise so the output is what your code printed.
+otherwise so the output is what your code printed. For the same reason,
+below ``-vv`` a traceback shows your code's frames, with one line saying how
+many of Kitaru's and the engine's were hidden; ``-vv`` shows every line as
+stored (JSON output always does).
+
+``--checkpoint`` names a checkpoint (every call of it) or one call; a name
+that is no call of an execution that has ended is an error listing the
+execution's checkpoints.
 
 ``--follow`` polls every ``--interval`` seconds, prints each entry once,
 announces each wait the execution stops on, and ends with the outcome: exit 0
@@ -115,16 +122,30 @@ def group_entries(entries: list[LogEntry]) -> list[tuple[str | None, list[LogEnt
     return list(groups.items())
 
 
+def shown_entries(entries: list[LogEntry], verbose: int) -> list[LogEntry]:
+    """The entries as the text view shows them: below ``-vv``, tracebacks show the user's frames only.
+
+    Kitaru's and the engine's frames are folded into one ``[N Kitaru/engine
+    frames hidden]`` line (:func:`kitaru.logs.tracebacks.fold_tracebacks`);
+    ``-vv`` shows every entry as stored.
+    """
+    if verbose >= 2:
+        return entries
+    from kitaru.logs.tracebacks import fold_tracebacks
+
+    return fold_tracebacks(entries)
+
+
 def render_text(entries: list[LogEntry], *, verbose: int, grouped: bool) -> list[str]:
     """Build the text lines of a (non-follow) log listing."""
     if not grouped:
-        return [format_entry(entry, verbose) for entry in entries]
+        return [format_entry(entry, verbose) for entry in shown_entries(entries, verbose)]
     lines: list[str] = []
     for index, (name, members) in enumerate(group_entries(entries)):
         if index:
             lines.append("")
         lines.append(group_header(name))
-        lines.extend(format_entry(entry, verbose) for entry in members)
+        lines.extend(format_entry(entry, verbose) for entry in shown_entries(members, verbose))
     return lines
 
 
@@ -186,6 +207,28 @@ def validate_options(
     return normalized
 
 
+def check_checkpoint(exec_id: str, checkpoint: str | None) -> None:
+    """Refuse a ``--checkpoint`` that names no call of an execution that has ended.
+
+    A running (or paused) execution may still call it, so it is accepted then.
+
+    Raises:
+        KitaruUsageError: Naming the execution's checkpoints, so the next try can be right.
+    """
+    if not checkpoint:
+        return
+    from kitaru.logs.stored import checkpoint_calls
+
+    calls = checkpoint_calls(exec_id)
+    if calls.matches(checkpoint) or not calls.finished:
+        return
+    known = f"Its checkpoints: {calls.describe()}." if calls.calls else "It ran no checkpoints."
+    raise KitaruUsageError(
+        f"Execution {calls.exec_id} has no checkpoint '{checkpoint}'. {known} Pass --checkpoint a checkpoint "
+        "name (every call of it) or one call (think_2), or leave it out for every checkpoint's logs."
+    )
+
+
 def fetch_entries(
     exec_id: str, *, checkpoint: str | None, source: str, limit: int | None, verbose: int
 ) -> list[LogEntry]:
@@ -217,6 +260,8 @@ def _show(
     from kitaru.logs import execution_progress
 
     entries = fetch_entries(exec_id, checkpoint=checkpoint, source=source, limit=limit, verbose=verbose)
+    if not entries:
+        check_checkpoint(exec_id, checkpoint)
     lines: list[str] = []
     if entries:
         lines = render_text(entries, verbose=verbose, grouped=grouped)
@@ -295,6 +340,7 @@ class Follower:
         self._announced: set[str] = set()
         self._printed = 0
         self._group: Any = object()
+        self._group_started = False
 
     def run(self) -> int:
         """Follow until the execution ends; return the exit code."""
@@ -357,6 +403,7 @@ class Follower:
         from kitaru.jsonable import to_jsonable
 
         new = 0
+        fresh: list[LogEntry] = []
         for entry in entries:
             key = entry_key(entry)
             if key in self._seen:
@@ -366,14 +413,18 @@ class Follower:
             if self.limit is not None and self._printed >= self.limit:
                 continue
             self._printed += 1
-            if self.fmt is OutputFormat.JSON:
+            fresh.append(entry)
+        if self.fmt is OutputFormat.JSON:
+            for entry in fresh:
                 self._json("log", to_jsonable(entry))
-                continue
+            return new
+        for entry in shown_entries(fresh, self.verbose):
             if self.grouped and entry.checkpoint_name != self._group:
-                if self._printed > 1:
+                if self._group_started:
                     _write(self.out, "")
                 _write(self.out, group_header(entry.checkpoint_name))
                 self._group = entry.checkpoint_name
+                self._group_started = True
             _write(self.out, format_entry(entry, self.verbose))
         return new
 
@@ -442,8 +493,20 @@ def _follow(exec_id: str, fmt: OutputFormat, **options: Any) -> int:
 # -- command -----------------------------------------------------------------------
 
 
+def _full_id(exec_id: str) -> str:
+    """The full id of the execution ``exec_id`` names; a blank one is left for the client to refuse."""
+    if not exec_id.strip():
+        return exec_id
+    from kitaru.client.short_ids import resolve_execution_id
+
+    return resolve_execution_id(exec_id)
+
+
 def logs(
-    exec_id: Annotated[str, typer.Argument(help="The execution id (a full UUID, see `kitaru executions list`).")],
+    exec_id: Annotated[
+        str,
+        typer.Argument(help="The execution id, or a unique prefix of it (6+ characters; see `kitaru executions list`)."),
+    ],
     checkpoint: Annotated[
         str | None,
         typer.Option(
@@ -485,10 +548,15 @@ def logs(
     options: dict[str, Any] = {
         "checkpoint": checkpoint, "source": source, "limit": limit, "grouped": grouped, "verbose": verbose,
     }
+    try:
+        exec_id = _full_id(exec_id)
+    except (KitaruError, ValueError) as exc:
+        raise fail(KEY, exc, fmt) from None
     if not follow:
         _show(exec_id, output=fmt, **options)
         return
     try:
+        check_checkpoint(exec_id, checkpoint)
         code = _follow(exec_id, fmt, interval=interval, **options)
     except (KitaruError, ValueError) as exc:
         raise fail(KEY, exc, fmt) from None

@@ -50,6 +50,13 @@ def parse_json_value(raw: str, *, option: str = "--value") -> Any:
         ) from None
 
 
+def _full_id(exec_id: str) -> str:
+    """The full id of the execution ``exec_id`` names (an id or a unique prefix of 6+ characters)."""
+    from kitaru.client.short_ids import resolve_execution_id
+
+    return resolve_execution_id(exec_id)
+
+
 def _is_tty() -> bool:
     try:
         return sys.stdin.isatty() and sys.stdout.isatty()
@@ -129,7 +136,8 @@ def input_(
     exec_id: Annotated[
         str | None,
         typer.Argument(
-            help="The execution id. Optional with --interactive (then every waiting execution).",
+            help="The execution id, or a unique prefix of it (6+ characters). Optional with --interactive "
+            "(then every waiting execution).",
             metavar="EXEC_ID",
             show_default=False,
         ),
@@ -168,7 +176,7 @@ def input_(
                 "--interactive needs a terminal (stdin and stdout must be a TTY). Use "
                 "`kitaru executions input EXEC_ID --value JSON` (or --abort) from scripts."
             )
-        failures = run_interactive(exec_id, only=wait)
+        failures = run_interactive(_full_id(exec_id) if exec_id is not None else None, only=wait)
         if failures:
             raise typer.Exit(1)
         return None
@@ -178,8 +186,8 @@ def input_(
             "An execution id is required (or use --interactive). Find waiting executions with "
             "`kitaru executions list --status waiting`."
         )
-    exec_id = exec_id.strip()
     parsed = parse_json_value(value) if value is not None else None
+    exec_id = _full_id(exec_id)
 
     from kitaru.client import KitaruClient
 
