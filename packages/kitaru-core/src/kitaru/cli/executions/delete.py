@@ -38,6 +38,12 @@ DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w"
 _DURATION_PART = re.compile(r"(\d{1,12})([smhdw])")
 
 
+YesOption = Annotated[
+    bool, typer.Option("--yes", "-y", help="Delete without asking (required without a terminal and with -o json).")
+]
+"""``--yes``: deleting cannot be undone, so it is asked for unless given."""
+
+
 def parse_duration(text: str) -> timedelta:
     """Parse ``--older-than``: numbers with units, e.g. ``30d``, ``12h``, ``90m``, ``45s``, ``2w``, ``1d12h``.
 
@@ -112,9 +118,7 @@ def delete(
             help="Execution ids, or unique prefixes of at least 6 characters (see `kitaru executions list`)."
         ),
     ],
-    yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="Delete without asking (required without a terminal and with -o json).")
-    ] = False,
+    yes: YesOption = False,
     output: OutputOption = "text",
 ) -> Items:
     """Delete executions and the artifacts only they used, stored files included. Running ones are refused."""
@@ -203,9 +207,7 @@ def prune(
     ] = None,
     flow: Annotated[str | None, typer.Option("--flow", help="Only executions of this flow.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be deleted; delete nothing.")] = False,
-    yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="Delete without asking (required without a terminal and with -o json).")
-    ] = False,
+    yes: YesOption = False,
     output: OutputOption = "text",
 ) -> Items:
     """Delete executions that ended before now minus --older-than. Running and waiting ones are never touched."""
