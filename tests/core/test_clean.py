@@ -253,6 +253,37 @@ def test_all_removes_the_project_marker_and_the_config_directory(config_with_run
     assert len(item["next_steps"]) == 2
 
 
+def test_a_config_directory_inside_the_project_marker_is_never_removed_without_a_backup(
+    flow_store: tuple[Path, str], workspace: Path
+) -> None:
+    project = workspace / "project"
+    config = project / ".kitaru" / "config"
+    shutil.copytree(flow_store[0], config, symlinks=True)
+    # `clean project` would take the store with the marker, unbacked: refused, nothing removed.
+    refused = run_kitaru("clean", "project", "--yes", config_dir=config, cwd=project)
+    assert refused.returncode == 1
+    assert f"The Kitaru config directory {config} (your executions and settings) is inside" in refused.stderr
+    assert "Run `kitaru clean all` instead" in refused.stderr
+    assert (config / DATABASE).exists()
+    # `clean all` backs the store up outside the marker, then removes both.
+    item = json_item(run_kitaru("clean", "all", "--yes", "-o", "json", config_dir=config, cwd=project))
+    assert not (project / ".kitaru").exists()
+    [backup] = [path for path in backups_in(project) if path.suffix == ".db"]
+    assert item["backup_path"] == str(backup)
+    with sqlite3.connect(backup) as db:
+        assert db.execute("select count(*) from pipeline_run").fetchone()[0] == 1
+
+
+def test_a_config_yaml_of_another_tool_does_not_make_a_directory_kitarus(workspace: Path) -> None:
+    other = workspace / "some-project"
+    other.mkdir()
+    (other / "config.yaml").write_text("model: resnet\nepochs: 3\n")
+    refused = run_kitaru("clean", "global", "--yes", config_dir=other, cwd=workspace / "project")
+    assert refused.returncode == 1
+    assert f"{other} does not look like a Kitaru config directory" in refused.stderr
+    assert (other / "config.yaml").exists()
+
+
 def test_all_skips_a_missing_project_and_a_missing_config_directory(workspace: Path) -> None:
     config = workspace / "never-created"
     item = json_item(run_kitaru("clean", "all", "-o", "json", config_dir=config, cwd=workspace / "project"))

@@ -232,6 +232,32 @@ def test_several_ids_are_reported_one_by_one(store: Store) -> None:
     assert not store.exists(first) and not store.exists(second)
 
 
+def test_one_execution_named_twice_is_deleted_once(store: Store) -> None:
+    exec_id = store.run_flow("housekeeping_report", topic())
+    result = store.kitaru("executions", "delete", exec_id[:8], exec_id, "--yes", "-o", "json")
+    assert result.returncode == 0, f"stdout={result.stdout}\nstderr={result.stderr}"
+    payload = json.loads(result.stdout)
+    assert [(item["exec_id"], item["deleted"]) for item in payload["items"]] == [(exec_id, True)]
+    assert not store.exists(exec_id)
+
+
+def test_prune_among_deletes_only_the_listed_executions(store: Store) -> None:
+    # What a confirmed preview does: an execution that qualifies but was not shown stays.
+    shown = store.run_flow("housekeeping_report", topic())
+    unseen = store.run_flow("housekeeping_report", topic())
+    result = store.python(
+        f"""
+        from datetime import timedelta
+        from kitaru import KitaruClient
+        result = KitaruClient().executions.prune(timedelta(0), among=["{shown}"])
+        print("PRUNED", sorted(e.exec_id for e in result.executions))
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"PRUNED ['{shown}']" in result.stdout
+    assert not store.exists(shown) and store.exists(unseen)
+
+
 # -- prune -------------------------------------------------------------------------------
 
 

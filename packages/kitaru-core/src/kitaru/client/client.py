@@ -19,6 +19,7 @@ works without the models importing the client.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
 
@@ -174,6 +175,7 @@ class ExecutionsAPI:
         status: str | ExecutionStatus | None = None,
         flow: str | None = None,
         dry_run: bool = False,
+        among: Collection[str] | None = None,
     ) -> PruneResult:
         """Delete every execution that ended more than ``older_than`` ago, as :meth:`delete` does.
 
@@ -187,6 +189,8 @@ class ExecutionsAPI:
             status: Only executions with this status: completed, failed or cancelled.
             flow: Only executions of this flow.
             dry_run: Only list what would be deleted.
+            among: Only these execution ids: pass the ids a dry run listed to
+                delete exactly what was shown, nothing that aged since.
 
         Returns:
             The cutoff, the executions deleted (or, on a dry run, that would
@@ -200,6 +204,7 @@ class ExecutionsAPI:
             status=_parse_ended_status(status),
             flow=_parse_flow(flow),
             dry_run=_parse_flag(dry_run, "dry_run"),
+            among=None if among is None else [str(exec_id) for exec_id in among],
         )
 
 

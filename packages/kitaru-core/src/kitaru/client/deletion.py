@@ -30,7 +30,7 @@ never ended, so prune never selects them::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -208,7 +208,12 @@ def prune_cutoff(older_than: timedelta, *, now: datetime | None = None) -> datet
 
 
 def prune_executions(
-    *, older_than: timedelta, status: ExecutionStatus | None, flow: str | None, dry_run: bool
+    *,
+    older_than: timedelta,
+    status: ExecutionStatus | None,
+    flow: str | None,
+    dry_run: bool,
+    among: Collection[str] | None = None,
 ) -> PruneResult:
     """Delete the executions that ended more than ``older_than`` ago (or list them, on a dry run).
 
@@ -217,6 +222,8 @@ def prune_executions(
         status: Only those with this status (completed, failed or cancelled).
         flow: Only those of this flow (names compared as ``executions list`` does).
         dry_run: List what would be deleted; delete nothing.
+        among: Only these execution ids (what a confirmed preview listed), so
+            nothing that crossed the cutoff since is deleted unseen.
 
     Returns:
         The selected executions, oldest first, and those that could not be deleted.
@@ -231,6 +238,9 @@ def prune_executions(
         raise KitaruBackendError(f"Failed to list the executions to prune: {exc}") from exc
     wanted_flow = sanitize_name(flow, fallback="flow") if flow else None
     selected = [run for run in ended if is_selected(run, cutoff=cutoff, status=status, flow=wanted_flow)]
+    if among is not None:
+        allowed = set(among)
+        selected = [run for run in selected if run.id in allowed]
     if dry_run:
         return PruneResult(cutoff=cutoff, dry_run=True, executions=[summary(run, deleted=False) for run in selected])
     deleted: list[DeletedExecution] = []

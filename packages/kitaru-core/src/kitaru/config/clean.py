@@ -51,7 +51,8 @@ from kitaru.errors import KitaruStateError, KitaruUsageError
 from kitaru.owner_only import OWNER_FILE_MODE, STORE_DIRECTORIES
 
 KITARU_DIR_MARKERS = (CONFIG_FILE_NAME, "config.yaml", "local_stores")
-"""Entries of which at least one is inside every config directory Kitaru or its engine has used."""
+"""Entries of which at least one is inside every config directory Kitaru or its engine has used
+(a ``config.yaml`` counts only when it is the engine's, see :func:`looks_like_kitaru_dir`)."""
 
 ENGINE_EXECUTIONS_TABLE = "pipeline_run"
 """The engine's table of executions (ZenML's pipeline runs).
@@ -296,8 +297,23 @@ def dangerous_reason(path: Path, *, cwd: Path, home: Path | None) -> str | None:
 
 
 def looks_like_kitaru_dir(path: Path) -> bool:
-    """Whether ``path`` holds ``kitaru.yaml``, ``config.yaml`` or ``local_stores``."""
-    return any((path / name).exists() for name in KITARU_DIR_MARKERS)
+    """Whether ``path`` holds ``kitaru.yaml``, ``local_stores`` or the engine's own ``config.yaml``."""
+    if (path / CONFIG_FILE_NAME).exists() or (path / "local_stores").is_dir():
+        return True
+    return _is_engine_config(path / "config.yaml")
+
+
+ENGINE_CONFIG_KEYS = frozenset({"user_id", "store", "active_stack_id", "analytics_opt_in"})
+"""Keys the engine writes in its ``config.yaml`` (any one tells it from another tool's ``config.yaml``)."""
+
+
+def _is_engine_config(path: Path) -> bool:
+    """Whether ``path`` is the engine's ``config.yaml`` rather than some other tool's file of that name."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")[:65536]
+    except OSError:
+        return False
+    return any(line.split(":", 1)[0].strip() in ENGINE_CONFIG_KEYS for line in text.splitlines() if ":" in line)
 
 
 def _global_refusals(target: CleanTarget, *, force: bool) -> list[str]:
@@ -365,12 +381,25 @@ def _candidates(scope: CleanScope, cwd: Path, notes: list[str], blocked: list[st
             blocked.append(f"{directory} is a file, not a Kitaru config directory. Remove or rename it yourself.")
         else:
             notes.append(f"The Kitaru config directory {directory} does not exist: nothing to remove there.")
-    if len(found) == 2 and found[0][1] == found[1][1]:
-        # KITARU_CONFIG_PATH is the project marker itself: clean it once, as the config directory
-        # (whose database is backed up). One inside the other needs nothing special: every database
-        # is copied before anything is removed, and removing a directory already gone is a no-op.
-        found = [found[1]]
+    if scope is CleanScope.PROJECT and found and _holds_config_dir(found[0][1]):
+        blocked.append(
+            f"The Kitaru config directory {config_dir()} (your executions and settings) is inside {found[0][1]}: "
+            "cleaning the project would remove it without a backup. Run `kitaru clean all` instead, which backs "
+            "up the store first, or point KITARU_CONFIG_PATH elsewhere."
+        )
+    if len(found) == 2 and _holds_config_dir(found[0][1]):
+        # KITARU_CONFIG_PATH is the project marker or inside it: clean the marker once, as the config
+        # directory's container, so the store is backed up (outside the marker) before anything goes.
+        found = [("global", found[0][1])] if found[0][1] == found[1][1] else found
     return found
+
+
+def _holds_config_dir(marker: Path) -> bool:
+    """Whether the config directory is ``marker`` or inside it."""
+    try:
+        return config_dir().resolve().is_relative_to(marker.resolve())
+    except OSError:
+        return False
 
 
 def backup_destinations(directory: Path, databases: tuple[Path, ...], stamp: str) -> tuple[Path, ...]:
@@ -429,7 +458,15 @@ def plan_clean(
             blocked.extend(_global_refusals(target, force=force))
     stamp = time.strftime("%Y%m%d-%H%M%S")
     global_target = next((target for target in targets if target.kind == "global"), None)
-    backups = backup_destinations(global_target.path, global_target.databases, stamp) if global_target else ()
+    backups: tuple[Path, ...] = ()
+    if global_target is not None:
+        # The copies go next to the outermost target holding the config directory, never inside a target.
+        container = min(
+            (target.path for target in targets if _holds_config_dir(target.path)),
+            key=lambda path: len(path.resolve().parts),
+            default=global_target.path,
+        )
+        backups = backup_destinations(container, global_target.databases, stamp)
     return CleanPlan(scope, tuple(targets), tuple(blocked), tuple(notes), backups)
 
 

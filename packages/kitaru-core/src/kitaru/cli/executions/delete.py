@@ -133,6 +133,7 @@ def delete(
         if not _confirm(f"Delete {count} and the artifacts only they used? This cannot be undone."):
             return Items([], text="Nothing deleted.")
     executions = _client().executions
+    wanted = _distinct_executions(wanted)
     if len(wanted) == 1:
         result = executions.delete(wanted[0])
         return Items([deleted_item(result)], text=describe_deleted(result))
@@ -149,6 +150,23 @@ def delete(
         lines.append(describe_deleted(result))
     failed = sum(1 for item in items if item["error"] is not None)
     return Items(items, text=lines, exit_code=1 if failed else 0)
+
+
+def _distinct_executions(given: list[str]) -> list[str]:
+    """``given`` with each execution once, a prefix and its full id counting as one.
+
+    A value that does not resolve is kept as given, so its own error is reported.
+    """
+    from kitaru.client.short_ids import resolve_execution_id
+
+    distinct: dict[str, str] = {}
+    for value in given:
+        try:
+            key = resolve_execution_id(value)
+        except (KitaruError, ValueError):
+            key = value
+        distinct.setdefault(key, value)
+    return list(distinct.values())
 
 
 def prune_table(result: PruneResult) -> Any:
@@ -226,6 +244,9 @@ def prune(
         print_text(prune_text(preview))
         if not _confirm(f"Delete these {len(preview.executions)} executions?"):
             return Items([], text="Nothing deleted.")
+        # Exactly what was shown: an execution that crossed the cutoff while the question was open stays.
+        shown = [execution.exec_id for execution in preview.executions]
+        return prune_items(executions.prune(age, status=status, flow=flow, among=shown))
     return prune_items(executions.prune(age, status=status, flow=flow, dry_run=dry_run))
 
 

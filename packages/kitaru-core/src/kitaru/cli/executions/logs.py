@@ -61,6 +61,7 @@ from kitaru.cli.output import (
     fail,
     parse_output,
     stdout_to_stderr,
+    tolerate_closed_output,
 )
 from kitaru.errors import KitaruError, KitaruUsageError
 from kitaru.jsonable import dumps
@@ -535,6 +536,7 @@ def logs(
     output: OutputOption = "text",
 ) -> None:
     """Show the runtime logs of an execution: what its checkpoints (or its flow body) printed and logged."""
+    tolerate_closed_output()  # `logs --follow | head` ends well when head stops reading
     try:
         fmt = parse_output(output)
     except KitaruUsageError as exc:
