@@ -17,7 +17,6 @@ catches a page that drifted from the code, in about a second.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import inspect
 import io
 import json
@@ -28,14 +27,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
-import typer.main
 from rich.console import Console
+from tests.meta.doc_commands import kitaru_commands, refusal
 from tests.meta.test_llm_docs import flat
-from typer.core import TyperGroup
 
 from kitaru._engine import server_errors, server_retries
-from kitaru.cli.app import build_app
 from kitaru.cli.executions.inspect import execution_panel
 from kitaru.cli.output import print_text
 from kitaru.client.client import ExecutionsAPI
@@ -49,79 +45,8 @@ from kitaru.settings import KitaruSettings
 ROOT = Path(__file__).resolve().parents[2]
 TEAMS_DOC = ROOT / "docs" / "teams.md"
 
-SEPARATORS = frozenset({"&&", "||", ";", "|"})
-"""Shell words that end one command and start the next."""
-REDIRECTIONS = frozenset({"<", "<<", "<<<", ">", ">>", "2>", "&>"})
-"""Shell words that take the next word as their file or text (not the command's)."""
-
-
 def teams_doc() -> str:
     return TEAMS_DOC.read_text(encoding="utf-8")
-
-
-# -- command lines ----------------------------------------------------------------------
-
-
-def shell_commands(block: str) -> list[list[str]]:
-    """The words of each command of a ``bash`` block.
-
-    Backslash continuations are joined, comments dropped, lines split on
-    ``&&`` (and ``||``, ``;``, ``|``), and redirections (``<<< "$KEY"``) removed.
-    """
-    commands: list[list[str]] = []
-    for line in re.sub(r"\\\n\s*", " ", block).splitlines():
-        words: list[str] = []
-        tokens = iter(shlex.split(line, comments=True))
-        for token in tokens:
-            if token in SEPARATORS:
-                commands.append(words)
-                words = []
-            elif token in REDIRECTIONS:
-                next(tokens, None)
-            else:
-                words.append(token)
-        commands.append(words)
-    return [words for words in commands if words]
-
-
-def kitaru_commands(doc: str) -> list[list[str]]:
-    """The arguments of every ``kitaru`` command in the doc's ``bash`` blocks."""
-    found = []
-    for block in re.findall(r"```bash\n(.*?)```", doc, re.S):
-        for words in shell_commands(block):
-            while words and "=" in words[0] and words[0] != "kitaru":
-                words = words[1:]  # VARIABLE=value in front of the command
-            if words[:1] == ["kitaru"]:
-                found.append(words[1:])
-    return found
-
-
-@functools.cache
-def kitaru_cli() -> Any:
-    """The click command ``kitaru.cli.app.run`` runs: typer's view of :func:`build_app`."""
-    return typer.main.get_command(build_app())
-
-
-def refusal(args: list[str]) -> str | None:
-    """Why the real CLI refuses ``kitaru ARGS`` (None if it parses).
-
-    Walks typer's click tree to the subcommand and parses the rest of the line
-    with it, as ``kitaru.cli.app.run`` would, without running the command:
-    unknown commands and options, missing and extra arguments are refused;
-    ``<exec_id>`` counts as an argument value.
-    """
-    command = kitaru_cli()
-    path, rest = ["kitaru"], list(args)
-    while isinstance(command, TyperGroup) and rest and rest[0] in command.commands:
-        path.append(rest[0])
-        command = command.commands[rest.pop(0)]
-    if isinstance(command, TyperGroup):
-        return f"`{' '.join(path)}` has no command {rest[0] if rest else ''!r}"
-    try:
-        command.make_context(" ".join(path), rest)
-    except typer.TyperException as exc:
-        return f"`{' '.join(path)}`: {exc.format_message()}"
-    return None
 
 
 def test_every_documented_kitaru_command_parses() -> None:

@@ -44,7 +44,8 @@ from tests.cloud.emulators import (  # noqa: F401  (the session fixtures, shared
     gcs_client_env,
     gcs_emulator_fixture,
 )
-from tests.meta.test_team_docs import kitaru_commands, teams_doc
+from tests.meta.doc_commands import kitaru_commands
+from tests.meta.test_team_docs import teams_doc
 from tests.team.conftest import KITARU, STACK, Client, Team, json_item, ok, outcome
 
 pytestmark = pytest.mark.slow
