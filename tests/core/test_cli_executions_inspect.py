@@ -29,6 +29,8 @@ EXECUTION_KEYS = {
     "checkpoints", "artifacts", "checkpoint_count", "artifact_count", "llm_usage", "replay_info",
     "owner",  # a running execution's owner (host, pid, last_seen_seconds, timeout_seconds), else null
     "parent_exec_id", "children",  # child flows: the calling execution, and the executions it started
+    "sleep",  # a durable sleep in progress: name, wake_at, state, due (else null)
+    "idempotency_key",  # the key the execution was started with (else null)
 }
 
 

@@ -53,6 +53,11 @@ SPEC_EXPORTS = {
     "KitaruFeatureNotAvailableError",
     # Beyond the reference (issue 14): raised by kitaru.llm(response_format=...).
     "KitaruStructuredOutputError",
+    # Beyond the reference (issue 16, docs/primitives.md): durable sleep, events, timeouts.
+    "sleep",
+    "sleep_until",
+    "receive",
+    "KitaruTimeoutError",
 }
 
 HEAVY_PREFIXES = ("zenml",)

@@ -39,9 +39,11 @@ EXPECTED_TOOLS = {
     "kitaru_executions_run",
     "kitaru_executions_cancel",
     "kitaru_executions_input",
+    "kitaru_executions_send",
     "kitaru_executions_retry",
     "kitaru_executions_resume",
     "kitaru_executions_replay",
+    "kitaru_executions_diff",
     "kitaru_artifacts_list",
     "kitaru_artifacts_get",
     "kitaru_start_local_server",
@@ -227,6 +229,45 @@ def test_replay_with_an_override(mcp: Mcp, writer: dict[str, Any]) -> None:
     bad = mcp.error("kitaru_executions_replay", exec_id=writer["exec_id"], from_="mcp_write",
                     overrides={"wait.approve": True})
     assert "KitaruUsageError" in bad
+
+
+def test_diff_returns_what_the_cli_prints(mcp: Mcp, writer: dict[str, Any]) -> None:
+    other = mcp.call("kitaru_executions_run", target="mcp_flows.py:mcp_writer", args={"topic": "memory"})
+    a, b = writer["exec_id"], other["exec_id"]
+    diff = mcp.call("kitaru_executions_diff", a=a[:8], b=b[:8])
+    assert (diff["a"], diff["b"]) == (a, b)
+    assert [(call["name"], call["change"], call["changed"]) for call in diff["checkpoints"]] == [
+        ("mcp_research", "changed", ["inputs", "output"]),
+        ("mcp_write", "changed", ["inputs", "output"]),
+        ("mcp_publish", "changed", ["inputs", "output"]),
+    ]
+    assert diff["inputs"] == {"a": {"topic": "agents"}, "b": {"topic": "memory"}, "changed": ["topic"]}
+    assert diff["result"]["b"] == "PUBLISHED: Draft from notes for memory"
+    cli = subprocess.run(
+        [str(KITARU_MCP.with_name("kitaru")), "executions", "diff", a, b, "-o", "json"],
+        capture_output=True, text=True, timeout=300,
+        env={"PATH": "/usr/bin:/bin", "KITARU_CONFIG_PATH": str(mcp.root / "config"), "ZENML_ANALYTICS_OPT_IN": "false"},
+    )
+    assert cli.returncode == 0, cli.stderr
+    assert json.loads(cli.stdout)["item"] == diff
+    assert "KitaruStateError" in mcp.error("kitaru_executions_diff", a=a, b="ffffff")
+
+
+def test_an_event_sent_through_mcp_continues_a_paused_receive(mcp: Mcp) -> None:
+    run = mcp.call("kitaru_executions_run", target="mcp_flows.py:mcp_listener", args={"topic": "orders"})
+    exec_id = run["exec_id"]
+    assert run["execution"]["status"] == "waiting"
+    assert "orders" in run["execution"]["pending_wait"]["question"]
+    assert "KitaruUsageError" in mcp.error("kitaru_executions_send", exec_id=exec_id, topic="no spaces", value=1)
+
+    sent = mcp.call("kitaru_executions_send", exec_id=exec_id, topic="orders", value={"id": 42})
+    assert (sent["exec_id"], sent["topic"], sent["continued_receive"]) == (exec_id, "orders", True)
+    resumed = mcp.call("kitaru_executions_resume", exec_id=exec_id)
+    assert resumed["status"] == "completed"
+    result = mcp.call("kitaru_executions_get", exec_id=exec_id)
+    assert [call["name"] for call in result["checkpoints"]] == ["mcp_publish"]
+    refused = mcp.error("kitaru_executions_send", exec_id=exec_id, topic="orders", value=1)
+    assert "KitaruStateError" in refused and "completed" in refused
 
 
 def test_wait_is_answered_and_resumed(mcp: Mcp) -> None:

@@ -46,6 +46,13 @@ def mcp_gated(topic: str) -> str:
     return mcp_publish(draft if approved else "nothing")
 
 
+@kitaru.flow(cache=False)
+def mcp_listener(topic: str) -> str:
+    """Waits for an event on ``topic``; pauses after 1 s without one."""
+    note = kitaru.receive(topic, timeout=1)
+    return mcp_publish(f"{topic}: {note}")
+
+
 @kitaru.checkpoint
 def mcp_check() -> str:
     flag = Path(os.environ["KITARU_TEST_FLAG_DIR"]) / "fail"

@@ -35,6 +35,7 @@ from kitaru.errors import (
     KitaruRuntimeError,
     KitaruStateError,
     KitaruStructuredOutputError,
+    KitaruTimeoutError,
     KitaruUsageError,
     KitaruUserCodeError,
     KitaruWaitValidationError,
@@ -48,7 +49,7 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time these load 
     from kitaru.config import ImageSettings, KitaruConfig, configure
     from kitaru.connection import connect
     from kitaru.flows import FlowHandle, flow
-    from kitaru.primitives import llm, load, log, save, wait
+    from kitaru.primitives import llm, load, log, receive, save, sleep, sleep_until, wait
     from kitaru.stacks import StackInfo, create_stack, current_stack, delete_stack, list_stacks, use_stack
 
 __version__ = "0.1.0"
@@ -63,6 +64,9 @@ _LAZY: dict[str, str] = {
     "save": "kitaru.primitives",
     "load": "kitaru.primitives",
     "wait": "kitaru.primitives",
+    "receive": "kitaru.primitives",
+    "sleep": "kitaru.primitives",
+    "sleep_until": "kitaru.primitives",
     "llm": "kitaru.primitives",
     "configure": "kitaru.config",
     "KitaruConfig": "kitaru.config",
@@ -85,6 +89,9 @@ __all__ = [
     "save",
     "load",
     "wait",
+    "receive",
+    "sleep",
+    "sleep_until",
     "llm",
     "configure",
     "connect",
@@ -111,6 +118,7 @@ __all__ = [
     "KitaruLogRetrievalError",
     "KitaruWaitValidationError",
     "KitaruFeatureNotAvailableError",
+    "KitaruTimeoutError",
 ]
 
 

@@ -3,7 +3,7 @@
 Inside a running flow, calling a checkpoint runs it, persists its output and
 returns the output *value*, so the flow body can use it as ordinary Python::
 
-    @kitaru.checkpoint(retries=2)
+    @kitaru.checkpoint(retries=2, timeout=30)
     def fetch(url: str) -> str: ...
 
     @kitaru.flow
@@ -36,6 +36,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
 from kitaru._llm.call import TOOL_CALL_TYPE
+from kitaru.config.timeouts import validate_timeout
 from kitaru.engine import get_engine
 from kitaru.engine.runtime import CheckpointSpec
 from kitaru.errors import KitaruContextError, KitaruUsageError
@@ -52,6 +53,7 @@ from kitaru.execution.entrypoints import publish_entrypoint
 from kitaru.execution.loop_calls import can_await_here
 from kitaru.execution.naming import sanitize_name
 from kitaru.execution.scope import FlowScope, current_checkpoint, current_flow
+from kitaru.execution.timeouts import timed_coroutine_function
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -82,18 +84,30 @@ class CheckpointDefinition:
         retries: How many times a failing call is re-run automatically.
         type: A free label; ``llm_call`` and ``tool_call`` are well known.
         runtime: ``inline``, ``isolated`` or None (engine default).
+        timeout: Seconds one attempt may take, or None (the execution's
+            ``checkpoint_timeout``, if any, applies).
         is_async: Whether the function is an ``async def`` (see :meth:`__call__`).
     """
 
-    def __init__(self, func: Callable[..., Any], *, retries: int, type: str | None, runtime: Any) -> None:
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        *,
+        retries: int,
+        type: str | None,
+        runtime: Any,
+        timeout: float | None = None,
+    ) -> None:
         if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
             raise KitaruUsageError("Checkpoint retries must be >= 0.")
-        self.func = func
         self.name = sanitize_name(func.__name__, fallback="checkpoint")
+        self.timeout = validate_timeout(timeout, what=f"Checkpoint `{self.name}` timeout")
+        self.is_async = inspect.iscoroutinefunction(func)
+        # An async function cancels its own coroutine at the attempt's timeout, wherever it runs.
+        self.func = timed_coroutine_function(func) if self.is_async else func
         self.retries = retries
         self.type = type
         self.runtime = _normalize_runtime(runtime)
-        self.is_async = inspect.iscoroutinefunction(func)
         self._engine_checkpoint: Any = None
         functools.update_wrapper(self, func)
         definition = self
@@ -170,7 +184,13 @@ class CheckpointDefinition:
 def checkpoint(func: F, /) -> CheckpointDefinition: ...
 @overload
 def checkpoint(
-    func: None = None, /, *, retries: int = 0, type: str | None = None, runtime: Any = None
+    func: None = None,
+    /,
+    *,
+    retries: int = 0,
+    type: str | None = None,
+    runtime: Any = None,
+    timeout: float | None = None,
 ) -> Callable[[F], CheckpointDefinition]: ...
 
 
@@ -181,6 +201,7 @@ def checkpoint(
     retries: int = 0,
     type: str | None = None,
     runtime: Any = None,
+    timeout: float | None = None,
 ) -> Any:
     """Mark a function as a checkpoint: a durable, journaled unit of work.
 
@@ -195,16 +216,22 @@ def checkpoint(
             ``tool_call`` map to the engine's step types).
         runtime: ``"inline"`` or ``"isolated"`` (own container on remote
             orchestrators; local runs are always inline).
+        timeout: Seconds one attempt may take. Past it the attempt is
+            stopped (even in a blocking call, on the main thread) and fails
+            with ``KitaruTimeoutError``; ``retries`` apply, each attempt with
+            the whole timeout. None (the default) takes the configured
+            ``checkpoint_timeout`` (``configure()``, ``kitaru.yaml``), if any.
 
     Returns:
         The checkpoint, or a decorator producing one.
 
     Raises:
-        KitaruUsageError: If ``retries`` is negative or ``runtime`` unknown.
+        KitaruUsageError: If ``retries`` is negative, ``runtime`` unknown or
+            ``timeout`` not a positive number of seconds.
     """
 
     def decorate(target: Callable[..., Any]) -> CheckpointDefinition:
-        return CheckpointDefinition(target, retries=retries, type=type, runtime=runtime)
+        return CheckpointDefinition(target, retries=retries, type=type, runtime=runtime, timeout=timeout)
 
     if func is not None:
         return decorate(func)

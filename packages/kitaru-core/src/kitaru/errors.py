@@ -40,6 +40,7 @@ class FailureOrigin(StrEnum):
     DIVERGENCE = "divergence"
     INTERRUPTED = "interrupted"
     CANCELLED = "cancelled"
+    TIMEOUT = "timeout"
     UNKNOWN = "unknown"
 
 
@@ -76,6 +77,40 @@ class KitaruDivergenceError(KitaruExecutionError):
 
 class KitaruCancelledError(KitaruExecutionError):
     """The execution was cancelled (``kitaru executions cancel``, or an aborted wait)."""
+
+
+class KitaruTimeoutError(KitaruExecutionError):
+    """A checkpoint attempt or a flow body ran past its ``timeout`` and was stopped.
+
+    A checkpoint attempt raises it (the checkpoint's retries apply, each
+    attempt with the full timeout; when none is left, the checkpoint call
+    raises it in the flow body). An execution that failed this way, or whose
+    flow body ran past the flow's timeout, has origin ``timeout``, and
+    ``handle.wait()`` raises this class for it. ``kitaru executions retry``
+    runs it again.
+
+    Attributes:
+        timeout: The timeout in seconds, when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        timeout: float | None = None,
+        exec_id: str | None = None,
+        status: str | None = None,
+        failure_origin: FailureOrigin | None = FailureOrigin.TIMEOUT,
+    ) -> None:
+        super().__init__(message, exec_id=exec_id, status=status, failure_origin=failure_origin)
+        self.timeout = timeout
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_timeout_error, (str(self), self.timeout, self.exec_id, self.status))
+
+
+def _timeout_error(message: str, timeout: float | None, exec_id: str | None, status: str | None) -> KitaruTimeoutError:
+    return KitaruTimeoutError(message, timeout=timeout, exec_id=exec_id, status=status)
 
 
 class KitaruBackendError(KitaruRuntimeError):
@@ -168,6 +203,8 @@ _ORIGIN_OF_TYPE = {
     "ServerUnreachableError": FailureOrigin.BACKEND,
     "KitaruCancelledError": FailureOrigin.CANCELLED,
     "KitaruDivergenceError": FailureOrigin.DIVERGENCE,
+    "KitaruTimeoutError": FailureOrigin.TIMEOUT,
+    "DeadlineInterrupt": FailureOrigin.TIMEOUT,  # an attempt a flow's timeout stopped (kitaru.execution.deadlines)
 }
 """Kitaru's own exceptions say where a failure came from, whatever their traceback mentions."""
 
@@ -213,6 +250,8 @@ def execution_error_class(origin: FailureOrigin) -> type[KitaruExecutionError]:
         return KitaruUserCodeError
     if origin is FailureOrigin.CANCELLED:
         return KitaruCancelledError
+    if origin is FailureOrigin.TIMEOUT:
+        return KitaruTimeoutError
     return KitaruExecutionError
 
 

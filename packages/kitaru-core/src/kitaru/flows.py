@@ -34,6 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kitaru.checkpoints import checkpoint
+from kitaru.config.timeouts import validate_timeout
 from kitaru.engine.runs import RunRecord
 from kitaru.errors import (
     KitaruStateError,
@@ -46,6 +47,7 @@ from kitaru.execution.definitions import FlowBase
 from kitaru.execution.entrypoints import publish_entrypoint
 from kitaru.execution.failures import build_failure
 from kitaru.execution.flow_body import run_flow_body
+from kitaru.execution.idempotency import CHILD_FLOW_REFUSAL
 from kitaru.execution.keys import RESULT_KEY
 from kitaru.execution.naming import sanitize_name
 from kitaru.execution.replay import replay_flow
@@ -176,15 +178,30 @@ class FlowDefinition(FlowBase):
 
     Attributes:
         name: The flow name (the sanitised function name).
-        defaults: Decorator-level execution settings (stack, image, cache, retries).
+        defaults: Decorator-level execution settings (stack, image, cache, retries, timeout).
     """
 
-    def __init__(self, func: Callable[..., Any], *, stack: str | None, image: Any, cache: bool | None, retries: int | None) -> None:
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        *,
+        stack: str | None,
+        image: Any,
+        cache: bool | None,
+        retries: int | None,
+        timeout: float | None = None,
+    ) -> None:
         if retries is not None and (not isinstance(retries, int) or isinstance(retries, bool) or retries < 0):
             raise KitaruUsageError("Flow retries must be >= 0.")
         self.func = func
         self.name = sanitize_name(func.__name__, fallback="flow")
-        self.defaults: dict[str, Any] = {"stack": stack, "image": image, "cache": cache, "retries": retries}
+        self.defaults: dict[str, Any] = {
+            "stack": stack,
+            "image": image,
+            "cache": cache,
+            "retries": retries,
+            "timeout": validate_timeout(timeout, what=f"Flow `{self.name}` timeout"),
+        }
         self._engine_flow: Any = None
         functools.update_wrapper(self, func)
         definition = self
@@ -223,6 +240,7 @@ class FlowDefinition(FlowBase):
         image: Any = None,
         cache: bool | None = None,
         retries: int | None = None,
+        idempotency_key: str | None = None,
         **kwargs: Any,
     ) -> FlowHandle:
         """Submit an execution of this flow and return its handle.
@@ -239,6 +257,11 @@ class FlowDefinition(FlowBase):
             image: Container image settings for remote stacks.
             cache: Reuse outputs of identical earlier checkpoint calls.
             retries: Run-wide retry policy.
+            idempotency_key: Start at most one execution of this flow for
+                this key (``"order-42"``): if one exists, whatever its status,
+                or another process starts it at the same moment, return a
+                handle to it instead of starting another
+                (:mod:`kitaru.execution.idempotency`). Not in a flow body.
             **kwargs: Keyword flow inputs.
 
         Returns:
@@ -247,10 +270,13 @@ class FlowDefinition(FlowBase):
         Raises:
             KitaruContextError: Inside a checkpoint.
             KitaruUsageError: For ``stack=`` or ``image=`` in a flow body (a
-                child runs on its parent's stack and image).
+                child runs on its parent's stack and image), an
+                ``idempotency_key`` in a flow body, or an invalid key.
         """
         overrides = {"stack": stack, "image": image, "cache": cache, "retries": retries}
         scope = calling_flow()
+        if scope is not None and idempotency_key is not None:
+            raise KitaruUsageError(CHILD_FLOW_REFUSAL)
         if scope is not None:
             outcome = call_child_flow(self, scope, args, kwargs, overrides, flow_call)
             return FlowHandle(
@@ -259,7 +285,7 @@ class FlowDefinition(FlowBase):
                 has_local_result=outcome.completed,
                 parent_exec_id=scope.execution_id,
             )
-        return FlowHandle._of(submit_flow(self, args, kwargs, overrides))
+        return FlowHandle._of(submit_flow(self, args, kwargs, overrides, idempotency_key=idempotency_key))
 
     def replay(
         self,
@@ -341,6 +367,7 @@ def flow(
     image: Any = None,
     cache: bool | None = None,
     retries: int | None = None,
+    timeout: float | None = None,
 ) -> Any:
     """Mark a function as a flow: the durable orchestration of checkpoints.
 
@@ -353,16 +380,23 @@ def flow(
         image: Default image settings (remote stacks).
         cache: Default caching (on unless configured otherwise).
         retries: Default run-wide retries (>= 0).
+        timeout: Seconds one run of the flow body may take (the first run,
+            each retry and each resume gets the whole timeout). Past it the
+            body is stopped and the execution fails with origin ``timeout``;
+            ``kitaru executions retry`` runs it again, skipping the
+            checkpoints that finished. None (the default) takes the
+            configured ``timeout`` (``configure()``, ``kitaru.yaml``), if any.
 
     Returns:
         The flow, or a decorator producing one.
 
     Raises:
-        KitaruUsageError: If ``retries`` is negative.
+        KitaruUsageError: If ``retries`` is negative or ``timeout`` is not a
+            positive number of seconds.
     """
 
     def decorate(target: Callable[..., Any]) -> FlowDefinition:
-        return FlowDefinition(target, stack=stack, image=image, cache=cache, retries=retries)
+        return FlowDefinition(target, stack=stack, image=image, cache=cache, retries=retries, timeout=timeout)
 
     if func is not None:
         return decorate(func)

@@ -9,6 +9,7 @@ synthetic :data:`llm_call` checkpoint).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any, TypeVar, overload
 
 from kitaru._llm.call import LLM_CALL_TYPE, TOOL_CALL_TYPE, claim_next, perform_call, prepare_request
@@ -20,9 +21,12 @@ from kitaru.checkpoints import checkpoint
 from kitaru.engine import get_engine
 from kitaru.errors import KitaruContextError, KitaruRuntimeError, KitaruStateError, KitaruUsageError
 from kitaru.execution.artifacts import load_named_artifact
+from kitaru.execution.events_body import run_receive
 from kitaru.execution.ids import parse_execution_id
 from kitaru.execution.keys import ARTIFACT_TYPE_KEY
-from kitaru.execution.scope import CheckpointScope, current_checkpoint, current_flow
+from kitaru.execution.scope import CheckpointScope, FlowScope, current_checkpoint, current_flow
+from kitaru.execution.sleeps import validate_moment, validate_seconds
+from kitaru.execution.sleeps_body import run_sleep
 from kitaru.execution.waits_body import is_flow_control, run_wait
 
 ResponseModel = TypeVar("ResponseModel")
@@ -167,6 +171,110 @@ def wait(
     if current_flow() is None:
         raise KitaruContextError("wait() can only run inside a @flow.")
     return run_wait(schema=schema, name=name, question=question, timeout=timeout, metadata=metadata)
+
+
+def receive(topic: str, *, timeout: float | None = None) -> Any:
+    """Take the next message sent to this execution on ``topic`` (the general form of :func:`wait`).
+
+    Messages are sent from anywhere with ``KitaruClient().executions.send(exec_id, topic, value)`` or
+    ``kitaru executions send EXEC_ID TOPIC --value JSON``. A message sent before the body gets here is
+    kept and taken now. Each message is delivered exactly once: the k-th ``receive(topic)`` of an
+    execution returns the same message on every run of the body (retry, resume, after a crash), and
+    never one an earlier call took. With no message there, the execution shows ``waiting`` and this
+    process waits for up to ``timeout`` seconds (checking every ``KITARU_WAIT_POLL_INTERVAL``); a
+    message sent meanwhile continues it here. After the timeout the execution pauses; send the
+    message, then ``kitaru executions resume <id>`` (or send with ``--resume``).
+
+    Example::
+
+        @kitaru.flow
+        def order(order_id: str) -> str:
+            payment = kitaru.receive("payment", timeout=60)
+            return ship(order_id, payment["amount"])
+
+    Args:
+        topic: 1 to 64 letters, digits, ``_``, ``.`` and ``-``, starting with a letter or digit.
+        timeout: Seconds this process waits before pausing the execution (default 600).
+
+    Returns:
+        The message's JSON value.
+
+    Raises:
+        KitaruContextError: Outside a flow body or inside a checkpoint.
+        KitaruUsageError: For a bad topic or timeout.
+    """
+    if current_checkpoint() is not None:
+        raise KitaruContextError(
+            "receive() cannot be called inside a @checkpoint. Call it in the flow body and pass the value in."
+        )
+    scope = current_flow()
+    if scope is None:
+        raise KitaruContextError("receive() can only run inside a @flow body.")
+    return run_receive(scope, topic, timeout)
+
+
+def sleep(seconds: float | timedelta) -> None:
+    """Sleep durably in the flow body: a retry or resume after a crash sleeps only what is left.
+
+    The first time the body reaches this sleep, its wake-up time is recorded
+    on the execution; a retried or resumed body (sleeps are named
+    ``sleep:0``, ``sleep:1`` ... in call order) sleeps until that same time,
+    and not at all once it has passed. Up to ``KITARU_SLEEP_PAUSE_AFTER``
+    seconds (default 60) it blocks in this process. A longer sleep *pauses*
+    the execution, as ``wait()`` does: the process may exit, the execution
+    shows ``waiting`` and ``kitaru executions get`` says "sleeping until ...".
+    After the wake-up time, ``kitaru executions resume <id>`` or the sweep
+    ``kitaru executions resume --due`` (for cron or a systemd timer)
+    continues it; finished checkpoints are reused. If the process dies while
+    sleeping in process, the sweep retries it after the wake-up time.
+
+    Example::
+
+        @kitaru.flow
+        def follow_up(lead: str) -> str:
+            draft = write_email(lead)
+            kitaru.sleep(timedelta(days=1))
+            return send_reminder(draft)
+
+    Args:
+        seconds: Seconds (int or float >= 0) or a ``datetime.timedelta``.
+
+    Raises:
+        KitaruContextError: Outside a flow body or inside a checkpoint.
+        KitaruUsageError: If ``seconds`` is not a number >= 0 or a timedelta.
+    """
+    wanted = validate_seconds(seconds)
+    run_sleep(_sleeping_flow("sleep"), seconds=wanted)
+
+
+def sleep_until(when: datetime) -> None:
+    """Sleep durably in the flow body until ``when`` (see :func:`sleep`).
+
+    A naive ``datetime`` is local time (as ``datetime.astimezone()`` reads
+    it); give ``tzinfo`` to be explicit. A moment in the past returns at once.
+
+    Example::
+
+        kitaru.sleep_until(datetime(2027, 1, 4, 7, 0, tzinfo=timezone.utc))
+
+    Raises:
+        KitaruContextError: Outside a flow body or inside a checkpoint.
+        KitaruUsageError: If ``when`` is not a ``datetime.datetime``.
+    """
+    moment = validate_moment(when)
+    run_sleep(_sleeping_flow("sleep_until"), until=moment)
+
+
+def _sleeping_flow(function: str) -> FlowScope:
+    if current_checkpoint() is not None:
+        raise KitaruContextError(
+            f"kitaru.{function}() cannot be called inside a @checkpoint. Call it in the flow body, between "
+            "checkpoints."
+        )
+    flow = current_flow()
+    if flow is None:
+        raise KitaruContextError(f"kitaru.{function}() can only run inside a @flow body.")
+    return flow
 
 
 @overload
@@ -377,4 +485,17 @@ def _run_tool(call: dict[str, Any]) -> Any:
     return run_tool(function, call["arguments"])
 
 
-__all__ = ["SAVE_TYPES", "is_flow_control", "llm", "llm_call", "load", "log", "save", "tool_call", "wait"]
+__all__ = [
+    "SAVE_TYPES",
+    "is_flow_control",
+    "llm",
+    "llm_call",
+    "load",
+    "log",
+    "receive",
+    "save",
+    "sleep",
+    "sleep_until",
+    "tool_call",
+    "wait",
+]

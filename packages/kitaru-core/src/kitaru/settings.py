@@ -103,6 +103,8 @@ class KitaruSettings:
         llm_mock_response: Answer every ``kitaru.llm()`` call with this text
             (kept as given: spaces count).
         wait_poll_interval: Seconds between two checks for wait input.
+        sleep_pause_after: Seconds of ``kitaru.sleep()`` above which the
+            execution pauses instead of sleeping in its process (default 60).
         heartbeat_timeout: Seconds without a heartbeat after which a remote
             execution's process counts as dead.
         server_retry_seconds: Seconds a request to an unreachable or
@@ -137,6 +139,7 @@ class KitaruSettings:
     model_registry: str | None = None
     llm_mock_response: str | None = None
     wait_poll_interval: str | None = None
+    sleep_pause_after: str | None = None
     heartbeat_timeout: str | None = None
     server_retry_seconds: str | None = None
     raise_plugin_errors: bool = False

@@ -44,7 +44,7 @@ from kitaru.flows import FlowDefinition, FlowHandle
 TARGET_FORMAT = "<module_or_file.py>:<flow>"
 EXAMPLES = "e.g. flows.py:my_flow or my_package.flows:my_flow"
 INSTALLED_DIRS = frozenset({"site-packages", "dist-packages"})
-RUN_OPTION_NAMES: tuple[str, ...] = ("stack", "image", "cache", "retries")
+RUN_OPTION_NAMES: tuple[str, ...] = ("stack", "image", "cache", "retries", "idempotency_key")
 """Keyword names ``FlowDefinition.run`` keeps for itself; flow inputs cannot use them."""
 
 
@@ -149,7 +149,11 @@ def load_flow_target(
 
 
 def run_flow_target(
-    loaded: FlowTarget, args: Mapping[str, Any] | None = None, *, stack: str | None = None
+    loaded: FlowTarget,
+    args: Mapping[str, Any] | None = None,
+    *,
+    stack: str | None = None,
+    idempotency_key: str | None = None,
 ) -> FlowHandle:
     """Run a loaded flow (in this process, on the local default) after recording its source root.
 
@@ -157,18 +161,21 @@ def run_flow_target(
         loaded: What :func:`load_flow_target` returned.
         args: The flow's inputs by parameter name.
         stack: Run on this stack (for this execution only).
+        idempotency_key: Return the flow's execution for this key if there
+            is one instead of starting another (see ``FlowDefinition.run``).
 
     Returns:
         The execution's handle.
 
     Raises:
         KitaruUsageError: If ``args`` is not a mapping or uses a name that
-            ``run()`` reserves (``stack``, ``image``, ``cache``, ``retries``).
+            ``run()`` reserves (``stack``, ``image``, ``cache``, ``retries``,
+            ``idempotency_key``).
     """
     inputs = dict(_check_args(args, loaded.flow.name))
     if loaded.source_root is not None:
         use_source_root(loaded.source_root)
-    return loaded.flow.run(stack=stack, **inputs)
+    return loaded.flow.run(stack=stack, idempotency_key=idempotency_key, **inputs)
 
 
 def _check_allowed(path: Path, root: Path | None, what: str, hint: str) -> None:

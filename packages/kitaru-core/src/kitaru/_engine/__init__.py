@@ -18,6 +18,7 @@ from kitaru._engine.log_stores import ZenMLLogStores
 from kitaru._engine.logs import ZenMLLogs
 from kitaru._engine.run_store import ZenMLRunStore
 from kitaru._engine.runtime import ZenMLRuntime
+from kitaru._engine.schedules import ZenMLSchedules
 from kitaru._engine.secrets import ZenMLSecrets
 from kitaru._engine.stacks import ZenMLStacks
 from kitaru._engine.wait_answers import ZenMLWaitAnswers
@@ -37,6 +38,7 @@ class ZenMLEngine:
     log_stores: ZenMLLogStores
     logs: ZenMLLogs
     waits: ZenMLWaitAnswers
+    schedules: ZenMLSchedules
 
 
 def create_engine(*, codec: ValueCodec) -> ZenMLEngine:
@@ -56,6 +58,7 @@ def create_engine(*, codec: ValueCodec) -> ZenMLEngine:
         log_stores=ZenMLLogStores(),
         logs=ZenMLLogs(),
         waits=ZenMLWaitAnswers(),
+        schedules=ZenMLSchedules(),
     )
 
 

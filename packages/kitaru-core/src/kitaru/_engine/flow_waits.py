@@ -10,8 +10,10 @@ first. Kitaru decides what to say and when (:mod:`kitaru.execution.waits_body`).
 
 from __future__ import annotations
 
+import os
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from kitaru._engine.bootstrap import load_engine
@@ -48,6 +50,7 @@ def wait(
     timeout: float,
     poll_interval: float,
     metadata: Mapping[str, Any],
+    interactive: bool = True,
 ) -> Any:
     """Record a wait condition and wait for its input (see :meth:`FlowRuntime.wait`)."""
     try:
@@ -56,21 +59,46 @@ def wait(
     except ImportError as exc:
         raise WaitsUnsupported(str(exc)) from None
     try:
-        # Floats work for timeout and poll_interval; ZenML's hints say int.
-        return engine_wait(  # type: ignore[call-overload]
-            schema=schema,
-            timeout=timeout,
-            poll_interval=poll_interval,
-            question=question,
-            metadata=dict(metadata),
-            name=name,
-        )
+        with _prompting(interactive):
+            # Floats work for timeout and poll_interval; ZenML's hints say int.
+            return engine_wait(  # type: ignore[call-overload]
+                schema=schema,
+                timeout=timeout,
+                poll_interval=poll_interval,
+                question=question,
+                metadata=dict(metadata),
+                name=name,
+            )
     except EntityExistsError as exc:
         raise RecordConflict(str(exc)) from None
     except RuntimeError as exc:
         if "pipeline thread" in str(exc) or "inside a step" in str(exc):
             raise NotInFlowBody(str(exc)) from None
         raise
+
+
+@contextmanager
+def _prompting(interactive: bool) -> Iterator[None]:
+    """Let ZenML prompt on a terminal for this wait, or not.
+
+    ZenML reads ``ZENML_DISABLE_INTERACTIVE_INPUT`` when a wait starts polling;
+    it is set for this one call (the flow body's thread is the only one that
+    waits) and restored afterwards.
+    """
+    from zenml.constants import ENV_ZENML_DISABLE_INTERACTIVE_INPUT
+
+    if interactive:
+        yield
+        return
+    before = os.environ.get(ENV_ZENML_DISABLE_INTERACTIVE_INPUT)
+    os.environ[ENV_ZENML_DISABLE_INTERACTIVE_INPUT] = "true"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(ENV_ZENML_DISABLE_INTERACTIVE_INPUT, None)
+        else:
+            os.environ[ENV_ZENML_DISABLE_INTERACTIVE_INPUT] = before
 
 
 def flow_control(exc: BaseException) -> str | None:

@@ -196,6 +196,7 @@ def run_record(run: Any, *, details: bool = True, with_snapshot: bool = True) ->
         else None,
         can_continue=(snapshot is not None and snapshot.stack is not None) if with_snapshot else True,
         log_streams=log_stream_records(run.log_collection),
+        flow_inputs=dict(run.config.parameters or {}) if run.config is not None else {},
     )
 
 

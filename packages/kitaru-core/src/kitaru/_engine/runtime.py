@@ -27,6 +27,7 @@ from kitaru.engine.runtime import (
     CurrentStep,
     FlowIdentity,
     OutputInfo,
+    RunNameTaken,
     RunOptions,
     StartedRun,
     UnknownStack,
@@ -146,8 +147,27 @@ class ZenMLRuntime:
             finally:
                 engine.activate_stack(previous)
 
-    def start_run(self, flow: Any, params: Mapping[str, Any]) -> StartedRun | None:
-        return _started(flow(**params))
+    def start_run(self, flow: Any, params: Mapping[str, Any], *, name: str | None = None) -> StartedRun | None:
+        if name is None:
+            return _started(flow(**params))
+        from zenml.exceptions import EntityExistsError
+
+        # ZenML creates the run's placeholder record before it runs anything; the
+        # store's unique constraint on run names (`unique_run_name_in_project`, a
+        # database constraint on SQLite, MySQL and behind a server) lets exactly
+        # one of two starts with one name create it. The other gets
+        # EntityExistsError (HTTP 409 from a server) from `create_placeholder_run`.
+        # The name has no `{...}` placeholders, so ZenML uses it as given.
+        try:
+            return _started(flow.with_options(run_name=name)(**params))
+        except EntityExistsError:
+            if self.run_named(name) is None:
+                raise
+            raise RunNameTaken(name) from None
+
+    def run_named(self, name: str) -> str | None:
+        page = client().list_pipeline_runs(name=name, size=1, hydrate=False)
+        return str(page.items[0].id) if page.items else None
 
     def start_replay(
         self,
@@ -302,9 +322,16 @@ class ZenMLRuntime:
         timeout: float,
         poll_interval: float,
         metadata: Mapping[str, Any],
+        interactive: bool = True,
     ) -> Any:
         return flow_waits.wait(
-            name=name, schema=schema, question=question, timeout=timeout, poll_interval=poll_interval, metadata=metadata
+            name=name,
+            schema=schema,
+            question=question,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            metadata=metadata,
+            interactive=interactive,
         )
 
     def flow_control(self, exc: BaseException) -> str | None:

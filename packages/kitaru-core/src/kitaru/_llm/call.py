@@ -47,6 +47,7 @@ from kitaru.errors import (
 )
 from kitaru.plugins.records import LlmRequest, LlmResponseFormat, LlmToolCall
 from kitaru.settings import KitaruSettings, settings
+from kitaru.tracing import llm_request
 
 MOCK_ENV = KitaruSettings.variable("llm_mock_response")
 """Answer every call with this text, contacting no provider."""
@@ -152,6 +153,8 @@ def claim_name(scope: CallScope, name: str, *, inside_checkpoint: bool) -> str:
 def perform_call(request: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Call the model (or the mock) and return its answer and the call's record.
 
+    In a traced flow the call is a GenAI ``chat`` span (:mod:`kitaru.tracing.genai`).
+
     Returns:
         The answer ``{"text", "tool_calls"}`` (each tool call ``{"id",
         "name", "arguments"}``, arguments as JSON text) and the record.
@@ -161,6 +164,18 @@ def perform_call(request: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any
         KitaruRuntimeError: For missing credentials or an empty answer.
         KitaruBackendError: When the provider call fails.
     """
+    with llm_request(
+        request["name"],
+        model=request["model"],
+        temperature=request.get("temperature"),
+        max_tokens=request.get("max_tokens"),
+    ) as traced:
+        answer, record = _perform(request)
+        traced.record(record)
+    return answer, record
+
+
+def _perform(request: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     record: dict[str, Any] = {
         "requested_model": request.get("requested_model"),
         "alias": request.get("alias"),

@@ -48,6 +48,7 @@ from kitaru.checkpoints import checkpoint
 from kitaru.execution.loop_calls import call_from_loop, pending_work
 from kitaru.execution.scope import current_checkpoint, current_flow
 from kitaru.primitives import log, save
+from kitaru.tracing import llm_request
 
 FRAMEWORK_CREDENTIALS = "framework"
 """``credential_source`` of a request an agent framework sent with its own client and credentials."""
@@ -84,8 +85,9 @@ def agent_model_request(request: dict[str, Any], tool_results: Any = None) -> An
             for the lineage, so a replay can edit them.
     """
     started = time.perf_counter()
-    outcome: ModelOutcome = pending_work()
-    record(request["name"], outcome, latency_ms=round((time.perf_counter() - started) * 1000, 1))
+    with llm_request(request["name"]) as traced:
+        outcome: ModelOutcome = pending_work()
+        traced.record(record(request["name"], outcome, latency_ms=round((time.perf_counter() - started) * 1000, 1)))
     return outcome.response
 
 
@@ -95,24 +97,22 @@ def agent_tool_call(call: dict[str, Any]) -> Any:
     return pending_work()
 
 
-def record(name: str, outcome: ModelOutcome, *, latency_ms: float | None) -> None:
-    """Store a request's prompt and response and log its ``llm_calls`` record on the current checkpoint."""
+def record(name: str, outcome: ModelOutcome, *, latency_ms: float | None) -> dict[str, Any]:
+    """Store a request's prompt and response, log its ``llm_calls`` record on the current checkpoint, return it."""
     save(f"{name}_prompt", outcome.prompt, type="prompt")
     save(f"{name}_response", outcome.response, type="response")
     usage = outcome.usage
-    log(
-        llm_calls={
-            name: reported_call(
-                provider=usage.get("provider"),
-                model=usage.get("model"),
-                reported_model=usage.get("reported_model"),
-                tokens_input=usage.get("tokens_input"),
-                tokens_output=usage.get("tokens_output"),
-                latency_ms=latency_ms,
-                credential_source=FRAMEWORK_CREDENTIALS,
-            )
-        }
+    call = reported_call(
+        provider=usage.get("provider"),
+        model=usage.get("model"),
+        reported_model=usage.get("reported_model"),
+        tokens_input=usage.get("tokens_input"),
+        tokens_output=usage.get("tokens_output"),
+        latency_ms=latency_ms,
+        credential_source=FRAMEWORK_CREDENTIALS,
     )
+    log(llm_calls={name: call})
+    return call
 
 
 VOLATILE_KEYS = frozenset({"timestamp", "run_id", "conversation_id", "provider_response_id", "metadata"})
@@ -157,10 +157,12 @@ class AgentJournal:
         flow, inside = current_flow(), current_checkpoint()
         if flow is None or inside is not None:
             started = time.perf_counter()
-            outcome = await send()
-            if inside is not None:
-                name = claim_next(inside, f"{self.agent}_request")
-                record(name, outcome, latency_ms=round((time.perf_counter() - started) * 1000, 1))
+            with llm_request(f"{self.agent}_request") as traced:
+                outcome = await send()
+                if inside is not None:
+                    name = claim_next(inside, f"{self.agent}_request")
+                    latency_ms = round((time.perf_counter() - started) * 1000, 1)
+                    traced.record(record(name, outcome, latency_ms=latency_ms), name=name)
             return outcome.response
         async with self._launch_lock():
             name = claim_next(flow, f"{self.agent}_request")

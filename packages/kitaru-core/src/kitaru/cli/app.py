@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kitaru.cli.plugins",
     "kitaru.cli.run",
     "kitaru.cli.executions",
+    "kitaru.cli.schedule",
     "kitaru.cli.stack",
     "kitaru.cli.log_store",
     "kitaru.cli.model",

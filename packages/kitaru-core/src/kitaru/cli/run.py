@@ -4,6 +4,7 @@
 
     kitaru run agents.py:research_agent --args '{"topic": "durable agents"}'
     kitaru run my_package.flows:research_agent --stack team-k8s -o json
+    kitaru run agents.py:research_agent --args '{"topic": "x"}' --idempotency-key order-42
 
 The target is loaded by :mod:`kitaru.targets` (shared with the MCP server's
 ``kitaru_executions_run`` tool). On the local default the flow runs in this
@@ -12,6 +13,11 @@ execution has completed, failed, or paused on a wait; on a remote stack it
 returns once the execution is submitted. It prints the execution id and
 status; ``-o json`` prints the execution as ``kitaru executions get`` does.
 The exit status is 1 when the execution failed or was cancelled.
+
+With ``--idempotency-key KEY`` at most one execution of the flow is started
+for ``KEY``: if it exists (whatever its status) the command prints
+"Execution X already exists for idempotency key 'KEY'; not starting
+another." and reports that execution instead.
 """
 
 from __future__ import annotations
@@ -74,6 +80,14 @@ def run(
     stack: Annotated[
         str | None, typer.Option("--stack", help="Run on this stack (for this execution only).", metavar="NAME")
     ] = None,
+    idempotency_key: Annotated[
+        str | None,
+        typer.Option(
+            "--idempotency-key",
+            help="Start at most one execution of this flow for KEY: if one exists, report it instead.",
+            metavar="KEY",
+        ),
+    ] = None,
     output: OutputOption = "text",  # noqa: ARG001 (read by @command)
 ) -> Item:
     """Run a flow from a file or module and print its execution id and status."""
@@ -82,7 +96,7 @@ def run(
 
     flow_inputs = parse_json_object(args, option="--args")
     loaded = load_flow_target(target)
-    handle = run_flow_target(loaded, flow_inputs, stack=stack)
+    handle = run_flow_target(loaded, flow_inputs, stack=stack, idempotency_key=idempotency_key)
     from kitaru.client import KitaruClient
     from kitaru.jsonable import to_jsonable
 

@@ -25,6 +25,9 @@ from typing import Any
 
 from kitaru.client import deletion, reading
 from kitaru.client import waits as client_waits
+from kitaru.client.bulk_retry import BulkRetryResult, parse_retry_status, parse_since
+from kitaru.client.bulk_retry import retry_many as bulk_retry_many
+from kitaru.client.diff import ExecutionDiff, diff_executions
 from kitaru.client.models import (
     ArtifactRef,
     DeletedExecution,
@@ -36,9 +39,11 @@ from kitaru.client.models import (
 )
 from kitaru.client.short_ids import resolve_execution_id
 from kitaru.errors import KitaruFeatureNotAvailableError, KitaruUsageError
+from kitaru.execution.events_send import SentEvent, send_event
 from kitaru.execution.lifecycle import cancel_execution, resume_execution, retry_execution
 from kitaru.execution.replay import replay_execution
 from kitaru.execution.status import ExecutionStatus
+from kitaru.execution.wakeups import DueResume, resume_due
 from kitaru.logs import LOG_SOURCES, RUNNER_SOURCE, get_logs
 
 
@@ -114,11 +119,40 @@ class ExecutionsAPI:
         client_waits.resolve_wait(exec_id, _require_id(wait, "wait name or id"), value=None, abort=True)
         return self.get(exec_id)
 
+    def send(self, exec_id: str, topic: str, value: Any, *, resume: bool = False) -> SentEvent:
+        """Send ``value`` (JSON data) on ``topic`` to an execution; its ``kitaru.receive(topic)`` takes it.
+
+        The message is stored on the execution and delivered exactly once. A
+        receive waiting on the topic continues in its own process; a paused
+        execution becomes resumable, and ``resume=True`` resumes it here.
+        A finished execution (completed, failed, cancelled) is refused.
+        """
+        exec_id = _execution_id(exec_id)
+        return send_event(exec_id, topic, value, resume=_parse_flag(resume, "resume"))
+
     def resume(self, exec_id: str) -> Execution:
         """Continue a paused execution in the same execution id."""
         exec_id = _execution_id(exec_id)
         resume_execution(exec_id)
         return self.get(exec_id)
+
+    def resume_due(self) -> builtins.list[DueResume]:
+        """Continue every execution whose ``kitaru.sleep()`` has reached its wake-up time.
+
+        The Python form of ``kitaru executions resume --due``, for a scheduler
+        to call: executions paused at a due sleep are resumed; those whose
+        process died (or was interrupted) while sleeping in process are
+        retried, reusing their finished checkpoints. They run one after
+        another in this process, oldest wake-up time first; one that cannot
+        continue is reported in its result (``error``) and the others still
+        run (see :mod:`kitaru.execution.wakeups`).
+
+        Returns:
+            One :class:`~kitaru.execution.wakeups.DueResume` per execution
+            (``exec_id``, ``action``, ``status``, ``error`` ...); empty when
+            nothing was due.
+        """
+        return resume_due()
 
     def retry(self, exec_id: str, *, force_owner_dead: bool = False) -> Execution:
         """Re-run a failed execution in place, skipping checkpoints that succeeded.
@@ -136,6 +170,43 @@ class ExecutionsAPI:
         retry_execution(exec_id, force_owner_dead=force_owner_dead)
         return self.get(exec_id)
 
+    def retry_many(
+        self,
+        *,
+        status: str | ExecutionStatus = "failed",
+        flow: str | None = None,
+        since: timedelta | None = None,
+        dry_run: bool = False,
+    ) -> BulkRetryResult:
+        """Retry every failed execution that matches, one after another, as :meth:`retry` does.
+
+        A failed child flow's execution is not retried on its own: its
+        top-level execution is (once), if that one failed too. One retry that
+        cannot start is reported in its outcome (``result="not_started"``,
+        ``error``) and the others still run (see :mod:`kitaru.client.bulk_retry`).
+
+        Args:
+            status: Only ``failed`` (the one status a retry continues).
+            flow: Only executions of this flow; None for every flow.
+            since: Only executions that failed within this long before now
+                (``timedelta(days=1)``); None for any time.
+            dry_run: Only list what would be retried (``result="would_retry"``).
+
+        Returns:
+            One outcome per selected execution, oldest first: ``exec_id``,
+            ``flow``, ``status_before``, ``result`` (the status after the
+            retry) and ``error``.
+
+        Raises:
+            KitaruUsageError: If an argument is invalid.
+        """
+        return bulk_retry_many(
+            status=parse_retry_status(status),
+            flow=_parse_flow(flow),
+            since=parse_since(since),
+            dry_run=_parse_flag(dry_run, "dry_run"),
+        )
+
     def cancel(self, exec_id: str) -> Execution:
         """Stop an execution (at its next checkpoint boundary or sooner)."""
         exec_id = _execution_id(exec_id)
@@ -148,6 +219,17 @@ class ExecutionsAPI:
         """Replay an execution from a checkpoint into a new execution."""
         new_id = replay_execution(_execution_id(exec_id), from_=from_, overrides=overrides, flow_inputs=flow_inputs)
         return self.get(new_id)
+
+    def diff(self, a: str, b: str) -> ExecutionDiff:
+        """Compare execution ``a`` (the reference) with ``b``: calls, flow inputs, result, LLM usage.
+
+        Checkpoint calls are matched by invocation id (as the divergence
+        check matches a journal) and each is ``same``, ``changed``,
+        ``added`` (only in ``b``) or ``removed`` (only in ``a``); see
+        :mod:`kitaru.client.diff`. Executions of different flows can be
+        compared (``same_flow`` is False and ``warnings`` says so).
+        """
+        return diff_executions(_execution_id(a), _execution_id(b))
 
     def delete(self, exec_id: str) -> DeletedExecution:
         """Delete an execution and the artifacts only it used, their stored files included.

@@ -50,9 +50,11 @@ from kitaru.config import FrozenExecutionSpec
 from kitaru.engine.runs import ArtifactRecord, RunRecord, StepRecord, WaitRecord
 from kitaru.execution.call_order import attempts_by_call
 from kitaru.execution.failures import FailureInfo, build_failure
+from kitaru.execution.idempotency import IDEMPOTENCY_KEY
 from kitaru.execution.keys import ARTIFACT_TYPE_KEY, FLOW_KEY, SPEC_KEY
 from kitaru.execution.owner_record import owner_info
 from kitaru.execution.replay_record import ReplayRecord, replay_record
+from kitaru.execution.sleeps import sleep_info
 from kitaru.execution.status import ExecutionStatus, public_status
 
 INTERNAL_PREFIX = "kitaru_"
@@ -210,6 +212,8 @@ def execution(run: RunRecord, *, fallback_failure: FailureInfo | None = None, **
         frozen_execution_spec=frozen_spec(metadata.get(SPEC_KEY)),
         original_exec_id=run.original_run_id,
         parent_exec_id=run.parent_run_id,
+        sleep=sleep_info(run),
+        idempotency_key=metadata.get(IDEMPOTENCY_KEY),
         replay_info=replay_info(record) if record is not None else None,
         owner=owner_info(metadata) if status is ExecutionStatus.RUNNING else None,
         **details,

@@ -31,6 +31,7 @@ from kitaru.errors import KitaruRuntimeError
 from kitaru.execution.artifacts import load_artifact
 from kitaru.execution.failures import FailureInfo
 from kitaru.execution.owner_record import OwnerInfo
+from kitaru.execution.sleeps import SleepInfo
 from kitaru.execution.status import ExecutionStatus
 from kitaru.logs.entries import LogEntry
 
@@ -240,6 +241,10 @@ class Execution:
     a child execution: ``parent_exec_id`` names the execution that called it,
     and ``children`` lists the child executions this one started, oldest first
     (loaded by ``executions.get``; empty in list summaries).
+    ``sleep`` is the ``kitaru.sleep()`` it is in (sleeping in its process,
+    paused until its wake-up time, or interrupted by its process dying), or None.
+    ``idempotency_key`` is the key it was started with
+    (``flow.run(..., idempotency_key=...)``), or None.
     """
 
     exec_id: str
@@ -264,6 +269,8 @@ class Execution:
     owner: OwnerInfo | None = None
     parent_exec_id: str | None = None
     children: list[str] = field(default_factory=list)
+    sleep: SleepInfo | None = None
+    idempotency_key: str | None = None
 
     def refresh(self) -> Execution:
         """Return a freshly loaded copy of this execution."""
@@ -367,6 +374,7 @@ __all__ = [
     "PruneFailure",
     "PruneResult",
     "ReplayInfo",
+    "SleepInfo",
     "bind_operations",
     "bound_operations",
 ]

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kitaru.config.diagnostics import closest_key
+from kitaru.config.timeouts import TIMEOUT_EXPECTED, validate_timeout
 from kitaru.engine import get_engine
 from kitaru.engine.images import UnsupportedImageFields
 from kitaru.errors import KitaruUsageError
@@ -26,7 +27,7 @@ BLANK_MESSAGE = "Configuration string values cannot be empty."
 SERVER_URL_MESSAGE = "Please use an http:// or https:// URL."
 
 #: Execution fields that every precedence layer may set.
-EXECUTION_FIELDS = ("stack", "image", "cache", "retries")
+EXECUTION_FIELDS = ("stack", "image", "cache", "retries", "timeout", "checkpoint_timeout")
 
 
 def _short_repr(value: Any, limit: int = 80) -> str:
@@ -73,6 +74,8 @@ EXPECTED_VALUES: dict[str, str] = {
     "stack": "a stack name or id (a string)",
     "cache": "true or false",
     "retries": "a whole number >= 0",
+    "timeout": TIMEOUT_EXPECTED,
+    "checkpoint_timeout": TIMEOUT_EXPECTED,
     "server_url": "an http:// or https:// URL",
     "auth_token": "a string",
     "project": "a project name or id (a string)",
@@ -292,6 +295,9 @@ class KitaruConfig(_KitaruModel):
         image: Container image settings for remote stacks.
         cache: Whether checkpoint results may be reused from earlier runs.
         retries: How often a failing checkpoint is retried (``>= 0``).
+        timeout: Seconds one run of a flow body may take (None: no limit).
+        checkpoint_timeout: Seconds a checkpoint attempt may take when its
+            ``@checkpoint`` sets no ``timeout`` (None: no limit).
         server_url: Kitaru server URL (http/https, no trailing ``/``).
         auth_token: API key or token for the server.
         project: Project on the server.
@@ -303,9 +309,19 @@ class KitaruConfig(_KitaruModel):
     image: ImageSettings | None = None
     cache: bool | None = None
     retries: int | None = Field(default=None, ge=0)
+    timeout: float | None = None
+    checkpoint_timeout: float | None = None
     server_url: str | None = None
     auth_token: str | None = None
     project: str | None = None
+
+    @field_validator("timeout", "checkpoint_timeout", mode="before")
+    @classmethod
+    def _check_timeout(cls, value: Any, info: Any) -> Any:
+        try:
+            return validate_timeout(value, what=info.field_name)
+        except KitaruUsageError:
+            raise KitaruUsageError(f"'{info.field_name}' must be {TIMEOUT_EXPECTED}; got {_short_repr(value)}.") from None
 
     @field_validator("stack", "server_url", "auth_token", "project", mode="before")
     @classmethod
@@ -376,10 +392,14 @@ class ResolvedExecutionConfig(_KitaruModel):
         image: Merged image settings, or ``None`` when no layer set any.
         cache: Whether caching is enabled.
         retries: Checkpoint retries.
+        timeout: Seconds one run of the flow body may take, or None.
+        checkpoint_timeout: Seconds a checkpoint attempt may take when its
+            decorator sets none, or None.
         layers: For each field, the layer that set it: ``default``,
-            ``active_stack``, ``pyproject``, ``env``, ``configure``,
+            ``active_stack``, ``global``, ``pyproject``, ``env``, ``configure``,
             ``decorator`` or ``call``. ``image`` lists every contributing layer
-            joined by ``+`` (for example ``pyproject+call``).
+            joined by ``+`` (for example ``pyproject+call``). The timeouts are
+            listed only when a layer set them.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -388,6 +408,8 @@ class ResolvedExecutionConfig(_KitaruModel):
     image: ImageSettings | None = None
     cache: bool = True
     retries: int = Field(default=0, ge=0)
+    timeout: float | None = None
+    checkpoint_timeout: float | None = None
     layers: dict[str, str] = Field(default_factory=dict)
 
 
@@ -415,6 +437,8 @@ class FrozenResolvedExecution(_KitaruModel):
     image: ImageSettings | None = None
     cache: bool | None = None
     retries: int | None = None
+    timeout: float | None = None
+    checkpoint_timeout: float | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -445,7 +469,7 @@ class FrozenExecutionSpec(_KitaruModel):
 
     Attributes:
         version: Schema version, currently 1.
-        resolved_execution: Resolved stack, image, cache and retries.
+        resolved_execution: Resolved stack, image, cache, retries and timeouts.
         flow_defaults: The options given to ``@flow(...)``.
         connection: Server URL and project (never the token).
         model_registry: Snapshot of the LLM model alias registry.

@@ -1,7 +1,7 @@
 """Execution precedence, the frozen execution spec and Docker settings conversion.
 
 Layers, lowest to highest (SPEC §5.2): built-in defaults → active stack name →
-``[tool.kitaru]`` → ``KITARU_*`` variables → ``kitaru.configure()`` →
+the ``execution`` section of ``kitaru.yaml`` (timeouts only) → ``[tool.kitaru]`` → ``KITARU_*`` variables → ``kitaru.configure()`` →
 ``@flow(...)`` → ``.run(...)``/``.replay(...)``. ``None`` means "not set" in
 every layer. Images merge field by field and their ``environment`` key by key.
 """
@@ -21,11 +21,11 @@ from kitaru.config.models import (
     validate_execution_layer,
 )
 from kitaru.config.runtime import get_runtime_layer
-from kitaru.config.sources import read_env_config, read_pyproject_config
+from kitaru.config.sources import read_env_config, read_global_execution_config, read_pyproject_config
 from kitaru.jsonable import to_jsonable
 
 #: Layer names, lowest precedence first, as recorded in ``ResolvedExecutionConfig.layers``.
-LAYER_ORDER = ("default", "active_stack", "pyproject", "env", "configure", "decorator", "call")
+LAYER_ORDER = ("default", "active_stack", "global", "pyproject", "env", "configure", "decorator", "call")
 
 _DEFAULTS: dict[str, Any] = {"stack": None, "image": None, "cache": True, "retries": 0}
 
@@ -58,7 +58,7 @@ def merge_images(base: ImageSettings | None, override: ImageSettings | None) -> 
 def resolve_execution_config(
     *, active_stack: str | None, decorator: Mapping[str, Any], call: Mapping[str, Any]
 ) -> ResolvedExecutionConfig:
-    """Resolve stack, image, cache and retries across every precedence layer.
+    """Resolve stack, image, cache, retries and the timeouts across every precedence layer.
 
     Reads ``[tool.kitaru]`` from the nearest ``pyproject.toml`` above the
     current directory and ``KITARU_*`` variables at call time.
@@ -77,6 +77,7 @@ def resolve_execution_config(
     """
     layers: list[tuple[str, dict[str, Any]]] = [
         ("active_stack", {"stack": active_stack} if active_stack and active_stack.strip() else {}),
+        ("global", read_global_execution_config()),
         ("pyproject", read_pyproject_config()),
         ("env", read_env_config()),
         ("configure", get_runtime_layer()),
@@ -133,6 +134,8 @@ def build_frozen_spec(
                 "image": resolved.image,
                 "cache": resolved.cache,
                 "retries": resolved.retries,
+                "timeout": resolved.timeout,
+                "checkpoint_timeout": resolved.checkpoint_timeout,
             },
             "flow_defaults": {key: value for key, value in (flow_defaults or {}).items() if value is not None},
             "connection": FrozenConnection(server_url=server_url.rstrip("/") if server_url else None, project=project),

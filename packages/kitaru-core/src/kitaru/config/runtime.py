@@ -46,6 +46,8 @@ def configure(
     image: ImageSettings | str | dict[str, Any] | Any | None | _Unset = UNSET,
     cache: bool | None | _Unset = UNSET,
     retries: int | None | _Unset = UNSET,
+    timeout: float | None | _Unset = UNSET,
+    checkpoint_timeout: float | None | _Unset = UNSET,
     project: str | None | _Unset = UNSET,
 ) -> KitaruConfig:
     """Set process-wide execution defaults for flows started from this process.
@@ -59,6 +61,7 @@ def configure(
 
         kitaru.configure(stack="gpu", retries=2)
         kitaru.configure(retries=None)  # back to the lower layers' value
+        kitaru.configure(timeout=3600, checkpoint_timeout=120)
 
     Args:
         stack: Name or ID of the stack to run on.
@@ -66,18 +69,28 @@ def configure(
             ZenML ``DockerSettings``. Replaces the whole image of this layer.
         cache: Whether checkpoint results may be reused.
         retries: How often a failing checkpoint is retried (``>= 0``).
+        timeout: Seconds one run of a flow body may take (a positive number).
+        checkpoint_timeout: Seconds a checkpoint attempt may take when its
+            ``@checkpoint`` sets no ``timeout`` (a positive number).
         project: Server project for this process (internal/testing; a
             connection setting, not part of the returned config).
 
     Returns:
         The execution layer after the update (``stack``, ``image``, ``cache``,
-        ``retries``).
+        ``retries``, ``timeout``, ``checkpoint_timeout``).
 
     Raises:
         KitaruUsageError: If a value is invalid; the layer is then unchanged.
     """
     global _execution_layer, _connection_layer
-    updates = {"stack": stack, "image": image, "cache": cache, "retries": retries}
+    updates = {
+        "stack": stack,
+        "image": image,
+        "cache": cache,
+        "retries": retries,
+        "timeout": timeout,
+        "checkpoint_timeout": checkpoint_timeout,
+    }
     with _lock:
         execution = _execution_layer.execution_layer()
         for name, value in updates.items():

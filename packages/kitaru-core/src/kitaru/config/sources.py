@@ -19,6 +19,7 @@ from typing import Any
 from kitaru.config.diagnostics import toml_syntax_problem, warn_unknown_keys, yaml_syntax_problem
 from kitaru.config.models import EXECUTION_FIELDS, validate_execution_layer
 from kitaru.config.paths import config_file
+from kitaru.config.timeouts import global_timeouts
 from kitaru.errors import KitaruUsageError
 from kitaru.locks import file_lock
 from kitaru.settings import parse_bool, settings
@@ -26,9 +27,10 @@ from kitaru.settings import parse_bool, settings
 PYPROJECT_NAME = "pyproject.toml"
 GLOBAL_CONFIG_VERSION = 1
 
-GLOBAL_CONFIG_KEYS = ("version", "log_store", "model_registry", "llm_prices")
+GLOBAL_CONFIG_KEYS = ("version", "log_store", "model_registry", "llm_prices", "execution")
 """The top-level keys of ``kitaru.yaml``. Each section's owner checks the keys inside it:
-:mod:`kitaru.config.log_store`, :mod:`kitaru._llm.registry_store`, :mod:`kitaru._llm.pricing`."""
+:mod:`kitaru.config.log_store`, :mod:`kitaru._llm.registry_store`, :mod:`kitaru._llm.pricing`,
+:mod:`kitaru.config.timeouts`."""
 
 
 
@@ -245,6 +247,22 @@ def read_global_config() -> dict[str, Any]:
             parser's message.
     """
     return _load_global_config(config_file())
+
+
+def read_global_execution_config() -> dict[str, Any]:
+    """Read the execution layer of ``kitaru.yaml``: its ``execution`` section (the timeouts).
+
+    Returns:
+        ``timeout`` and ``checkpoint_timeout`` when the file sets them.
+
+    Raises:
+        KitaruUsageError: If the file cannot be read, or a timeout is invalid
+            (naming the file, the key and its line).
+    """
+    path = config_file()
+    if not path.is_file():
+        return {}
+    return global_timeouts(path, _load_global_config(path))
 
 
 def _keep_invalid_copy(path: Path) -> Path:

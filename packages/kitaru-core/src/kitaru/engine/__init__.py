@@ -35,6 +35,7 @@ from kitaru.engine.log_stores import LogStoreComponents
 from kitaru.engine.logs import StoredLogs
 from kitaru.engine.runs import RunStore
 from kitaru.engine.runtime import FlowRuntime
+from kitaru.engine.schedules import EngineSchedules
 from kitaru.engine.secrets import SecretStore
 from kitaru.engine.stacks import StackStore
 from kitaru.engine.waits import WaitAnswers
@@ -58,6 +59,7 @@ class Engine(Protocol):
     log_stores: LogStoreComponents
     logs: StoredLogs
     waits: WaitAnswers
+    schedules: EngineSchedules
 
 
 _engine: Engine | None = None

@@ -197,6 +197,8 @@ class RunRecord:
             the engine still has what it needs to continue
             the run in place (its snapshot and stack).
         log_streams: The run-level log streams (flow body, submitting process).
+        flow_inputs: The arguments its flow was called with, by parameter
+            name (read with details; empty otherwise).
     """
 
     id: str
@@ -217,6 +219,7 @@ class RunRecord:
     flow_source: FlowSource | None = None
     can_continue: bool = True
     log_streams: tuple[LogStreamRecord, ...] = ()
+    flow_inputs: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,22 @@ class NotInFlowBody(RuntimeError):
     """A wait was started outside the flow body's own thread (in a checkpoint or a thread it started)."""
 
 
+class RunNameTaken(RuntimeError):
+    """:meth:`FlowRuntime.start_run` was given a name another execution already has.
+
+    The store keeps execution names unique (one atomic check, also on a
+    shared server store), so of two starts with one name exactly one
+    creates the execution; the other gets this before anything runs.
+
+    Attributes:
+        name: The name that was taken.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"An execution named '{name}' already exists.")
+        self.name = name
+
+
 @dataclass(frozen=True)
 class CheckpointSpec:
     """What the engine needs to build a checkpoint.
@@ -185,15 +201,28 @@ class FlowRuntime(Protocol):
         """``flow`` with the execution settings of one submission (opaque, like ``flow``)."""
         ...
 
-    def start_run(self, flow: Any, params: Mapping[str, Any]) -> StartedRun | None:
+    def start_run(self, flow: Any, params: Mapping[str, Any], *, name: str | None = None) -> StartedRun | None:
         """Start an execution of a configured ``flow`` with ``params`` on the active stack.
 
         On a local stack the flow body runs in this thread before this returns.
         Exceptions of the body propagate (the engine recorded them already).
 
+        Args:
+            flow: The flow (from :meth:`configure_flow`).
+            params: Its inputs.
+            name: The execution's unique name (see :meth:`run_named`), or None
+                for a generated one.
+
         Returns:
             The started execution, or None if the engine returned none.
+
+        Raises:
+            RunNameTaken: If an execution named ``name`` exists; nothing ran.
         """
+        ...
+
+    def run_named(self, name: str) -> str | None:
+        """The id of the execution named ``name`` by :meth:`start_run`, or None if there is none."""
         ...
 
     def start_replay(
@@ -399,8 +428,12 @@ class FlowRuntime(Protocol):
         timeout: float,
         poll_interval: float,
         metadata: Mapping[str, Any],
+        interactive: bool = True,
     ) -> Any:
         """Record a wait and wait for its input (prompting on an interactive terminal).
+
+        ``interactive=False`` never prompts, even on a terminal: a durable
+        sleep or a ``receive`` is not answered by a person typing.
 
         Returns:
             The input validated as ``schema``, or None for a gate.
@@ -466,6 +499,7 @@ __all__ = [
     "FlowRuntime",
     "NotInFlowBody",
     "OutputInfo",
+    "RunNameTaken",
     "RunOptions",
     "StartedRun",
     "UnknownStack",

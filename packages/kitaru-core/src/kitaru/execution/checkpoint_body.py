@@ -5,7 +5,8 @@ published entrypoint) inside the step: in the flow body's process on the
 local default, in a step pod of its own on a remote orchestrator. It enters
 the checkpoint scope (and a flow scope when only the engine's context
 exists, as on a remote step pod) so ``log``, ``save`` and ``load`` know where
-they are, and runs the user's function.
+they are, and runs the user's function, stopped at the checkpoint's timeout
+(:mod:`kitaru.execution.timeouts`).
 
 An ``async def`` function is awaited (:func:`run_function`): on the flow
 body's own event loop when the body awaited the call
@@ -30,6 +31,8 @@ from kitaru.engine import get_engine
 from kitaru.execution.checkpoint_calls import CallableCheckpoint
 from kitaru.execution.loop_calls import has_pending_work, pending_work, run_to_end
 from kitaru.execution.scope import CheckpointScope, FlowScope, checkpoint_scope, current_flow, flow_scope
+from kitaru.execution.timeouts import run_attempt_timed
+from kitaru.tracing import checkpoint_attempt
 
 
 def run_checkpoint_body(checkpoint: CallableCheckpoint, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
@@ -37,18 +40,25 @@ def run_checkpoint_body(checkpoint: CallableCheckpoint, args: tuple[Any, ...], k
 
     Enters the checkpoint scope (and a flow scope when only the engine's
     context exists, as on a remote step pod) so ``log``/``save``/``load`` work.
+
+    Raises:
+        KitaruTimeoutError: If the attempt ran past the checkpoint's timeout.
     """
     runtime = get_engine().runtime
     step = runtime.current_step()
     scope = CheckpointScope(
         name=checkpoint.name, type=checkpoint.type, execution_id=step.run_id, checkpoint_id=step.step_id
     )
-    with checkpoint_scope(scope):
+
+    def attempt() -> Any:
+        return run_function(checkpoint.func, args, kwargs)
+
+    with checkpoint_scope(scope), checkpoint_attempt(checkpoint.name, checkpoint.type, step.step_id, exec_id=step.run_id):
         if current_flow() is not None:
-            return run_function(checkpoint.func, args, kwargs)
+            return run_attempt_timed(checkpoint, step, attempt)
         flow = runtime.current_step_flow()
         with flow_scope(FlowScope(name=flow.name, flow_id=flow.id, execution_id=step.run_id)):
-            return run_function(checkpoint.func, args, kwargs)
+            return run_attempt_timed(checkpoint, step, attempt)
 
 
 def run_function(func: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:

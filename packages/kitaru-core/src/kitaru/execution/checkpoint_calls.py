@@ -41,6 +41,7 @@ from kitaru.execution.outputs import known_output, receive_output, remember_outp
 from kitaru.execution.scope import FlowScope
 from kitaru.execution.values import load_artifact
 from kitaru.serializers.builtin import is_json_able
+from kitaru.tracing import CallSpan, checkpoint_span
 
 
 class CallableCheckpoint(Protocol):
@@ -244,6 +245,8 @@ class PreparedCall:
         index: The call's position in the body.
         id: The invocation id the engine is given (None: the engine names the call).
         after: ``after=``, translated for the engine.
+        checkpoint: The checkpoint's name.
+        checkpoint_type: Its ``@checkpoint(type=...)`` label.
     """
 
     flow: FlowScope
@@ -255,6 +258,8 @@ class PreparedCall:
     index: int
     id: str | None
     after: Any
+    checkpoint: str = ""
+    checkpoint_type: str | None = None
 
 
 def prepare_call(
@@ -289,11 +294,23 @@ def prepare_call(
         index=flow.next_call_index(),
         id=id,
         after=engine_after(after),
+        checkpoint=checkpoint.name,
+        checkpoint_type=checkpoint.type,
     )
 
 
 def launch_call(call: PreparedCall) -> Any:
-    """Launch a prepared call in the engine, wait for it, print its line and return its output value."""
+    """Launch a prepared call in the engine, wait for it, print its line and return its output value.
+
+    The call is a span of the flow's trace when the process traces (:mod:`kitaru.tracing`).
+    """
+    with checkpoint_span(
+        call.invocation_id, checkpoint=call.checkpoint, type=call.checkpoint_type, index=call.index
+    ) as traced:
+        return _launch(call, traced)
+
+
+def _launch(call: PreparedCall, traced: CallSpan) -> Any:
     runtime = get_engine().runtime
     flow = call.flow
     started = time.perf_counter()
@@ -309,17 +326,23 @@ def launch_call(call: PreparedCall) -> Any:
             )
     except BaseException as exc:
         if runtime.flow_control(exc) is not None:
+            traced.stopped("stopped")
             raise  # a pause or abort unwinding the body, not a checkpoint failure
         cancelled = flow.supervisor is not None and flow.supervisor.cancel_requested.is_set()
         outcome = "cancelled" if cancelled else "failed"
+        if cancelled:
+            traced.stopped("cancelled")
         say(f"Checkpoint `{call.invocation_id}` {outcome} after {format_duration(time.perf_counter() - started)}.")
         raise
     value, info = receive_output(flow, handle)
     if call.journaled:
+        traced.finished("journal", reused_from=flow.journal.reused_from)
         say(f"Checkpoint `{info.invocation_id}` reused from {flow.journal.reused_from}.")
     elif runtime.served_from_cache(info.invocation_id):
+        traced.finished("cache")
         say(f"Checkpoint `{info.invocation_id}` cached.")
     else:
+        traced.finished("executed")
         say(f"Checkpoint `{info.invocation_id}` finished in {format_duration(time.perf_counter() - started)}.")
     return value
 

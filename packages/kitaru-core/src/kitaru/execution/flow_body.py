@@ -25,6 +25,8 @@ When it ends otherwise, the engine records what it raised, in Kitaru's words:
 * paused at a wait: the owner record is released (a paused execution has no
   running owner; whoever resumes it claims it);
 * cancelled (``kitaru executions cancel``): :class:`~kitaru.errors.KitaruCancelledError`;
+* past the flow's ``timeout``: :class:`~kitaru.errors.KitaruTimeoutError`, origin
+  ``timeout`` (:mod:`kitaru.execution.timeouts`);
 * interrupted (Ctrl-C, SIGINT, SIGTERM): a :class:`KeyboardInterrupt` worded by Kitaru,
   so the execution is recorded with origin ``interrupted`` and stays retryable;
 * anything else: the user's exception, as raised.
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -52,6 +55,8 @@ from kitaru.execution.override_values import body_sees, recorded_overrides
 from kitaru.execution.results import encode_result
 from kitaru.execution.scope import FlowScope, flow_scope
 from kitaru.execution.submit import current_submission
+from kitaru.execution.timeouts import execution_running, run_flow_body_timed
+from kitaru.tracing import start_flow
 
 logger = logging.getLogger("kitaru")
 
@@ -132,6 +137,7 @@ def run_flow_body(flow: FlowBase, params: Mapping[str, Any]) -> None:
         )
     supervisor = ownership.RunSupervisor(exec_id)
     ended: BaseException | None = None
+    trace = start_flow(flow.name, exec_id, run=lambda: engine.runs.get_run(exec_id))
     try:
         submission = current_submission()
         metadata: dict[str, Any] = {
@@ -147,6 +153,7 @@ def run_flow_body(flow: FlowBase, params: Mapping[str, Any]) -> None:
                 metadata[SPEC_KEY] = submission.spec
                 submission.spec_logged = True
             metadata.update(submission.metadata)
+        metadata.update(trace.metadata)
         engine.runs.log_run_metadata(exec_id, metadata)
         supervisor.start()
 
@@ -155,8 +162,9 @@ def run_flow_body(flow: FlowBase, params: Mapping[str, Any]) -> None:
         scope.journal = journal or (submission.journal if submission is not None else None)
         scope.supervisor = supervisor
         try:
-            with flow_scope(scope), body_sees(edited_outputs):
-                value = run_body(flow, params)
+            spec = submission.spec if submission is not None else None
+            with flow_scope(scope), body_sees(edited_outputs), execution_running(exec_id, spec) as limits:
+                value = run_flow_body_timed(flow.name, exec_id, limits, lambda: run_body(flow, params))
         except BaseException as exc:
             ended = exc
             stopped = stop_error(exec_id, exc, supervisor)
@@ -171,6 +179,8 @@ def run_flow_body(flow: FlowBase, params: Mapping[str, Any]) -> None:
             submission.has_result = True
     finally:
         supervisor.stop()
+        # What is leaving the body (None when it returned), then its spans are exported.
+        trace.end(sys.exc_info()[1], paused=lambda: _paused(ended))
         try:
             if _paused(ended):
                 ownership.release_owner(exec_id)

@@ -28,7 +28,7 @@ import time
 from kitaru.engine import get_engine
 from kitaru.engine.runs import RunRecord
 from kitaru.errors import FailureOrigin, KitaruCancelledError, KitaruStateError
-from kitaru.execution import ownership
+from kitaru.execution import ownership, sleeps
 from kitaru.execution.console import format_duration, say
 from kitaru.execution.owner_record import OwnerInfo
 from kitaru.execution.runs import ALIVE_STATUSES, load_run, mark_crashed, root_of
@@ -215,10 +215,16 @@ def _declare_owner_dead(run: RunRecord, owner: OwnerInfo) -> RunRecord:
 def resume_execution(exec_id: str) -> None:
     """Continue a paused execution whose waits have been answered.
 
+    An execution paused at a ``kitaru.sleep()`` continues once its wake-up
+    time has passed (:func:`kitaru.execution.sleeps.wake`).
+
     Raises:
-        KitaruStateError: If a wait is still pending or the execution is not paused.
+        KitaruStateError: If a wait is still pending, a sleep has not reached
+            its wake-up time, or the execution is not paused.
     """
     run = load_run(exec_id, with_source=True)
+    if sleeps.wake(run):
+        run = load_run(exec_id, with_source=True)
     if run.active_wait is not None:
         raise KitaruStateError(
             f"Resolve pending wait input before resuming execution {exec_id}: it is waiting on "

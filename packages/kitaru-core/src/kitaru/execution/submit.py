@@ -36,11 +36,12 @@ from typing import Any
 from kitaru._llm.registry import snapshot, with_registry_env
 from kitaru.config import ResolvedExecutionConfig, build_frozen_spec, image_for_build, resolve_execution_config
 from kitaru.engine import get_engine
-from kitaru.engine.runtime import FlowRuntime, RunOptions, StartedRun, UnknownStack
+from kitaru.engine.runtime import FlowRuntime, RunNameTaken, RunOptions, StartedRun, UnknownStack
 from kitaru.errors import KitaruRuntimeError, KitaruUsageError
 from kitaru.execution import ownership
 from kitaru.execution.console import format_duration, say
 from kitaru.execution.definitions import FlowBase
+from kitaru.execution.idempotency import IDEMPOTENCY_KEY, check_key, execution_name, reused_message
 from kitaru.execution.keys import FLOW_KEY, SPEC_KEY
 from kitaru.execution.lifecycle import interrupted
 from kitaru.execution.runs import load_run
@@ -185,6 +186,7 @@ def start(
     call: Mapping[str, Any],
     announce: str,
     journal: Any = None,
+    metadata: Mapping[str, Any] | None = None,
 ) -> Started:
     """Resolve the configuration, announce the submission and let ``launch`` start it.
 
@@ -195,6 +197,7 @@ def start(
         call: Settings of this call (``stack``, ``image``, ``cache``, ``retries``).
         announce: The terminal line printed before starting.
         journal: Calls the body must make as recorded (a replay's reused calls).
+        metadata: More run metadata to record with the spec (see :class:`Submission`).
 
     Returns:
         What the engine started, or the error that kept it from starting
@@ -217,7 +220,7 @@ def start(
     ).model_dump(mode="json")
     configured = runtime.configure_flow(flow.engine_flow(), run_options(resolved))
 
-    submission = Submission(spec=spec, journal=journal)
+    submission = Submission(spec=spec, journal=journal, metadata=dict(metadata or {}))
     token = _submission.set(submission)
     started_at = time.perf_counter()
     say(announce)
@@ -258,7 +261,7 @@ def finish(started: Started, flow_name: str, *, record: Callable[[str], None] | 
     assert exec_id is not None
     runs = get_engine().runs
     if not started.submission.spec_logged:
-        runs.log_run_metadata(exec_id, {SPEC_KEY: started.spec, FLOW_KEY: flow_name})
+        runs.log_run_metadata(exec_id, {SPEC_KEY: started.spec, FLOW_KEY: flow_name, **started.submission.metadata})
     if record is not None:
         record(exec_id)
     if started.run is not None:
@@ -272,7 +275,12 @@ def finish(started: Started, flow_name: str, *, record: Callable[[str], None] | 
 
 
 def submit_flow(
-    flow: FlowBase, args: tuple[Any, ...], kwargs: Mapping[str, Any], overrides: Mapping[str, Any]
+    flow: FlowBase,
+    args: tuple[Any, ...],
+    kwargs: Mapping[str, Any],
+    overrides: Mapping[str, Any],
+    *,
+    idempotency_key: str | None = None,
 ) -> Submitted:
     """Submit an execution of ``flow`` (``my_flow.run(...)``).
 
@@ -281,22 +289,43 @@ def submit_flow(
         args: Positional flow inputs.
         kwargs: Keyword flow inputs.
         overrides: ``stack``/``image``/``cache``/``retries`` of this call.
+        idempotency_key: Start at most one execution of ``flow`` for this key
+            (:mod:`kitaru.execution.idempotency`): if one exists, or another
+            process creates it first, return it instead of starting another.
 
     Raises:
-        KitaruUsageError: For arguments that do not fit the flow.
+        KitaruUsageError: For arguments that do not fit the flow, or an invalid key.
         KitaruRuntimeError: If the engine could not start the execution.
     """
     params = bind_parameters(flow, args, kwargs)
+    name = execution_name(flow.name, check_key(idempotency_key)) if idempotency_key is not None else None
     runtime = get_engine().runtime
+    if name is not None and idempotency_key is not None:
+        existing = runtime.run_named(name)
+        if existing is not None:
+            return reused(existing, idempotency_key)
     started = start(
         flow,
-        lambda engine_flow: runtime.start_run(engine_flow, params),
+        lambda engine_flow: runtime.start_run(engine_flow, params, name=name),
         call=overrides,
         announce=f"Starting flow `{flow.name}`.",
+        metadata={IDEMPOTENCY_KEY: idempotency_key} if idempotency_key is not None else None,
     )
     if started.exec_id is None:
+        if isinstance(started.error, RunNameTaken) and idempotency_key is not None:
+            # Another process created the execution of this key between our look-up and our start.
+            winner = runtime.run_named(started.error.name)
+            if winner is not None:
+                return reused(winner, idempotency_key)
         raise KitaruRuntimeError(f"Flow '{flow.name}' could not be submitted: {started.error}") from started.error
     return finish(started, flow.name)
+
+
+def reused(exec_id: str, key: str) -> Submitted:
+    """The execution an idempotent start found instead of starting another, announced on the terminal."""
+    say(reused_message(exec_id, key))
+    run = load_run(exec_id, action="refresh")
+    return Submitted(exec_id, public_status(run.status, has_active_wait=run.active_wait is not None))
 
 
 __all__ = [
@@ -307,6 +336,7 @@ __all__ = [
     "current_submission",
     "finish",
     "on_stack",
+    "reused",
     "run_options",
     "start",
     "submit_flow",

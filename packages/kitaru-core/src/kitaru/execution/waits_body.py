@@ -51,6 +51,7 @@ from kitaru.errors import (
 from kitaru.execution.console import say
 from kitaru.execution.runs import root_of
 from kitaru.settings import KitaruSettings, settings
+from kitaru.tracing import wait_span
 
 DEFAULT_TIMEOUT = 600
 """Seconds a wait polls before pausing the execution, unless ``timeout=`` says otherwise."""
@@ -240,14 +241,15 @@ def run_wait(
     if not _already_resolved(exec_id, name):
         say(f"Waiting on `{name}` (timeout={_seconds(seconds)}, poll={_seconds(interval)}).")
     try:
-        return runtime.wait(
-            name=name,
-            schema=schema,
-            question=question,
-            timeout=seconds,
-            poll_interval=interval,
-            metadata=recorded_metadata,
-        )
+        with wait_span(name, question=question, timeout=seconds, outcome_of=runtime.flow_control):
+            return runtime.wait(
+                name=name,
+                schema=schema,
+                question=question,
+                timeout=seconds,
+                poll_interval=interval,
+                metadata=recorded_metadata,
+            )
     except WaitsUnsupported as exc:
         raise KitaruFeatureNotAvailableError(
             "kitaru.wait() needs an engine with durable wait support (ZenML >= 0.98 dynamic "

@@ -1,4 +1,4 @@
-"""MCP tools for executions: list, get, latest, logs, run, cancel, input, retry, resume, replay.
+"""MCP tools for executions: list, get, latest, logs, run, cancel, input, retry, resume, replay, diff.
 
 Each tool is a plain function returning JSON-able data built with the CLI's
 serializer (:func:`kitaru.jsonable.to_jsonable`), so an agent sees the
@@ -113,6 +113,26 @@ def kitaru_executions_latest(
     return execution_item(_client().executions.get(found[0].exec_id))
 
 
+def kitaru_executions_diff(a: str, b: str) -> dict[str, Any]:
+    """Compare execution `a` (the reference) with `b`: checkpoint calls, flow inputs, result, tokens and cost.
+
+    Calls are matched by name and call order; each has a `change` (same,
+    changed, added, removed) and, when changed, the fields that differ
+    (inputs, output, status, attempts, model, tokens).
+
+    Args:
+        a: An execution id or a unique prefix of it (6+ characters).
+        b: Another execution id or prefix (executions of different flows are allowed; `warnings` says so).
+
+    Returns:
+        The item of `kitaru executions diff A B -o json`: {"a", "b", "checkpoints": [...], "inputs",
+        "result", "llm", "counts", "warnings", ...}.
+    """
+    from kitaru.jsonable import to_jsonable
+
+    return to_jsonable(_client().executions.diff(a, b))
+
+
 def format_log_line(entry: Any) -> str:
     """One log line: ``timestamp LEVEL [checkpoint] message`` (as ``kitaru executions logs -vv``)."""
     from kitaru.cli.executions.logs import format_entry
@@ -194,14 +214,22 @@ def _run_warning(execution: Execution) -> str | None:
 
 
 def run_target(
-    policy: TargetPolicy, target: str, args: dict[str, Any] | None = None, stack: str | None = None
+    policy: TargetPolicy,
+    target: str,
+    args: dict[str, Any] | None = None,
+    stack: str | None = None,
+    idempotency_key: str | None = None,
 ) -> dict[str, Any]:
-    """Run a flow target; the body of the ``kitaru_executions_run`` tool."""
+    """Run a flow target; the body of the ``kitaru_executions_run`` tool.
+
+    With ``idempotency_key`` the flow's execution for that key is returned if
+    it exists, instead of starting another (see ``FlowDefinition.run``).
+    """
     from kitaru.targets import run_flow_target
 
     with EXECUTION_LOCK:
         loaded = policy.load(target)
-        handle = run_flow_target(loaded, args or {}, stack=stack)
+        handle = run_flow_target(loaded, args or {}, stack=stack, idempotency_key=idempotency_key)
     try:
         execution = _client().executions.get(handle.exec_id)
     except Exception as exc:  # the run happened; report what we know
@@ -283,6 +311,26 @@ def kitaru_executions_input(exec_id: str, wait: str, value: Any) -> dict[str, An
     return execution_item(client.executions.input(exec_id, wait=wait.strip(), value=value))
 
 
+def kitaru_executions_send(exec_id: str, topic: str, value: Any) -> dict[str, Any]:
+    """Send an event (a JSON value on a topic) to a running or paused execution.
+
+    Its flow body takes it with kitaru.receive(topic); each event is delivered once.
+
+    Args:
+        exec_id: The execution id.
+        topic: The topic: 1-64 letters, digits, '_', '.', '-', starting with a letter or digit.
+        value: Any JSON value.
+
+    Returns:
+        The event sent (exec_id, topic, event_id, sent_at, continued_receive,
+        status, next_step). If next_step says the execution is paused, continue
+        it with kitaru_executions_resume. A finished execution is refused.
+    """
+    from kitaru.jsonable import to_jsonable
+
+    return dict(to_jsonable(_client().executions.send(exec_id, topic, value)))
+
+
 def kitaru_executions_retry(exec_id: str) -> dict[str, Any]:
     """Re-run a failed execution in place (same id); checkpoints that succeeded are reused."""
     with EXECUTION_LOCK:
@@ -334,6 +382,7 @@ __all__ = [
     "kitaru_executions_cancel",
     "kitaru_executions_get",
     "kitaru_executions_input",
+    "kitaru_executions_send",
     "kitaru_executions_latest",
     "kitaru_executions_list",
     "kitaru_executions_replay",

@@ -8,7 +8,8 @@ payload:
   ``kitaru_executions_latest``, ``get_execution_logs``,
   ``kitaru_executions_run``, ``kitaru_executions_cancel``,
   ``kitaru_executions_input``, ``kitaru_executions_retry``,
-  ``kitaru_executions_resume``, ``kitaru_executions_replay``;
+  ``kitaru_executions_resume``, ``kitaru_executions_replay``,
+  ``kitaru_executions_diff``;
 * artifacts: ``kitaru_artifacts_list``, ``kitaru_artifacts_get``;
 * the local server: ``kitaru_start_local_server``, ``kitaru_stop_local_server``;
 * ``kitaru_status``, ``kitaru_stacks_list``, ``manage_stack``, ``kitaru_info``;
@@ -53,7 +54,8 @@ inspect it with kitaru_executions_get and get_execution_logs; read stored values
 kitaru_artifacts_list / kitaru_artifacts_get. An execution that is "waiting" needs input:
 kitaru_executions_input(exec_id, wait, value), then kitaru_executions_resume(exec_id) if it
 was paused. Retry a failed execution in place with kitaru_executions_retry; replay one from a
-checkpoint (optionally with edited outputs) with kitaru_executions_replay.
+checkpoint (optionally with edited outputs) with kitaru_executions_replay. Compare two
+executions (calls, inputs, result, tokens) with kitaru_executions_diff(a, b).
 """
 
 TOOL_NAMES: tuple[str, ...] = (
@@ -64,9 +66,11 @@ TOOL_NAMES: tuple[str, ...] = (
     "kitaru_executions_run",
     "kitaru_executions_cancel",
     "kitaru_executions_input",
+    "kitaru_executions_send",
     "kitaru_executions_retry",
     "kitaru_executions_resume",
     "kitaru_executions_replay",
+    "kitaru_executions_diff",
     "kitaru_artifacts_list",
     "kitaru_artifacts_get",
     "kitaru_start_local_server",
@@ -85,6 +89,10 @@ def _run_tool(policy: TargetPolicy) -> Any:
         target: Annotated[str, Field(description="<module_or_file.py>:<flow>, e.g. flows.py:my_flow")],
         args: Annotated[dict[str, Any] | None, Field(description="The flow's inputs by parameter name.")] = None,
         stack: Annotated[str | None, Field(description="Run on this stack (this execution only).")] = None,
+        idempotency_key: Annotated[
+            str | None,
+            Field(description="Start at most one execution of this flow for this key; if it exists, return it."),
+        ] = None,
     ) -> dict[str, Any]:
         """Run a flow and return its execution.
 
@@ -96,7 +104,7 @@ def _run_tool(policy: TargetPolicy) -> Any:
         Returns:
             {"exec_id", "target", "execution": the execution or null, "warning": text or null}.
         """
-        return executions.run_target(policy, target, args, stack)
+        return executions.run_target(policy, target, args, stack, idempotency_key)
 
     return kitaru_executions_run
 
@@ -207,9 +215,11 @@ def build_server(*, root: Path | None = None, allow_any_target: bool = False) ->
         "kitaru_executions_run": _run_tool(policy),
         "kitaru_executions_cancel": executions.kitaru_executions_cancel,
         "kitaru_executions_input": executions.kitaru_executions_input,
+        "kitaru_executions_send": executions.kitaru_executions_send,
         "kitaru_executions_retry": executions.kitaru_executions_retry,
         "kitaru_executions_resume": executions.kitaru_executions_resume,
         "kitaru_executions_replay": executions.kitaru_executions_replay,
+        "kitaru_executions_diff": executions.kitaru_executions_diff,
         "kitaru_artifacts_list": system.kitaru_artifacts_list,
         "kitaru_artifacts_get": system.kitaru_artifacts_get,
         "kitaru_start_local_server": system.kitaru_start_local_server,

@@ -1,8 +1,9 @@
 """``kitaru executions``: inspect and control executions.
 
 One module per concern registers its subcommands on the shared group:
-``inspect`` (get, list), ``logs`` (logs), ``waits`` (input), ``control``
-(retry, resume, cancel), ``replay`` (replay), ``delete`` (delete, prune).
+``inspect`` (get, list), ``logs`` (logs), ``waits`` (input), ``events`` (send), ``control``
+(retry, resume, cancel), ``replay`` (replay), ``delete`` (delete, prune),
+``diff`` (diff).
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "kitaru.cli.executions.inspect",
     "kitaru.cli.executions.logs",
     "kitaru.cli.executions.waits",
+    "kitaru.cli.executions.events",
     "kitaru.cli.executions.control",
     "kitaru.cli.executions.replay",
     "kitaru.cli.executions.delete",
+    "kitaru.cli.executions.diff",
 )
 
 group = typer.Typer(
     name="executions",
-    help="Inspect and control executions (get, list, logs, input, retry, resume, cancel, replay, delete, prune).",
+    help="Inspect and control executions (get, list, logs, input, send, retry, resume, cancel, replay, delete, prune, diff).",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

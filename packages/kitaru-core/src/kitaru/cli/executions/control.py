@@ -8,6 +8,10 @@ the execution did not end well (failed again, or was cancelled meanwhile).
 ``retry --force-owner-dead`` also retries a *running* execution whose owner,
 on another machine, went silent but is not yet judged dead by its heartbeat
 timeout; a warning on stderr says what happens if that process is alive.
+
+``retry --status failed [--flow NAME] [--since 1d] [--dry-run]`` retries every
+failed execution that matches instead of one
+(:mod:`kitaru.cli.executions.retry_many`).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Annotated, Any
 import typer
 
 from kitaru.cli.executions.inspect import status_text
-from kitaru.cli.output import Item, OutputOption, command, panel
+from kitaru.cli.output import Item, Items, OutputOption, command, panel
 
 ExecIdArgument = Annotated[
     str, typer.Argument(help="The execution id, or a unique prefix of it (6+ characters; see `kitaru executions list`).")
@@ -58,7 +62,25 @@ def _client() -> Any:
 
 @command("executions.retry")
 def retry(
-    exec_id: ExecIdArgument,
+    exec_id: Annotated[
+        str | None,
+        typer.Argument(
+            help="The execution id, or a unique prefix of it (6+ characters). Leave it out with --status failed.",
+            show_default=False,
+        ),
+    ] = None,
+    status: Annotated[
+        str | None,
+        typer.Option("--status", help="Retry every execution with this status: failed (the only one retryable)."),
+    ] = None,
+    flow: Annotated[str | None, typer.Option("--flow", help="With --status: only executions of this flow.")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="With --status: only executions that failed in the last 30m, 12h, 1d, 2w ..."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --status: list what would be retried; retry nothing.")
+    ] = False,
     force_owner_dead: Annotated[
         bool,
         typer.Option(
@@ -71,15 +93,56 @@ def retry(
         ),
     ] = False,
     output: OutputOption = "text",  # noqa: ARG001
-) -> Item:
-    """Re-run a failed execution in place, skipping checkpoints that succeeded."""
-    execution = _client().executions.retry(exec_id, force_owner_dead=force_owner_dead)
+) -> Item | Items:
+    """Re-run a failed execution in place, skipping checkpoints that succeeded (or every match of --status failed)."""
+    from kitaru.cli.executions.retry_many import one_execution, retry_many_items
+
+    single = one_execution(
+        exec_id, status=status, flow=flow, since=since, dry_run=dry_run, force_owner_dead=force_owner_dead
+    )
+    if single is None:
+        return retry_many_items(status=status or "failed", flow=flow, since=since, dry_run=dry_run)
+    execution = _client().executions.retry(single, force_owner_dead=force_owner_dead)
     return outcome("Retried", execution, good=("completed", "waiting"))
 
 
 @command("executions.resume")
-def resume(exec_id: ExecIdArgument, output: OutputOption = "text") -> Item:  # noqa: ARG001
-    """Continue a paused execution after its waits were answered."""
+def resume(
+    exec_id: Annotated[
+        str | None,
+        typer.Argument(
+            help="The execution id, or a unique prefix of it (6+ characters). Leave it out with --due.",
+            show_default=False,
+        ),
+    ] = None,
+    due: Annotated[
+        bool,
+        typer.Option(
+            "--due",
+            help=(
+                "Continue every execution whose kitaru.sleep() has reached its wake-up time (paused ones are "
+                "resumed; those whose process died while sleeping are retried), and report each. For cron or a "
+                "systemd timer."
+            ),
+        ),
+    ] = False,
+    output: OutputOption = "text",  # noqa: ARG001
+) -> Item | Items:
+    """Continue a paused execution after its waits were answered or its sleep is due (or every due one with --due)."""
+    from kitaru.cli.executions.sleeps import resume_due_items
+    from kitaru.errors import KitaruUsageError
+
+    if due and exec_id is not None:
+        raise KitaruUsageError(
+            "Give either an execution id or --due, not both: --due continues every execution whose sleep is due."
+        )
+    if due:
+        return resume_due_items()
+    if exec_id is None:
+        raise KitaruUsageError(
+            "An execution id is required (see `kitaru executions list`), or --due to continue every execution "
+            "whose sleep is due."
+        )
     return outcome("Resumed", _client().executions.resume(exec_id), good=("completed", "waiting"))
 
 

@@ -142,6 +142,11 @@ def execution_panel(execution: Execution) -> list[Any]:
         ("Failure", _failure_text(execution)),
         ("Checkpoints", summarize_checkpoints(execution)),
     ]
+    from kitaru.cli.executions.sleeps import describe_sleep, sleep_hint
+
+    sleep = describe_sleep(execution)
+    if sleep is not None:
+        rows.insert(3, ("Sleep", sleep))
     attempts = describe_attempts(execution)
     if attempts is not None:
         rows.append(("Attempts", attempts))
@@ -169,13 +174,23 @@ def execution_panel(execution: Execution) -> list[Any]:
         rows.append(("Parent", execution.parent_exec_id))  # a child flow: the execution that called it
     if execution.children:
         rows.append(("Children", "\n".join(execution.children)))
+    if execution.idempotency_key is not None:
+        rows.append(("Idempotency key", execution.idempotency_key))
     parts: list[Any] = [panel("Kitaru execution", rows)]
     from kitaru.errors import build_recovery_command
 
     recovery = build_recovery_command(execution.exec_id, str(execution.status))
     if recovery:
         parts.append(f"To retry this failed execution, run: {recovery}")
-    if wait is not None:
+    from kitaru.execution.events import receive_wait_topic
+
+    topic = receive_wait_topic(wait.name) if wait is not None else None
+    hint = sleep_hint(execution)
+    if hint is not None:
+        parts.append(hint)
+    elif topic is not None:
+        parts.append(f"Send the event with: kitaru executions send {execution.exec_id} {topic} --value <JSON>")
+    elif wait is not None:
         parts.append(f"Answer the wait with: kitaru executions input {execution.exec_id} --value <JSON>")
     elif input_received(execution):
         parts.append(f"Continue it with: kitaru executions resume {execution.exec_id}")
