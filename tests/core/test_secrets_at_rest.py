@@ -13,6 +13,8 @@ import json
 import os
 import stat
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -93,3 +95,40 @@ def test_plain_secrets_from_an_older_store_are_encrypted_when_it_is_opened(fresh
     assert PLANTED in shown.stdout
     assert leaks(fresh_config_dir, PLANTED) == []
     assert os.path.exists(fresh_config_dir / "secrets.key")
+
+
+RACE = """
+import sys, time
+from pathlib import Path
+from kitaru.owner_only import secrets_key
+start = float(sys.argv[2])
+while time.time() < start:
+    pass
+for round in range(int(sys.argv[3])):
+    print(secrets_key(Path(sys.argv[1]) / str(round)))
+"""
+
+
+def test_processes_creating_the_key_at_once_all_read_the_same_whole_key(tmp_path: Path) -> None:
+    """Two processes starting on a brand-new config dir: the loser never reads a half-written key."""
+    rounds = 200
+    start = f"{time.time() + 3:.3f}"  # both spin until the same moment, then race every round
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACE, str(tmp_path), start, str(rounds)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=subprocess_env(tmp_path / "config"),
+        )
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=120) for process in processes]
+    for process, (_, err) in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, err
+    first, second = (out.split() for out, _ in outputs)
+    assert len(first) == len(second) == rounds
+    assert first == second  # every round: one key, read whole by both
+    assert all(len(key) == 64 for key in first)
+    for round in range(rounds):
+        directory = tmp_path / str(round)
+        assert [path.name for path in directory.iterdir()] == ["secrets.key"]  # no drafts left behind
+        assert (directory / "secrets.key").read_text().strip() == first[round]
+        assert stat.S_IMODE((directory / "secrets.key").stat().st_mode) == 0o600

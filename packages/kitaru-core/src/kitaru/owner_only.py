@@ -44,8 +44,10 @@ def owner_only_dir(path: Path) -> Path:
 def secrets_key(config_dir: Path) -> str:
     """The local store's secrets key, created on first use (64 hex characters, ``0600``).
 
-    Two processes creating it at once agree: the file is created exclusively,
-    and the one that loses reads the winner's key.
+    Two processes creating it at once agree, and neither ever reads a
+    half-written key: each writes a whole key to a file of its own, and
+    publishes it with a hard link, which fails if the key file exists; the
+    one that loses reads the winner's key.
 
     Raises:
         PermissionError: When the key file exists but cannot be read.
@@ -53,20 +55,28 @@ def secrets_key(config_dir: Path) -> str:
             that secrets stored with the lost key cannot be read back.
     """
     path = owner_only_dir(config_dir) / SECRETS_KEY_FILE
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_FILE_MODE)
-    except FileExistsError:
-        key = path.read_text(encoding="ascii").strip()
-        if len(key) < 32:
-            raise ValueError(
-                f"The secrets key '{path}' is empty or damaged, so secrets stored with it cannot be "
-                "read. Restore it from a backup, or delete it and set your secrets again "
-                "(kitaru secrets set ...)."
-            ) from None
-        return key
-    key = secrets.token_hex(32)
-    with os.fdopen(descriptor, "w", encoding="ascii") as file:
-        file.write(key + "\n")
+    if not path.exists():
+        key = secrets.token_hex(32)
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_FILE_MODE)
+        try:
+            with os.fdopen(descriptor, "w", encoding="ascii") as file:
+                file.write(key + "\n")
+                file.flush()
+                os.fsync(file.fileno())
+            os.link(draft, path)
+            return key
+        except FileExistsError:
+            pass  # another process published its key first: use that one
+        finally:
+            draft.unlink(missing_ok=True)
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < 32:
+        raise ValueError(
+            f"The secrets key '{path}' is empty or damaged, so secrets stored with it cannot be "
+            "read. Restore it from a backup, or delete it and set your secrets again "
+            "(kitaru secrets set ...)."
+        )
     return key
 
 
