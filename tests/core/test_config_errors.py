@@ -119,7 +119,7 @@ def test_a_misspelt_pyproject_key_warns_with_a_suggestion_and_the_flow_still_run
     output = run_flow(root, fresh_config_dir, "count")
     assert (
         f"[tool.kitaru] in {root / 'pyproject.toml'}: ignoring unknown key(s) cahce (did you mean `cache`?). "
-        "Valid keys are: stack, image, cache, retries."
+        "Valid keys are: stack, image, cache, retries, timeout, checkpoint_timeout."
     ) in output
     assert "RESULT 2" in output
 

@@ -274,13 +274,14 @@ def test_a_failed_call_changes_status_and_the_failed_execution_has_no_result(run
     assert (flaky["a"]["output"], flaky["b"]["output"]) == ("steady post", None)
     assert item["inputs"]["changed"] == []
     assert item["result"]["a"]["topic"] == "durable agents" and item["result"]["b"] is None
-    assert (item["result"]["changed"], item["result"]["unknown"]) == (False, True)
-    assert item["result"]["unavailable"] == {"b": "no result recorded (the execution is failed)"}
+    # A failed execution's result is known: none. So the result changed; it is not "unknown".
+    assert (item["result"]["changed"], item["result"]["unknown"]) == (True, False)
+    assert item["result"]["unavailable"] == {}
     assert item["llm"]["b"] == usage(("c", "draft"))
     text = kitaru_cli("executions", "diff", runs.a, runs.c)
     assert text.returncode == 0, text.stderr
     assert re.search(r"^\s*flaky\s+changed\s+output, status completed→failed, attempts 1→2", text.stdout, re.M)
-    assert "B: no result recorded (the execution is failed)" in text.stdout
+    assert re.search(r"Result\s.*→ none \(failed\)", text.stdout), text.stdout
 
 
 def test_executions_of_different_flows_are_compared_with_a_warning(runs: Runs) -> None:

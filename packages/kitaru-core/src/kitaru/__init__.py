@@ -23,9 +23,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from kitaru.budget import Budget
 from kitaru.errors import (
     FailureOrigin,
     KitaruBackendError,
+    KitaruBudgetExceededError,
+    KitaruCassetteMiss,
     KitaruContextError,
     KitaruDivergenceError,
     KitaruError,
@@ -119,6 +122,9 @@ __all__ = [
     "KitaruWaitValidationError",
     "KitaruFeatureNotAvailableError",
     "KitaruTimeoutError",
+    "Budget",
+    "KitaruBudgetExceededError",
+    "KitaruCassetteMiss",
 ]
 
 

@@ -41,6 +41,7 @@ class FailureOrigin(StrEnum):
     INTERRUPTED = "interrupted"
     CANCELLED = "cancelled"
     TIMEOUT = "timeout"
+    BUDGET = "budget"
     UNKNOWN = "unknown"
 
 
@@ -113,6 +114,50 @@ def _timeout_error(message: str, timeout: float | None, exec_id: str | None, sta
     return KitaruTimeoutError(message, timeout=timeout, exec_id=exec_id, status=status)
 
 
+class KitaruBudgetExceededError(KitaruExecutionError):
+    """A model request was refused because the execution's budget is used up; nothing was sent.
+
+    Raised before each model request (``kitaru.llm()``, an adapter's
+    request) once what the execution has spent reaches a limit of its
+    :class:`kitaru.Budget`. An execution that fails this way has origin
+    ``budget`` and ``handle.wait()`` raises this class for it.
+    ``kitaru executions retry ID --budget-usd X`` (``--budget-tokens``,
+    ``--budget-calls``) raises the limit and continues.
+
+    Attributes:
+        limit: Which limit was reached (``usd``, ``tokens`` or ``llm_calls``), when known.
+        allowed: That limit's value.
+        spent: What the execution had spent of it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit: str | None = None,
+        allowed: float | None = None,
+        spent: float | None = None,
+        exec_id: str | None = None,
+        status: str | None = None,
+        failure_origin: FailureOrigin | None = FailureOrigin.BUDGET,
+    ) -> None:
+        super().__init__(message, exec_id=exec_id, status=status, failure_origin=failure_origin)
+        self.limit = limit
+        self.allowed = allowed
+        self.spent = spent
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_budget_error, (str(self), self.limit, self.allowed, self.spent, self.exec_id, self.status))
+
+
+def _budget_error(
+    message: str, limit: str | None, allowed: float | None, spent: float | None, exec_id: str | None, status: str | None
+) -> KitaruBudgetExceededError:
+    return KitaruBudgetExceededError(
+        message, limit=limit, allowed=allowed, spent=spent, exec_id=exec_id, status=status
+    )
+
+
 class KitaruBackendError(KitaruRuntimeError):
     """The store, server or another backend could not be reached or failed."""
 
@@ -169,6 +214,34 @@ def _structured_output_error(message: str, text: str) -> KitaruStructuredOutputE
     return KitaruStructuredOutputError(message, text=text)
 
 
+class KitaruCassetteMiss(KitaruRuntimeError):
+    """A model request run from a cassette is not in it (``KITARU_CASSETTE``, ``kitaru.testing.cassette``).
+
+    Raised at once, before any credential is read or the provider is
+    contacted (in ``record`` mode the request goes to the provider instead).
+    The message names the call and shows how its request differs from the
+    closest recorded one.
+
+    Attributes:
+        call: The call's name (``draft``, ``researcher_request_2``).
+        cassette: The cassette file.
+        closest: The closest recorded call's name, or None.
+    """
+
+    def __init__(self, message: str, *, call: str, cassette: str, closest: str | None = None) -> None:
+        super().__init__(message)
+        self.call = call
+        self.cassette = cassette
+        self.closest = closest
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_cassette_miss, (str(self), self.call, self.cassette, self.closest))
+
+
+def _cassette_miss(message: str, call: str, cassette: str, closest: str | None) -> KitaruCassetteMiss:
+    return KitaruCassetteMiss(message, call=call, cassette=cassette, closest=closest)
+
+
 class KitaruFeatureNotAvailableError(KitaruError, NotImplementedError):
     """The feature is not available in this build or on this backend."""
 
@@ -204,6 +277,7 @@ _ORIGIN_OF_TYPE = {
     "KitaruCancelledError": FailureOrigin.CANCELLED,
     "KitaruDivergenceError": FailureOrigin.DIVERGENCE,
     "KitaruTimeoutError": FailureOrigin.TIMEOUT,
+    "KitaruBudgetExceededError": FailureOrigin.BUDGET,
     "DeadlineInterrupt": FailureOrigin.TIMEOUT,  # an attempt a flow's timeout stopped (kitaru.execution.deadlines)
 }
 """Kitaru's own exceptions say where a failure came from, whatever their traceback mentions."""
@@ -252,6 +326,8 @@ def execution_error_class(origin: FailureOrigin) -> type[KitaruExecutionError]:
         return KitaruCancelledError
     if origin is FailureOrigin.TIMEOUT:
         return KitaruTimeoutError
+    if origin is FailureOrigin.BUDGET:
+        return KitaruBudgetExceededError
     return KitaruExecutionError
 
 

@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from kitaru.budget import Budget, check_budget
 from kitaru.checkpoints import checkpoint
 from kitaru.config.timeouts import validate_timeout
 from kitaru.engine.runs import RunRecord
@@ -61,6 +62,10 @@ DIRECT_CALL_MESSAGE = (
     "handle.wait() to get the result. (In another flow's body, my_flow(...) runs it as a child flow.)"
 )
 _POLL_INTERVAL_MAX = 2.0
+CHILD_BUDGET_REFUSAL = (
+    "budget= cannot be given to a flow run in another flow's body: a child flow runs with its own "
+    "@flow(budget=...). Set the budget on the child flow's decorator."
+)
 
 
 class FlowHandle:
@@ -190,6 +195,7 @@ class FlowDefinition(FlowBase):
         cache: bool | None,
         retries: int | None,
         timeout: float | None = None,
+        budget: Budget | None = None,
     ) -> None:
         if retries is not None and (not isinstance(retries, int) or isinstance(retries, bool) or retries < 0):
             raise KitaruUsageError("Flow retries must be >= 0.")
@@ -202,6 +208,7 @@ class FlowDefinition(FlowBase):
             "retries": retries,
             "timeout": validate_timeout(timeout, what=f"Flow `{self.name}` timeout"),
         }
+        self.budget = check_budget(budget, where=f"@flow `{self.name}`")
         self._engine_flow: Any = None
         functools.update_wrapper(self, func)
         definition = self
@@ -241,6 +248,7 @@ class FlowDefinition(FlowBase):
         cache: bool | None = None,
         retries: int | None = None,
         idempotency_key: str | None = None,
+        budget: Budget | None = None,
         **kwargs: Any,
     ) -> FlowHandle:
         """Submit an execution of this flow and return its handle.
@@ -262,6 +270,9 @@ class FlowDefinition(FlowBase):
                 or another process starts it at the same moment, return a
                 handle to it instead of starting another
                 (:mod:`kitaru.execution.idempotency`). Not in a flow body.
+            budget: This execution's :class:`kitaru.Budget`, in place of
+                the flow's ``@flow(budget=...)``. Not in a flow body (a child
+                flow has its own decorator's budget).
             **kwargs: Keyword flow inputs.
 
         Returns:
@@ -277,6 +288,9 @@ class FlowDefinition(FlowBase):
         scope = calling_flow()
         if scope is not None and idempotency_key is not None:
             raise KitaruUsageError(CHILD_FLOW_REFUSAL)
+        run_budget = check_budget(budget, where=f"{self.name}.run()")
+        if scope is not None and run_budget is not None:
+            raise KitaruUsageError(CHILD_BUDGET_REFUSAL)
         if scope is not None:
             outcome = call_child_flow(self, scope, args, kwargs, overrides, flow_call)
             return FlowHandle(
@@ -285,7 +299,9 @@ class FlowDefinition(FlowBase):
                 has_local_result=outcome.completed,
                 parent_exec_id=scope.execution_id,
             )
-        return FlowHandle._of(submit_flow(self, args, kwargs, overrides, idempotency_key=idempotency_key))
+        return FlowHandle._of(
+            submit_flow(self, args, kwargs, overrides, idempotency_key=idempotency_key, budget=run_budget)
+        )
 
     def replay(
         self,
@@ -368,6 +384,7 @@ def flow(
     cache: bool | None = None,
     retries: int | None = None,
     timeout: float | None = None,
+    budget: Budget | None = None,
 ) -> Any:
     """Mark a function as a flow: the durable orchestration of checkpoints.
 
@@ -386,17 +403,26 @@ def flow(
             ``kitaru executions retry`` runs it again, skipping the
             checkpoints that finished. None (the default) takes the
             configured ``timeout`` (``configure()``, ``kitaru.yaml``), if any.
+        budget: The most each execution may spend on model requests, a
+            :class:`kitaru.Budget` (``usd``, ``tokens``, ``llm_calls``).
+            Before each request Kitaru sums what the execution spent (from
+            its journal, retries and crashes included) and refuses the
+            request once a limit is reached: the execution fails with origin
+            ``budget`` (:class:`~kitaru.errors.KitaruBudgetExceededError`).
+            ``.run(..., budget=...)`` overrides it for one execution.
 
     Returns:
         The flow, or a decorator producing one.
 
     Raises:
-        KitaruUsageError: If ``retries`` is negative or ``timeout`` is not a
-            positive number of seconds.
+        KitaruUsageError: If ``retries`` is negative, ``timeout`` is not a
+            positive number of seconds or ``budget`` is not a ``kitaru.Budget``.
     """
 
     def decorate(target: Callable[..., Any]) -> FlowDefinition:
-        return FlowDefinition(target, stack=stack, image=image, cache=cache, retries=retries, timeout=timeout)
+        return FlowDefinition(
+            target, stack=stack, image=image, cache=cache, retries=retries, timeout=timeout, budget=budget
+        )
 
     if func is not None:
         return decorate(func)

@@ -21,6 +21,7 @@ from kitaru.checkpoints import checkpoint
 from kitaru.engine import get_engine
 from kitaru.errors import KitaruContextError, KitaruRuntimeError, KitaruStateError, KitaruUsageError
 from kitaru.execution.artifacts import load_named_artifact
+from kitaru.execution.budgets import charge, check_request
 from kitaru.execution.events_body import run_receive
 from kitaru.execution.ids import parse_execution_id
 from kitaru.execution.keys import ARTIFACT_TYPE_KEY
@@ -457,7 +458,9 @@ def _answer(request: dict[str, Any], tool_results: list[Any] | None = None) -> d
     """
     messages = fill_results(list(request["messages"]), tool_results or [])
     request = {**request, "messages": messages}
+    check_request(request["name"])  # the execution's budget: refuses the call before anything is sent
     answer, record = perform_call(request)
+    charge(record)
     answer["messages"] = messages
     name = request["name"]
     save(f"{name}_prompt", messages, type="prompt")

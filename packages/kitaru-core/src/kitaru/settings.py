@@ -102,6 +102,11 @@ class KitaruSettings:
         model_registry: The model aliases travelling with a remote execution.
         llm_mock_response: Answer every ``kitaru.llm()`` call with this text
             (kept as given: spaces count).
+        cassette: A cassette file that answers the model requests of the
+            flows run in this process (:mod:`kitaru._llm.cassettes`).
+        cassette_mode: ``offline`` (the default: a request not in the
+            cassette fails) or ``record`` (it goes to the provider and is
+            added to the cassette).
         wait_poll_interval: Seconds between two checks for wait input.
         sleep_pause_after: Seconds of ``kitaru.sleep()`` above which the
             execution pauses instead of sleeping in its process (default 60).
@@ -138,6 +143,8 @@ class KitaruSettings:
     default_model: str | None = None
     model_registry: str | None = None
     llm_mock_response: str | None = None
+    cassette: str | None = None
+    cassette_mode: str | None = None
     wait_poll_interval: str | None = None
     sleep_pause_after: str | None = None
     heartbeat_timeout: str | None = None

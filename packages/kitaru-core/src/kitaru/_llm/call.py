@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from kitaru._llm.backends import backend_for
+from kitaru._llm.cassettes import answer, credentials_or_cassette
 from kitaru._llm.credentials import credentials_for
 from kitaru._llm.messages import call_name, check_options, normalise_prompt
 from kitaru._llm.pricing import configured_prices, cost_usd, price_for
@@ -219,10 +220,10 @@ def _call_provider(request: dict[str, Any], record: dict[str, Any]) -> dict[str,
         response_format=native_format,
     )
     prices = configured_prices()  # read first: a malformed llm_prices entry fails before the provider is paid
-    with credentials_for(backend, request.get("secret"), model) as source:
+    with credentials_or_cassette(request, lambda: credentials_for(backend, request.get("secret"), model)) as source:
         started = time.perf_counter()
         try:
-            result = backend.call(llm_request)
+            result = answer(request, source, lambda: backend.call(llm_request))  # the cassette, if one is active
         except KitaruError:
             raise
         except Exception as exc:

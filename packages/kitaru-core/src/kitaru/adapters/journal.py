@@ -43,8 +43,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kitaru._llm.call import LLM_CALL_TYPE, TOOL_CALL_TYPE, claim_next
+from kitaru._llm.cassettes import served_send
 from kitaru._llm.records import reported_call
 from kitaru.checkpoints import checkpoint
+from kitaru.execution.budgets import charge, check_request
 from kitaru.execution.loop_calls import call_from_loop, pending_work
 from kitaru.execution.scope import current_checkpoint, current_flow
 from kitaru.primitives import log, save
@@ -84,6 +86,7 @@ def agent_model_request(request: dict[str, Any], tool_results: Any = None) -> An
             values reach the model through the framework; they are an input
             for the lineage, so a replay can edit them.
     """
+    check_request(request["name"])  # the execution's budget: refuses the request before it is sent
     started = time.perf_counter()
     with llm_request(request["name"]) as traced:
         outcome: ModelOutcome = pending_work()
@@ -112,6 +115,7 @@ def record(name: str, outcome: ModelOutcome, *, latency_ms: float | None) -> dic
         credential_source=FRAMEWORK_CREDENTIALS,
     )
     log(llm_calls={name: call})
+    charge(call)
     return call
 
 
@@ -156,6 +160,8 @@ class AgentJournal:
         """
         flow, inside = current_flow(), current_checkpoint()
         if flow is None or inside is not None:
+            if inside is not None:
+                check_request(f"{self.agent}_request")  # the execution's budget, before the request is sent
             started = time.perf_counter()
             with llm_request(f"{self.agent}_request") as traced:
                 outcome = await send()
@@ -167,6 +173,7 @@ class AgentJournal:
         async with self._launch_lock():
             name = claim_next(flow, f"{self.agent}_request")
             request = {"name": name, "agent": self.agent, **identity}
+            send = served_send(name, request, send, ModelOutcome, flow.execution_id)  # the cassette, if one is active
             results, self._results = self._results, []
             if results:
                 return await call_from_loop(lambda: agent_model_request(request, results, id=name), send)

@@ -23,6 +23,7 @@ from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
 
+from kitaru.budget import Budget, check_budget
 from kitaru.client import deletion, reading
 from kitaru.client import waits as client_waits
 from kitaru.client.bulk_retry import BulkRetryResult, parse_retry_status, parse_since
@@ -154,7 +155,7 @@ class ExecutionsAPI:
         """
         return resume_due()
 
-    def retry(self, exec_id: str, *, force_owner_dead: bool = False) -> Execution:
+    def retry(self, exec_id: str, *, force_owner_dead: bool = False, budget: Budget | None = None) -> Execution:
         """Re-run a failed execution in place, skipping checkpoints that succeeded.
 
         Args:
@@ -165,9 +166,14 @@ class ExecutionsAPI:
                 fact alive, it runs alongside the retry until it notices
                 (within its heartbeat interval) and exits, so a checkpoint
                 may run twice.
+            budget: Raise (or lower) the execution's budget for the
+                continuation: each limit this :class:`kitaru.Budget` sets
+                replaces the recorded one, the others stay
+                (``Budget(tokens=200)`` keeps a ``usd`` limit). Recorded on
+                the execution.
         """
         exec_id = _execution_id(exec_id)
-        retry_execution(exec_id, force_owner_dead=force_owner_dead)
+        retry_execution(exec_id, force_owner_dead=force_owner_dead, budget=check_budget(budget, where="retry()"))
         return self.get(exec_id)
 
     def retry_many(

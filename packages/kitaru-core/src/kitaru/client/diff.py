@@ -324,10 +324,15 @@ def call_order(a_names: list[str], b_names: list[str]) -> list[str]:
 
 
 def flow_result(execution: Execution, metadata: Mapping[str, Any], loader: ValueLoader) -> tuple[Any, str | None]:
-    """The flow's result, or ``(None, why)`` when it has none or it cannot be loaded."""
+    """The flow's result, or ``(None, why)`` when it cannot be loaded.
+
+    An execution that recorded no result (it failed, or has not finished)
+    has a known result: none. Completed on one side and failed on the other
+    is then a changed result, not an unknown one.
+    """
     record = metadata.get(RESULT_KEY)
     if not record:
-        return None, f"no result recorded (the execution is {execution.status})"
+        return None, None
     try:
         if isinstance(record, Mapping) and record.get("kind") != "json" and record.get("artifact_id"):
             return loader.load_id(str(record["artifact_id"]), "result", record.get("checkpoint"))

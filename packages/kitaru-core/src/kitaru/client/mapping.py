@@ -37,6 +37,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
+from kitaru._llm.cassettes import CASSETTE_KEY
 from kitaru.client.models import (
     ArtifactRef,
     CheckpointAttempt,
@@ -214,6 +215,7 @@ def execution(run: RunRecord, *, fallback_failure: FailureInfo | None = None, **
         parent_exec_id=run.parent_run_id,
         sleep=sleep_info(run),
         idempotency_key=metadata.get(IDEMPOTENCY_KEY),
+        cassette=metadata.get(CASSETTE_KEY),
         replay_info=replay_info(record) if record is not None else None,
         owner=owner_info(metadata) if status is ExecutionStatus.RUNNING else None,
         **details,

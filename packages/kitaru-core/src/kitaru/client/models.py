@@ -245,6 +245,12 @@ class Execution:
     paused until its wake-up time, or interrupted by its process dying), or None.
     ``idempotency_key`` is the key it was started with
     (``flow.run(..., idempotency_key=...)``), or None.
+    ``cassette`` is ``{"path", "mode"}`` when model requests were answered
+    from a cassette (``KITARU_CASSETTE``, ``kitaru.testing.cassette``), else None.
+    ``budget`` is its :class:`kitaru.Budget` against what it spent,
+    ``{"limits": {"tokens": 60}, "spent": {"usd", "tokens", "llm_calls",
+    "calls_with_unknown_cost"}, "exhausted": bool}`` (loaded by
+    ``executions.get``; None without a budget and in list summaries).
     """
 
     exec_id: str
@@ -271,6 +277,8 @@ class Execution:
     children: list[str] = field(default_factory=list)
     sleep: SleepInfo | None = None
     idempotency_key: str | None = None
+    cassette: dict[str, Any] | None = None
+    budget: dict[str, Any] | None = None
 
     def refresh(self) -> Execution:
         """Return a freshly loaded copy of this execution."""

@@ -29,6 +29,7 @@ from kitaru.engine import get_engine
 from kitaru.engine.runs import RunRecord, StepRecord
 from kitaru.errors import KitaruBackendError, KitaruError
 from kitaru.execution.artifacts import load_artifact_record
+from kitaru.execution.budgets import budget_report
 from kitaru.execution.naming import sanitize_name
 from kitaru.execution.runs import load_run, reconcile_crashed
 from kitaru.execution.status import ExecutionStatus
@@ -60,7 +61,8 @@ def get_execution(exec_id: str) -> Execution:
     """
     run = load_run(exec_id)
     try:
-        calls = checkpoint_calls(get_engine().runs.list_steps([run.id]))
+        steps = get_engine().runs.list_steps([run.id])
+        calls = checkpoint_calls(steps)
         artifacts = mapping.union_artifacts(calls)
         return mapping.execution(
             run,
@@ -70,6 +72,7 @@ def get_execution(exec_id: str) -> Execution:
             checkpoint_count=len(calls),
             artifact_count=len(artifacts),
             llm_usage=summarize(calls),
+            budget=budget_report(run.metadata, steps),
             children=[child.id for child in get_engine().runs.child_runs(run.id)],
         )
     except KitaruError:

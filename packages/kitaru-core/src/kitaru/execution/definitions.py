@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from kitaru.budget import Budget
 from kitaru.engine import get_engine
 
 
@@ -23,12 +24,15 @@ class FlowBase:
         defaults: Decorator-level execution settings (stack, image, cache, retries).
         entrypoint: The function the engine calls and imports by name
             (:func:`kitaru.execution.entrypoints.publish_entrypoint`).
+        budget: The ``@flow(budget=...)`` every execution starts with unless
+            its run sets one (a :class:`kitaru.Budget`), or None.
     """
 
     name: str
     func: Callable[..., Any]
     defaults: dict[str, Any]
     entrypoint: Callable[..., Any]
+    budget: Budget | None = None
     _engine_flow: Any = None
 
     def engine_flow(self) -> Any:

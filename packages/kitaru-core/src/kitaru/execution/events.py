@@ -10,7 +10,8 @@ per record so that concurrent writers never overwrite each other (the engine ref
 * a *message*: ``kitaru_event/<topic>/<sent_ns>/<id>`` holding the topic, the
   message id, when it was sent and the value as JSON text. The key is unique
   (send time in nanoseconds plus a random id), and messages of a topic are
-  delivered in (send time, id) order;
+  delivered in (send time, id) order: the order they are stored, by each
+  sender's clock (read just before its write), not the order the writes landed;
 * a *delivery*: ``kitaru_received/<topic>/<k>`` holding the id of the message
   the ``k``-th ``receive(topic)`` of the flow body took (``k`` counts from 0
   in every run of the body). It is written the first time, before
@@ -39,6 +40,7 @@ from typing import Any
 
 from kitaru.engine import get_engine
 from kitaru.errors import KitaruBackendError, KitaruUsageError
+from kitaru.jsonable import json_problem
 
 EVENT_PREFIX = "kitaru_event/"
 """Run-metadata key prefix of a sent message."""
@@ -99,29 +101,6 @@ def validate_topic(topic: Any, *, where: str = "topic") -> str:
     return topic
 
 
-def _plain_json_problem(value: Any, path: str) -> str | None:
-    """Where ``value`` stops being plain JSON data, or None."""
-    if value is None or isinstance(value, (bool, int, str)):
-        return None
-    if isinstance(value, float):
-        return None if math.isfinite(value) else f"{path} is {value!r}, which JSON cannot hold"
-    if isinstance(value, (list, tuple)):
-        for position, item in enumerate(value):
-            problem = _plain_json_problem(item, f"{path}[{position}]")
-            if problem:
-                return problem
-        return None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                return f"{path} has the key {key!r}; JSON object keys are strings"
-            problem = _plain_json_problem(item, f"{path}[{key!r}]")
-            if problem:
-                return problem
-        return None
-    return f"{path} is a {type(value).__name__}"
-
-
 def encode_value(value: Any) -> str:
     """The JSON text of an event value.
 
@@ -129,7 +108,7 @@ def encode_value(value: Any) -> str:
         KitaruUsageError: If ``value`` is not plain JSON data (str, numbers,
             bools, None, lists and dicts with string keys).
     """
-    problem = _plain_json_problem(value, "the value")
+    problem = json_problem(value, "the value")
     if problem:
         raise KitaruUsageError(
             f"An event value must be JSON data (str, int, float, bool, None, lists, dicts with string keys); "
@@ -270,19 +249,30 @@ def run_metadata(exec_id: str) -> Mapping[str, Any]:
 
 
 def write(exec_id: str, key: str, record: Any) -> None:
-    """Store one record on the execution and check that the store kept it.
+    """Store one record on the execution and check that the store holds this record under ``key``.
+
+    The value read back must equal ``record``: two writers of the same key
+    (two bodies continuing one execution, each taking a message at the same
+    receive) must not both believe their record was kept.
 
     Raises:
-        KitaruBackendError: If the write fails or the store dropped the record.
+        KitaruBackendError: If the write fails, or the store holds something
+            else (or nothing) under ``key``.
     """
     runs = get_engine().runs
     try:
         runs.log_run_metadata(exec_id, {key: record})
-        kept = key in runs.get_run(exec_id).metadata
+        metadata = runs.get_run(exec_id).metadata
     except Exception as exc:
         raise KitaruBackendError(f"Failed to store `{key}` on execution {exec_id}: {exc}") from exc
-    if not kept:
+    if key not in metadata:
         raise KitaruBackendError(f"The store did not keep `{key}` on execution {exec_id}; nothing was delivered.")
+    if metadata[key] != record:
+        raise KitaruBackendError(
+            f"Execution {exec_id} holds another record under `{key}` than this process wrote ({metadata[key]!r}, "
+            f"not {record!r}): another process wrote it at the same moment. Nothing was delivered here; "
+            f"retry the execution with `kitaru executions retry {exec_id}` if it failed."
+        )
 
 
 def valid_timeout(timeout: Any, default: float) -> float:

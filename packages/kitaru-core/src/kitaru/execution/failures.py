@@ -9,8 +9,10 @@ the import path of the exception class (``builtins.ValueError``). From those:
 * the exception type is the class named on that line, confirmed against the
   recorded import path (the path's last part when the traceback has no such
   line);
-* the origin (user code, runtime, backend, divergence) comes from
-  :func:`kitaru.errors.classify_failure_origin`.
+* the origin (user code, runtime, backend, divergence, timeout ...) comes
+  from :func:`kitaru.errors.classify_failure_origin`; a checkpoint attempt or
+  flow body stopped at its timeout recorded ``KitaruTimeoutError`` (or, for an
+  attempt a flow's timeout stopped, the deadline's interrupt), origin ``timeout``.
 
 Only parsing happens here; :mod:`kitaru.client.reading` reads the records.
 ``FailureInfo`` is also importable from :mod:`kitaru.client.models`.

@@ -25,10 +25,12 @@ from __future__ import annotations
 import sys
 import time
 
+from kitaru.budget import Budget
 from kitaru.engine import get_engine
 from kitaru.engine.runs import RunRecord
 from kitaru.errors import FailureOrigin, KitaruCancelledError, KitaruStateError
 from kitaru.execution import ownership, sleeps
+from kitaru.execution.budgets import raise_budget
 from kitaru.execution.console import format_duration, say
 from kitaru.execution.owner_record import OwnerInfo
 from kitaru.execution.runs import ALIVE_STATUSES, load_run, mark_crashed, root_of
@@ -126,7 +128,7 @@ def _continue(run: RunRecord, *, reason: str, verb: str) -> None:
     say(f"Execution {run.id} {public_status_of(final)} in {format_duration(time.perf_counter() - started)}.")
 
 
-def retry_execution(exec_id: str, *, force_owner_dead: bool = False) -> None:
+def retry_execution(exec_id: str, *, force_owner_dead: bool = False, budget: Budget | None = None) -> None:
     """Re-run a failed execution in place, skipping checkpoints that succeeded.
 
     Args:
@@ -136,6 +138,9 @@ def retry_execution(exec_id: str, *, force_owner_dead: bool = False) -> None:
             then retry. A warning says what happens if it is alive after all:
             it runs alongside until its next heartbeat finds it was taken over
             and ends it, so a checkpoint may run twice.
+        budget: Limits that replace the execution's budget limits of the
+            same name for the continuation (the others stay); recorded on
+            the execution (:func:`kitaru.execution.budgets.raise_budget`).
 
     Raises:
         KitaruStateError: If the execution is not failed; for a running one
@@ -149,6 +154,8 @@ def retry_execution(exec_id: str, *, force_owner_dead: bool = False) -> None:
     status = public_status_of(run)
     if status is not ExecutionStatus.FAILED:
         raise KitaruStateError(_not_retryable(run.id, status, owner))
+    if budget is not None and not run.parent_run_id:  # a child continues only with its parent (refused below)
+        raise_budget(run.id, run.metadata, budget)
     _continue(run, reason="Retry requested.", verb="Retrying")
 
 

@@ -42,6 +42,9 @@ class FlowScope:
             the engine does.
         calls_made: Checkpoint calls (and maps) the body made so far: the
             next call's index, recorded so calls list in call order.
+        budget_ledger: What this run of the body knows of its execution's
+            budget and spending, read at its first model request
+            (:class:`kitaru.execution.budgets.Ledger`).
     """
 
     name: str
@@ -54,6 +57,7 @@ class FlowScope:
     supervisor: Any = None
     call_counts: dict[str, int] = field(default_factory=dict)
     calls_made: int = 0
+    budget_ledger: Any = None
     counting: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     """Held while a counter moves: agent adapters and async checkpoints launch calls from threads."""
 

@@ -34,11 +34,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kitaru._llm.registry import snapshot, with_registry_env
+from kitaru.budget import Budget
 from kitaru.config import ResolvedExecutionConfig, build_frozen_spec, image_for_build, resolve_execution_config
 from kitaru.engine import get_engine
 from kitaru.engine.runtime import FlowRuntime, RunNameTaken, RunOptions, StartedRun, UnknownStack
 from kitaru.errors import KitaruRuntimeError, KitaruUsageError
 from kitaru.execution import ownership
+from kitaru.execution.budgets import budget_metadata
 from kitaru.execution.console import format_duration, say
 from kitaru.execution.definitions import FlowBase
 from kitaru.execution.idempotency import IDEMPOTENCY_KEY, check_key, execution_name, reused_message
@@ -220,7 +222,8 @@ def start(
     ).model_dump(mode="json")
     configured = runtime.configure_flow(flow.engine_flow(), run_options(resolved))
 
-    submission = Submission(spec=spec, journal=journal, metadata=dict(metadata or {}))
+    # The flow's own budget, unless the caller's metadata records another (a run's budget=).
+    submission = Submission(spec=spec, journal=journal, metadata={**budget_metadata(flow.budget), **(metadata or {})})
     token = _submission.set(submission)
     started_at = time.perf_counter()
     say(announce)
@@ -281,6 +284,7 @@ def submit_flow(
     overrides: Mapping[str, Any],
     *,
     idempotency_key: str | None = None,
+    budget: Budget | None = None,
 ) -> Submitted:
     """Submit an execution of ``flow`` (``my_flow.run(...)``).
 
@@ -292,6 +296,8 @@ def submit_flow(
         idempotency_key: Start at most one execution of ``flow`` for this key
             (:mod:`kitaru.execution.idempotency`): if one exists, or another
             process creates it first, return it instead of starting another.
+        budget: This execution's budget, in place of the flow's (recorded
+            as run metadata; :mod:`kitaru.execution.budgets`).
 
     Raises:
         KitaruUsageError: For arguments that do not fit the flow, or an invalid key.
@@ -309,7 +315,10 @@ def submit_flow(
         lambda engine_flow: runtime.start_run(engine_flow, params, name=name),
         call=overrides,
         announce=f"Starting flow `{flow.name}`.",
-        metadata={IDEMPOTENCY_KEY: idempotency_key} if idempotency_key is not None else None,
+        metadata={
+            **({IDEMPOTENCY_KEY: idempotency_key} if idempotency_key is not None else {}),
+            **budget_metadata(budget),
+        },
     )
     if started.exec_id is None:
         if isinstance(started.error, RunNameTaken) and idempotency_key is not None:

@@ -26,7 +26,10 @@ cancellation for ``async def`` checkpoints. Then:
   ("Flow `agent` timed out after 600s."), so the execution is recorded
   ``failed`` with origin ``timeout``; a retry runs the body again with the
   whole timeout and skips the checkpoints that finished. A checkpoint
-  running at the flow's deadline is interrupted without being retried.
+  running in the body's thread at the flow's deadline is interrupted without
+  being retried; one running in another thread (``.submit()``) is not
+  stopped by the flow's deadline, and the engine ends the execution once it
+  has finished.
 
 A cancel (``kitaru executions cancel``) or a Ctrl-C during a timed call
 behaves as it does without a timeout. Synthetic checkpoints that run a
@@ -81,10 +84,11 @@ class ExecutionTimeouts:
         resolved = spec.get("resolved_execution") if isinstance(spec, Mapping) else None
         if not isinstance(resolved, Mapping):
             return cls()
+        retries = resolved.get("retries")
         return cls(
             timeout=_seconds(resolved.get("timeout")),
             checkpoint_timeout=_seconds(resolved.get("checkpoint_timeout")),
-            retries=resolved.get("retries") if isinstance(resolved.get("retries"), int) else 0,
+            retries=retries if isinstance(retries, int) else 0,
         )
 
 
@@ -156,7 +160,8 @@ def run_flow_body_timed(flow_name: str, exec_id: str, timeouts: ExecutionTimeout
     if timeouts.timeout is None:
         return body()
     deadline = Deadline(
-        timeouts.timeout, reason=f"Flow `{flow_name}` timed out after {seconds_text(timeouts.timeout)}."
+        timeouts.timeout,
+        reason=f"Flow `{flow_name}` timed out after {seconds_text(timeouts.timeout)}.",
     )
     try:
         return deadline.run(body)

@@ -38,6 +38,7 @@ from kitaru.engine.schedules import ScheduleRequest
 from kitaru.errors import KitaruBackendError, KitaruUsageError
 from kitaru.execution.sources import ensure_source_root, use_source_root
 from kitaru.execution.submit import bind_parameters, on_stack, run_options
+from kitaru.jsonable import json_problem
 from kitaru.schedules import store
 from kitaru.schedules.cron import check_cron
 from kitaru.schedules.due import DueFire, due_fire, next_fire_time
@@ -91,12 +92,12 @@ def check_args(args: Any) -> dict[str, Any]:
     bad = sorted(repr(key) for key in args if not isinstance(key, str))
     if bad:
         raise KitaruUsageError(f"Schedule argument names must be strings; got {', '.join(bad)}.")
-    try:
-        value: dict[str, Any] = json.loads(json.dumps(dict(args), allow_nan=False))
-    except (TypeError, ValueError) as exc:
+    problem = json_problem(dict(args), "the arguments")
+    if problem:
         raise KitaruUsageError(
-            f"Schedule arguments must be JSON values (strings, numbers, booleans, null, lists, objects): {exc}."
-        ) from None
+            f"Schedule arguments must be JSON values (strings, numbers, booleans, null, lists, objects): {problem}."
+        )
+    value: dict[str, Any] = json.loads(json.dumps(dict(args)))
     reserved = sorted(set(value) & set(RUN_OPTION_NAMES))
     if reserved:
         raise KitaruUsageError(

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kitaru.errors import KitaruUsageError
+from kitaru.jsonable import from_iso, to_iso
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 """Schedule names: a letter or digit, then letters, digits, ``_``, ``.`` or ``-``; at most 64 characters."""
@@ -47,16 +48,6 @@ def check_name(name: Any) -> str:
             "letter or digit, at most 64 characters), e.g. nightly-report."
         )
     return text
-
-
-def to_iso(value: datetime | None) -> str | None:
-    """An aware datetime as ISO 8601 in UTC (None stays None)."""
-    return None if value is None else value.astimezone(UTC).isoformat()
-
-
-def from_iso(value: Any) -> datetime | None:
-    """Read a time written by :func:`to_iso`."""
-    return None if value in (None, "") else datetime.fromisoformat(str(value))
 
 
 @dataclass(frozen=True)

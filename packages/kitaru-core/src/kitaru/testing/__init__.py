@@ -8,6 +8,26 @@
   real ``kitaru`` entry point, to test discovery without ``pip install``.
 * :func:`plugin_manager_with`: a fresh plugin manager holding just the
   plugins you give it, so a test never depends on what else is installed.
+* :func:`cassette`: run flows with their model requests answered from a
+  cassette file, offline and without credentials (``docs/testing.md``).
+
+Cassettes in pytest: record once (run the flow against the provider, then
+``kitaru executions export ID --cassette tests/cassettes/agent.json``), commit
+the file, and run the flow inside ``cassette()`` in your tests::
+
+    import kitaru
+    from kitaru.testing import cassette
+
+    from my_agent import research
+
+    def test_research_offline():
+        with cassette("tests/cassettes/agent.json"):
+            assert research.run("durable agents").wait() == "..."
+
+A request that is not in the cassette fails the execution at once with
+``KitaruCassetteMiss`` (naming the call and how its request differs from the
+closest recorded one); ``cassette(path, mode="record")`` sends such requests
+to the provider instead and adds them to the file.
 
 Example, in your plugin's test suite::
 
@@ -32,10 +52,12 @@ from types import ModuleType
 
 from kitaru.plugins.manager import KitaruPluginManager
 from kitaru.plugins.records import PluginSource
+from kitaru.testing.cassettes import cassette
 from kitaru.testing.distributions import ThrowawayDistribution, make_distribution
 
 __all__ = [
     "ThrowawayDistribution",
+    "cassette",
     "make_distribution",
     "plugin_manager_with",
 ]

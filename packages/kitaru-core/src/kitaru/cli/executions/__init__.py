@@ -3,7 +3,7 @@
 One module per concern registers its subcommands on the shared group:
 ``inspect`` (get, list), ``logs`` (logs), ``waits`` (input), ``events`` (send), ``control``
 (retry, resume, cancel), ``replay`` (replay), ``delete`` (delete, prune),
-``diff`` (diff).
+``diff`` (diff), ``export`` (export a cassette).
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "kitaru.cli.executions.replay",
     "kitaru.cli.executions.delete",
     "kitaru.cli.executions.diff",
+    "kitaru.cli.executions.export",
 )
 
 group = typer.Typer(
     name="executions",
-    help="Inspect and control executions (get, list, logs, input, send, retry, resume, cancel, replay, delete, prune, diff).",
+    help="Inspect and control executions (get, list, logs, input, send, retry, resume, cancel, replay, delete, prune, diff, export).",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -9,6 +9,11 @@ the execution did not end well (failed again, or was cancelled meanwhile).
 on another machine, went silent but is not yet judged dead by its heartbeat
 timeout; a warning on stderr says what happens if that process is alive.
 
+``retry ID --budget-usd X`` (``--budget-tokens N``, ``--budget-calls N``)
+replaces those limits of the execution's budget before it continues, so an
+execution that failed with origin ``budget`` can go on
+(:mod:`kitaru.execution.budgets`).
+
 ``retry --status failed [--flow NAME] [--since 1d] [--dry-run]`` retries every
 failed execution that matches instead of one
 (:mod:`kitaru.cli.executions.retry_many`).
@@ -92,18 +97,47 @@ def retry(
             ),
         ),
     ] = False,
+    budget_usd: Annotated[
+        float | None,
+        typer.Option("--budget-usd", help="Raise the execution's budget to this many US dollars, then retry."),
+    ] = None,
+    budget_tokens: Annotated[
+        int | None, typer.Option("--budget-tokens", help="Raise the execution's token budget, then retry.")
+    ] = None,
+    budget_calls: Annotated[
+        int | None, typer.Option("--budget-calls", help="Raise the execution's budget of LLM calls, then retry.")
+    ] = None,
     output: OutputOption = "text",  # noqa: ARG001
 ) -> Item | Items:
     """Re-run a failed execution in place, skipping checkpoints that succeeded (or every match of --status failed)."""
     from kitaru.cli.executions.retry_many import one_execution, retry_many_items
 
+    budget = _budget_override(budget_usd, budget_tokens, budget_calls, bulk=exec_id is None)
     single = one_execution(
         exec_id, status=status, flow=flow, since=since, dry_run=dry_run, force_owner_dead=force_owner_dead
     )
     if single is None:
-        return retry_many_items(status=status or "failed", flow=flow, since=since, dry_run=dry_run)
-    execution = _client().executions.retry(single, force_owner_dead=force_owner_dead)
+        return retry_many_items(status=status or "", flow=flow, since=since, dry_run=dry_run)
+    execution = _client().executions.retry(single, force_owner_dead=force_owner_dead, budget=budget)
     return outcome("Retried", execution, good=("completed", "waiting"))
+
+
+def _budget_override(usd: float | None, tokens: int | None, calls: int | None, *, bulk: bool) -> Any:
+    """The ``kitaru.Budget`` of the ``--budget-*`` options, or None when none is given."""
+    from kitaru.budget import Budget
+    from kitaru.errors import KitaruUsageError
+
+    if usd is None and tokens is None and calls is None:
+        return None
+    if bulk:
+        raise KitaruUsageError(
+            "--budget-usd, --budget-tokens and --budget-calls raise the budget of one execution; give its id "
+            "(they cannot be used with --status)."
+        )
+    for flag, value in (("--budget-usd", usd), ("--budget-tokens", tokens), ("--budget-calls", calls)):
+        if value is not None and not value > 0:
+            raise KitaruUsageError(f"{flag} must be greater than 0, not {value:g}.")
+    return Budget(usd=usd, tokens=tokens, llm_calls=calls)
 
 
 @command("executions.resume")

@@ -146,7 +146,11 @@ def summary_panel(diff: ExecutionDiff) -> Any:
     if result.unknown:
         text = "; ".join(f"{side.upper()}: {why}" for side, why in result.unavailable.items())
     elif result.changed:
-        text = f"{preview(result.a, 30)} → {preview(result.b, 30)}"
+        a_text, b_text = (
+            preview(value, 30) if value is not None else f"none ({diff.status[side]})"
+            for side, value in (("a", result.a), ("b", result.b))
+        )
+        text = f"{a_text} → {b_text}"
     else:
         text = "same"
     rows.append(("Result", text))

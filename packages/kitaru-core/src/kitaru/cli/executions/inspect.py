@@ -165,6 +165,10 @@ def execution_panel(execution: Execution) -> list[Any]:
         )
         rows.append(("Tokens", tokens))
         rows.append(("Cost", describe_cost(usage)))
+    if execution.budget is not None:
+        from kitaru.execution.budgets import describe_budget
+
+        rows.append(("Budget", describe_budget(execution.budget)))
     replay = describe_replay(execution)
     if replay is not None:
         rows.append(("Replay", replay))
@@ -176,6 +180,8 @@ def execution_panel(execution: Execution) -> list[Any]:
         rows.append(("Children", "\n".join(execution.children)))
     if execution.idempotency_key is not None:
         rows.append(("Idempotency key", execution.idempotency_key))
+    if execution.cassette is not None:
+        rows.append(("Cassette", f"{execution.cassette.get('path')} ({execution.cassette.get('mode')})"))
     parts: list[Any] = [panel("Kitaru execution", rows)]
     from kitaru.errors import build_recovery_command
 

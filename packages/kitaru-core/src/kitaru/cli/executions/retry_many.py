@@ -62,7 +62,9 @@ def one_execution(
     Raises:
         KitaruUsageError: If an id and filters are mixed, or neither is given.
     """
-    filters = [name for name, value in (("--status", status), ("--flow", flow), ("--since", since)) if value]
+    # A blank value is still a given option: ``EXEC_ID --status ""`` is refused, not read as a plain retry.
+    given = (("--status", status), ("--flow", flow), ("--since", since))
+    filters = [name for name, value in given if value is not None]
     if dry_run:
         filters.append("--dry-run")
     if exec_id is not None and filters:
