@@ -142,7 +142,7 @@ def test_misspelt_kitaru_yaml_keys_warn_naming_the_file_and_the_dotted_key(fresh
     warnings = " ".join(result.stderr.split())
     for expected in (
         f"{path}: ignoring unknown key(s) log_sotre (did you mean `log_store`?). "
-        "Valid keys are: version, log_store, model_registry, llm_prices.",
+        "Valid keys are: version, log_store, model_registry, llm_prices, execution.",
         f"{path}: ignoring unknown key(s) model_registry.defualt (did you mean `default`?). "
         "Valid keys are: aliases, default.",
         f"{path}: ignoring unknown key(s) model_registry.aliases.fast.secert (did you mean `secret`?). "

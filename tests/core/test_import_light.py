@@ -58,6 +58,10 @@ SPEC_EXPORTS = {
     "sleep_until",
     "receive",
     "KitaruTimeoutError",
+    # Beyond the reference (issue 17): durable budgets and offline cassettes.
+    "Budget",
+    "KitaruBudgetExceededError",
+    "KitaruCassetteMiss",
 }
 
 HEAVY_PREFIXES = ("zenml",)
