@@ -191,6 +191,23 @@ def test_kitaru_retries_bad_values(value: str, monkeypatch: pytest.MonkeyPatch) 
         resolve()
 
 
+def test_timeouts_from_the_environment_sit_between_pyproject_and_configure(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KITARU_TIMEOUT", "90")
+    monkeypatch.setenv("KITARU_CHECKPOINT_TIMEOUT", "2.5")
+    resolved = resolve()
+    assert (resolved.timeout, resolved.checkpoint_timeout) == (90.0, 2.5)
+    assert resolved.layers["timeout"] == resolved.layers["checkpoint_timeout"] == "env"
+    assert resolve(decorator={"timeout": 30}).timeout == 30.0  # @flow(timeout=...) wins over the environment
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-3", "inf", "nan"])
+@pytest.mark.parametrize("variable", ["KITARU_TIMEOUT", "KITARU_CHECKPOINT_TIMEOUT"])
+def test_bad_timeout_variables_name_the_variable(variable: str, value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(KitaruUsageError, match=f"Invalid {variable} value '{value}'. Use a positive number of seconds"):
+        resolve()
+
+
 def test_blank_env_vars_are_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ENV_VARS:
         monkeypatch.setenv(name, "  ")

@@ -8,6 +8,14 @@ run, holding the schedule's argument. Time is controlled honestly with
 reads the schedule's next fire time from ``create -o json`` and evaluates
 ``run-due`` just before or after it, instead of sleeping until a minute turns.
 
+Daylight saving time: the machine's zone is set with ``TZ=America/New_York``
+in the child processes; ``run-due`` is called through the nights the clocks
+change, and every fire starts once, none is reported missed.
+
+Two ``run-due`` at once: the test holds the store's lock itself until both
+processes signal (through the test-only ``KITARU_TEST_SCHEDULES_READY_DIR``)
+that they are about to take it, then releases them together.
+
 Engine schedules (stacks whose orchestrator runs schedules: Kubernetes,
 Vertex AI, SageMaker, AzureML) cannot run here; their tests assert the exact
 request Kitaru hands ZenML, with ZenML's own classes, including through a real
@@ -20,6 +28,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +42,8 @@ KITARU = Path(sys.executable).with_name("kitaru")
 FLOWS_DIR = REPO_ROOT / "tests" / "core" / "flows"
 TARGET = "schedule_flows.py:scheduled_report"
 DAILY = "0 7 * * *"
+NEW_YORK = "America/New_York"
+READY_TIMEOUT = 120.0
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +59,11 @@ def _no_schedules_left(config_dir: Path) -> Iterator[None]:
     (config_dir / "schedules.json").unlink(missing_ok=True)
 
 
-def kitaru(config: Path, *args: str, cwd: Path = FLOWS_DIR) -> subprocess.CompletedProcess[str]:
+def kitaru(config: Path, *args: str, cwd: Path = FLOWS_DIR, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(KITARU), *args],
         cwd=cwd,
-        env=subprocess_env(config, COLUMNS="200", NO_COLOR="1"),
+        env=subprocess_env(config, COLUMNS="200", NO_COLOR="1", **env),
         capture_output=True,
         text=True,
         timeout=300,
@@ -71,9 +82,13 @@ def error_json(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     return error
 
 
-def create(config: Path, name: str, out: Path, *extra: str, topic: str = "sales") -> dict[str, Any]:
+def create(
+    config: Path, name: str, out: Path, *, topic: str = "sales", cron: str = DAILY, **env: str
+) -> dict[str, Any]:
     args = json.dumps({"topic": topic, "out_dir": str(out)})
-    payload = ok_json(kitaru(config, "schedule", "create", name, TARGET, "--cron", DAILY, "--args", args, "-o", "json"))
+    payload = ok_json(
+        kitaru(config, "schedule", "create", name, TARGET, "--cron", cron, "--args", args, "-o", "json", **env)
+    )
     assert payload["command"] == "schedule.create"
     item: dict[str, Any] = payload["item"]
     return item
@@ -83,8 +98,10 @@ def at(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-def run_due(config: Path, now: datetime, cwd: Path) -> dict[str, Any]:
-    payload: dict[str, Any] = ok_json(kitaru(config, "schedule", "run-due", "--now", at(now), "-o", "json", cwd=cwd))
+def run_due(config: Path, now: datetime, cwd: Path, **env: str) -> dict[str, Any]:
+    payload: dict[str, Any] = ok_json(
+        kitaru(config, "schedule", "run-due", "--now", at(now), "-o", "json", cwd=cwd, **env)
+    )
     assert payload["command"] == "schedule.run-due"
     return payload
 
@@ -166,22 +183,181 @@ def test_missed_fires_are_reported_and_one_run_catches_up(config_dir: Path, tmp_
     assert schedule["last_status"] == "completed"
 
 
-def test_two_run_due_at_once_start_a_fire_once(config_dir: Path, tmp_path: Path) -> None:
+def test_the_fire_is_recorded_before_its_run_starts(config_dir: Path, tmp_path: Path) -> None:
+    """At most once: the flow body already sees its fire recorded (``starting``, no execution yet)."""
     out = tmp_path / "out"
     out.mkdir()
+    args = json.dumps({"out_dir": str(out)})
+    created = ok_json(
+        kitaru(
+            config_dir,
+            "schedule",
+            "create",
+            "witness",
+            "schedule_flows.py:store_witness",
+            "--cron",
+            DAILY,
+            "--args",
+            args,
+            "-o",
+            "json",
+        )
+    )["item"]
+    fire = datetime.fromisoformat(created["next_fire_at"])
+    [started] = run_due(config_dir, fire + timedelta(minutes=1), cwd=tmp_path)["items"]
+    assert started["status"] == "completed", started
+    [seen] = json.loads((out / "seen-store.json").read_text())["schedules"]
+    assert datetime.fromisoformat(seen["last_fire_at"]) == fire
+    assert (seen["last_status"], seen["last_execution_id"]) == ("starting", None)
+    after = listed(config_dir)["witness"]
+    assert (after["last_status"], after["last_execution_id"]) == ("completed", started["execution_id"])
+
+
+def test_two_run_due_at_once_start_a_fire_once(config_dir: Path, tmp_path: Path) -> None:
+    """Both processes wait on the store's lock (held here) with the fire due in what they read; one claims it."""
+    from kitaru.locks import file_lock
+
+    out = tmp_path / "out"
+    out.mkdir()
+    ready = tmp_path / "ready"
+    ready.mkdir()
     created = create(config_dir, "overlap", out, topic="once")
-    now = at(datetime.fromisoformat(created["next_fire_at"]) + timedelta(minutes=1))
-    command = [str(KITARU), "schedule", "run-due", "--now", now, "-o", "json"]
-    env = subprocess_env(config_dir)
-    processes = [
-        subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for _ in range(2)
-    ]
-    outputs = [process.communicate(timeout=300) for process in processes]
+    fire = datetime.fromisoformat(created["next_fire_at"])
+    command = [str(KITARU), "schedule", "run-due", "--now", at(fire + timedelta(minutes=1)), "-o", "json"]
+    env = subprocess_env(config_dir, KITARU_TEST_SCHEDULES_READY_DIR=str(ready))
+    processes: list[subprocess.Popen[str]] = []
+    try:
+        with file_lock(config_dir / "schedules.json.lock"):
+            processes = [
+                subprocess.Popen(
+                    command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+                )
+                for _ in range(2)
+            ]
+            deadline = time.monotonic() + READY_TIMEOUT
+            while len(list(ready.iterdir())) < len(processes):
+                failed = [process for process in processes if process.poll() is not None]
+                assert not failed, [process.communicate() for process in failed]
+                assert time.monotonic() < deadline, "the run-due processes did not reach the claim"
+                time.sleep(0.05)
+        # The lock is released: both race for it now.
+        outputs = [process.communicate(timeout=300) for process in processes]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
     assert [process.returncode for process in processes] == [0, 0], outputs
-    started = [item for stdout, _ in outputs for item in json.loads(stdout)["items"]]
-    assert len(started) == 1, started
+    payloads = [json.loads(stdout) for stdout, _ in outputs]
+    started = [item for payload in payloads for item in payload["items"]]
+    assert len(started) == 1, payloads
+    assert datetime.fromisoformat(started[0]["fire_at"]) == fire
+    taken = [item for payload in payloads for item in payload["already_taken"]]
+    assert taken == [{"name": "overlap", "fire_at": at(fire)}], payloads
+    assert sorted(len(payload["items"]) for payload in payloads) == [0, 1]  # the other one only reports it taken
     assert reports(out) == ["once"]
+    execution = ok_json(kitaru(config_dir, "executions", "get", started[0]["execution_id"], "-o", "json"))["item"]
+    assert execution["status"] == "completed"
+
+
+# -- daylight saving time ---------------------------------------------------------------------
+
+
+DST_SCRIPT = """
+import json
+from datetime import UTC, datetime, timedelta
+
+from kitaru.schedules.due import due_fire
+from kitaru.schedules.records import Schedule
+
+
+def walk(cron, start, hours):
+    \"\"\"run-due every 30 minutes from ``start``: the fire times started and the missed count.\"\"\"
+    schedule = Schedule(name="s", target="t.py:f", cron=cron, created_at=start)
+    starts, missed, now = [], 0, start
+    while now < start + timedelta(hours=hours):
+        now += timedelta(minutes=30)
+        fire = due_fire(schedule, now)
+        if fire is not None:
+            starts.append(fire.fire_at.astimezone(UTC).isoformat())
+            missed += fire.missed_count
+            schedule = schedule.with_changes(last_fire_at=fire.fire_at)
+    return {"starts": starts, "missed": missed}
+
+
+print(json.dumps({
+    "fall-hourly": walk("0 * * * *", datetime(2026, 11, 1, 3, 45, tzinfo=UTC), 5),
+    "fall-daily": walk("30 1 * * *", datetime(2026, 10, 31, 12, tzinfo=UTC), 48),
+    "spring-hourly": walk("0 * * * *", datetime(2027, 3, 14, 4, 45, tzinfo=UTC), 4),
+    "spring-daily": walk("30 2 * * *", datetime(2027, 3, 13, 12, tzinfo=UTC), 48),
+}))
+"""
+
+DST_EXPECTED = {
+    # 01:00 EDT, 01:00 EST (the repeated hour), 02:00 EST: every hour of absolute time fires.
+    "fall-hourly": ["2026-11-01T04:00", "2026-11-01T05:00", "2026-11-01T06:00", "2026-11-01T07:00", "2026-11-01T08:00"],
+    # A fixed time in the repeated hour fires once, in the first pass (01:30 EDT), as cron does.
+    "fall-daily": ["2026-11-01T05:30", "2026-11-02T06:30"],
+    # 01:00 EST then 03:00 EDT: the skipped hour has no fire of an hourly schedule, nothing is missed.
+    "spring-hourly": ["2027-03-14T05:00", "2027-03-14T06:00", "2027-03-14T07:00", "2027-03-14T08:00"],
+    # 02:30 does not exist that day: it fires at the jump, 03:00 EDT, as cron does.
+    "spring-daily": ["2027-03-14T07:00", "2027-03-15T06:30"],
+}
+
+
+@pytest.fixture(scope="module")
+def dst_walks(config_dir: Path) -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, "-c", DST_SCRIPT],
+        env=subprocess_env(config_dir, TZ=NEW_YORK),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    walks: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return walks
+
+
+@pytest.mark.parametrize("case", sorted(DST_EXPECTED))
+def test_daylight_saving_changes_start_every_fire_once_and_miss_none(dst_walks: dict[str, Any], case: str) -> None:
+    walk = dst_walks[case]
+    assert walk["starts"] == [f"{moment}:00+00:00" for moment in DST_EXPECTED[case]], walk
+    assert walk["missed"] == 0, walk
+
+
+@pytest.mark.parametrize("cron", ["*/15 * * * *", "30 1 * * *"])
+def test_a_walk_past_the_count_limit_finds_the_same_latest_fires(cron: str) -> None:
+    """Over ``limit`` fire times, counting stops and the latest ones are found near ``now``: the same ones."""
+    from zoneinfo import ZoneInfo
+
+    from kitaru.schedules.cron import fires_between
+
+    zone = ZoneInfo(NEW_YORK)
+    after, now = datetime(2026, 10, 20, tzinfo=UTC), datetime(2026, 11, 1, 6, 50, tzinfo=UTC)
+    full = fires_between(cron, after, now, limit=100_000, shown=3, zone=zone)
+    capped = fires_between(cron, after, now, limit=5, shown=3, zone=zone)
+    assert full.earlier_count > 5 and capped.earlier_count == 5
+    assert (capped.latest, capped.earlier) == (full.latest, full.earlier)
+    assert full.latest is not None and len(full.earlier) == 3
+
+
+def test_run_due_every_hour_through_the_fall_back_night_starts_the_repeated_hour(
+    config_dir: Path, tmp_path: Path
+) -> None:
+    """The reviewer's case, through the CLI: hourly, in New York, run-due each hour of 2027-11-07 (fall back)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    create(config_dir, "hourly-ny", out, topic="hourly", cron="0 * * * *", TZ=NEW_YORK)
+    night = datetime(2027, 11, 7, 5, 30, tzinfo=UTC)  # 01:30 EDT; 06:30Z is 01:30 EST, 07:30Z is 02:30 EST
+    first = run_due(config_dir, night, cwd=tmp_path, TZ=NEW_YORK)["items"]
+    assert [item["fire_at"] for item in first] == [at(night - timedelta(minutes=30))], first
+    for hour in (1, 2):
+        [started] = run_due(config_dir, night + timedelta(hours=hour), cwd=tmp_path, TZ=NEW_YORK)["items"]
+        assert started["fire_at"] == at(night + timedelta(hours=hour, minutes=-30)), started
+        assert (started["missed_count"], started["status"]) == (0, "completed"), started
+    schedule = listed(config_dir)["hourly-ny"]
+    assert datetime.fromisoformat(schedule["last_fire_at"]) == datetime(2027, 11, 7, 7, tzinfo=UTC)
+    assert len(reports(out)) == 3
 
 
 def test_list_and_delete_with_json(config_dir: Path, tmp_path: Path) -> None:

@@ -93,6 +93,9 @@ class KitaruSettings:
         stack: The stack executions run on (execution configuration).
         cache: Reuse outputs of identical checkpoint calls (yes/no word).
         retries: Run-wide retries (a whole number).
+        timeout: Seconds each run of a flow body may take (``@flow(timeout=...)``).
+        checkpoint_timeout: Seconds each checkpoint attempt may take, for
+            checkpoints without their own ``timeout=``.
         image: Image settings for remote stacks (JSON object or image name).
         runner: The old name of ``stack``; refused with a hint.
         log_store_backend: Log store preference: backend.
@@ -122,6 +125,9 @@ class KitaruSettings:
             before it exits (default 600).
         daemon_dir: The owner-only folder for the warm helper's sockets
             (default ``$XDG_RUNTIME_DIR/kitaru`` or ``/tmp/kitaru-<uid>``).
+        test_schedules_ready_dir: Test hook only: a folder where ``schedule
+            run-due`` signals it is about to take the schedules lock
+            (:mod:`kitaru.schedules.runner`).
     """
 
     config_path: str | None = None
@@ -135,6 +141,8 @@ class KitaruSettings:
     stack: str | None = None
     cache: str | None = None
     retries: str | None = None
+    timeout: str | None = None
+    checkpoint_timeout: str | None = None
     image: str | None = None
     runner: str | None = None
     log_store_backend: str | None = None
@@ -154,6 +162,7 @@ class KitaruSettings:
     no_daemon: bool = False
     daemon_idle_seconds: str | None = None
     daemon_dir: str | None = None
+    test_schedules_ready_dir: str | None = None
 
     @classmethod
     def variable(cls, field_name: str) -> str:

@@ -9,6 +9,7 @@
   what was started and what was missed. Call it every minute from cron or a
   systemd timer; ``--now`` evaluates the schedules at another moment (a
   backfill, or a test). Exits 1 if an execution could not start or failed.
+  A fire another ``run-due`` claimed first is listed under ``already_taken``.
 
 The rules live in :mod:`kitaru.schedules`; this module parses and renders.
 JSON items are the records of :class:`kitaru.schedules.Schedule` (plus
@@ -175,9 +176,13 @@ def delete(name: NameArgument, output: OutputOption = "text") -> Item:  # noqa: 
 
 def run_due_text(report: RunDueReport) -> list[str]:
     """What ``run-due`` prints: one line per started schedule, and what each missed."""
+    lines = [
+        f"Schedule '{fire.name}' ({when(fire.fire_at)}): already taken by another run-due, which starts it."
+        for fire in report.taken
+    ]
     if not report.started:
-        return [f"Nothing is due at {when(report.now)} ({report.schedule_count} local schedule(s))."]
-    lines = []
+        nothing = "Nothing else is due" if lines else "Nothing is due"
+        return [*lines, f"{nothing} at {when(report.now)} ({report.schedule_count} local schedule(s))."]
     for fire in report.started:
         if fire.missed_count:
             shown = ", ".join(when(moment) or "" for moment in fire.missed)
@@ -221,7 +226,11 @@ def run_due(
     return Items(
         [fire.to_json() for fire in report.started],
         text=lambda: run_due_text(report),
-        extra={"now": report.now.isoformat(), "schedule_count": report.schedule_count},
+        extra={
+            "now": report.now.isoformat(),
+            "schedule_count": report.schedule_count,
+            "already_taken": [fire.to_json() for fire in report.taken],
+        },
         warnings=warnings,
         exit_code=0 if all(fire.ok for fire in report.started) else 1,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
 import time
@@ -22,7 +23,7 @@ from kitaru.config.paths import config_file
 from kitaru.config.timeouts import global_timeouts
 from kitaru.errors import KitaruUsageError
 from kitaru.locks import file_lock
-from kitaru.settings import parse_bool, settings
+from kitaru.settings import KitaruSettings, parse_bool, settings
 
 PYPROJECT_NAME = "pyproject.toml"
 GLOBAL_CONFIG_VERSION = 1
@@ -143,6 +144,10 @@ def read_env_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         layer["cache"] = parse_bool(env.cache, variable="KITARU_CACHE")
     if env.retries is not None:
         layer["retries"] = _parse_env_retries(env.retries)
+    for name in ("timeout", "checkpoint_timeout"):
+        text = getattr(env, name)
+        if text is not None:
+            layer[name] = _parse_env_seconds(text, variable=KitaruSettings.variable(name))
     layer = validate_execution_layer(layer, source="Environment")
     image = env.image
     if image is not None:
@@ -155,6 +160,19 @@ def _parse_env_retries(text: str) -> int:
     if value < 0:
         raise KitaruUsageError(
             f"Invalid KITARU_RETRIES value {text!r}. Use a whole number >= 0, for example KITARU_RETRIES=2."
+        )
+    return value
+
+
+def _parse_env_seconds(text: str, *, variable: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not math.isfinite(value) or value <= 0:
+        raise KitaruUsageError(
+            f"Invalid {variable} value {text!r}. Use a positive number of seconds, for example {variable}=30, "
+            "or unset it for no timeout."
         )
     return value
 

@@ -41,7 +41,7 @@ from kitaru.schedules.manage import (
     list_schedules,
 )
 from kitaru.schedules.records import Schedule
-from kitaru.schedules.runner import RunDueReport, StartedFire, run_due
+from kitaru.schedules.runner import RunDueReport, StartedFire, TakenFire, run_due
 
 __all__ = [
     "DueFire",
@@ -49,6 +49,7 @@ __all__ = [
     "Schedule",
     "ScheduleStatus",
     "StartedFire",
+    "TakenFire",
     "create_schedule",
     "delete_schedule",
     "get_schedule",

@@ -15,6 +15,13 @@ schedule run-due`` looks at every fire time since the schedule's last fire
   them. A nightly agent that was off for a week runs once, not seven times
   in a row, and you learn that six nights were skipped.
 
+Fire times are read in this machine's local time zone, as cron does, and
+walked as one sequence in absolute time (:func:`kitaru.schedules.cron.fires_between`),
+so the fire that starts and the fires counted as missed come from the same
+list, across daylight saving changes too (the rules are in
+:mod:`kitaru.schedules.cron`): an hourly schedule run every hour through the
+night the clocks fall back starts each of its 25 fires, and misses none.
+
 Everything here is pure (no files, no clock): ``now`` is always an argument,
 which is also how ``kitaru schedule run-due --now ISO_TIME`` replays a moment.
 """
@@ -22,9 +29,9 @@ which is also how ``kitaru schedule run-due --now ISO_TIME`` replays a moment.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
-from kitaru.schedules.cron import count_fires, fires_before, latest_fire, next_fire
+from kitaru.schedules.cron import fires_between, next_fire
 from kitaru.schedules.records import Schedule
 
 MISSED_SHOWN = 10
@@ -57,26 +64,26 @@ def anchor(schedule: Schedule) -> datetime:
     return schedule.last_fire_at or schedule.created_at
 
 
-def due_fire(schedule: Schedule, now: datetime) -> DueFire | None:
+def due_fire(schedule: Schedule, now: datetime, zone: tzinfo | None = None) -> DueFire | None:
     """The fire to start for ``schedule`` at ``now``, or None when nothing is due.
 
     Args:
         schedule: The schedule (a local one; engine schedules are started by
             the orchestrator).
         now: The current time (aware).
+        zone: The time zone its cron expression is read in; this machine's by default.
     """
-    start = anchor(schedule)
-    latest = latest_fire(schedule.cron, now)
-    if latest <= start:
+    window = fires_between(
+        schedule.cron, anchor(schedule), now, limit=MISSED_COUNT_LIMIT, shown=MISSED_SHOWN, zone=zone
+    )
+    if window.latest is None:
         return None
-    count = count_fires(schedule.cron, start, latest, MISSED_COUNT_LIMIT)
-    shown = fires_before(schedule.cron, latest, start, MISSED_SHOWN) if count else []
-    return DueFire(schedule, latest, count, tuple(shown))
+    return DueFire(schedule, window.latest, window.earlier_count, window.earlier)
 
 
-def next_fire_time(schedule: Schedule, now: datetime) -> datetime:
+def next_fire_time(schedule: Schedule, now: datetime, zone: tzinfo | None = None) -> datetime:
     """The schedule's next fire time after ``now`` (a fire that is already due is :func:`due_fire`'s)."""
-    return next_fire(schedule.cron, max(anchor(schedule), now))
+    return next_fire(schedule.cron, max(anchor(schedule), now), zone)
 
 
 __all__ = ["MISSED_COUNT_LIMIT", "MISSED_SHOWN", "DueFire", "anchor", "due_fire", "next_fire_time"]

@@ -10,9 +10,11 @@
    last fire, and the fire times it missed are added to its missed count,
    *before* anything starts. A second ``run-due`` at the same time (cron
    overlap, a long run still going) finds nothing left to claim, so no fire
-   ever starts twice. The flip side: if this process dies between claiming
-   and starting, that fire shows ``last_status: starting`` with no execution
-   and is not retried.
+   ever starts twice: it reports the fire as already taken instead
+   (:attr:`RunDueReport.taken`). Each fire is therefore started **at most
+   once**: if this process dies between claiming and starting, that fire
+   shows ``last_status: starting`` with no execution and is not retried
+   (the next fire time starts as usual).
 2. **Start.** Each claimed schedule starts one execution of its flow with its
    arguments, loaded from its target as ``kitaru run`` does, in this process:
    on the local default the flow body runs here, and the execution's
@@ -24,10 +26,17 @@
 
 Only local schedules are started here; engine schedules run on their
 orchestrator.
+
+Test-only hook: when ``KITARU_TEST_SCHEDULES_READY_DIR`` (a Kitaru setting) names a
+directory, :func:`claim_due` creates ``claim-ready-<pid>`` in it right before
+it takes the schedules lock, so a test holding that lock knows when two
+``run-due`` processes are both waiting to claim, and releases them together.
+It never waits or changes what is claimed.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +47,7 @@ from kitaru.schedules import store
 from kitaru.schedules.due import DueFire, due_fire
 from kitaru.schedules.manage import check_now
 from kitaru.schedules.records import LOCAL, Schedule
+from kitaru.settings import settings
 from kitaru.targets import load_flow_target, run_flow_target
 
 STARTING = "starting"
@@ -45,8 +55,6 @@ STARTING = "starting"
 NOT_STARTED = "not started"
 """``last_status`` of a fire whose execution could not start (``last_error`` says why)."""
 FAILED_STATUSES = frozenset({"failed", "cancelled", NOT_STARTED})
-
-
 @dataclass(frozen=True)
 class StartedFire:
     """What ``run-due`` did for one due schedule.
@@ -92,6 +100,23 @@ class StartedFire:
 
 
 @dataclass(frozen=True)
+class TakenFire:
+    """A fire that was due when ``run-due`` looked, but another ``run-due`` claimed it first.
+
+    Attributes:
+        name: The schedule.
+        fire_at: The fire time (the other process starts its execution).
+    """
+
+    name: str
+    fire_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON item of ``already_taken`` in ``kitaru schedule run-due -o json``."""
+        return {"name": self.name, "fire_at": self.fire_at.astimezone(UTC).isoformat()}
+
+
+@dataclass(frozen=True)
 class RunDueReport:
     """The result of one ``run-due``.
 
@@ -99,25 +124,61 @@ class RunDueReport:
         now: The moment schedules were evaluated at.
         started: One entry per due schedule, in creation order.
         schedule_count: How many local schedules there are.
+        taken: Fires that were due but that another ``run-due`` claimed
+            first, while this one waited for the lock (it starts them).
     """
 
     now: datetime
     started: tuple[StartedFire, ...]
     schedule_count: int
+    taken: tuple[TakenFire, ...] = ()
 
 
-def claim_due(now: datetime) -> tuple[list[DueFire], int]:
+@dataclass(frozen=True)
+class Claim:
+    """What :func:`claim_due` recorded.
+
+    Attributes:
+        claimed: The fires this process claimed (and must start).
+        taken: Fires due before the lock was taken that another process claimed meanwhile.
+        schedule_count: How many local schedules there are.
+    """
+
+    claimed: tuple[DueFire, ...]
+    taken: tuple[TakenFire, ...]
+    schedule_count: int
+
+
+def _signal_ready() -> None:
+    ready_dir = settings().test_schedules_ready_dir
+    if ready_dir:
+        with open(os.path.join(ready_dir, f"claim-ready-{os.getpid()}"), "w", encoding="utf-8"):
+            pass
+
+
+def claim_due(now: datetime) -> Claim:
     """Record the due fires of every local schedule as fired, under the lock, and return them.
 
-    Returns:
-        The claimed fires and the number of local schedules.
+    The schedules are read once before the lock (a snapshot) and again under
+    it; a fire due in the snapshot that is no longer due under the lock was
+    claimed by another process in between, and is reported as taken.
     """
+    expected = {
+        name: fire.fire_at
+        for name, schedule in store.load().items()
+        if schedule.backend == LOCAL and (fire := due_fire(schedule, now)) is not None
+    }
+    _signal_ready()
     claimed: list[DueFire] = []
+    taken: list[TakenFire] = []
     with store.transaction() as schedules:
         local = [schedule for schedule in schedules.values() if schedule.backend == LOCAL]
         for schedule in local:
             fire = due_fire(schedule, now)
             if fire is None:
+                seen = expected.get(schedule.name)
+                if seen is not None and schedule.last_fire_at is not None and schedule.last_fire_at >= seen:
+                    taken.append(TakenFire(schedule.name, seen))
                 continue
             schedules[schedule.name] = schedule.with_changes(
                 last_fire_at=fire.fire_at,
@@ -128,7 +189,7 @@ def claim_due(now: datetime) -> tuple[list[DueFire], int]:
                 last_missed=fire.missed if fire.missed_count else schedule.last_missed,
             )
             claimed.append(fire)
-    return claimed, len(local)
+    return Claim(tuple(claimed), tuple(taken), len(local))
 
 
 def _start(schedule: Schedule) -> tuple[str | None, str, str | None]:
@@ -173,9 +234,9 @@ def run_due(*, now: datetime | None = None) -> RunDueReport:
             cannot be read.
     """
     moment = check_now(now)
-    claimed, count = claim_due(moment)
+    claim = claim_due(moment)
     started = []
-    for fire in claimed:
+    for fire in claim.claimed:
         execution_id, status, error = _start(fire.schedule)
         _record(fire, execution_id, status, error)
         started.append(
@@ -190,7 +251,16 @@ def run_due(*, now: datetime | None = None) -> RunDueReport:
                 error=error,
             )
         )
-    return RunDueReport(now=moment, started=tuple(started), schedule_count=count)
+    return RunDueReport(now=moment, started=tuple(started), schedule_count=claim.schedule_count, taken=claim.taken)
 
 
-__all__ = ["NOT_STARTED", "STARTING", "RunDueReport", "StartedFire", "claim_due", "run_due"]
+__all__ = [
+    "NOT_STARTED",
+    "STARTING",
+    "Claim",
+    "RunDueReport",
+    "StartedFire",
+    "TakenFire",
+    "claim_due",
+    "run_due",
+]
