@@ -31,6 +31,7 @@ EXECUTION_KEYS = {
     "parent_exec_id", "children",  # child flows: the calling execution, and the executions it started
     "sleep",  # a durable sleep in progress: name, wake_at, state, due (else null)
     "idempotency_key",  # the key the execution was started with (else null)
+    "budget",  # its kitaru.Budget against what it spent: limits, spent, exhausted (else null)
     "cassette",  # {"path", "mode"} when model requests were answered from a cassette (else null)
 }
 

@@ -196,7 +196,11 @@ def test_a_replay_starts_its_own_budget(session: Session) -> None:
 def test_spending_recorded_before_a_kill_counts_after_the_retry(session: Session) -> None:
     (session.root / "crash").write_text("kill me after the second call")
     died = subprocess.run(
-        [sys.executable, str(FLOWS), "crash"], cwd=FLOWS.parent, env=session.env, capture_output=True, text=True,
+        [sys.executable, str(FLOWS), "crash"],
+        cwd=FLOWS.parent,
+        env=session.env,
+        capture_output=True,
+        text=True,
         timeout=600,
     )
     assert died.returncode == -9, died.stdout + died.stderr
@@ -213,6 +217,20 @@ def test_spending_recorded_before_a_kill_counts_after_the_retry(session: Session
     item = session.get(crashed)
     assert item["failure"]["origin"] == "budget"
     assert item["budget"]["spent"]["tokens"] == 75
+
+
+def test_an_agent_adapters_requests_are_checked_too(session: Session) -> None:
+    run = session.runs["agent"]
+    assert session.sent("agent") == 1  # the agent's second model request is refused before it is sent
+    assert (run["error"], run["origin"]) == ("KitaruBudgetExceededError", "budget")
+    assert "LLM call 'budget_writer_request_2' was not sent" in run["message"]
+    item = session.get(run["id"])
+    assert item["budget"]["spent"]["llm_calls"] == 1 and item["budget"]["exhausted"] is True
+
+
+def test_a_child_flow_run_cannot_take_a_budget(session: Session) -> None:
+    assert "budget= cannot be given to a flow run in another flow's body" in session.runs["child"]["result"]
+    assert session.sent("child") == 0
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,9 @@ def respond(request: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
     prompt = request.json["messages"][-1]["content"]
     model = str(request.json["model"])
     body = completion_body(
-        SNAPSHOTS.get(model, model), f"Answer: {prompt}", prompt_tokens=len(prompt.split()),
+        SNAPSHOTS.get(model, model),
+        f"Answer: {prompt}",
+        prompt_tokens=len(prompt.split()),
         completion_tokens=COMPLETION_TOKENS,
     )
     return json_response(body)
@@ -57,7 +59,11 @@ def run_flow(
         env["OPENAI_BASE_URL"] = "http://127.0.0.1:9/v1"  # nothing listens there: a request would fail
     done = subprocess.run(
         [sys.executable, "-m", "tests.llm.flows.cassette_flows", flow, topic, str(out)],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     outcome: dict[str, Any] = json.loads(out.read_text())
@@ -102,6 +108,7 @@ class Recorded:
     plain_cassette: Path
     requests: int
     root: Path
+    agent: dict[str, Any]
 
 
 @pytest.fixture(scope="module")
@@ -110,17 +117,20 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
     with RecordingServer(respond) as server:
         writer = run_flow("writer", TOPIC, root / "writer.json", server=server)
         researcher = run_flow("researcher", TOPIC, root / "researcher.json", server=server)
+        agent = run_flow("agent", TOPIC, root / "agent.json", server=server)
         requests = len(server.requests)
-    assert "result" in writer and "result" in researcher, (writer, researcher)
+    assert "result" in writer and "result" in researcher and "result" in agent, (writer, researcher, agent)
     cassette, tools_cassette, plain = root / "writer.cassette.json", root / "tools.json", root / "plain.json"
     cli_json("executions", "export", writer["exec_id"][:8], "--cassette", str(cassette))
     cli_json("executions", "export", researcher["exec_id"], "--cassette", str(tools_cassette), "--tools")
     cli_json("executions", "export", researcher["exec_id"], "--cassette", str(plain))
-    yield Recorded(writer, researcher, cassette, tools_cassette, plain, requests, root)
+    cli_json("executions", "export", agent["exec_id"], "--cassette", str(root / "agent.cassette.json"), "--tools")
+    yield Recorded(writer, researcher, cassette, tools_cassette, plain, requests, root, agent)
 
 
 def test_an_offline_run_gives_the_same_result_without_a_request_or_a_credential(recorded: Recorded) -> None:
-    assert recorded.requests == 5  # writer: style, draft, summary; researcher: the tool call, then the answer
+    # writer: style, draft, summary; researcher and the Pydantic AI agent: the tool call, then the answer.
+    assert recorded.requests == 7
     with RecordingServer(respond) as server:  # listening, but not where the flows are pointed: must stay unused
         offline = run_flow("writer", TOPIC, recorded.root / "offline.json", KITARU_CASSETTE=str(recorded.cassette))
         research = run_flow(
@@ -134,13 +144,12 @@ def test_an_offline_run_gives_the_same_result_without_a_request_or_a_credential(
 
 def test_a_new_input_fails_at_once_with_a_miss_that_names_the_call(recorded: Recorded) -> None:
     missed = run_flow("writer", "agent memory", recorded.root / "miss.json", KITARU_CASSETTE=str(recorded.cassette))
-    assert "KitaruCassetteMiss" in missed["error"], missed
-    assert "LLM call 'draft' is not in cassette" in missed["error"]
+    assert "Cassette miss (KitaruCassetteMiss): LLM call 'draft' is not in the cassette" in missed["error"], missed
     execution = get(missed["exec_id"])
     assert execution["status"] == "failed"
     failure = execution["failure"]
     assert failure["exception_type"].rsplit(".", 1)[-1] == "KitaruCassetteMiss"
-    assert f"cassette {recorded.cassette}" in failure["message"]
+    assert f"LLM call 'draft' is not in cassette {recorded.cassette} (mode offline)." in failure["message"]
     # The difference from the closest recorded call: its messages, recorded (-) against requested (+).
     assert "Closest recorded call: 'draft'" in failure["message"]
     assert '-      "content": "Draft a post about durable agents covering 2 points",' in failure["message"]
@@ -158,7 +167,9 @@ def test_the_cassette_is_readable_json_with_a_version_and_each_call(recorded: Re
     assert data["version"] == 1
     assert data["source"] == {"exec_id": recorded.writer["exec_id"], "flow": "writer"}
     assert [(call["kind"], call["name"]) for call in data["calls"]] == [
-        ("llm", "style"), ("llm", "draft"), ("llm", "summary")
+        ("llm", "style"),
+        ("llm", "draft"),
+        ("llm", "summary"),
     ]
     draft = data["calls"][1]
     prompt = "Draft a post about durable agents covering 2 points"
@@ -181,7 +192,7 @@ def test_tools_adds_the_tool_calls_and_a_tool_conversation_is_exported_whole(rec
         {
             "name": "research_search_web",
             "tool": "search_web",
-            "arguments": {"query": f"Research {TOPIC}", "limit": 2},
+            "arguments": {"query": f"Research {TOPIC}"},
             "result": [f"Research {TOPIC} result 1", f"Research {TOPIC} result 2"],
         }
     ]
@@ -215,8 +226,12 @@ def test_record_mode_sends_only_the_misses_and_appends_them(recorded: Recorded) 
     shutil.copyfile(recorded.cassette, cassette)
     with RecordingServer(respond) as server:
         first = run_flow(
-            "writer", "agent memory", recorded.root / "record.json", server=server,
-            KITARU_CASSETTE=str(cassette), KITARU_CASSETTE_MODE="record",
+            "writer",
+            "agent memory",
+            recorded.root / "record.json",
+            server=server,
+            KITARU_CASSETTE=str(cassette),
+            KITARU_CASSETTE_MODE="record",
         )
         sent = [request.json["messages"][-1]["content"] for request in server.requests]
     assert "result" in first, first
@@ -244,3 +259,23 @@ def test_a_missing_cassette_or_an_unknown_mode_is_refused_before_the_flow_runs(t
     with cassette(tmp_path / "new.json", mode="record") as path:
         assert os.environ["KITARU_CASSETTE"] == str(path) and os.environ["KITARU_CASSETTE_MODE"] == "record"
     assert "KITARU_CASSETTE" not in os.environ
+
+
+def test_an_agents_model_requests_are_exported_and_served_offline(recorded: Recorded) -> None:
+    cassette = recorded.root / "agent.cassette.json"
+    data = json.loads(cassette.read_text())
+    assert [(call["kind"], call["name"]) for call in data["calls"]] == [
+        ("agent", "researcher_request"),
+        ("agent", "researcher_request_2"),
+    ]
+    first = data["calls"][0]
+    assert set(first["request"]) == {"agent", "model", "conversation"} and first["request"]["agent"] == "researcher"
+    assert first["usage"]["tokens_input"] == 23 and first["prompt"]  # the messages, for reading
+    assert [call["tool"] for call in data["tool_calls"]] == ["search_web"]
+    with RecordingServer(respond) as server:
+        offline = run_flow("agent", TOPIC, recorded.root / "agent-offline.json", KITARU_CASSETTE=str(cassette))
+        assert server.requests == []
+    assert offline["result"] == recorded.agent["result"]
+    assert get(offline["exec_id"])["llm_usage"] == get(recorded.agent["exec_id"])["llm_usage"]
+    missed = run_flow("agent", "agent memory", recorded.root / "agent-miss.json", KITARU_CASSETTE=str(cassette))
+    assert "Agent model request 'researcher_request' is not in the cassette" in missed["error"], missed

@@ -44,6 +44,7 @@ EXPECTED_TOOLS = {
     "kitaru_executions_resume",
     "kitaru_executions_replay",
     "kitaru_executions_diff",
+    "kitaru_executions_export_cassette",
     "kitaru_artifacts_list",
     "kitaru_artifacts_get",
     "kitaru_start_local_server",
@@ -308,9 +309,24 @@ def test_failed_run_warns_and_retry_completes(mcp: Mcp) -> None:
     assert "flaky failure" in run["warning"] and "kitaru_executions_retry" in run["warning"]
     assert "Only paused executions" in mcp.error("kitaru_executions_resume", exec_id=run["exec_id"])
     flag.unlink()
-    retried = mcp.call("kitaru_executions_retry", exec_id=run["exec_id"])
+    assert "KitaruUsageError" in mcp.error("kitaru_executions_retry", exec_id=run["exec_id"], budget_tokens=0)
+    retried = mcp.call("kitaru_executions_retry", exec_id=run["exec_id"], budget_tokens=500)
     assert retried["exec_id"] == run["exec_id"]
     assert retried["status"] == "completed"
+    assert retried["budget"]["limits"]["tokens"] == 500  # the raised budget is recorded with the execution
+
+
+def test_export_cassette_writes_under_the_server_directory_only(mcp: Mcp, writer: dict[str, Any]) -> None:
+    written = mcp.call("kitaru_executions_export_cassette", exec_id=writer["exec_id"][:8], path="cassettes/w.json")
+    path = mcp.project / "cassettes" / "w.json"
+    assert written["path"] == str(path) and written["exec_id"] == writer["exec_id"]
+    document = json.loads(path.read_text())
+    assert document["version"] == written["version"] and len(document["calls"]) == written["calls"]
+    outside = mcp.error("kitaru_executions_export_cassette", exec_id=writer["exec_id"], path="../stolen.json")
+    assert "KitaruUsageError" in outside and "outside the directory" in outside
+    assert not (mcp.root / "stolen.json").exists()
+    assert "KitaruUsageError" in mcp.error("kitaru_executions_export_cassette", exec_id=writer["exec_id"], path=" ")
+    assert "is a directory" in mcp.error("kitaru_executions_export_cassette", exec_id=writer["exec_id"], path=".")
 
 
 def test_targets_outside_the_working_directory_are_refused(mcp: Mcp) -> None:

@@ -10,6 +10,10 @@ OpenAI-protocol server at ``OPENAI_BASE_URL`` (25 tokens per request):
   - ``usd``: ``budget_agent("usd", 5)`` run with ``budget=Budget(usd=BUDGET_USD)``;
   - ``source``: ``budget_agent("replay", 5)`` with ``budget=Budget(tokens=1000)`` (completes),
     then ``replay``: its replay from ``ask_4`` (under the flow's own 60 tokens);
+  - ``agent``: ``budget_agent_run("agent")``, a Pydantic AI agent (``KitaruAgent``) run
+    twice under ``Budget(llm_calls=1)``;
+  - ``child``: ``budget_parent()``, whose body tries ``budget_agent.run(..., budget=...)``
+    (refused: a child flow has its decorator's budget) and returns the message;
 
   and writes ``{scenario: {"id", "error", "origin", "message"}}`` to IDS_FILE as JSON.
 * ``python budget_flows.py crash`` runs ``budget_crash_agent("crash", 5)``, whose body
@@ -28,7 +32,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic_ai import Agent
+
 import kitaru
+from kitaru.adapters.pydantic_ai import KitaruAgent
 from kitaru.errors import KitaruExecutionError
 
 MODEL = "openai/gpt-4o-mini"
@@ -55,6 +62,23 @@ def budget_crash_agent(tag: str, calls: int) -> list[str]:
     return answers
 
 
+writer = KitaruAgent(Agent("openai-chat:gpt-4o-mini", name="budget_writer", defer_model_check=True))
+
+
+@kitaru.flow(budget=kitaru.Budget(llm_calls=1), cache=False)
+def budget_agent_run(tag: str) -> list[str]:
+    return [str(writer.run_sync(f"{tag} question {number}").output) for number in (1, 2)]
+
+
+@kitaru.flow(cache=False)
+def budget_parent() -> str:
+    try:
+        budget_agent.run("child", 1, budget=kitaru.Budget(tokens=5))
+    except kitaru.KitaruUsageError as exc:
+        return str(exc)
+    return "accepted"
+
+
 def outcome(handle: kitaru.FlowHandle) -> dict[str, Any]:
     """How an execution ended: its id, and the error ``wait()`` raised (class, origin, message)."""
     try:
@@ -78,6 +102,8 @@ def runs(ids_file: str) -> None:
         "source": outcome(budget_agent.run("replay", 5, budget=kitaru.Budget(tokens=1000))),
     }
     done["replay"] = outcome(budget_agent.replay(done["source"]["id"], from_="ask_4"))
+    done["agent"] = outcome(budget_agent_run.run("agent"))
+    done["child"] = {"result": budget_parent.run().wait()}
     Path(ids_file).write_text(json.dumps(done))
 
 

@@ -1,8 +1,9 @@
 """Flows for tests/llm/test_cassettes.py: model calls to record into a cassette and run offline.
 
 Run in its own process: ``python -m tests.llm.flows.cassette_flows FLOW TOPIC OUT_FILE``
-runs ``writer`` or ``researcher`` (tests/llm/flows/tool_agent.py: a tool and a
-structured answer) on TOPIC and writes ``{"exec_id", "result"}`` to OUT_FILE,
+runs ``writer``, ``researcher`` (tests/llm/flows/tool_agent.py: a tool and a
+structured answer) or ``agent`` (tests/llm/flows/pydantic_agent.py: a Pydantic AI
+agent with a tool, through Kitaru's adapter) on TOPIC and writes ``{"exec_id", "result"}`` to OUT_FILE,
 or ``{"exec_id", "error_type", "error"}`` when the execution fails. The model
 calls go to the OpenAI-protocol server at ``OPENAI_BASE_URL``, or to the
 cassette named by ``KITARU_CASSETTE``.
@@ -40,10 +41,16 @@ def writer(topic: str) -> dict[str, object]:
 def main(flow: str, topic: str, out_file: str) -> None:
     if flow == "writer":
         handle = writer.run(topic)
-    else:
+    elif flow == "researcher":
         from tests.llm.flows import tool_agent
 
         handle = tool_agent.researcher.run(topic)
+    else:  # "agent": a Pydantic AI agent through Kitaru's adapter
+        # Imported by the name the engine gives it (its source root is this folder), so the agent is created once.
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import pydantic_agent  # type: ignore[import-not-found]
+
+        handle = pydantic_agent.research.run(topic)
     try:
         outcome: dict[str, object] = {"exec_id": handle.exec_id, "result": handle.wait()}
     except KitaruExecutionError as error:

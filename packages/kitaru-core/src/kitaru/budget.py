@@ -89,7 +89,11 @@ class Budget:
 
     def raised_by(self, override: Budget) -> Budget:
         """This budget with the limits ``override`` sets replaced (the others kept)."""
-        return Budget(**{**self.to_record(), **override.limits()})
+        return Budget(
+            usd=override.usd if override.usd is not None else self.usd,
+            tokens=override.tokens if override.tokens is not None else self.tokens,
+            llm_calls=override.llm_calls if override.llm_calls is not None else self.llm_calls,
+        )
 
 
 def check_budget(value: Any, *, where: str) -> Budget | None:

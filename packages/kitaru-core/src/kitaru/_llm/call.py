@@ -223,7 +223,7 @@ def _call_provider(request: dict[str, Any], record: dict[str, Any]) -> dict[str,
     with credentials_or_cassette(request, lambda: credentials_for(backend, request.get("secret"), model)) as source:
         started = time.perf_counter()
         try:
-            result = answer(request, source, lambda: backend.call(llm_request))  # the cassette, if one is active
+            result = answer(request, source, backend.call, llm_request)  # the cassette, if one is active
         except KitaruError:
             raise
         except Exception as exc:

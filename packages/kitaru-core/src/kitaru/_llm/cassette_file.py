@@ -139,7 +139,9 @@ class CassetteFile:
         closest = max(same_name or candidates, key=similarity)
         recorded = _lines(request_of(kind, closest["request"]))
         difference = list(
-            difflib.unified_diff(recorded, wanted, f"recorded {closest.get('name')}", f"requested {name}", lineterm="", n=1)
+            difflib.unified_diff(
+                recorded, wanted, f"recorded {closest.get('name')}", f"requested {name}", lineterm="", n=1
+            )
         )
         return Miss(closest=str(closest.get("name")), difference=difference)
 
@@ -191,4 +193,15 @@ def write(path: Path, data: dict[str, Any]) -> None:
     partial.replace(path)
 
 
-__all__ = ["KINDS", "REQUEST_KEYS", "VERSION", "CassetteFile", "Miss", "empty", "fingerprint", "read", "request_of", "write"]
+__all__ = [
+    "KINDS",
+    "REQUEST_KEYS",
+    "VERSION",
+    "CassetteFile",
+    "Miss",
+    "empty",
+    "fingerprint",
+    "read",
+    "request_of",
+    "write",
+]

@@ -38,7 +38,7 @@ from typing import Any, TypeVar
 from kitaru._llm.cassette_file import CassetteFile, request_of
 from kitaru.engine import get_engine
 from kitaru.errors import KitaruCassetteMiss, KitaruUsageError
-from kitaru.plugins.records import LlmResult, LlmToolCall
+from kitaru.plugins.records import LlmRequest, LlmResult, LlmToolCall
 from kitaru.settings import KitaruSettings, settings
 
 CASSETTE_ENV = KitaruSettings.variable("cassette")
@@ -138,6 +138,10 @@ def miss_error(cassette: ActiveCassette, kind: str, name: str, request: dict[str
         "Export the cassette again from an execution that made this request (kitaru executions export ID "
         f"--cassette {cassette.file.path}), or set {MODE_ENV}=record to send requests that are not in it "
         "to the provider and add them.",
+        # The last line is what a failed execution's summary shows (handle.wait()): name the call there too,
+        # without the "Type: message" shape that would make it the start of the exception for the failure parser.
+        f"Cassette miss (KitaruCassetteMiss): {what} '{name}' is not in the cassette; `kitaru executions get` on this "
+        "execution shows how it differs from the closest recorded call.",
     ]
     return KitaruCassetteMiss("\n".join(lines), call=name, cassette=str(cassette.file.path), closest=miss.closest)
 
@@ -178,20 +182,21 @@ def credentials_or_cassette(
         yield source
 
 
-def answer(request: dict[str, Any], source: str, call: Callable[[], Any]) -> Any:
-    """The backend's answer to a ``kitaru.llm()`` request: from the cassette, or ``call()`` (recorded in ``record`` mode).
+def answer(request: dict[str, Any], source: str, call: Callable[[LlmRequest], Any], sent: LlmRequest) -> Any:
+    """The backend's answer to a ``kitaru.llm()`` request: from the cassette, or ``call(sent)`` (recorded in ``record`` mode).
 
     Args:
         request: The prepared request.
         source: What :func:`credentials_or_cassette` yielded.
-        call: Calls the backend and returns its ``LlmResult``.
+        call: The backend's ``call``; returns an ``LlmResult``.
+        sent: The backend request to call it with.
     """
     cassette = active()
     if source == CASSETTE_CREDENTIALS and cassette is not None:
         found = cassette.file.find("llm", request["name"], request)
         if found is not None:
             return llm_result(found)
-    result = call()
+    result = call(sent)
     if cassette is not None and cassette.mode == "record":
         cassette.file.append(llm_entry(request, result))
     return result
@@ -254,7 +259,9 @@ def served_send(
         mark(execution_id, cassette)
         found = cassette.file.find("agent", name, request)
         if found is not None:
-            return make(response=found.get("response"), prompt=found.get("prompt"), usage=dict(found.get("usage") or {}))
+            return make(
+                response=found.get("response"), prompt=found.get("prompt"), usage=dict(found.get("usage") or {})
+            )
         if cassette.mode != "record":
             raise miss_error(cassette, "agent", name, request)
         outcome: Any = await send()
@@ -268,7 +275,7 @@ def served_send(
                 "usage": {key: value for key, value in dict(outcome.usage).items() if value is not None},
             }
         )
-        return outcome  # type: ignore[no-any-return]
+        return outcome
 
     return serve
 

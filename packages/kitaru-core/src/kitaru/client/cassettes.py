@@ -29,6 +29,7 @@ from typing import Any
 from kitaru._llm.cassette_file import VERSION, empty, request_of, write
 from kitaru.client.diff import ValueLoader, call_side
 from kitaru.client.models import CheckpointCall, Execution
+from kitaru.errors import KitaruUsageError
 
 LLM_CALL = "llm_call"
 TOOL_CALL = "tool_call"
@@ -64,14 +65,32 @@ def cassette_of(execution: Execution, *, tools: bool = False) -> dict[str, Any]:
     return data
 
 
+def cassette_path(path: str | Path) -> Path:
+    """Where a cassette goes: ``path`` made absolute, checked before anything is read or written.
+
+    Raises:
+        KitaruUsageError: For a blank path, or one that is a directory.
+    """
+    if not str(path).strip():
+        raise KitaruUsageError(
+            "The cassette path is empty. Give a file to write, e.g. --cassette cassettes/agent.json."
+        )
+    target = Path(path).expanduser().resolve()
+    if target.is_dir():
+        raise KitaruUsageError(
+            f"The cassette path '{target}' is a directory. Give a file inside it, e.g. {target / 'agent.json'}."
+        )
+    return target
+
+
 def export_cassette(execution: Execution, path: str | Path, *, tools: bool = False) -> dict[str, Any]:
     """Write the cassette of ``execution`` to ``path`` (replaced whole).
 
     Returns:
         ``{"exec_id", "path", "version", "calls", "tool_calls"}``: what was written, counted.
     """
+    target = cassette_path(path)
     data = cassette_of(execution, tools=tools)
-    target = Path(path).expanduser().resolve()
     write(target, data)
     return {
         "exec_id": execution.exec_id,
@@ -152,7 +171,7 @@ def inline_requests(call: CheckpointCall, loader: ValueLoader) -> list[dict[str,
     """The ``kitaru.llm()`` requests made inside a user checkpoint (adapter requests there are not exported)."""
     calls = call.metadata.get("llm_calls")
     entries = []
-    for name, record in (calls.items() if isinstance(calls, dict) else []):
+    for name, record in calls.items() if isinstance(calls, dict) else []:
         if not isinstance(record, dict) or record.get("credential_source") == FRAMEWORK:
             continue
         messages = _artifact(call, f"{name}_prompt", loader)

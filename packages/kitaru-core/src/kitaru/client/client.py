@@ -28,6 +28,7 @@ from kitaru.client import deletion, reading
 from kitaru.client import waits as client_waits
 from kitaru.client.bulk_retry import BulkRetryResult, parse_retry_status, parse_since
 from kitaru.client.bulk_retry import retry_many as bulk_retry_many
+from kitaru.client.cassettes import export_cassette
 from kitaru.client.diff import ExecutionDiff, diff_executions
 from kitaru.client.models import (
     ArtifactRef,
@@ -236,6 +237,26 @@ class ExecutionsAPI:
         compared (``same_flow`` is False and ``warnings`` says so).
         """
         return diff_executions(_execution_id(a), _execution_id(b))
+
+    def export_cassette(self, exec_id: str, path: str, *, tools: bool = False) -> dict[str, Any]:
+        """Write an execution's model calls to a cassette file, to run its flow offline.
+
+        Running the flow with ``KITARU_CASSETTE=path`` or inside
+        ``kitaru.testing.cassette(path)`` then answers those calls from the
+        file (``docs/testing.md``).
+
+        Args:
+            exec_id: The execution id, or a unique prefix of it.
+            path: The file to write (replaced whole).
+            tools: Also write its tool calls (name, arguments, result).
+
+        Returns:
+            ``{"exec_id", "path", "version", "calls", "tool_calls"}``: what was written.
+
+        Raises:
+            KitaruUsageError: For a blank path or a directory.
+        """
+        return export_cassette(self.get(exec_id), path, tools=tools)
 
     def delete(self, exec_id: str) -> DeletedExecution:
         """Delete an execution and the artifacts only it used, their stored files included.

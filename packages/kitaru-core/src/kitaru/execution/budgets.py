@@ -123,7 +123,11 @@ def budget_report(metadata: Mapping[str, Any], steps: Iterable[StepRecord]) -> d
     if budget is None:
         return None
     spent = spending_of(steps)
-    return {"limits": budget.limits(), "spent": spent.as_dict(), "exhausted": exhausted_limit(budget, spent) is not None}
+    return {
+        "limits": budget.limits(),
+        "spent": spent.as_dict(),
+        "exhausted": exhausted_limit(budget, spent) is not None,
+    }
 
 
 @dataclass

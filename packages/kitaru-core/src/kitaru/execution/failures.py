@@ -12,7 +12,9 @@ the import path of the exception class (``builtins.ValueError``). From those:
 * the origin (user code, runtime, backend, divergence, timeout ...) comes
   from :func:`kitaru.errors.classify_failure_origin`; a checkpoint attempt or
   flow body stopped at its timeout recorded ``KitaruTimeoutError`` (or, for an
-  attempt a flow's timeout stopped, the deadline's interrupt), origin ``timeout``.
+  attempt a flow's timeout stopped, the deadline's interrupt), origin ``timeout``;
+  a model request refused by the execution's budget recorded
+  ``KitaruBudgetExceededError``, origin ``budget`` (:mod:`kitaru.execution.budgets`).
 
 Only parsing happens here; :mod:`kitaru.client.reading` reads the records.
 ``FailureInfo`` is also importable from :mod:`kitaru.client.models`.

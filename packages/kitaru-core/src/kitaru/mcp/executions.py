@@ -331,10 +331,43 @@ def kitaru_executions_send(exec_id: str, topic: str, value: Any) -> dict[str, An
     return dict(to_jsonable(_client().executions.send(exec_id, topic, value)))
 
 
-def kitaru_executions_retry(exec_id: str) -> dict[str, Any]:
-    """Re-run a failed execution in place (same id); checkpoints that succeeded are reused."""
+def kitaru_executions_retry(
+    exec_id: str,
+    budget_usd: float | None = None,
+    budget_tokens: int | None = None,
+    budget_calls: int | None = None,
+) -> dict[str, Any]:
+    """Re-run a failed execution in place (same id); checkpoints that succeeded are reused.
+
+    Args:
+        exec_id: The execution id.
+        budget_usd: Raise the execution's budget to this many US dollars first.
+        budget_tokens: Raise its token budget first.
+        budget_calls: Raise its budget of LLM calls first (an execution that
+            failed with origin "budget" continues only with a raised budget).
+    """
+    from kitaru.budget import Budget
+
+    limits = {"usd": budget_usd, "tokens": budget_tokens, "llm_calls": budget_calls}
+    budget = Budget(**limits) if any(value is not None for value in limits.values()) else None
     with EXECUTION_LOCK:
-        return execution_item(_client().executions.retry(exec_id))
+        return execution_item(_client().executions.retry(exec_id, budget=budget))
+
+
+def export_cassette(policy: TargetPolicy, exec_id: str, path: str, tools: bool) -> dict[str, Any]:
+    """Write an execution's model calls to a cassette under the server's directory (see ``kitaru_executions_export_cassette``).
+
+    Raises:
+        KitaruUsageError: For a path outside the server's directory (unless
+            it allows any target), blank, or a directory.
+    """
+    target = (policy.root / Path(path).expanduser()).resolve() if path.strip() else Path(path)
+    if path.strip() and not policy.allow_any and not target.is_relative_to(policy.root):
+        raise KitaruUsageError(
+            f"Cassette path '{path}' is outside the directory kitaru-mcp was started in ({policy.root}). "
+            "Give a path under it, e.g. cassettes/agent.json."
+        )
+    return _client().executions.export_cassette(exec_id, str(target) if path.strip() else path, tools=tools)
 
 
 def kitaru_executions_resume(exec_id: str) -> dict[str, Any]:
@@ -382,6 +415,7 @@ __all__ = [
     "kitaru_executions_cancel",
     "kitaru_executions_get",
     "kitaru_executions_input",
+    "export_cassette",
     "kitaru_executions_send",
     "kitaru_executions_latest",
     "kitaru_executions_list",

@@ -55,7 +55,8 @@ kitaru_artifacts_list / kitaru_artifacts_get. An execution that is "waiting" nee
 kitaru_executions_input(exec_id, wait, value), then kitaru_executions_resume(exec_id) if it
 was paused. Retry a failed execution in place with kitaru_executions_retry; replay one from a
 checkpoint (optionally with edited outputs) with kitaru_executions_replay. Compare two
-executions (calls, inputs, result, tokens) with kitaru_executions_diff(a, b).
+executions (calls, inputs, result, tokens) with kitaru_executions_diff(a, b). Record an
+execution's model calls for offline tests with kitaru_executions_export_cassette(exec_id, path).
 """
 
 TOOL_NAMES: tuple[str, ...] = (
@@ -71,6 +72,7 @@ TOOL_NAMES: tuple[str, ...] = (
     "kitaru_executions_resume",
     "kitaru_executions_replay",
     "kitaru_executions_diff",
+    "kitaru_executions_export_cassette",
     "kitaru_artifacts_list",
     "kitaru_artifacts_get",
     "kitaru_start_local_server",
@@ -107,6 +109,27 @@ def _run_tool(policy: TargetPolicy) -> Any:
         return executions.run_target(policy, target, args, stack, idempotency_key)
 
     return kitaru_executions_run
+
+
+def _export_tool(policy: TargetPolicy) -> Any:
+    def kitaru_executions_export_cassette(
+        exec_id: Annotated[str, Field(description="The execution id (or a unique prefix).")],
+        path: Annotated[str, Field(description="The cassette file to write, under the server's directory.")],
+        tools: Annotated[bool, Field(description="Also write its tool calls (name, arguments, result).")] = False,
+    ) -> dict[str, Any]:
+        """Write an execution's model calls to a cassette file, to run its flow offline and in tests.
+
+        Run the flow with KITARU_CASSETTE=<path> (or inside kitaru.testing.cassette(path)) to answer
+        its model requests from the file: no network, no credentials. Relative paths start at the
+        server's working directory; paths outside it are refused unless the server was started with
+        --allow-any-target.
+
+        Returns:
+            {"exec_id", "path", "version", "calls", "tool_calls"}.
+        """
+        return executions.export_cassette(policy, exec_id, path, tools)
+
+    return kitaru_executions_export_cassette
 
 
 MANAGE_STACK_HEAD: tuple[tuple[str, Any, Any, str], ...] = (
@@ -220,6 +243,7 @@ def build_server(*, root: Path | None = None, allow_any_target: bool = False) ->
         "kitaru_executions_resume": executions.kitaru_executions_resume,
         "kitaru_executions_replay": executions.kitaru_executions_replay,
         "kitaru_executions_diff": executions.kitaru_executions_diff,
+        "kitaru_executions_export_cassette": _export_tool(policy),
         "kitaru_artifacts_list": system.kitaru_artifacts_list,
         "kitaru_artifacts_get": system.kitaru_artifacts_get,
         "kitaru_start_local_server": system.kitaru_start_local_server,

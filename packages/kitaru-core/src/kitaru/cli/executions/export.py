@@ -27,14 +27,15 @@ def export(
     cassette: Annotated[
         str, typer.Option("--cassette", metavar="PATH", help="Write its model calls to this cassette file (replaced).")
     ],
-    tools: Annotated[bool, typer.Option("--tools", help="Also write its tool calls (name, arguments, result).")] = False,
+    tools: Annotated[
+        bool, typer.Option("--tools", help="Also write its tool calls (name, arguments, result).")
+    ] = False,
     output: OutputOption = "text",  # noqa: ARG001 (read by @command)
 ) -> Item:
     """Export an execution's model calls as a cassette, to run its flow offline."""
     from kitaru.client import KitaruClient
-    from kitaru.client.cassettes import export_cassette
 
-    written = export_cassette(KitaruClient().executions.get(exec_id), cassette, tools=tools)
+    written = KitaruClient().executions.export_cassette(exec_id, cassette, tools=tools)
     rows: list[tuple[str, Any]] = [
         ("Execution", written["exec_id"]),
         ("Cassette", written["path"]),
