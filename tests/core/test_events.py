@@ -106,6 +106,17 @@ class Project:
             assert time.monotonic() < deadline, lines
             time.sleep(0.05)
 
+    def wait_for_pending_wait(self, exec_id: str, name: str, process: subprocess.Popen[str], lines: list[str]) -> None:
+        """Poll ``executions get`` until the execution records the pending wait ``name`` (the line comes earlier)."""
+        deadline = time.monotonic() + 120
+        while True:
+            pending = self.get(exec_id).get("pending_wait")
+            if pending is not None and pending["name"] == name:
+                return
+            assert process.poll() is None, lines
+            assert time.monotonic() < deadline, (pending, lines)
+            time.sleep(0.2)
+
     def running_exec_id(self) -> str:
         listed = json.loads(ok(self.kitaru("executions", "list", "--limit", "1", "-o", "json")))
         return str(listed["items"][0]["exec_id"])
@@ -167,6 +178,8 @@ def test_event_sent_before_receive_is_delivered_exactly_once_also_on_retry(proje
 
         # The first receive takes the stored message; the second one has none and waits in process.
         project.wait_for_line("Waiting for an event on topic `orders`", process, lines)
+        # The line is printed before the wait is recorded: wait for the record itself.
+        project.wait_for_pending_wait(exec_id, "receive:orders:1", process, lines)
         shown = project.get(exec_id)
         assert shown["status"] == "waiting"
         assert shown["pending_wait"]["name"] == "receive:orders:1"
@@ -263,8 +276,16 @@ def test_receive_timeout_pauses_then_send_and_resume_complete(project: Project) 
     other = project.send(exec_id, "refund", '"not this one"')  # another topic does not continue it
     assert other["continued_receive"] is False
     assert other["next_step"] == "The execution stays paused: it waits for an event on topic `payment`, not `refund`."
-    too_early = project.kitaru("executions", "resume", exec_id, "-o", "json")
-    assert "receive:payment:0" in json_error(too_early)
+    too_early = json_error(project.kitaru("executions", "resume", exec_id, "-o", "json"))
+    assert "receive:payment:0" in too_early
+    # The command it names is the one that works: send, not input (which refuses a receive's wait).
+    assert f"Send it an event with `kitaru executions send {exec_id} payment --value JSON`." in too_early
+    assert "executions input" not in too_early
+    for value in ('{"amount": 1}', "null"):
+        refused = json_error(project.kitaru("executions", "input", exec_id, "--value", value, "-o", "json"))
+        assert "is a kitaru.receive() waiting for an event on topic `payment`; it takes no input" in refused
+        assert f"`kitaru executions send {exec_id} payment --value JSON`" in refused
+    assert project.get(exec_id)["pending_wait"]["name"] == "receive:payment:0"  # nothing was answered
 
     sent = json.loads(ok(project.python(SEND, exec_id, "payment", '{"amount": 42}')))
     assert sent["continued_receive"] is True and sent["resumed"] is False
@@ -409,3 +430,49 @@ def test_receive_arguments_are_checked_first() -> None:
             kitaru.receive("bad topic")
         with pytest.raises(KitaruUsageError, match="timeout"):
             kitaru.receive("ok", timeout=-1)
+
+
+@kitaru.flow(cache=False)
+def _one_step_flow() -> int:
+    return 1
+
+
+def test_a_record_overwritten_by_another_writer_is_not_taken_as_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``write`` compares what the store holds with what it wrote, not only that the key exists."""
+    from kitaru.engine import get_engine
+    from kitaru.errors import KitaruBackendError
+    from kitaru.execution.events import received_key, write
+
+    exec_id = _one_step_flow.run().exec_id
+    runs = get_engine().runs
+    key = received_key("orders", 0)
+    write(exec_id, key, "a" * 32)  # this writer's record, read back as written
+    real_log = runs.log_run_metadata
+
+    def another_writer_right_after(run_id: str, metadata: Any) -> None:
+        real_log(run_id, metadata)
+        real_log(run_id, {key: "b" * 32})  # a second process takes the same receive at the same moment
+
+    monkeypatch.setattr(runs, "log_run_metadata", another_writer_right_after)
+    with pytest.raises(KitaruBackendError, match=f"holds another record under `{key}` than this process wrote"):
+        write(exec_id, key, "c" * 32)
+
+
+def test_positions_count_per_label_and_per_run_of_the_body() -> None:
+    first = FlowScope(name="f", flow_id=None, execution_id=None)
+    assert [first.next_position("receive:a") for _ in range(3)] == [0, 1, 2]
+    assert first.next_position("receive:b") == 0 and first.next_position("sleep") == 0
+    assert FlowScope(name="f", flow_id=None, execution_id=None).next_position("receive:a") == 0
+
+
+def test_one_json_check_for_event_values_and_schedule_arguments() -> None:
+    from kitaru.jsonable import json_problem
+    from kitaru.schedules.manage import check_args
+
+    assert json_problem({"a": [1, 2.5, None, True, "x"]}) is None
+    assert json_problem({"a": [1, float("nan")]}) == "the value['a'][1] is nan, which JSON cannot hold"
+    with pytest.raises(KitaruUsageError, match=re.escape("the value['when'] is a object")):
+        encode_value({"when": object()})
+    with pytest.raises(KitaruUsageError, match=re.escape("the arguments['when'] is a object")):
+        check_args({"when": object()})
+    assert check_args({"n": (1, 2)}) == {"n": [1, 2]}

@@ -28,7 +28,7 @@ import pytest
 import kitaru
 from kitaru.errors import KitaruContextError, KitaruExecutionError, KitaruRuntimeError, KitaruUsageError
 from kitaru.execution.scope import CheckpointScope, FlowScope, checkpoint_scope, flow_scope
-from kitaru.execution.sleeps import describe_wait, pause_after, validate_moment
+from kitaru.execution.sleeps import describe_moment, pause_after, validate_moment
 from tests.lifecycle.conftest import HERE, Lab, kill9
 
 LONG = "30"
@@ -161,7 +161,12 @@ def test_a_long_sleep_on_a_terminal_pauses_without_a_prompt(tmp_path: Path) -> N
     lab = SleepLab(tmp_path, KITARU_SLEEP_PAUSE_AFTER="2")
     master, slave = pty.openpty()
     process = subprocess.Popen(
-        [sys.executable, "sleep_flows.py", PAUSED], cwd=lab.project, env=lab.env(), stdin=slave, stdout=slave, stderr=slave
+        [sys.executable, "sleep_flows.py", PAUSED],
+        cwd=lab.project,
+        env=lab.env(),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
     )
     os.close(slave)
     seen = b""
@@ -242,6 +247,113 @@ def test_sleep_until_pauses_and_answering_its_wait_wakes_it_early(tmp_path: Path
     assert "Sleep `sleep:0` was woken early." in resumed.stdout
     assert lab.ran() == ["before", "after"]
     assert lab.execution(exec_id)["status"] == "completed"
+
+
+@pytest.mark.slow
+def test_a_child_flows_sleep_names_the_top_level_execution_and_resuming_early_is_refused(tmp_path: Path) -> None:
+    lab = SleepLab(tmp_path, KITARU_SLEEP_PAUSE_AFTER="0")  # every sleep pauses
+    result = lab.run_sleepy(f"child:{PAUSED}")
+    root = exec_id_of(result)
+    child = lab.latest_exec_id()
+    assert child != root and lab.execution(child)["pending_wait"]["name"] == "sleep:0"
+    assert f"`kitaru executions resume {root}`" in result.stdout, result.stdout
+    assert f"executions resume {child}" not in result.stdout, result.stdout
+
+    refused = lab.kitaru("executions", "resume", child, "-o", "json")
+    message = json.loads(refused.stderr)["error"]["message"]
+    assert refused.returncode == 1
+    assert f"Execution {child} is a child flow of execution {root}" in message
+    assert f"Run: kitaru executions resume {root}" in message
+    assert lab.execution(child)["pending_wait"]["name"] == "sleep:0"  # refused before anything changed
+    shown = lab.kitaru("executions", "get", child)
+    assert f"kitaru executions resume {root} (or the sweep" in " ".join(shown.stdout.split()), shown.stdout
+
+    early = lab.kitaru("executions", "resume", root, "-o", "json")
+    assert early.returncode == 1, early.stdout
+    message = json.loads(early.stderr)["error"]["message"]
+    assert f"Execution {root} (its child flow {child}) is sleeping until " in message
+    assert f"`kitaru executions input {child} --value null`, then `kitaru executions resume {root}`" in message
+    assert lab.ran() == ["before"]  # not re-run only to pause again
+
+    assert lab.kitaru("executions", "input", child, "--value", "null").returncode == 0
+    resumed = lab.kitaru("executions", "resume", root)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert lab.ran() == ["before", "after"]
+    assert lab.execution(root)["status"] == "completed"
+
+
+@pytest.mark.slow
+def test_a_sweep_that_lost_the_race_for_an_execution_skips_it(tmp_path: Path) -> None:
+    """Another sweep claimed the execution between this sweep's listing and its resume: skipped, exit 0."""
+    lab = SleepLab(tmp_path, KITARU_SLEEP_PAUSE_AFTER="0")
+    exec_id = exec_id_of(lab.run_sleepy("1"))
+    until_passed(wake_time(lab.execution(exec_id)))
+    holder = subprocess.Popen(  # holds the execution's claim, as the other sweep continuing it does
+        [sys.executable, "-c", HOLD_CLAIM, exec_id, str(lab.state)], cwd=lab.project, env=lab.env()
+    )
+    try:
+        lab.wait_for("claimed")
+        swept = lab.kitaru("executions", "resume", "--due", "-o", "json")
+        assert swept.returncode == 0, swept.stdout + swept.stderr
+        (item,) = json_of(swept)["items"]
+        assert item["exec_id"] == exec_id and item["action"] == "skipped" and item["error"] is None
+        assert item["note"] == "Another sweep or process continued it meanwhile."
+    finally:
+        lab.flag("release")
+        holder.wait(timeout=120)
+    resumed = lab.kitaru("executions", "resume", exec_id)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert lab.execution(exec_id)["status"] == "completed"
+
+
+HOLD_CLAIM = """
+import sys, time
+from pathlib import Path
+from kitaru.execution import ownership
+exec_id, state = sys.argv[1], Path(sys.argv[2])
+assert ownership.claim(exec_id)
+(state / "claimed").touch()
+while not (state / "release").exists():
+    time.sleep(0.05)
+ownership.release_run_lock(exec_id)
+"""
+
+
+@pytest.mark.slow
+def test_the_sweep_retries_an_interrupted_sleep_once_then_leaves_it_to_retry(tmp_path: Path) -> None:
+    lab = SleepLab(tmp_path)  # the default threshold: it sleeps in its process
+    process = lab.start_sleepy("5")
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("Sleeping until"):
+                break
+        kill9(process)
+    finally:
+        if process.poll() is None:
+            kill9(process)
+    lab.flag("fail")  # the retry fails before the body reaches the sleep again
+    first = lab.kitaru("executions", "resume", "--due", "-o", "json")  # detects the crash
+    exec_id = lab.latest_exec_id()
+    until_passed(wake_time(lab.execution(exec_id)))
+    if first.returncode == 0 and json_of(first)["items"]:  # the machine was slow: it was due already
+        swept = first
+    else:
+        swept = lab.kitaru("executions", "resume", "--due", "-o", "json")
+    (item,) = json_of(swept)["items"]
+    assert swept.returncode == 1 and item["action"] == "retried" and item["status"] == "failed", swept.stdout
+    assert item["note"].startswith("The sweep retries an execution interrupted in a sleep once")
+    assert f"retry it with `kitaru executions retry {exec_id}`" in item["note"]
+
+    again = lab.kitaru("executions", "resume", "--due")
+    assert again.returncode == 0 and "Nothing was due" in again.stdout, again.stdout + again.stderr
+    shown = lab.execution(exec_id)
+    assert shown["status"] == "failed" and shown["sleep"] is None  # an ordinary failed execution now
+
+    lab.flag("fail", on=False)
+    retried = lab.kitaru("executions", "retry", exec_id, cwd=lab.project)
+    assert retried.returncode == 0, retried.stdout + retried.stderr
+    assert lab.ran() == ["before", "after"] and lab.execution(exec_id)["status"] == "completed"
 
 
 def test_resume_due_with_nothing_due_says_so(tmp_path: Path) -> None:
@@ -339,4 +451,11 @@ def test_a_naive_moment_is_local_time_and_spans_read_well() -> None:
     assert validate_moment(naive) == naive.astimezone().astimezone(timezone.utc)
     aware = datetime(2027, 1, 4, 7, 30, tzinfo=timezone(timedelta(hours=2)))
     assert validate_moment(aware) == datetime(2027, 1, 4, 5, 30, tzinfo=timezone.utc)
-    assert [describe_wait(s) for s in (12, 245, 7380, 2 * 86400 + 3 * 3600)] == ["12s", "4m 5s", "2h 3m", "2d 3h"]
+    now = datetime(2027, 1, 4, 7, 30, tzinfo=timezone.utc)
+    spans = [describe_moment(now + timedelta(seconds=s), now=now) for s in (12, 245, 7380, -61)]
+    assert spans == [
+        "2027-01-04 07:30:12 UTC (in 12s)",  # the same spans as the console's running times
+        "2027-01-04 07:34:05 UTC (in 4m 05s)",
+        "2027-01-04 09:33:00 UTC (in 2h 03m)",
+        "2027-01-04 07:28:59 UTC (due 1m 01s ago)",
+    ]

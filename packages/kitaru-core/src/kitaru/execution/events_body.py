@@ -24,8 +24,6 @@ body. Pausing unwinds the body with the engine's signal, guarded as for
 
 from __future__ import annotations
 
-import threading
-import weakref
 from typing import Any
 
 from kitaru.engine import get_engine
@@ -52,26 +50,9 @@ from kitaru.execution.events import (
     validate_topic,
     write,
 )
-from kitaru.execution.runs import root_of
+from kitaru.execution.lifecycle import resume_target
 from kitaru.execution.scope import FlowScope
 from kitaru.execution.waits_body import DEFAULT_TIMEOUT, poll_interval
-
-_counts: dict[int, tuple[weakref.ref[FlowScope], dict[str, int]]] = {}
-_counting = threading.Lock()
-
-
-def next_index(scope: FlowScope, topic: str) -> int:
-    """The position of the next ``receive(topic)`` in this run of the flow body (0 for the first)."""
-    key = id(scope)
-    with _counting:
-        entry = _counts.get(key)
-        if entry is None or entry[0]() is not scope:
-            entry = (weakref.ref(scope, lambda _gone: _counts.pop(key, None)), {})
-            _counts[key] = entry
-        counts = entry[1]
-        index = counts.get(topic, 0)
-        counts[topic] = index + 1
-        return index
 
 
 def take(exec_id: str, topic: str, index: int) -> EventMessage | None:
@@ -120,13 +101,6 @@ def _arrived_while_pausing(exec_id: str, topic: str, name: str) -> bool:
         return False
 
 
-def _resume_target(exec_id: str) -> str:
-    try:
-        return root_of(get_engine().runs.get_run(exec_id)).id
-    except Exception:  # only a hint
-        return exec_id
-
-
 def run_receive(scope: FlowScope, topic: Any, timeout: Any) -> Any:
     """Receive the next message of ``topic`` inside the running flow body (``kitaru.receive``).
 
@@ -153,7 +127,7 @@ def run_receive(scope: FlowScope, topic: Any, timeout: Any) -> Any:
     if signal is not None:
         raise signal
     exec_id = run.id
-    index = next_index(scope, topic)
+    index = scope.next_position(f"receive:{topic}")
     round_ = 0
     while True:
         message = take(exec_id, topic, index)
@@ -200,7 +174,7 @@ def _wait(exec_id: str, topic: str, name: str, index: int, seconds: float, inter
         kind = runtime.flow_control(exc)
         if kind == "paused":
             runtime.halt(exc, paused=True)
-            target = _resume_target(exec_id)
+            target = resume_target(exec_id)
             if _arrived_while_pausing(exec_id, topic, name):
                 say(
                     f"Pausing execution `{exec_id}`: an event on topic `{topic}` arrived while it paused. "
@@ -218,4 +192,4 @@ def _wait(exec_id: str, topic: str, name: str, index: int, seconds: float, inter
         raise
 
 
-__all__ = ["next_index", "run_receive", "take"]
+__all__ = ["run_receive", "take"]

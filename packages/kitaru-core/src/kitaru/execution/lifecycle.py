@@ -32,6 +32,7 @@ from kitaru.errors import FailureOrigin, KitaruCancelledError, KitaruStateError
 from kitaru.execution import ownership, sleeps
 from kitaru.execution.budgets import raise_budget
 from kitaru.execution.console import format_duration, say
+from kitaru.execution.events import receive_wait_topic
 from kitaru.execution.owner_record import OwnerInfo
 from kitaru.execution.runs import ALIVE_STATUSES, load_run, mark_crashed, root_of
 from kitaru.execution.sources import make_flow_importable
@@ -77,6 +78,29 @@ def public_status_of(run: RunRecord) -> ExecutionStatus:
     return public_status(run.status, has_active_wait=run.active_wait is not None)
 
 
+def resume_target(exec_id: str) -> str:
+    """The execution a command must name to continue ``exec_id``: its top-level execution.
+
+    A child flow's execution continues only with its root, whose flow body
+    runs the child. Used to name the command in messages; if the store
+    cannot be read, ``exec_id`` itself.
+    """
+    try:
+        return root_of(get_engine().runs.get_run(exec_id)).id
+    except Exception:  # only names a command
+        return exec_id
+
+
+def _refuse_child(run: RunRecord, command: str) -> None:
+    """Raise if ``run`` is a child flow's execution, naming the command for its top-level execution."""
+    if run.parent_run_id:
+        root = root_of(run).id
+        raise KitaruStateError(
+            f"Execution {run.id} is a child flow of execution {run.parent_run_id} and continues only "
+            f"with its parents. Run: kitaru executions {command} {root}"
+        )
+
+
 def _continue(run: RunRecord, *, reason: str, verb: str) -> None:
     """Claim the execution, set it resuming and let its orchestrator re-run the flow body.
 
@@ -87,13 +111,7 @@ def _continue(run: RunRecord, *, reason: str, verb: str) -> None:
     it in its parent's body): the error names the command for the top-level
     execution.
     """
-    if run.parent_run_id:
-        command = "retry" if verb == "Retrying" else "resume"
-        root = root_of(run).id
-        raise KitaruStateError(
-            f"Execution {run.id} is a child flow of execution {run.parent_run_id} and continues only "
-            f"with its parents. Run: kitaru executions {command} {root}"
-        )
+    _refuse_child(run, "retry" if verb == "Retrying" else "resume")
     if not run.can_continue:
         raise KitaruStateError(f"Execution {run.id} cannot continue: its snapshot or stack was deleted.")
     make_flow_importable(run)
@@ -222,20 +240,30 @@ def _declare_owner_dead(run: RunRecord, owner: OwnerInfo) -> RunRecord:
 def resume_execution(exec_id: str) -> None:
     """Continue a paused execution whose waits have been answered.
 
-    An execution paused at a ``kitaru.sleep()`` continues once its wake-up
-    time has passed (:func:`kitaru.execution.sleeps.wake`).
+    An execution paused at a ``kitaru.sleep()`` (its own or a child flow's)
+    continues once its wake-up time has passed
+    (:func:`kitaru.execution.sleeps.wake`).
 
     Raises:
-        KitaruStateError: If a wait is still pending, a sleep has not reached
-            its wake-up time, or the execution is not paused.
+        KitaruStateError: If it is a child flow's execution (nothing is
+            changed; the message names the top-level one), a wait is still
+            pending, a sleep has not reached its wake-up time, or the
+            execution is not paused.
     """
     run = load_run(exec_id, with_source=True)
+    _refuse_child(run, "resume")
     if sleeps.wake(run):
         run = load_run(exec_id, with_source=True)
     if run.active_wait is not None:
+        topic = receive_wait_topic(run.active_wait.name)
+        answer = (
+            f"Send it an event with `kitaru executions send {exec_id} {topic} --value JSON`."
+            if topic is not None
+            else f"Answer it with `kitaru executions input {exec_id} --value JSON`."
+        )
         raise KitaruStateError(
             f"Resolve pending wait input before resuming execution {exec_id}: it is waiting on "
-            f"`{run.active_wait.name}`. Answer it with `kitaru executions input {exec_id} --value JSON`."
+            f"`{run.active_wait.name}`. {answer}"
         )
     if run.status != "paused":
         hint = f" Retry it with `kitaru executions retry {exec_id}`." if run.status == "failed" else ""
@@ -293,5 +321,6 @@ __all__ = [
     "interrupted",
     "public_status_of",
     "resume_execution",
+    "resume_target",
     "retry_execution",
 ]

@@ -45,6 +45,8 @@ class FlowScope:
         budget_ledger: What this run of the body knows of its execution's
             budget and spending, read at its first model request
             (:class:`kitaru.execution.budgets.Ledger`).
+        positions: Calls so far per label (``sleep``, ``receive:<topic>``),
+            counted by :meth:`next_position`.
     """
 
     name: str
@@ -58,6 +60,7 @@ class FlowScope:
     call_counts: dict[str, int] = field(default_factory=dict)
     calls_made: int = 0
     budget_ledger: Any = None
+    positions: dict[str, int] = field(default_factory=dict)
     counting: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     """Held while a counter moves: agent adapters and async checkpoints launch calls from threads."""
 
@@ -67,6 +70,20 @@ class FlowScope:
             index = self.calls_made
             self.calls_made += 1
             return index
+
+    def next_position(self, label: str) -> int:
+        """The position of the next call labelled ``label`` in this run of the body (0 for the first).
+
+        Primitives that are named by their order in the body count here:
+        ``kitaru.sleep()`` under ``sleep`` (``sleep:0``, ``sleep:1`` ...), the
+        receives of a topic under ``receive:<topic>``. A retried or resumed
+        body runs with a new scope, so it counts from 0 again and meets the
+        same names in the same order.
+        """
+        with self.counting:
+            position = self.positions.get(label, 0)
+            self.positions[label] = position + 1
+            return position
 
     def next_invocation_id(self, checkpoint: str, explicit_id: str | None) -> str:
         """The invocation id the engine gives the next call (``name``, ``name_2`` ...)."""

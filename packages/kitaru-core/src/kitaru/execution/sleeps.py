@@ -15,14 +15,21 @@ How it sleeps depends on what is left:
   and its wake-up time; it is cleared when the body wakes. If the process
   dies meanwhile (``kill -9``), crash detection marks the execution failed
   and the record says it died in a sleep, so ``kitaru executions resume
-  --due`` retries it after the wake-up time (finished checkpoints are reused);
+  --due`` retries it after the wake-up time (finished checkpoints are reused).
+  The sweep retries such an execution *once*: it marks the record
+  (:func:`mark_retried`) before retrying, and if that retry fails before the
+  body reaches the sleep again, the execution is an ordinary failed one,
+  retried with ``kitaru executions retry``;
 * longer: the execution *pauses*, as at an unanswered ``kitaru.wait()``. The
   sleep is recorded as a wait named after it (a gate, timeout 0) whose
   metadata holds the wake-up time (:data:`WAKE_AT_KEY`); the process is free
   to exit and the execution shows ``waiting``. Any resume after the wake-up
   time continues it (:func:`wake`, called by ``kitaru executions resume`` and
   its ``--due`` sweep); answering the wait (``kitaru executions input ID
-  --value null``) wakes it early.
+  --value null``) wakes it early. A child flow's sleep pauses its top-level
+  execution too, and every command names the top-level execution: only it
+  can be resumed. Resuming it before a child's wake-up time is refused, as
+  for its own sleep.
 
 The names ``sleep:<n>`` are reserved for sleeps; do not give a ``wait()``
 such a name.
@@ -47,6 +54,9 @@ from kitaru.errors import (
     KitaruStateError,
     KitaruUsageError,
 )
+from kitaru.execution.console import format_elapsed
+from kitaru.execution.runs import root_of
+from kitaru.jsonable import from_iso, to_iso
 from kitaru.settings import KitaruSettings, settings
 
 SLEEP_PREFIX = "sleep:"
@@ -56,7 +66,12 @@ SLEEPS_KEY = "kitaru_sleeps"
 """Run metadata: ``{sleep name: wake-up time (ISO, UTC)}`` for every sleep the body reached."""
 
 SLEEPING_KEY = "kitaru_sleeping"
-"""Run metadata: ``{"name", "wake_at"}`` while the body sleeps in its process; ``""`` once it woke."""
+"""Run metadata: ``{"name", "wake_at"}`` while the body sleeps in its process; ``""`` once it woke.
+
+The sweep adds ``"retried": true`` before it retries an execution that died
+in the sleep (:func:`mark_retried`); such a record no longer counts as an
+interrupted sleep.
+"""
 
 WAKE_AT_KEY = "kitaru_wake_at"
 """Metadata of a sleep's wait (a paused sleep): its wake-up time (ISO, UTC)."""
@@ -136,19 +151,16 @@ def is_sleep_name(name: str | None) -> bool:
 
 
 def parse_time(value: Any) -> datetime | None:
-    """A recorded ISO time as an aware UTC datetime, or None if it is not one."""
-    if not isinstance(value, str) or not value:
-        return None
+    """A recorded time (:func:`kitaru.jsonable.from_iso`), or None if the record holds no time."""
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
+        return from_iso(value)
+    except ValueError:  # not a record Kitaru wrote: no sleep
         return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 def iso(moment: datetime) -> str:
-    """An aware datetime as the ISO text Kitaru records (UTC)."""
-    return moment.astimezone(timezone.utc).isoformat()
+    """An aware datetime as the ISO text Kitaru records (:func:`kitaru.jsonable.to_iso`)."""
+    return to_iso(moment)
 
 
 def recorded_wake(metadata: Mapping[str, Any], name: str) -> datetime | None:
@@ -171,6 +183,24 @@ def sleeping_record(metadata: Mapping[str, Any]) -> tuple[str, datetime] | None:
         return None
     wake_at = parse_time(record.get("wake_at"))
     return (str(record.get("name") or ""), wake_at) if wake_at is not None else None
+
+
+def sweep_retried(metadata: Mapping[str, Any]) -> bool:
+    """Whether the sweep already retried the execution for the sleep recorded in ``metadata``."""
+    record = metadata.get(SLEEPING_KEY)
+    return isinstance(record, Mapping) and record.get("retried") is True
+
+
+def mark_retried(exec_id: str, name: str, wake_at: datetime) -> None:
+    """Record that the sweep retries ``exec_id`` for its interrupted sleep ``name`` (before it does).
+
+    The sweep retries an interrupted sleep once: if the retry fails before
+    the body reaches the sleep again (which clears the record), later sweeps
+    leave the execution alone and it is an ordinary failed execution.
+    """
+    get_engine().runs.log_run_metadata(
+        exec_id, {SLEEPING_KEY: {"name": name, "wake_at": iso(wake_at), "retried": True}}
+    )
 
 
 @dataclass(frozen=True)
@@ -205,25 +235,12 @@ def sleep_info(run: RunRecord, *, now: datetime | None = None) -> SleepInfo | No
         return None
     name, wake_at = record
     if run.status == "failed":
+        if sweep_retried(run.metadata):  # retried once already: an ordinary failed execution now
+            return None
         return SleepInfo(name=name, wake_at=wake_at, state="interrupted", due=wake_at <= now)
     if not run.finished and run.status != "paused":
         return SleepInfo(name=name, wake_at=wake_at, state="sleeping", due=wake_at <= now)
     return None
-
-
-def describe_wait(seconds: float) -> str:
-    """A span of time to the minute or second: ``3d 4h``, ``2h 3m``, ``4m 5s``, ``12s``."""
-    whole = max(0, int(round(seconds)))
-    days, rest = divmod(whole, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes}m"
-    if minutes:
-        return f"{minutes}m {secs}s"
-    return f"{secs}s"
 
 
 def describe_moment(moment: datetime, *, now: datetime | None = None) -> str:
@@ -231,42 +248,71 @@ def describe_moment(moment: datetime, *, now: datetime | None = None) -> str:
     now = now or datetime.now(timezone.utc)
     text = moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     left = (moment - now).total_seconds()
-    return f"{text} (in {describe_wait(left)})" if left > 0 else f"{text} (due {describe_wait(-left)} ago)"
+    span = format_elapsed(round(abs(left)))
+    return f"{text} (in {span})" if left > 0 else f"{text} (due {span} ago)"
 
 
 # -- waking a paused sleep ------------------------------------------------------------------
 
 
+def _paused_sleeps(run: RunRecord) -> list[tuple[RunRecord, datetime]]:
+    """``run`` and every child flow execution under it that is paused at a sleep, with its wake-up time."""
+    found: list[tuple[RunRecord, datetime]] = []
+    pending, seen = [run], {run.id}
+    while pending:
+        current = pending.pop(0)
+        wake_at = sleep_wait_wake(current.active_wait)
+        if wake_at is not None:
+            found.append((current, wake_at))
+        if current.finished:
+            continue
+        for child in get_engine().runs.child_runs(current.id):
+            if child.id not in seen and not child.finished:
+                seen.add(child.id)
+                pending.append(child)
+    return found
+
+
 def wake(run: RunRecord, *, now: datetime | None = None) -> bool:
-    """End the paused sleep of ``run`` if its wake-up time has passed, so a resume continues it.
+    """End the paused sleeps of ``run`` and its child flows whose wake-up time has passed.
+
+    A child flow's sleep pauses the top-level execution as well; resuming
+    that one re-runs the child's body, so its sleep must be due too.
 
     Args:
         run: The execution, read with details.
         now: The current time (tests).
 
     Returns:
-        Whether ``run`` was in a paused sleep (now ended); False if it is not sleeping.
+        Whether a paused sleep was ended; False if none is paused.
 
     Raises:
-        KitaruStateError: Before the wake-up time; the message says when it
-            wakes and how to wake it early.
+        KitaruStateError: If a sleep has not reached its wake-up time (nothing
+            is changed then); the message says when it wakes, how to wake it
+            early, and names the top-level execution, the one to resume.
     """
-    wait = run.active_wait
-    wake_at = sleep_wait_wake(wait)
-    if wait is None or wake_at is None:
-        return False
     now = now or datetime.now(timezone.utc)
-    if wake_at > now:
-        raise KitaruStateError(
-            f"Execution {run.id} is sleeping until {describe_moment(wake_at, now=now)}; it cannot be resumed "
-            f"before then. After that time `kitaru executions resume {run.id}` (or the sweep `kitaru executions "
-            f"resume --due`) continues it. To wake it now: `kitaru executions input {run.id} --value null`, then "
-            f"`kitaru executions resume {run.id}`."
-        )
-    try:
-        get_engine().waits.resolve(wait.id, None)
-    except (RecordConflict, RecordNotFound):  # woken meanwhile (another sweep, an early wake)
-        pass
+    paused = _paused_sleeps(run)
+    if not paused:
+        return False
+    root = root_of(run).id
+    for sleeper, wake_at in paused:
+        if wake_at > now:
+            whose = f"Execution {root}" if sleeper.id == root else f"Execution {root} (its child flow {sleeper.id})"
+            raise KitaruStateError(
+                f"{whose} is sleeping until {describe_moment(wake_at, now=now)}; it cannot be resumed before "
+                f"then. After that time `kitaru executions resume {root}` (or the sweep `kitaru executions resume "
+                f"--due`) continues it. To wake it now: `kitaru executions input {sleeper.id} --value null`, then "
+                f"`kitaru executions resume {root}`."
+            )
+    for sleeper, _ in paused:
+        wait = sleeper.active_wait
+        if wait is None:
+            continue
+        try:
+            get_engine().waits.resolve(wait.id, None)
+        except (RecordConflict, RecordNotFound):  # woken meanwhile (another sweep, an early wake)
+            pass
     return True
 
 
@@ -279,14 +325,16 @@ __all__ = [
     "SleepInfo",
     "WAKE_AT_KEY",
     "describe_moment",
-    "describe_wait",
     "iso",
     "is_sleep_name",
+    "mark_retried",
     "pause_after",
+    "parse_time",
     "recorded_wake",
     "sleep_info",
     "sleep_wait_wake",
     "sleeping_record",
+    "sweep_retried",
     "validate_moment",
     "validate_seconds",
     "wake",

@@ -16,7 +16,6 @@ runs inside the body:
 from __future__ import annotations
 
 import threading
-import weakref
 from datetime import datetime, timedelta, timezone
 
 from kitaru.engine import get_engine
@@ -31,6 +30,7 @@ from kitaru.errors import (
     KitaruRuntimeError,
 )
 from kitaru.execution.console import say
+from kitaru.execution.lifecycle import resume_target
 from kitaru.execution.scope import FlowScope
 from kitaru.execution.sleeps import (
     SLEEP_PREFIX,
@@ -50,20 +50,9 @@ TICK_SECONDS = 1.0
 """The longest stretch an in-process sleep blocks before it checks the wall clock and a cancel again."""
 
 
-_counters: dict[int, tuple[weakref.ref[FlowScope], int]] = {}
-_counting = threading.Lock()
-
-
 def next_sleep_name(flow: FlowScope) -> str:
     """The name of the next sleep of this run of the flow body (``sleep:0``, ``sleep:1`` ...)."""
-    key = id(flow)
-    with _counting:
-        entry = _counters.get(key)
-        count = entry[1] if entry is not None and entry[0]() is flow else 0
-        if entry is None or entry[0]() is not flow:
-            weakref.finalize(flow, _counters.pop, key, None)
-        _counters[key] = (weakref.ref(flow), count + 1)
-    return f"{SLEEP_PREFIX}{count}"
+    return f"{SLEEP_PREFIX}{flow.next_position('sleep')}"
 
 
 def _answered(exec_id: str, name: str) -> bool:
@@ -189,9 +178,10 @@ def _pause(flow: FlowScope, exec_id: str, name: str, wake_at: datetime) -> None:
         kind = runtime.flow_control(exc)
         if kind == "paused":
             runtime.halt(exc, paused=True)
+            target = resume_target(exec_id)
             say(
-                f"Sleeping until {when}: execution `{exec_id}` is paused and this process may exit. After that "
-                f"time, `kitaru executions resume {exec_id}` or the sweep `kitaru executions resume --due` "
+                f"Sleeping until {when}: execution `{target}` is paused and this process may exit. After that "
+                f"time, `kitaru executions resume {target}` or the sweep `kitaru executions resume --due` "
                 "continues it."
             )
         elif kind == "aborted":

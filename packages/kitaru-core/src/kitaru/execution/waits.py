@@ -40,6 +40,7 @@ from kitaru.errors import (
     KitaruUsageError,
     KitaruWaitValidationError,
 )
+from kitaru.execution.events import receive_wait_topic
 from kitaru.execution.ids import parse_execution_id
 from kitaru.execution.runs import load_run
 from kitaru.jsonable import dumps
@@ -188,7 +189,9 @@ def resolve_wait(exec_id: str, selector: str, *, value: Any = None, abort: bool 
 
     Raises:
         KitaruUsageError: If ``exec_id`` is not a UUID or the value is not JSON.
-        KitaruStateError: If no such wait is pending.
+        KitaruStateError: If no such wait is pending, or it is a
+            ``kitaru.receive()``'s wait (answered by sending an event:
+            ``kitaru executions send``; aborting it is allowed).
         KitaruWaitValidationError: If the value does not match the wait's
             schema; the execution stays waiting.
         KitaruBackendError: If the store fails.
@@ -196,6 +199,13 @@ def resolve_wait(exec_id: str, selector: str, *, value: Any = None, abort: bool 
     wait = select_wait(exec_id, pending_wait_records(exec_id), selector)
     name = wait.name
     result = None
+    topic = receive_wait_topic(name)
+    if topic is not None and not abort:
+        raise KitaruStateError(
+            f"Wait `{name}` on execution {exec_id} is a kitaru.receive() waiting for an event on topic "
+            f"`{topic}`; it takes no input (a value given here would be lost). Send the event instead: "
+            f"`kitaru executions send {exec_id} {topic} --value JSON`."
+        )
     if not abort:
         result = json_value(value)
         validate_input(exec_id, name, result, wait.schema)

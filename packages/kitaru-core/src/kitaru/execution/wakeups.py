@@ -18,8 +18,17 @@ wake-up time has passed:
 
 They are continued one after another, in this process, oldest wake-up time
 first; each is checked again just before (another sweep may have continued
-it meanwhile: then it is left out). A failure to continue one is reported in
-its result and the sweep goes on with the next.
+it meanwhile: then it is left out). Two sweeps may run at once (an
+overlapping cron run): one that lost the race for an execution (the other
+claimed it, or a fresh read shows it no longer paused or failed in its
+sleep) reports it ``skipped``, which is not a failure. A failure to continue
+one is reported in its result and the sweep goes on with the next.
+
+An execution that died in a sleep is retried *once*: the sweep marks the
+sleep's record before retrying (:func:`kitaru.execution.sleeps.mark_retried`).
+If that retry fails before the body reaches the sleep again, later sweeps
+leave it alone: it is an ordinary failed execution, retried with
+``kitaru executions retry``, and the result's ``note`` says so.
 """
 
 from __future__ import annotations
@@ -47,13 +56,16 @@ class DueResume:
         flow_name: Its flow.
         sleep: The sleep that was due (``sleep:0``), of ``sleeping_exec_id``.
         wake_at: That sleep's wake-up time (UTC).
-        action: ``resumed`` (it was paused at the sleep) or ``retried`` (it
-            failed while sleeping in its process).
+        action: ``resumed`` (it was paused at the sleep), ``retried`` (it
+            failed while sleeping in its process) or ``skipped`` (another
+            sweep or process continued it meanwhile).
         status: Its status afterwards (``completed``, ``waiting`` at a later
             sleep or wait, ``failed`` ...), or None if it could not be read.
         error: Why it could not be continued, or None.
         error_type: The error's class name, or None.
         sleeping_exec_id: The execution whose body slept (a child flow's, or ``exec_id``).
+        note: What to do next when that is not obvious (a failed retry:
+            later sweeps leave it to ``kitaru executions retry``), or None.
     """
 
     exec_id: str
@@ -65,10 +77,13 @@ class DueResume:
     error: str | None = None
     error_type: str | None = None
     sleeping_exec_id: str | None = None
+    note: str | None = None
 
     @property
     def ok(self) -> bool:
-        """Whether it was continued and did not fail or get cancelled."""
+        """Whether it was continued (or skipped: someone else continued it) and did not fail or get cancelled."""
+        if self.action == "skipped":
+            return True
         return self.error is None and self.status in (ExecutionStatus.COMPLETED, ExecutionStatus.WAITING)
 
 
@@ -100,6 +115,16 @@ def _still_due(exec_id: str, state: str) -> sleeps.SleepInfo | None:
     return info if info is not None and info.due and info.state == state else None
 
 
+def _lost_race(run: RunRecord, target: RunRecord, info: sleeps.SleepInfo) -> bool:
+    """Whether someone else continued the execution since it was listed (read fresh)."""
+    try:
+        if info.state == "paused":
+            return _still_due(run.id, "paused") is None
+        return public_status_of(load_run(target.id)) is not ExecutionStatus.FAILED
+    except Exception:  # cannot tell: report the original error
+        return False
+
+
 def _continue(run: RunRecord, target: RunRecord, info: sleeps.SleepInfo) -> DueResume | None:
     """Resume or retry ``target`` because the sleep of ``run`` (itself or a child flow) is due.
 
@@ -120,18 +145,29 @@ def _continue(run: RunRecord, target: RunRecord, info: sleeps.SleepInfo) -> DueR
         if current is None:
             return None
         if action == "resumed":
-            if target.id != run.id:
-                sleeps.wake(load_run(run.id))
             resume_execution(target.id)
         else:
+            sleeps.mark_retried(run.id, info.name, info.wake_at)  # once: a failed retry is not retried again
             retry_execution(target.id)
     except Exception as exc:
-        outcome = replace(outcome, error=str(exc), error_type=type(exc).__name__)
+        if _lost_race(run, target, info):
+            outcome = replace(outcome, action="skipped", note="Another sweep or process continued it meanwhile.")
+        else:
+            outcome = replace(outcome, error=str(exc), error_type=type(exc).__name__)
     try:
         status = public_status_of(load_run(target.id))
     except Exception:  # the error above says more
         status = None
-    return replace(outcome, status=status)
+    outcome = replace(outcome, status=status)
+    if outcome.action == "retried" and not outcome.ok:
+        outcome = replace(
+            outcome,
+            note=(
+                "The sweep retries an execution interrupted in a sleep once; later sweeps leave it alone. "
+                f"It is an ordinary failed execution now: retry it with `kitaru executions retry {target.id}`."
+            ),
+        )
+    return outcome
 
 
 def resume_due(now: datetime | None = None) -> list[DueResume]:

@@ -348,8 +348,9 @@ def kitaru_executions_retry(
     """
     from kitaru.budget import Budget
 
-    limits = {"usd": budget_usd, "tokens": budget_tokens, "llm_calls": budget_calls}
-    budget = Budget(**limits) if any(value is not None for value in limits.values()) else None
+    given = (budget_usd, budget_tokens, budget_calls)
+    given_any = any(value is not None for value in given)
+    budget = Budget(usd=budget_usd, tokens=budget_tokens, llm_calls=budget_calls) if given_any else None
     with EXECUTION_LOCK:
         return execution_item(_client().executions.retry(exec_id, budget=budget))
 

@@ -10,7 +10,8 @@ Meant for a scheduler (cron, a systemd timer)::
 Text output lists each execution it continued and how that went, or says
 that nothing was due; ``-o json`` gives the list of results
 (:class:`kitaru.execution.wakeups.DueResume`). The exit status is 1 when
-any of them could not be continued or did not end well.
+any of them could not be continued or did not end well; one that another
+sweep continued meanwhile is listed as skipped and is not a failure.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ NOTHING_DUE = "Nothing was due: no sleeping execution has reached its wake-up ti
 
 def describe(result: Any) -> str:
     """One line about one result: ``<id> (<flow>): resumed after sleep:0 -> completed``."""
-    head = f"{result.exec_id} ({result.flow_name or 'unknown flow'}): {result.action} after `{result.sleep}`"
-    if result.error is not None:
-        return f"{head}: could not continue: {result.error}"
-    return f"{head} -> {result.status}"
+    name = f"{result.exec_id} ({result.flow_name or 'unknown flow'})"
+    if result.action == "skipped":
+        return f"{name}: skipped `{result.sleep}`: {result.note} (now {result.status})"
+    head = f"{name}: {result.action} after `{result.sleep}`"
+    text = f"{head}: could not continue: {result.error}" if result.error is not None else f"{head} -> {result.status}"
+    return f"{text}. {result.note}" if result.note else text
 
 
 def describe_sleep(execution: Any) -> str | None:
@@ -54,12 +57,13 @@ def sleep_hint(execution: Any) -> str | None:
     sleep = execution.sleep
     if sleep is None or sleep.state == "sleeping":
         return None
+    from kitaru.execution.lifecycle import resume_target
+
     verb = "resume" if sleep.state == "paused" else "retry"
     when = "Its sleep is due: " if sleep.due else "After its wake-up time, "
-    text = (
-        f"{when}kitaru executions {verb} {execution.exec_id} (or the sweep: kitaru executions resume --due) "
-        "continues it."
-    )
+    # A child flow continues only with its top-level execution: the command names that one.
+    target = resume_target(execution.exec_id) if getattr(execution, "parent_exec_id", None) else execution.exec_id
+    text = f"{when}kitaru executions {verb} {target} (or the sweep: kitaru executions resume --due) continues it."
     if sleep.state == "paused" and not sleep.due:
         text += f" To wake it now: kitaru executions input {execution.exec_id} --value null"
     return text
