@@ -22,6 +22,7 @@ engine adapter reads them.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -62,6 +63,21 @@ def parse_bool(value: str, *, variable: str) -> bool:
     if word in FALSE_WORDS:
         return False
     raise KitaruUsageError(f"Invalid {variable} value {value!r}. Use one of: {', '.join(BOOL_WORDS)} (any case).")
+
+
+def seconds_or_none(text: str, *, allow_zero: bool = False) -> float | None:
+    """``text`` as a finite number of seconds above 0 (or >= 0 with ``allow_zero``), else None.
+
+    The callers word their own error for None: each setting names itself
+    and its default.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        return None
+    return value
 
 
 def _text(value: str | None) -> str | None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import tempfile
 import time
@@ -23,7 +22,7 @@ from kitaru.config.paths import config_file
 from kitaru.config.timeouts import global_timeouts
 from kitaru.errors import KitaruUsageError
 from kitaru.locks import file_lock
-from kitaru.settings import KitaruSettings, parse_bool, settings
+from kitaru.settings import KitaruSettings, parse_bool, seconds_or_none, settings
 
 PYPROJECT_NAME = "pyproject.toml"
 GLOBAL_CONFIG_VERSION = 1
@@ -165,11 +164,8 @@ def _parse_env_retries(text: str) -> int:
 
 
 def _parse_env_seconds(text: str, *, variable: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not math.isfinite(value) or value <= 0:
+    value = seconds_or_none(text)
+    if value is None:
         raise KitaruUsageError(
             f"Invalid {variable} value {text!r}. Use a positive number of seconds, for example {variable}=30, "
             "or unset it for no timeout."

@@ -34,7 +34,6 @@ from kitaru.errors import (
     KitaruContextError,
     KitaruDivergenceError,
     KitaruFeatureNotAvailableError,
-    KitaruRuntimeError,
 )
 from kitaru.execution.console import say
 from kitaru.execution.events import (
@@ -52,7 +51,7 @@ from kitaru.execution.events import (
 )
 from kitaru.execution.lifecycle import resume_target
 from kitaru.execution.scope import FlowScope
-from kitaru.execution.waits_body import DEFAULT_TIMEOUT, poll_interval
+from kitaru.execution.waits_body import DEFAULT_TIMEOUT, poll_interval, running_execution
 
 
 def take(exec_id: str, topic: str, index: int) -> EventMessage | None:
@@ -116,17 +115,7 @@ def run_receive(scope: FlowScope, topic: Any, timeout: Any) -> Any:
     topic = validate_topic(topic)
     seconds = valid_timeout(timeout, DEFAULT_TIMEOUT)
     interval = poll_interval()
-    runtime = get_engine().runtime
-    run = runtime.current_run()
-    if run is None:
-        raise KitaruRuntimeError(
-            "kitaru.receive() found no running execution in this context. Call it from the flow body of a "
-            "flow started with my_flow.run(...)."
-        )
-    signal = runtime.halted()
-    if signal is not None:
-        raise signal
-    exec_id = run.id
+    exec_id = running_execution("kitaru.receive()")
     index = scope.next_position(f"receive:{topic}")
     round_ = 0
     while True:

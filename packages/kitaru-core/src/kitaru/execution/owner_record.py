@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from kitaru.errors import KitaruUsageError
-from kitaru.settings import settings
+from kitaru.settings import seconds_or_none, settings
 
 OWNER_KEY = "kitaru_owner"
 """Run metadata: the owner record."""
@@ -57,11 +57,8 @@ def heartbeat_timeout() -> float:
     raw = settings().heartbeat_timeout
     if raw is None:
         return DEFAULT_HEARTBEAT_TIMEOUT
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
+    value = seconds_or_none(raw)
+    if value is None:
         raise KitaruUsageError(
             f"Invalid KITARU_HEARTBEAT_TIMEOUT value {raw!r}: use a number of seconds above 0 "
             f"(default {DEFAULT_HEARTBEAT_TIMEOUT:g}), or unset it."

@@ -57,7 +57,7 @@ from kitaru.errors import (
 from kitaru.execution.console import format_elapsed
 from kitaru.execution.runs import root_of
 from kitaru.jsonable import from_iso, to_iso
-from kitaru.settings import KitaruSettings, settings
+from kitaru.settings import KitaruSettings, seconds_or_none, settings
 
 SLEEP_PREFIX = "sleep:"
 """The reserved name prefix of sleeps (``sleep:0``, ``sleep:1`` ...)."""
@@ -94,11 +94,8 @@ def pause_after() -> float:
     raw = settings().sleep_pause_after
     if not raw:
         return DEFAULT_PAUSE_AFTER
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not math.isfinite(value) or value < 0:
+    value = seconds_or_none(raw, allow_zero=True)
+    if value is None:
         raise KitaruUsageError(
             f"{PAUSE_AFTER_ENV} must be a number of seconds >= 0; got {raw!r}. Unset it to use the default "
             f"of {DEFAULT_PAUSE_AFTER:g} seconds."

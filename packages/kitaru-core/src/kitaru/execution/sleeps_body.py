@@ -27,7 +27,6 @@ from kitaru.errors import (
     KitaruCancelledError,
     KitaruContextError,
     KitaruDivergenceError,
-    KitaruRuntimeError,
 )
 from kitaru.execution.console import say
 from kitaru.execution.lifecycle import resume_target
@@ -44,7 +43,7 @@ from kitaru.execution.sleeps import (
     sleeping_record,
     wake,
 )
-from kitaru.execution.waits_body import poll_interval
+from kitaru.execution.waits_body import poll_interval, running_execution
 
 TICK_SECONDS = 1.0
 """The longest stretch an in-process sleep blocks before it checks the wall clock and a cancel again."""
@@ -77,17 +76,7 @@ def run_sleep(flow: FlowScope, *, seconds: float | None = None, until: datetime 
     """
     threshold = pause_after()
     engine = get_engine()
-    runtime = engine.runtime
-    run = runtime.current_run()
-    if run is None or flow.execution_id is None:
-        raise KitaruRuntimeError(
-            "kitaru.sleep() found no running execution in this context. Call it from the flow body of a flow "
-            "started with my_flow.run(...)."
-        )
-    signal = runtime.halted()
-    if signal is not None:
-        raise signal
-    exec_id = run.id
+    exec_id = running_execution("kitaru.sleep()")
     name = next_sleep_name(flow)
     now = datetime.now(timezone.utc)
     record = engine.runs.get_run(exec_id)

@@ -50,7 +50,7 @@ from kitaru.errors import (
 )
 from kitaru.execution.console import say
 from kitaru.execution.runs import root_of
-from kitaru.settings import KitaruSettings, settings
+from kitaru.settings import KitaruSettings, seconds_or_none, settings
 from kitaru.tracing import wait_span
 
 DEFAULT_TIMEOUT = 600
@@ -74,11 +74,8 @@ def poll_interval() -> float:
     raw = settings().wait_poll_interval
     if not raw:
         return DEFAULT_POLL_INTERVAL
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not math.isfinite(value) or value <= 0:
+    value = seconds_or_none(raw)
+    if value is None:
         raise KitaruUsageError(
             f"{POLL_INTERVAL_ENV} must be a positive number of seconds; got {raw!r}. "
             "Unset it to use the default of 5 seconds."
@@ -185,6 +182,28 @@ def is_flow_control(exc: BaseException) -> bool:
     return get_engine().runtime.flow_control(exc) is not None
 
 
+def running_execution(primitive: str) -> str:
+    """The id of the execution whose flow body calls ``primitive`` (``kitaru.wait()``, ``kitaru.sleep()`` ...).
+
+    A body that already swallowed a pause or an abort gets that signal
+    again here, so nothing durable happens after an unanswered wait.
+
+    Raises:
+        KitaruRuntimeError: If no execution is running in this context.
+    """
+    runtime = get_engine().runtime
+    run = runtime.current_run()
+    if run is None:
+        raise KitaruRuntimeError(
+            f"{primitive} found no running execution in this context. Call it from the flow body of a flow "
+            "started with my_flow.run(...)."
+        )
+    signal = runtime.halted()
+    if signal is not None:
+        raise signal
+    return run.id
+
+
 def _already_resolved(exec_id: str, name: str) -> bool:
     """Whether ``name`` was answered before (then ``wait()`` returns at once)."""
     try:
@@ -223,18 +242,8 @@ def run_wait(
     schema_of(schema)
     interval = poll_interval()
 
+    exec_id = running_execution("kitaru.wait()")
     runtime = get_engine().runtime
-    run = runtime.current_run()
-    if run is None:
-        raise KitaruRuntimeError(
-            "kitaru.wait() found no running execution in this context. Call it from the "
-            "flow body of a flow started with my_flow.run(...)."
-        )
-    signal = runtime.halted()
-    if signal is not None:
-        raise signal
-
-    exec_id = run.id
     # Naming the wait here (with the engine's own counter) lets Kitaru print
     # it; the engine uses the same name, so resumes find the record.
     name = name or runtime.next_wait_name()
@@ -306,6 +315,7 @@ __all__ = [
     "POLL_INTERVAL_ENV",
     "is_flow_control",
     "poll_interval",
+    "running_execution",
     "run_wait",
     "schema_of",
     "validate_metadata",
