@@ -185,13 +185,13 @@ def test_a_flow_past_its_timeout_fails_with_origin_timeout_and_its_retry_complet
 
     assert outcome["error"] == "KitaruTimeoutError"
     assert outcome["origin"] == "timeout"
-    assert "Flow `slow_agent` timed out after 3s." in outcome["message"]
+    assert "Flow `slow_agent` timed out after 20s." in outcome["message"]
     # The checkpoint running at the flow's deadline is stopped, not retried (it has retries=2).
     assert lab.ran() == ["first", "stall"]
     execution = lab.execution(outcome["exec_id"])
     assert execution["failure"]["origin"] == "timeout"
-    assert "Flow `slow_agent` timed out after 3s." in execution["failure"]["message"]
-    assert execution["frozen_execution_spec"]["resolved_execution"]["timeout"] == 3.0
+    assert "Flow `slow_agent` timed out after 20s." in execution["failure"]["message"]
+    assert execution["frozen_execution_spec"]["resolved_execution"]["timeout"] == 20.0
 
     (lab.state / "release").touch()  # the cause is gone
     retried = lab.kitaru("executions", "retry", outcome["exec_id"], "-o", "json")

@@ -91,3 +91,18 @@ def lab(tmp_path: Path) -> Lab:
 def kill9(process: subprocess.Popen[str]) -> None:
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
+
+
+HOLD_CLAIM = """
+import sys, time
+from pathlib import Path
+from kitaru.execution import ownership
+exec_id, state = sys.argv[1], Path(sys.argv[2])
+assert ownership.claim(exec_id)
+(state / "claimed").touch()
+while not (state / "release").exists():
+    time.sleep(0.05)
+ownership.release_run_lock(exec_id)
+"""
+"""``python -c HOLD_CLAIM EXEC_ID DIR``: hold the execution's claim (as a process continuing it does) until
+``DIR/release`` exists; ``DIR/claimed`` says it holds it."""

@@ -29,7 +29,7 @@ import kitaru
 from kitaru.errors import KitaruContextError, KitaruExecutionError, KitaruRuntimeError, KitaruUsageError
 from kitaru.execution.scope import CheckpointScope, FlowScope, checkpoint_scope, flow_scope
 from kitaru.execution.sleeps import describe_moment, pause_after, validate_moment
-from tests.lifecycle.conftest import HERE, Lab, kill9
+from tests.lifecycle.conftest import HERE, HOLD_CLAIM, Lab, kill9
 
 LONG = "30"
 """Seconds of an in-process sleep that must outlast starting the flow's process and a CLI call."""
@@ -304,19 +304,6 @@ def test_a_sweep_that_lost_the_race_for_an_execution_skips_it(tmp_path: Path) ->
     resumed = lab.kitaru("executions", "resume", exec_id)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert lab.execution(exec_id)["status"] == "completed"
-
-
-HOLD_CLAIM = """
-import sys, time
-from pathlib import Path
-from kitaru.execution import ownership
-exec_id, state = sys.argv[1], Path(sys.argv[2])
-assert ownership.claim(exec_id)
-(state / "claimed").touch()
-while not (state / "release").exists():
-    time.sleep(0.05)
-ownership.release_run_lock(exec_id)
-"""
 
 
 @pytest.mark.slow

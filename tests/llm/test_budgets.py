@@ -23,6 +23,7 @@ import pytest
 import kitaru
 from kitaru import KitaruClient
 from tests.conftest import _SESSION_CONFIG, subprocess_env
+from tests.lifecycle.conftest import HOLD_CLAIM
 from tests.llm.openai_protocol import SDK_ENVIRONMENT, chat_responder
 from tests.llm.recording_server import RecordingServer
 
@@ -107,11 +108,35 @@ def tokens_stages(session: Session) -> dict[str, Any]:
     stages["retry"] = session.cli("executions", "retry", exec_id)
     stages["sent_retry"] = session.sent("tokens")
     stages["after_retry"] = session.get(exec_id)
+    stages["busy"], stages["after_busy"] = refused_while_claimed(session, exec_id)
     stages["raised"] = session.cli("executions", "retry", exec_id[:8], "--budget-tokens", "200", "-o", "json")
     stages["sent_raised"] = session.sent("tokens")
     stages["after_raised"] = session.get(exec_id)
     stages["text"] = session.cli("executions", "get", exec_id)
     return stages
+
+
+def refused_while_claimed(session: Session, exec_id: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """``retry --budget-tokens 999`` while another process holds the execution's claim, and the execution after."""
+    state = session.root / "claim"
+    state.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_CLAIM, exec_id, str(state)], env=session.env)
+    try:
+        deadline = time.monotonic() + 120
+        while not (state / "claimed").exists():
+            assert holder.poll() is None and time.monotonic() < deadline, "the claim holder did not start"
+            time.sleep(0.05)
+        busy = session.cli("executions", "retry", exec_id, "--budget-tokens", "999", "-o", "json")
+    finally:
+        (state / "release").touch()
+        holder.wait(timeout=120)
+    return busy, session.get(exec_id)
+
+
+def test_a_refused_retry_does_not_raise_the_budget(tokens_stages: dict[str, Any]) -> None:
+    busy = tokens_stages["busy"]
+    assert busy.returncode == 1 and "another process is running or continuing it" in busy.stderr, busy.stderr
+    assert tokens_stages["after_busy"]["budget"]["limits"] == {"tokens": 60}  # unchanged: nothing continued
 
 
 def test_three_requests_are_sent_and_the_fourth_is_refused(session: Session, tokens_stages: dict[str, Any]) -> None:

@@ -279,3 +279,48 @@ def test_an_agents_model_requests_are_exported_and_served_offline(recorded: Reco
     assert get(offline["exec_id"])["llm_usage"] == get(recorded.agent["exec_id"])["llm_usage"]
     missed = run_flow("agent", "agent memory", recorded.root / "agent-miss.json", KITARU_CASSETTE=str(cassette))
     assert "Agent model request 'researcher_request' is not in the cassette" in missed["error"], missed
+
+
+INSIDE_A_CHECKPOINT = """
+import sys
+import kitaru
+from kitaru.testing import cassette
+from tests.llm.flows.pydantic_agent import researcher
+
+
+@kitaru.checkpoint
+def research_inside(topic: str) -> str:
+    return str(researcher.run_sync(topic).output)
+
+
+@kitaru.flow(cache=False)
+def checkpointed_agent(topic: str) -> str:
+    return research_inside(topic)
+
+
+if __name__ == "__main__":
+    with cassette(sys.argv[1]):
+        try:
+            checkpointed_agent.run("durable agents").wait()
+        except kitaru.KitaruExecutionError as error:
+            print("FAILED", error)
+        else:
+            print("SENT")
+"""
+
+
+def test_an_offline_cassette_refuses_an_agent_request_it_cannot_serve(recorded: Recorded, tmp_path: Path) -> None:
+    """An agent run inside a checkpoint is not served from a cassette; offline, it must not reach the provider either."""
+    script = tmp_path / "checkpointed_agent.py"
+    script.write_text(INSIDE_A_CHECKPOINT)
+    env = subprocess_env(_SESSION_CONFIG, PYTHONPATH=str(REPO_ROOT))
+    with RecordingServer(respond) as server:
+        env.update(OPENAI_BASE_URL=server.url + "/v1", OPENAI_API_KEY="sk-test-kitaru")
+        done = subprocess.run(
+            [sys.executable, str(script), str(recorded.root / "agent.cassette.json")],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        )
+        assert server.requests == []
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "FAILED" in done.stdout and "KitaruCassetteMiss" in done.stdout, done.stdout + done.stderr
+    assert "not served from cassette" in done.stdout + done.stderr

@@ -142,7 +142,7 @@ def quick_flow() -> str:
     return fetch_fast()
 
 
-@kitaru.flow(cache=False, timeout=3)
+@kitaru.flow(cache=False, timeout=20)  # room for `first` on a loaded machine; `stall` blocks until released
 def slow_agent() -> str:
     return stall(first())
 

@@ -460,16 +460,18 @@ def _answer(request: dict[str, Any], tool_results: list[Any] | None = None) -> d
     request = {**request, "messages": messages}
     check_request(request["name"])  # the execution's budget: refuses the call before anything is sent
     answer, record = perform_call(request)
+    name = request["name"]
+    # Journal the paid request first: spending read by a later run (a retry after a timeout or a
+    # crash in the saves below) must include it.
+    log(llm_calls={name: record})
     charge(record)
     answer["messages"] = messages
-    name = request["name"]
     save(f"{name}_prompt", messages, type="prompt")
     save(
         f"{name}_response",
         {"text": answer["text"], "tool_calls": answer["tool_calls"]} if answer["tool_calls"] else answer["text"],
         type="response",
     )
-    log(llm_calls={name: record})
     if "response_format" in request and not answer["tool_calls"]:
         parse_answer(current().response_format, answer["text"], call=name)
     return answer

@@ -44,7 +44,7 @@ from kitaru.flows import FlowDefinition, FlowHandle
 TARGET_FORMAT = "<module_or_file.py>:<flow>"
 EXAMPLES = "e.g. flows.py:my_flow or my_package.flows:my_flow"
 INSTALLED_DIRS = frozenset({"site-packages", "dist-packages"})
-RUN_OPTION_NAMES: tuple[str, ...] = ("stack", "image", "cache", "retries", "idempotency_key")
+RUN_OPTION_NAMES: tuple[str, ...] = ("stack", "image", "cache", "retries", "idempotency_key", "budget")
 """Keyword names ``FlowDefinition.run`` keeps for itself; flow inputs cannot use them."""
 
 

@@ -146,6 +146,36 @@ def miss_error(cassette: ActiveCassette, kind: str, name: str, request: dict[str
     return KitaruCassetteMiss("\n".join(lines), call=name, cassette=str(cassette.file.path), closest=miss.closest)
 
 
+def unserved_error(name: str, why: str) -> KitaruCassetteMiss:
+    """The :class:`KitaruCassetteMiss` for a request a cassette run cannot serve, for a reason other than a miss."""
+    cassette = active()
+    path = str(cassette.file.path) if cassette is not None else "(none)"
+    return KitaruCassetteMiss(
+        f"Model request '{name}' was not served from cassette {path}: {why}. It was not sent to the provider. "
+        f"Cassette miss (KitaruCassetteMiss): '{name}' could not be served.",
+        call=name,
+        cassette=path,
+    )
+
+
+def refuse_unserved_request(name: str) -> None:
+    """Refuse a model request that cassettes cannot serve (an agent run in a checkpoint or outside a flow) offline.
+
+    Offline means the provider is never reached; in ``record`` mode, or
+    without a cassette, the request goes out as usual.
+
+    Raises:
+        KitaruCassetteMiss: When an ``offline`` cassette is active.
+    """
+    cassette = active()
+    if cassette is not None and cassette.mode != "record":
+        raise unserved_error(
+            name,
+            "an agent's model requests are served from cassettes only when the agent runs in a flow body, "
+            "not inside a checkpoint or outside a flow",
+        )
+
+
 @contextmanager
 def credentials_or_cassette(
     request: dict[str, Any], credentials: Callable[[], AbstractContextManager[str]]
@@ -192,10 +222,13 @@ def answer(request: dict[str, Any], source: str, call: Callable[[LlmRequest], An
         sent: The backend request to call it with.
     """
     cassette = active()
-    if source == CASSETTE_CREDENTIALS and cassette is not None:
-        found = cassette.file.find("llm", request["name"], request)
+    if source == CASSETTE_CREDENTIALS:
+        found = cassette.file.find("llm", request["name"], request) if cassette is not None else None
         if found is not None:
             return llm_result(found)
+        # The cassette changed between the lookup that skipped the credentials and now: a request
+        # that was to be served never falls through to the provider.
+        raise unserved_error(request["name"], "the cassette no longer holds it (was the file rewritten meanwhile?)")
     result = call(sent)
     if cassette is not None and cassette.mode == "record":
         cassette.file.append(llm_entry(request, result))
@@ -291,5 +324,7 @@ __all__ = [
     "answer",
     "check_mode",
     "credentials_or_cassette",
+    "refuse_unserved_request",
     "served_send",
+    "unserved_error",
 ]

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kitaru._llm.call import LLM_CALL_TYPE, TOOL_CALL_TYPE, claim_next
-from kitaru._llm.cassettes import served_send
+from kitaru._llm.cassettes import refuse_unserved_request, served_send
 from kitaru._llm.records import reported_call
 from kitaru.checkpoints import checkpoint
 from kitaru.execution.budgets import charge, check_request
@@ -101,9 +101,11 @@ def agent_tool_call(call: dict[str, Any]) -> Any:
 
 
 def record(name: str, outcome: ModelOutcome, *, latency_ms: float | None) -> dict[str, Any]:
-    """Store a request's prompt and response, log its ``llm_calls`` record on the current checkpoint, return it."""
-    save(f"{name}_prompt", outcome.prompt, type="prompt")
-    save(f"{name}_response", outcome.response, type="response")
+    """Log a request's ``llm_calls`` record on the current checkpoint, store its prompt and response, return it.
+
+    The paid request is journaled before the values are stored, so spending
+    read by a later run includes it even if storing fails.
+    """
     usage = outcome.usage
     call = reported_call(
         provider=usage.get("provider"),
@@ -116,6 +118,8 @@ def record(name: str, outcome: ModelOutcome, *, latency_ms: float | None) -> dic
     )
     log(llm_calls={name: call})
     charge(call)
+    save(f"{name}_prompt", outcome.prompt, type="prompt")
+    save(f"{name}_response", outcome.response, type="response")
     return call
 
 
@@ -162,6 +166,7 @@ class AgentJournal:
         if flow is None or inside is not None:
             if inside is not None:
                 check_request(f"{self.agent}_request")  # the execution's budget, before the request is sent
+            refuse_unserved_request(f"{self.agent}_request")  # an offline cassette never reaches the provider
             started = time.perf_counter()
             with llm_request(f"{self.agent}_request") as traced:
                 outcome = await send()

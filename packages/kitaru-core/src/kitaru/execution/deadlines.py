@@ -159,25 +159,21 @@ class Deadline:
                 if not (self.owns(exc) and outcome):  # else: it landed after the body returned
                     raise
         finally:
-            self._disarm_surely()
+            # Disarm even when an interrupt lands while disarming, at any Python instruction: the
+            # loop is inline (not in a helper) because an interrupt can land on a call's first
+            # instruction, before the callee's ``try``. This deadline's own interrupt means it fired
+            # just now: disarm again. An enclosing deadline's is raised once this one is disarmed.
+            enclosing: BaseException | None = None
+            while True:
+                try:
+                    self._disarm()
+                    break
+                except DeadlineInterrupt as exc:
+                    if not self.owns(exc):
+                        enclosing = exc
+            if enclosing is not None:
+                raise enclosing
         return outcome[0]
-
-    def _disarm_surely(self) -> None:
-        """Disarm, even when an interrupt lands while disarming (at any Python instruction).
-
-        This deadline's own interrupt means it fired just now: disarm again.
-        An enclosing deadline's is raised once this one is disarmed.
-        """
-        enclosing: BaseException | None = None
-        while True:
-            try:
-                self._disarm()
-                break
-            except DeadlineInterrupt as exc:
-                if not self.owns(exc):
-                    enclosing = exc
-        if enclosing is not None:
-            raise enclosing
 
     def _arm(self) -> None:
         global _previous_handler

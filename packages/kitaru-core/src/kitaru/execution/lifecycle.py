@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 
 from kitaru.budget import Budget
 from kitaru.engine import get_engine
@@ -101,8 +102,13 @@ def _refuse_child(run: RunRecord, command: str) -> None:
         )
 
 
-def _continue(run: RunRecord, *, reason: str, verb: str) -> None:
+def _continue(
+    run: RunRecord, *, reason: str, verb: str, before_start: Callable[[], None] | None = None
+) -> None:
     """Claim the execution, set it resuming and let its orchestrator re-run the flow body.
+
+    ``before_start`` records what the continuation changes (a raised budget)
+    once the claim is this process's, so a refused continuation changes nothing.
 
     This process becomes the owner (lock, ``kitaru_owner``, heartbeat) before
     the status changes, so the previous owner (a launcher still blocked in
@@ -121,6 +127,8 @@ def _continue(run: RunRecord, *, reason: str, verb: str) -> None:
     if not ownership.claim(run.id):
         raise KitaruStateError(f"{busy} Wait for it to finish, or cancel it with `kitaru executions cancel {run.id}`.")
     try:
+        if before_start is not None:
+            before_start()
         try:
             engine.runs.set_status(run.id, "resuming", reason=reason)
         except Exception as exc:
@@ -172,9 +180,11 @@ def retry_execution(exec_id: str, *, force_owner_dead: bool = False, budget: Bud
     status = public_status_of(run)
     if status is not ExecutionStatus.FAILED:
         raise KitaruStateError(_not_retryable(run.id, status, owner))
-    if budget is not None and not run.parent_run_id:  # a child continues only with its parent (refused below)
-        raise_budget(run.id, run.metadata, budget)
-    _continue(run, reason="Retry requested.", verb="Retrying")
+    def record_budget() -> None:
+        if budget is not None:
+            raise_budget(run.id, run.metadata, budget)
+
+    _continue(run, reason="Retry requested.", verb="Retrying", before_start=record_budget)
 
 
 def _not_retryable(exec_id: str, status: ExecutionStatus, owner: OwnerInfo | None) -> str:

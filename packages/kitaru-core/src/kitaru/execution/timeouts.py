@@ -105,9 +105,9 @@ def execution_timeouts(exec_id: str) -> ExecutionTimeouts:
     if found is None:
         try:
             found = ExecutionTimeouts.from_spec(get_engine().runs.get_run(exec_id).metadata.get(SPEC_KEY))
-        except Exception as exc:  # no spec readable: no execution-wide timeouts
+        except Exception as exc:  # no spec readable now: none for this attempt, read again for the next
             logger.debug("Kitaru could not read the timeouts of execution %s: %s", exec_id, exc)
-            found = ExecutionTimeouts()
+            return ExecutionTimeouts()
         _by_execution[exec_id] = found
     return found
 
