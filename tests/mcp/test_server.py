@@ -348,7 +348,7 @@ def test_target_errors_reach_the_client(mcp: Mcp) -> None:
     missing = mcp.error("kitaru_executions_run", target="nope.py:flow")
     assert "does not exist" in missing and "nope.py" in missing
     attribute = mcp.error("kitaru_executions_run", target="mcp_flows.py:absent")
-    assert "has no attribute 'absent'" in attribute and "mcp_flaky, mcp_gated, mcp_writer" in attribute
+    assert "has no attribute 'absent'" in attribute and "mcp_flaky, mcp_gated, mcp_listener, mcp_writer" in attribute
     not_flow = mcp.error("kitaru_executions_run", target="mcp_flows.py:not_a_flow")
     assert "not a flow" in not_flow and "@kitaru.flow" in not_flow
     assert "Name the flow after a colon" in mcp.error("kitaru_executions_run", target="mcp_flows.py")
